@@ -1,0 +1,48 @@
+# Comptoir: `make demo` runs it, `make test` checks it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/comptoir
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: venv demo serve test test-sqlite test-postgres lint format bench messages
+
+$(BIN)/comptoir: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/comptoir
+
+demo: venv
+	mkdir -p var
+	$(BIN)/comptoir migrate --no-input
+	$(BIN)/comptoir load_demo
+	$(BIN)/comptoir serve --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The whole suite: lint, then every test on SQLite (browser and multi-process
+# tests included), then the database tests again on PostgreSQL.
+test: lint test-sqlite test-postgres
+
+test-sqlite: venv
+	$(BIN)/pytest
+
+test-postgres: venv
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser and not live"
+
+bench: venv
+	$(BIN)/python bench/ingest.py
+
+messages: venv
+	cd comptoir && ../$(BIN)/comptoir makemessages -l fr --no-obsolete && ../$(BIN)/comptoir makemessages -d djangojs -l fr --no-obsolete
+	cd comptoir && ../$(BIN)/comptoir compilemessages

@@ -1,0 +1,1 @@
+"""Comptoir: one interlocutor for every customer, on every channel."""

@@ -1,0 +1,326 @@
+"""The one write path for conversations: every state change goes through these actions.
+
+Each action writes in one transaction, appends events and lets
+``append_event`` publish them after commit. Views, consumers, API endpoints and
+channel adapters only parse input, check permissions and call an action.
+"""
+
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from comptoir.conversations.events import append_event
+from comptoir.conversations.inbound import InboundAttachment, InboundMessage
+from comptoir.conversations.models import (
+    Attachment,
+    AuthorKind,
+    Contact,
+    Conversation,
+    Direction,
+    Message,
+    Status,
+)
+from comptoir.conversations.payloads import (
+    conversation_customer_payload,
+    conversation_payload,
+    message_customer_payload,
+    message_payload,
+)
+from comptoir.customers.actions import resolve_customer
+from comptoir.privacy.cards import mask_card_numbers
+from comptoir.tenancy.models import Membership
+
+OPEN_STATUSES = (Status.OPEN, Status.PENDING)
+
+
+class ConversationStateError(ValueError):
+    """The requested change does not apply to the conversation as it is."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: Message
+    created: bool
+
+
+def _existing_delivery(inbound: InboundMessage) -> Message | None:
+    return Message.objects.filter(
+        brand=inbound.brand, channel=inbound.channel, external_id=inbound.external_id
+    ).first()
+
+
+def ingest_message(inbound: InboundMessage) -> IngestResult:
+    """Store a customer's message from any channel, idempotently.
+
+    Pipeline: redact card numbers, recognise the customer, thread into their
+    open conversation (or open one), store message and attachments, append
+    events. Returns ``created=False`` for a redelivery of a stored message.
+    """
+    existing = _existing_delivery(inbound)
+    if existing is not None:
+        return IngestResult(existing, created=False)
+    text = mask_card_numbers(inbound.text)
+    attachments = [
+        InboundAttachment(mask_card_numbers(a.filename), a.content_type, a.content)
+        for a in inbound.attachments
+    ]
+    try:
+        with transaction.atomic():
+            return IngestResult(_store_inbound(inbound, text, attachments), created=True)
+    except IntegrityError:
+        # A concurrent delivery of the same external id won the race.
+        existing = _existing_delivery(inbound)
+        if existing is None:
+            raise
+        return IngestResult(existing, created=False)
+
+
+def _store_inbound(
+    inbound: InboundMessage, text: str, attachments: list[InboundAttachment]
+) -> Message:
+    now = inbound.received_at or timezone.now()
+    brand = inbound.brand
+    customer = resolve_customer(
+        brand, inbound.identities, display_name=inbound.display_name, language=inbound.language
+    )
+    conversation = (
+        Conversation.objects.filter(customer=customer, status__in=OPEN_STATUSES)
+        .select_related("assignee__user")
+        .order_by("-last_message_at")
+        .first()
+    )
+    conversation_created = conversation is None
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            brand=brand,
+            customer=customer,
+            channel=inbound.channel,
+            subject=text[:120].splitlines()[0] if text.strip() else "",
+            created_at=now,
+            last_message_at=now,
+        )
+        contact = None
+    else:
+        contact = (
+            Contact.objects.filter(
+                conversation=conversation, channel=inbound.channel, ended_at__isnull=True
+            )
+            .order_by("-started_at")
+            .first()
+        )
+    conversation.customer = customer
+    if contact is None:
+        contact = Contact.objects.create(
+            brand=brand, conversation=conversation, channel=inbound.channel, started_at=now
+        )
+    message = Message.objects.create(
+        brand=brand,
+        conversation=conversation,
+        contact=contact,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        text=text,
+        channel=inbound.channel,
+        external_id=inbound.external_id,
+        created_at=now,
+    )
+    stored = _store_attachments(message, attachments)
+    if not conversation_created:
+        update_fields = ["last_message_at"]
+        conversation.last_message_at = now
+        if conversation.status == Status.PENDING:
+            conversation.status = Status.OPEN
+            update_fields.append("status")
+        conversation.save(update_fields=update_fields)
+    event_kind = "conversation.created" if conversation_created else "message.created"
+    payload = message_payload(message, stored)
+    payload["conversation"] = conversation_payload(conversation)
+    append_event(
+        brand,
+        event_kind,
+        payload,
+        conversation=conversation,
+        customer=customer,
+        customer_payload=message_customer_payload(message, stored),
+    )
+    return message
+
+
+def _store_attachments(message: Message, attachments: list[InboundAttachment]) -> list[Attachment]:
+    stored = []
+    for inbound in attachments:
+        attachment = Attachment(
+            brand_id=message.brand_id,
+            message=message,
+            filename=inbound.filename[:255] or "file",
+            content_type=inbound.content_type[:120],
+            size=len(inbound.content),
+        )
+        attachment.file.save("upload", ContentFile(inbound.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _outbound_message(
+    author: Membership, conversation: Conversation, text: str, *, is_internal_note: bool
+) -> Message:
+    if not text.strip():
+        raise ConversationStateError("empty message")
+    now = timezone.now()
+    channel = _reply_channel(conversation)
+    contact = None
+    if not is_internal_note:
+        contact = (
+            Contact.objects.filter(
+                conversation=conversation, channel=channel, ended_at__isnull=True
+            )
+            .order_by("-started_at")
+            .first()
+        )
+        if contact is None:
+            contact = Contact.objects.create(
+                brand_id=conversation.brand_id,
+                conversation=conversation,
+                channel=channel,
+                direction=Direction.OUTBOUND,
+                started_at=now,
+            )
+        if contact.first_response_at is None:
+            contact.first_response_at = now
+            contact.save(update_fields=["first_response_at"])
+    message = Message.objects.create(
+        brand_id=conversation.brand_id,
+        conversation=conversation,
+        contact=contact,
+        direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.AGENT,
+        author=author,
+        text=mask_card_numbers(text),
+        is_internal_note=is_internal_note,
+        channel=channel,
+        created_at=now,
+    )
+    return message
+
+
+def _reply_channel(conversation: Conversation) -> str:
+    """Replies leave on the channel the customer last wrote from."""
+    last_inbound = (
+        Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+        .order_by("-created_at")
+        .values_list("channel", flat=True)
+        .first()
+    )
+    return last_inbound or conversation.channel
+
+
+def send_reply(author: Membership, conversation: Conversation, text: str) -> Message:
+    """An agent's reply to the customer, delivered on the conversation's current channel."""
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.status == Status.RESOLVED:
+            raise ConversationStateError("conversation is resolved; reopen it first")
+        message = _outbound_message(author, conversation, text, is_internal_note=False)
+        update_fields = ["last_message_at"]
+        conversation.last_message_at = message.created_at
+        if conversation.first_response_at is None:
+            conversation.first_response_at = message.created_at
+            update_fields.append("first_response_at")
+        conversation.save(update_fields=update_fields)
+        payload = message_payload(message, [])
+        payload["conversation"] = conversation_payload(conversation)
+        append_event(
+            conversation.brand_id,
+            "message.created",
+            payload,
+            conversation=conversation,
+            customer=conversation.customer,
+            customer_payload=message_customer_payload(message, []),
+        )
+    return message
+
+
+def add_note(author: Membership, conversation: Conversation, text: str) -> Message:
+    """An internal note: visible to agents only, never sent to the customer."""
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        message = _outbound_message(author, conversation, text, is_internal_note=True)
+        append_event(
+            conversation.brand_id,
+            "message.created",
+            message_payload(message, []),
+            conversation=conversation,
+            customer=conversation.customer,
+        )
+    return message
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("customer", "assignee__user")
+        .get(pk=conversation.pk)
+    )
+
+
+def _conversation_changed(
+    conversation: Conversation, *, notify_agent_id: int | None = None
+) -> None:
+    append_event(
+        conversation.brand_id,
+        "conversation.updated",
+        conversation_payload(conversation),
+        conversation=conversation,
+        customer=conversation.customer,
+        customer_payload=conversation_customer_payload(conversation),
+        notify_agent_id=notify_agent_id,
+    )
+
+
+def assign_conversation(
+    actor: Membership, conversation: Conversation, assignee: Membership | None
+) -> Conversation:
+    """Give the conversation to ``assignee`` (None: back to the unassigned queue)."""
+    if assignee is not None and (
+        assignee.brand_id != conversation.brand_id or not assignee.is_active
+    ):
+        raise ConversationStateError("assignee is not an active agent of this brand")
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.assignee_id == (assignee.pk if assignee else None):
+            return conversation
+        conversation.assignee = assignee
+        conversation.save(update_fields=["assignee"])
+        _conversation_changed(conversation, notify_agent_id=assignee.pk if assignee else None)
+    return conversation
+
+
+def resolve_conversation(actor: Membership, conversation: Conversation) -> Conversation:
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.status == Status.RESOLVED:
+            raise ConversationStateError("conversation is already resolved")
+        now = timezone.now()
+        conversation.status = Status.RESOLVED
+        conversation.resolved_at = now
+        conversation.save(update_fields=["status", "resolved_at"])
+        Contact.objects.filter(conversation=conversation, ended_at__isnull=True).update(
+            ended_at=now
+        )
+        _conversation_changed(conversation)
+    return conversation
+
+
+def reopen_conversation(actor: Membership, conversation: Conversation) -> Conversation:
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.status != Status.RESOLVED:
+            raise ConversationStateError("conversation is not resolved")
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None
+        conversation.save(update_fields=["status", "resolved_at"])
+        _conversation_changed(conversation)
+    return conversation

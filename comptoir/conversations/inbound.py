@@ -1,0 +1,42 @@
+"""``InboundMessage``: the channel-neutral shape every channel adapter produces."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from comptoir.tenancy.models import Brand
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    """Something the sender says about who they are (kind + raw value)."""
+
+    kind: str
+    value: str
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class InboundMessage:
+    """A customer message as any channel delivers it, before Comptoir has stored it.
+
+    ``(brand, channel, external_id)`` identifies the delivery: a retried send with
+    the same external id is a no-op. ``identities`` are ordered, strongest first;
+    the first one that matches a known identity decides the customer.
+    """
+
+    brand: Brand
+    channel: str
+    external_id: str
+    text: str
+    identities: list[IdentityClaim]
+    attachments: list[InboundAttachment] = field(default_factory=list)
+    display_name: str = ""
+    language: str = ""
+    received_at: datetime | None = None

@@ -1,0 +1,73 @@
+"""What agents and customers are told about messages and conversations.
+
+Agents get the full picture; customers get their own messages and the agents'
+replies, never internal notes nor who else is involved.
+"""
+
+from typing import Any
+
+from comptoir.conversations.models import Attachment, AuthorKind, Conversation, Message
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+    }
+
+
+def author_name(message: Message) -> str:
+    if message.author_kind == AuthorKind.AGENT and message.author is not None:
+        return message.author.display_name
+    if message.author_kind == AuthorKind.CUSTOMER:
+        return message.conversation.customer.label
+    return ""
+
+
+def message_payload(message: Message, attachments: list[Attachment]) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "direction": message.direction,
+        "author_kind": message.author_kind,
+        "author_name": author_name(message),
+        "text": message.text,
+        "is_internal_note": message.is_internal_note,
+        "channel": message.channel,
+        "created_at": message.created_at.isoformat(),
+        "attachments": [attachment_payload(a) for a in attachments],
+    }
+
+
+def message_customer_payload(
+    message: Message, attachments: list[Attachment]
+) -> dict[str, Any] | None:
+    if message.is_internal_note:
+        return None
+    payload = message_payload(message, attachments)
+    del payload["is_internal_note"]
+    if message.author_kind == AuthorKind.AGENT and message.author is not None:
+        # Customers know their advisor by first name, as on the phone.
+        payload["author_name"] = message.author.user.first_name or payload["author_name"]
+    return payload
+
+
+def conversation_payload(conversation: Conversation) -> dict[str, Any]:
+    assignee = conversation.assignee
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "customer_id": conversation.customer_id,
+        "customer_label": str(conversation.customer.label),
+        "assignee_id": assignee.pk if assignee else None,
+        "assignee_name": assignee.display_name if assignee else None,
+        "channel": conversation.channel,
+        "priority": conversation.priority,
+        "last_message_at": conversation.last_message_at.isoformat(),
+    }
+
+
+def conversation_customer_payload(conversation: Conversation) -> dict[str, Any]:
+    return {"id": conversation.pk, "status": conversation.status}

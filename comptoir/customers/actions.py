@@ -1,0 +1,125 @@
+"""State changes of customers and their identities."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from comptoir.conversations.events import append_event
+from comptoir.conversations.inbound import IdentityClaim
+from comptoir.customers.identities import InvalidIdentity, normalise_identity
+from comptoir.customers.models import Customer, Identity
+from comptoir.tenancy.models import Brand
+
+
+def _normalised_claims(claims: list[IdentityClaim]) -> list[tuple[str, str, bool]]:
+    normalised = []
+    for claim in claims:
+        try:
+            normalised.append(
+                (claim.kind, normalise_identity(claim.kind, claim.value), claim.verified)
+            )
+        except InvalidIdentity:
+            continue
+    return normalised
+
+
+def resolve_customer(
+    brand: Brand, claims: list[IdentityClaim], *, display_name: str = "", language: str = ""
+) -> Customer:
+    """Find the customer behind ``claims`` (strongest first) or create one.
+
+    Claims the customer does not have yet, and nobody else has, are added to it.
+    Must run inside a transaction.
+    """
+    normalised = _normalised_claims(claims)
+    if not normalised:
+        raise InvalidIdentity("no usable identity claim")
+    known = {
+        (i.kind, i.value): i
+        for i in Identity.objects.select_related("customer").filter(
+            brand=brand,
+            kind__in={k for k, _, _ in normalised},
+            value__in={v for _, v, _ in normalised},
+        )
+    }
+    customer = next(
+        (known[(kind, value)].customer for kind, value, _ in normalised if (kind, value) in known),
+        None,
+    )
+    if customer is None:
+        customer = Customer.objects.create(
+            brand=brand, display_name=display_name[:200], language=language
+        )
+    elif display_name and not customer.display_name:
+        customer.display_name = display_name[:200]
+        customer.save(update_fields=["display_name", "updated_at"])
+    for kind, value, verified in normalised:
+        if (kind, value) not in known:
+            _add_identity_if_free(brand, customer, kind, value, verified)
+    return customer
+
+
+def _add_identity_if_free(
+    brand: Brand, customer: Customer, kind: str, value: str, verified: bool
+) -> bool:
+    """Attach the identity unless another transaction took it first (then keep theirs)."""
+    try:
+        with transaction.atomic():
+            Identity.objects.create(
+                brand=brand, customer=customer, kind=kind, value=value, verified=verified
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class IdentityLink:
+    identity: Identity | None
+    # Set when the value already belongs to another customer: never merged silently.
+    conflicting_customer: Customer | None = None
+
+
+def link_identity(
+    customer: Customer, kind: str, raw_value: str, *, verified: bool = False
+) -> IdentityLink:
+    """Give ``customer`` the identity ``kind:raw_value`` if no other customer holds it.
+
+    Raises InvalidIdentity for a value that cannot be normalised.
+    """
+    value = normalise_identity(kind, raw_value)
+    with transaction.atomic():
+        existing = (
+            Identity.objects.select_related("customer")
+            .filter(brand_id=customer.brand_id, kind=kind, value=value)
+            .first()
+        )
+        if existing is not None:
+            if existing.customer_id == customer.pk:
+                return IdentityLink(existing)
+            return IdentityLink(None, conflicting_customer=existing.customer)
+        identity = Identity.objects.create(
+            brand_id=customer.brand_id, customer=customer, kind=kind, value=value, verified=verified
+        )
+        append_event(
+            customer.brand_id,
+            "customer.identity_added",
+            {"customer_id": customer.pk, "kind": kind, "value": value, "verified": verified},
+            customer=customer,
+        )
+    return IdentityLink(identity)
+
+
+def rename_customer(customer: Customer, display_name: str) -> None:
+    display_name = display_name.strip()[:200]
+    if not display_name or display_name == customer.display_name:
+        return
+    with transaction.atomic():
+        customer.display_name = display_name
+        customer.save(update_fields=["display_name", "updated_at"])
+        append_event(
+            customer.brand_id,
+            "customer.updated",
+            {"customer_id": customer.pk, "display_name": display_name},
+            customer=customer,
+        )

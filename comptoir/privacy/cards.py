@@ -1,0 +1,99 @@
+"""Masking of payment card numbers (PANs) before anything is stored, logged or published.
+
+A candidate is a run of 12 to 19 digits, optionally grouped by single spaces or
+dashes. It is masked when it passes the Luhn check and starts with a prefix a
+card scheme issues; only the first six and last four digits survive. Numbers
+preceded by ``+`` (phone numbers) and digits inside URLs are left alone.
+"""
+
+import re
+
+# A run of digits grouped by single spaces or dashes, with any leading "+" kept so
+# that phone numbers can be recognised and skipped.
+_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d)*")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+MASK_CHAR = "*"
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def has_card_prefix(digits: str) -> bool:
+    """True for the issuer prefixes of the schemes in use (Visa, Mastercard, Amex, ...)."""
+    two, three, four, six = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
+    return (
+        digits[0] == "4"  # Visa
+        or 51 <= two <= 55
+        or 222100 <= six <= 272099  # Mastercard
+        or two in (34, 37)  # American Express
+        or two == 36
+        or 300 <= three <= 305
+        or two in (38, 39)  # Diners Club
+        or four == 6011
+        or two == 65
+        or 644 <= three <= 649
+        or 622126 <= six <= 622925  # Discover
+        or 3528 <= four <= 3589  # JCB
+        or two == 62  # UnionPay
+        or two in (50, 56, 57, 58, 63, 67)  # Maestro
+        or four in (6304, 6759, 6761, 6762, 6763)
+    )
+
+
+def _find_card(digits: str, group_starts: list[int]) -> tuple[int, int] | None:
+    """The first (start, end) digit window that is a card number, longest first."""
+    for start in group_starts:
+        for length in range(min(19, len(digits) - start), 11, -1):
+            window = digits[start : start + length]
+            if has_card_prefix(window) and luhn_valid(window):
+                return start, start + length
+    return None
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    raw = match.group(0)
+    if raw.startswith("+"):
+        return raw
+    digit_positions = [i for i, char in enumerate(raw) if char.isdigit()]
+    if len(digit_positions) < 12:
+        return raw
+    digits = "".join(raw[i] for i in digit_positions)
+    chars = list(raw)
+    offset = 0
+    while len(digits) - offset >= 12:
+        group_starts = [
+            n
+            for n in range(offset, len(digits) - 11)
+            if n == offset or digit_positions[n] - digit_positions[n - 1] > 1
+        ]
+        found = _find_card(digits, group_starts)
+        if found is None:
+            break
+        start, end = found
+        for n in range(start + 6, end - 4):
+            chars[digit_positions[n]] = MASK_CHAR
+        offset = end
+    return "".join(chars)
+
+
+def mask_card_numbers(text: str) -> str:
+    """Return ``text`` with every card number reduced to its first 6 and last 4 digits."""
+    if not text or sum(c.isdigit() for c in text) < 12:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for url in _URL.finditer(text):
+        pieces.append(_DIGIT_RUN.sub(_mask_run, text[position : url.start()]))
+        pieces.append(url.group(0))
+        position = url.end()
+    pieces.append(_DIGIT_RUN.sub(_mask_run, text[position:]))
+    return "".join(pieces)

@@ -1,0 +1,96 @@
+"""Brands (tenants) and the agents who work for them."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Brand(models.Model):
+    """A tenant: every customer, conversation and event belongs to exactly one brand."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    default_language = models.CharField(max_length=8, default="fr")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+class Membership(models.Model):
+    """An agent seat: one user working for one brand with one role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "brand"], name="membership_user_brand_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} @ {self.brand}"
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in {Role.SUPERVISOR, Role.ADMIN}
+
+
+class Team(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=80)
+    members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "name"], name="team_brand_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A per-agent REST API token; only its SHA-256 is stored, the key is shown once."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, membership: Membership, name: str) -> tuple["ApiToken", str]:
+        """Create a token and return it with its clear key, which is never stored."""
+        key = f"cpt_{secrets.token_urlsafe(32)}"
+        token = cls.objects.create(
+            membership=membership, name=name, prefix=key[:12], key_hash=hash_api_key(key)
+        )
+        return token, key

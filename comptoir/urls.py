@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("comptoir.demo.urls")),
+    path("console/", include("comptoir.console.urls")),
+    path("", include("comptoir.widget.urls")),
+    path("api/", include("comptoir.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

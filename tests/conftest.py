@@ -1,0 +1,46 @@
+import pytest
+
+from tests.factories import make_agent, make_brand
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def brand(db):
+    return make_brand("Maison")
+
+
+@pytest.fixture
+def other_brand(db):
+    return make_brand("Rival")
+
+
+@pytest.fixture
+def agent(brand):
+    return make_agent(brand, first_name="Camille")
+
+
+@pytest.fixture
+def colleague(brand):
+    return make_agent(brand, first_name="Julien")
+
+
+@pytest.fixture
+def outsider(other_brand):
+    """An agent of another brand: must never see anything of ``brand``."""
+    return make_agent(other_brand, first_name="Eve")
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent.user)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider.user)
+    return client

@@ -1,0 +1,148 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from comptoir.conversations.actions import (
+    ConversationStateError,
+    add_note,
+    assign_conversation,
+    ingest_message,
+    reopen_conversation,
+    resolve_conversation,
+    send_reply,
+)
+from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
+from comptoir.conversations.models import Attachment, Contact, Conversation, Event, Message, Status
+from comptoir.customers.models import Customer, Identity, IdentityKind
+from tests.factories import chat_message, ingest_chat
+
+
+def test_first_message_creates_customer_conversation_contact_and_event(brand, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = ingest_message(chat_message(brand, "Bonjour, où est ma commande ?"))
+    assert result.created
+    message = result.message
+    conversation = message.conversation
+    assert conversation.status == Status.OPEN
+    assert conversation.customer.identities.get().kind == IdentityKind.CHAT_VISITOR
+    assert message.contact.channel == "webchat"
+    event = Event.objects.get()
+    assert event.kind == "conversation.created"
+    assert event.payload["text"] == "Bonjour, où est ma commande ?"
+    assert event.customer_payload["text"] == "Bonjour, où est ma commande ?"
+    assert len(callbacks) == 1, "publication waits for the commit"
+
+
+def test_retried_delivery_is_a_no_op(brand):
+    inbound = chat_message(brand, "hello")
+    first = ingest_message(inbound)
+    second = ingest_message(inbound)
+    assert not second.created
+    assert second.message.pk == first.message.pk
+    assert Message.objects.count() == 1
+    assert Event.objects.count() == 1
+
+
+def test_same_external_id_in_another_brand_is_another_message(brand, other_brand):
+    ingest_message(chat_message(brand, "a", visitor_id="0" * 32, external_id="x"))
+    result = ingest_message(chat_message(other_brand, "b", visitor_id="0" * 32, external_id="x"))
+    assert result.created
+    assert result.message.brand == other_brand
+
+
+def test_second_message_threads_into_the_open_conversation(brand):
+    first = ingest_chat(brand, "one", visitor_id="a" * 32)
+    second = ingest_chat(brand, "two", visitor_id="a" * 32)
+    assert second.conversation_id == first.conversation_id
+    assert second.contact_id == first.contact_id
+    assert Customer.objects.count() == 1
+
+
+def test_message_after_resolution_opens_a_new_conversation(brand, agent):
+    first = ingest_chat(brand, "one", visitor_id="a" * 32)
+    resolve_conversation(agent, first.conversation)
+    second = ingest_chat(brand, "two", visitor_id="a" * 32)
+    assert second.conversation_id != first.conversation_id
+    assert second.conversation.customer_id == first.conversation.customer_id
+
+
+def test_card_numbers_are_masked_before_storage_and_events(brand):
+    message = ingest_chat(
+        brand,
+        "ma carte 4539 1488 0343 6467",
+        attachments=[InboundAttachment("carte 4111111111111111.png", "image/png", b"\x89PNG")],
+    )
+    assert "4539 14** **** 6467" in message.text
+    assert Attachment.objects.get().filename == "carte 411111******1111.png"
+    stored = repr(list(Event.objects.values_list("payload", "customer_payload")))
+    assert "4539 1488 0343 6467" not in stored
+    assert "4111111111111111" not in stored
+
+
+def test_known_email_joins_the_same_customer_across_channels(brand):
+    first = ingest_chat(
+        brand, "chat", extra_identities=[IdentityClaim(IdentityKind.EMAIL, "Marie@Exemple.FR")]
+    )
+    inbound = chat_message(brand, "mail")
+    inbound.channel = "email"
+    inbound.identities = [IdentityClaim(IdentityKind.EMAIL, "marie@exemple.fr")]
+    second = ingest_message(inbound).message
+    assert second.conversation.customer_id == first.conversation.customer_id
+    assert Identity.objects.filter(kind="email").get().value == "marie@exemple.fr"
+
+
+def test_reply_note_assign_resolve_reopen(brand, agent, colleague):
+    conversation = ingest_chat(brand, "hello").conversation
+    reply = send_reply(agent, conversation, "Bonjour, je regarde.")
+    note = add_note(agent, conversation, "client fidèle")
+    conversation.refresh_from_db()
+    assert conversation.first_response_at == reply.created_at
+    assert Contact.objects.get().first_response_at == reply.created_at
+
+    reply_event, note_event = Event.objects.filter(kind="message.created").order_by("id")
+    assert reply_event.customer_payload["text"] == "Bonjour, je regarde."
+    assert reply_event.customer_payload["author_name"] == "Camille"
+    assert note_event.payload["is_internal_note"] is True
+    assert note_event.customer_payload is None, "notes never reach the customer"
+    assert not note.contact_id
+
+    assign_conversation(agent, conversation, colleague)
+    conversation.refresh_from_db()
+    assert conversation.assignee == colleague
+    assert Event.objects.filter(kind="conversation.updated").last().customer_payload == {
+        "id": conversation.pk,
+        "status": "open",
+    }
+
+    resolve_conversation(agent, conversation)
+    conversation.refresh_from_db()
+    assert conversation.status == Status.RESOLVED and conversation.resolved_at
+    assert Contact.objects.get().ended_at is not None
+    with pytest.raises(ConversationStateError):
+        send_reply(agent, conversation, "too late")
+    with pytest.raises(ConversationStateError):
+        resolve_conversation(agent, conversation)
+    reopen_conversation(agent, conversation)
+    conversation.refresh_from_db()
+    assert conversation.status == Status.OPEN and conversation.resolved_at is None
+
+
+def test_assigning_to_an_agent_of_another_brand_is_refused(brand, agent, outsider):
+    conversation = ingest_chat(brand).conversation
+    with pytest.raises(ConversationStateError):
+        assign_conversation(agent, conversation, outsider)
+    assert Conversation.objects.get().assignee is None
+
+
+def test_empty_reply_is_refused(brand, agent):
+    conversation = ingest_chat(brand).conversation
+    with pytest.raises(ConversationStateError):
+        send_reply(agent, conversation, "   ")
+
+
+def test_ingest_query_count_is_bounded(brand):
+    ingest_chat(brand, "warm up", visitor_id="b" * 32)
+    with CaptureQueriesContext(connection) as queries:
+        ingest_chat(brand, "again", visitor_id="b" * 32)
+    # lookup delivery, identity, conversation, contact; insert message, event; update conversation
+    assert len(queries) <= 9, [q["sql"] for q in queries]
