@@ -44,7 +44,10 @@ def chat_message(
         channel=Channel.WEBCHAT,
         external_id=external_id or f"{visitor_id}:{uuid.uuid4().hex}",
         text=text,
-        identities=[IdentityClaim(IdentityKind.CHAT_VISITOR, visitor_id), *(extra_identities or [])],
+        identities=[
+            IdentityClaim(IdentityKind.CHAT_VISITOR, visitor_id),
+            *(extra_identities or []),
+        ],
         attachments=attachments or [],
     )
 

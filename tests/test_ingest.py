@@ -17,7 +17,9 @@ from comptoir.customers.models import Customer, Identity, IdentityKind
 from tests.factories import chat_message, ingest_chat
 
 
-def test_first_message_creates_customer_conversation_contact_and_event(brand, django_capture_on_commit_callbacks):
+def test_first_message_creates_customer_conversation_contact_and_event(
+    brand, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = ingest_message(chat_message(brand, "Bonjour, où est ma commande ?"))
     assert result.created

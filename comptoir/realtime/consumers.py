@@ -131,10 +131,11 @@ class ConsoleConsumer(EventStreamConsumer):
             await self.refuse(
                 CLOSE_UNAUTHENTICATED, "not_authenticated", "log in as an agent first"
             )
-            return
+            return False
         self.brand_id = membership.brand_id
         await self.join(brand_inbox_group(membership.brand_id))
         await self.join(agent_group(membership.pk))
+        return True
 
     def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
         events = list(

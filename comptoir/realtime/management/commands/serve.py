@@ -14,4 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, log_level: str, **options):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
-        uvicorn.run("comptoir.asgi:application", host=host, port=port, log_level=log_level, lifespan="off")
+        uvicorn.run(
+            "comptoir.asgi:application", host=host, port=port, log_level=log_level, lifespan="off"
+        )

@@ -1,0 +1,178 @@
+"""WebSocket consumers: authentication, scoping, resume and malformed frames."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from comptoir.asgi import application
+from comptoir.conversations.actions import add_note, send_reply
+from comptoir.conversations.models import Event
+from comptoir.realtime.consumers import ConsoleConsumer
+from comptoir.widget.tokens import issue_visitor_token
+from tests.factories import ingest_chat, make_agent, make_brand
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VISITOR = "c" * 32
+
+
+def console_socket(user) -> WebsocketCommunicator:
+    """A console socket for ``user``, bypassing the session cookie (tested in live tests)."""
+    communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
+    communicator.scope["user"] = user
+    communicator.scope["session"] = {}
+    return communicator
+
+
+def widget_socket(token: str) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, f"/ws/widget/?token={token}")
+
+
+async def receive_until(communicator, frame_type: str) -> list[dict]:
+    frames = []
+    while True:
+        frame = await communicator.receive_json_from(timeout=3)
+        frames.append(frame)
+        if frame["type"] == frame_type:
+            return frames
+
+
+async def test_console_receives_live_events_of_its_brand_only():
+    brand, other = (
+        await database_sync_to_async(make_brand)(),
+        await database_sync_to_async(make_brand)(),
+    )
+    agent = await database_sync_to_async(make_agent)(brand)
+    outsider = await database_sync_to_async(make_agent)(other)
+    mine, theirs = console_socket(agent.user), console_socket(outsider.user)
+    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    await mine.send_json_to({"type": "resume", "last_event_id": 0})
+    await receive_until(mine, "resumed")
+
+    await database_sync_to_async(ingest_chat)(brand, "Bonjour !", visitor_id=VISITOR)
+
+    frame = await mine.receive_json_from(timeout=3)
+    assert frame["kind"] == "conversation.created"
+    assert frame["payload"]["text"] == "Bonjour !"
+    assert await theirs.receive_nothing(timeout=0.3)
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+async def test_console_resume_catches_up_on_missed_events():
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    first = await database_sync_to_async(ingest_chat)(brand, "one", visitor_id=VISITOR)
+    seen = await database_sync_to_async(lambda: Event.objects.latest("id").pk)()
+    await database_sync_to_async(ingest_chat)(brand, "two", visitor_id=VISITOR)
+    await database_sync_to_async(add_note)(agent, first.conversation, "note")
+
+    socket = console_socket(agent.user)
+    await socket.connect()
+    await socket.send_json_to({"type": "resume", "last_event_id": seen})
+    frames = await receive_until(socket, "resumed")
+    assert [f.get("payload", {}).get("text") for f in frames[:-1]] == ["two", "note"]
+    assert frames[-1]["last_event_id"] == frames[-2]["id"]
+    await socket.disconnect()
+
+
+async def test_anonymous_console_socket_is_closed_with_a_reason():
+    socket = console_socket(AnonymousUser())
+    await socket.connect()
+    frame = await socket.receive_json_from()
+    assert frame == {
+        "type": "error",
+        "code": "not_authenticated",
+        "detail": "log in as an agent first",
+    }
+    assert (await socket.receive_output())["code"] == 4401
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "eyJ.forged.sig"])
+async def test_widget_socket_refuses_bad_tokens(token):
+    socket = widget_socket(token)
+    await socket.connect()
+    frame = await socket.receive_json_from()
+    assert frame["type"] == "error" and frame["code"] in {"token_missing", "token_invalid"}
+    assert (await socket.receive_output())["code"] == 4401
+
+
+async def test_widget_socket_refuses_expired_token(settings):
+    brand = await database_sync_to_async(make_brand)()
+    token, _ = issue_visitor_token(brand.pk)
+    settings.WIDGET_TOKEN_MAX_AGE = -1
+    socket = widget_socket(token)
+    await socket.connect()
+    assert (await socket.receive_json_from())["code"] == "token_expired"
+
+
+async def test_widget_sees_replies_but_never_internal_notes():
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    token, visitor = issue_visitor_token(brand.pk, VISITOR)
+    socket = widget_socket(token)
+    assert (await socket.connect())[0]
+    message = await database_sync_to_async(ingest_chat)(
+        brand, "hello", visitor_id=visitor.visitor_id
+    )
+    # The customer did not exist when the socket opened: resume makes it join.
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    frames = await receive_until(socket, "resumed")
+    assert [f["payload"]["text"] for f in frames[:-1]] == ["hello"]
+
+    await database_sync_to_async(add_note)(agent, message.conversation, "secret note")
+    await database_sync_to_async(send_reply)(agent, message.conversation, "Bonjour !")
+    frame = await socket.receive_json_from(timeout=3)
+    assert frame["payload"]["text"] == "Bonjour !"
+    assert "is_internal_note" not in frame["payload"]
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+async def test_widget_never_receives_another_customers_events():
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    mine = await database_sync_to_async(ingest_chat)(brand, "mine", visitor_id=VISITOR)
+    other = await database_sync_to_async(ingest_chat)(brand, "other", visitor_id="d" * 32)
+    token, _ = issue_visitor_token(brand.pk, VISITOR)
+    socket = widget_socket(token)
+    await socket.connect()
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    frames = await receive_until(socket, "resumed")
+    assert [f["payload"]["text"] for f in frames[:-1]] == ["mine"]
+    await database_sync_to_async(send_reply)(agent, other.conversation, "not for you")
+    assert await socket.receive_nothing(timeout=0.3)
+    await database_sync_to_async(send_reply)(agent, mine.conversation, "for you")
+    assert (await socket.receive_json_from(timeout=3))["payload"]["text"] == "for you"
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "binary"),
+    [
+        ("not json", False),
+        ("[1, 2]", False),
+        ('{"type": 3}', False),
+        ('{"type": "launch_missiles"}', False),
+        ('{"type": "resume", "last_event_id": "abc"}', False),
+        ('{"type": "resume", "last_event_id": -1}', False),
+        (b"\x00\x01", True),
+    ],
+)
+async def test_malformed_frame_closes_only_that_socket(frame, binary):
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    bad, good = console_socket(agent.user), console_socket(agent.user)
+    await bad.connect()
+    await good.connect()
+    if binary:
+        await bad.send_to(bytes_data=frame)
+    else:
+        await bad.send_to(text_data=frame)
+    error = await bad.receive_json_from()
+    assert error["type"] == "error" and error["code"] == "bad_frame" and error["detail"]
+    assert (await bad.receive_output())["code"] == 4400
+    await good.send_json_to({"type": "ping"})
+    assert await good.receive_json_from() == {"type": "pong"}
+    await good.disconnect()
