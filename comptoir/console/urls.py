@@ -1,1 +1,39 @@
-urlpatterns = []
+"""Console URLs, mounted at ``/console/`` (namespace ``console``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from comptoir.console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="console/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.inbox, name="inbox"),
+    path("c/<int:conversation_id>/", views.conversation_detail, name="conversation"),
+    path("c/<int:conversation_id>/compose/", views.compose, name="compose"),
+    path("c/<int:conversation_id>/assign/", views.assign, name="assign"),
+    path("c/<int:conversation_id>/resolve/", views.resolve, name="resolve"),
+    path("c/<int:conversation_id>/reopen/", views.reopen, name="reopen"),
+    path("c/<int:conversation_id>/thread/", views.thread_fragment, name="thread_fragment"),
+    path(
+        "c/<int:conversation_id>/panel/",
+        views.conversation_panel_fragment,
+        name="conversation_panel_fragment",
+    ),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path(
+        "customers/<int:customer_id>/panel/",
+        views.customer_panel_fragment,
+        name="customer_panel_fragment",
+    ),
+    path("fragments/inbox/", views.inbox_fragment, name="inbox_fragment"),
+    path("attachments/<int:attachment_id>/", views.attachment_file, name="attachment"),
+]

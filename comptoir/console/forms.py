@@ -1,0 +1,30 @@
+"""Parsing of what the console's forms post; state changes happen in the actions."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ComposeForm(forms.Form):
+    """The reply box: a text and whether it goes to the customer or stays internal."""
+
+    REPLY = "reply"
+    NOTE = "note"
+
+    text = forms.CharField(
+        strip=False,
+        max_length=20_000,
+        error_messages={"required": _("Write a message first.")},
+    )
+    mode = forms.ChoiceField(
+        choices=[(REPLY, _("Reply")), (NOTE, _("Internal note"))], required=False
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if not text.strip():
+            raise forms.ValidationError(_("Write a message first."))
+        return text
+
+    @property
+    def is_note(self) -> bool:
+        return self.cleaned_data.get("mode") == self.NOTE

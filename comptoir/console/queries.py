@@ -1,0 +1,222 @@
+"""Read-side queries for the console: what each page and each live fragment shows.
+
+A full page and the fragment fetched after a WebSocket event render from the
+same functions and the same templates, so a refresh shows exactly what a reload
+would. Every function is scoped by the caller's brand and runs a fixed number
+of SQL queries whatever the number of conversations or messages (the console
+tests pin those counts).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from comptoir.conversations.actions import OPEN_STATUSES
+from comptoir.conversations.models import Conversation, Event, Message, Status
+from comptoir.customers.models import Customer, Identity
+from comptoir.tenancy.models import Membership
+
+# The inbox shows the most recently active conversations of a view; beyond this
+# the agent narrows the view (and the page says how many are hidden).
+INBOX_LIMIT = 100
+# The customer panel lists this many of the customer's conversations, newest first.
+CUSTOMER_HISTORY_LIMIT = 50
+
+
+class InboxView(models.TextChoices):
+    UNASSIGNED = "unassigned", _("Unassigned")
+    MINE = "mine", _("Mine")
+    ALL = "all", _("All open")
+
+
+DEFAULT_INBOX_VIEW = InboxView.ALL
+
+
+def parse_inbox_view(value: str | None) -> InboxView:
+    """The inbox view named in a query string; unknown values fall back to the default."""
+    try:
+        return InboxView(value)
+    except ValueError:
+        return DEFAULT_INBOX_VIEW
+
+
+@dataclass(frozen=True)
+class InboxTab:
+    view: InboxView
+    label: str
+    count: int
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class Inbox:
+    view: InboxView
+    tabs: list[InboxTab]
+    conversations: list[Conversation]
+    total: int
+
+    @property
+    def hidden_count(self) -> int:
+        return max(self.total - len(self.conversations), 0)
+
+
+def latest_event_id(brand_id: int) -> int:
+    """The id a freshly rendered page resumes the event stream from.
+
+    Views read it before anything else, so that an event committed while the
+    page renders is replayed (a harmless extra refresh) rather than missed.
+    """
+    return Event.objects.filter(brand_id=brand_id).aggregate(last=Max("id"))["last"] or 0
+
+
+def _view_filter(view: InboxView, membership: Membership) -> Q:
+    if view == InboxView.UNASSIGNED:
+        return Q(assignee__isnull=True)
+    if view == InboxView.MINE:
+        return Q(assignee=membership)
+    return Q()
+
+
+def _last_visible_message(field: str) -> Subquery:
+    """A field of the conversation's latest message the customer also sees (no notes)."""
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), is_internal_note=False)
+        .order_by("-created_at", "-id")
+        .values(field)[:1]
+    )
+
+
+def load_inbox(membership: Membership, view: InboxView) -> Inbox:
+    """The tabs with their counts and the conversations of the chosen view (two queries)."""
+    open_conversations = Conversation.objects.filter(
+        brand_id=membership.brand_id, status__in=OPEN_STATUSES
+    )
+    counts = open_conversations.aggregate(
+        unassigned=Count("pk", filter=_view_filter(InboxView.UNASSIGNED, membership)),
+        mine=Count("pk", filter=_view_filter(InboxView.MINE, membership)),
+        all=Count("pk"),
+    )
+    tabs = [
+        InboxTab(choice, str(choice.label), counts[choice.value], choice == view)
+        for choice in InboxView
+    ]
+    conversations = list(
+        open_conversations.filter(_view_filter(view, membership))
+        .select_related("customer", "assignee__user")
+        .annotate(
+            last_text=_last_visible_message("text"),
+            last_author_kind=_last_visible_message("author_kind"),
+        )
+        .order_by("-last_message_at", "-id")[:INBOX_LIMIT]
+    )
+    return Inbox(view=view, tabs=tabs, conversations=conversations, total=counts[view.value])
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a conversation's timeline: a message, or a change of status or assignee."""
+
+    at: datetime
+    message: Message | None = None
+    change: str = ""
+
+
+def _change_sentences(events: list[Event]) -> list[TimelineEntry]:
+    """Turn the conversation's ``conversation.updated`` events into readable lines.
+
+    Each event carries the conversation's state after the change, so the change
+    is the difference with the previous event (a new conversation starts open
+    and unassigned).
+    """
+    entries = []
+    status, assignee_id = Status.OPEN.value, None
+    for event in events:
+        payload = event.payload or {}
+        new_status = payload.get("status", status)
+        new_assignee_id = payload.get("assignee_id")
+        if new_assignee_id != assignee_id:
+            if new_assignee_id is None:
+                sentence = gettext("Unassigned")
+            else:
+                sentence = gettext("Assigned to %(name)s") % {
+                    "name": payload.get("assignee_name") or "?"
+                }
+            entries.append(TimelineEntry(at=event.created_at, change=sentence))
+        if new_status != status:
+            sentence = {
+                Status.RESOLVED: gettext("Resolved"),
+                Status.PENDING: gettext("Marked as pending"),
+            }.get(new_status, gettext("Reopened"))
+            entries.append(TimelineEntry(at=event.created_at, change=sentence))
+        status, assignee_id = new_status, new_assignee_id
+    return entries
+
+
+def load_timeline(conversation: Conversation) -> list[TimelineEntry]:
+    """Messages (with authors and attachments) and state changes, oldest first (three queries)."""
+    messages = list(
+        Message.objects.filter(conversation=conversation)
+        .select_related("author__user")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    for message in messages:
+        # Templates read the customer's label through the conversation already loaded.
+        message.conversation = conversation
+    events = list(
+        Event.objects.filter(conversation=conversation, kind="conversation.updated")
+        .only("payload", "created_at")
+        .order_by("id")
+    )
+    entries = [TimelineEntry(at=m.created_at, message=m) for m in messages]
+    entries.extend(_change_sentences(events))
+    # A stable sort keeps messages before a change stamped in the same instant.
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def load_colleagues(membership: Membership) -> list[Membership]:
+    """The active agents of the brand a conversation can be assigned to."""
+    return list(
+        Membership.objects.filter(brand_id=membership.brand_id, is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    customer: Customer
+    identities: list[Identity]
+    conversations: list[Conversation]
+    total_conversations: int
+
+
+def load_customer_panel(customer: Customer) -> CustomerPanel:
+    """Who the customer is and every conversation they had, on every channel.
+
+    Two queries, plus a count once the history reaches ``CUSTOMER_HISTORY_LIMIT``.
+    """
+    identities = list(customer.identities.order_by("kind", "value"))
+    history = Conversation.objects.filter(brand_id=customer.brand_id, customer=customer)
+    first_message = Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), is_internal_note=False)
+        .order_by("created_at", "id")
+        .values("text")[:1]
+    )
+    conversations = list(
+        history.annotate(first_text=first_message).order_by("-created_at", "-id")[
+            :CUSTOMER_HISTORY_LIMIT
+        ]
+    )
+    total = len(conversations) if len(conversations) < CUSTOMER_HISTORY_LIMIT else history.count()
+    return CustomerPanel(
+        customer=customer,
+        identities=identities,
+        conversations=conversations,
+        total_conversations=total,
+    )

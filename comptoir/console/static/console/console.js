@@ -1,0 +1,414 @@
+/*
+ * Comptoir agent console: live updates and forms without page reloads.
+ *
+ * The console works without this script (every form posts and redirects back).
+ * With it, the page listens to the console WebSocket and, on every event,
+ * re-fetches the server-rendered fragments that may have changed (inbox list and
+ * counts; the open conversation's thread and customer panel when the event
+ * concerns them) and swaps them in. Fragments are rendered by the same templates
+ * as the full page, so there is one source of truth for the markup and all
+ * customer-supplied text arrives already escaped by Django; this script never
+ * builds markup from event data (it only reads ids from events).
+ */
+(function () {
+  "use strict";
+
+  const FETCH_HEADERS = { "X-Requested-With": "fetch" };
+  const REFRESH_DELAY_MS = 120;
+  const PING_INTERVAL_MS = 25000;
+  const MAX_BACKOFF_MS = 30000;
+  const FLASH_LIFETIME_MS = 8000;
+
+  // Selects that act as soon as they change (language, assignee).
+  document.addEventListener("change", function (event) {
+    const select = event.target.closest && event.target.closest("select[data-autosubmit]");
+    if (select && select.form) {
+      select.form.requestSubmit();
+    }
+  });
+
+  const workspace = document.getElementById("workspace");
+  if (!workspace) {
+    return; // The login page needs nothing more.
+  }
+
+  function parseId(value) {
+    const number = parseInt(value || "", 10);
+    return Number.isFinite(number) && number > 0 ? number : null;
+  }
+
+  const state = {
+    lastEventId: parseId(workspace.dataset.lastEventId) || 0,
+    view: workspace.dataset.view || "all",
+    conversationId: parseId(workspace.dataset.conversationId),
+    customerId: parseId(workspace.dataset.customerId),
+  };
+  const texts = {
+    network: workspace.dataset.textNetwork || "Network error",
+    failed: workspace.dataset.textFailed || "Error",
+  };
+
+  /* ---------- flash messages ---------- */
+
+  const flashes = document.getElementById("flashes");
+
+  function dismissLater(flash) {
+    window.setTimeout(function () {
+      flash.remove();
+    }, FLASH_LIFETIME_MS);
+  }
+
+  function showFlash(text, kind) {
+    if (!flashes) {
+      return;
+    }
+    const flash = document.createElement("div");
+    flash.className = "flash flash--" + (kind || "error");
+    flash.setAttribute("role", "alert");
+    flash.textContent = text;
+    flashes.appendChild(flash);
+    dismissLater(flash);
+  }
+
+  if (flashes) {
+    flashes.querySelectorAll(".flash").forEach(dismissLater);
+    flashes.addEventListener("click", function (event) {
+      const flash = event.target.closest(".flash");
+      if (flash) {
+        flash.remove();
+      }
+    });
+  }
+
+  /* ---------- fragments ---------- */
+
+  function fragmentUrl(base, extra) {
+    const url = new URL(base, window.location.href);
+    url.searchParams.set("view", state.view);
+    Object.keys(extra || {}).forEach(function (key) {
+      url.searchParams.set(key, extra[key]);
+    });
+    return url.toString();
+  }
+
+  async function fetchFragment(url) {
+    const response = await fetch(url, {
+      headers: FETCH_HEADERS,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    if (response.redirected) {
+      // The session ended: the login page was served instead.
+      window.location.reload();
+      return null;
+    }
+    if (!response.ok) {
+      throw new Error("fragment " + url + " answered " + response.status);
+    }
+    // DOMParser never runs scripts; the markup was escaped by the server's templates.
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    return doc.body.firstElementChild;
+  }
+
+  function swap(id, fresh) {
+    const current = document.getElementById(id);
+    if (!current || !fresh || fresh.id !== id) {
+      return null;
+    }
+    const adopted = document.adoptNode(fresh);
+    current.replaceWith(adopted);
+    return adopted;
+  }
+
+  function scrollTimelineToEnd() {
+    const timeline = document.getElementById("timeline");
+    if (timeline) {
+      timeline.scrollTop = timeline.scrollHeight;
+    }
+  }
+
+  const refreshers = {
+    inbox: async function () {
+      const base = workspace.dataset.inboxUrl;
+      const extra = state.conversationId ? { conversation: state.conversationId } : {};
+      swap("inbox", await fetchFragment(fragmentUrl(base, extra)));
+    },
+    thread: async function () {
+      if (!workspace.dataset.threadUrl) {
+        return;
+      }
+      const fresh = await fetchFragment(fragmentUrl(workspace.dataset.threadUrl));
+      const before = document.getElementById("timeline");
+      const wasAtEnd =
+        !before || before.scrollHeight - before.scrollTop - before.clientHeight < 48;
+      const scrollTop = before ? before.scrollTop : 0;
+      swap("thread", fresh);
+      const after = document.getElementById("timeline");
+      if (after) {
+        after.scrollTop = wasAtEnd ? after.scrollHeight : scrollTop;
+      }
+    },
+    panel: async function () {
+      if (!workspace.dataset.panelUrl) {
+        return;
+      }
+      swap("customer-panel", await fetchFragment(fragmentUrl(workspace.dataset.panelUrl)));
+    },
+  };
+
+  // Refreshes are coalesced (a burst of events costs one fetch per fragment)
+  // and never overlap, so an older response cannot overwrite a newer one.
+  const pendingParts = new Set();
+  let refreshTimer = null;
+  let refreshing = false;
+
+  function scheduleRefresh(parts) {
+    parts.forEach(function (part) {
+      pendingParts.add(part);
+    });
+    if (refreshTimer === null) {
+      refreshTimer = window.setTimeout(runRefresh, REFRESH_DELAY_MS);
+    }
+  }
+
+  async function runRefresh() {
+    refreshTimer = null;
+    if (refreshing) {
+      refreshTimer = window.setTimeout(runRefresh, REFRESH_DELAY_MS);
+      return;
+    }
+    const parts = Array.from(pendingParts);
+    pendingParts.clear();
+    refreshing = true;
+    try {
+      await Promise.all(
+        parts.map(function (part) {
+          return refreshers[part]();
+        })
+      );
+    } catch (error) {
+      console.warn("console refresh failed", error);
+    } finally {
+      refreshing = false;
+    }
+  }
+
+  /* ---------- WebSocket ---------- */
+
+  const indicator = document.getElementById("connection-status");
+  // Ids already handled: the same event can arrive twice (brand and personal groups).
+  const seenEventIds = new Set();
+  let socket = null;
+  let failures = 0;
+  let pingTimer = null;
+  let reconnectTimer = null;
+
+  function setReconnecting(reconnecting) {
+    if (indicator) {
+      indicator.hidden = !reconnecting;
+    }
+  }
+
+  function concernsOpenCustomer(frame) {
+    if (state.customerId === null) {
+      return false;
+    }
+    const payload = frame.payload || {};
+    const conversation = payload.conversation || {};
+    return payload.customer_id === state.customerId || conversation.customer_id === state.customerId;
+  }
+
+  function onEvent(frame) {
+    if (typeof frame.id !== "number" || seenEventIds.has(frame.id)) {
+      return;
+    }
+    seenEventIds.add(frame.id);
+    if (seenEventIds.size > 500) {
+      seenEventIds.delete(seenEventIds.values().next().value);
+    }
+    // An event whose id is below the highest seen still refreshes (ids can
+    // commit out of order); refreshing is idempotent. Resume uses the highest.
+    state.lastEventId = Math.max(state.lastEventId, frame.id);
+    const parts = ["inbox"];
+    const aboutOpenConversation =
+      state.conversationId !== null && frame.conversation_id === state.conversationId;
+    if (aboutOpenConversation || concernsOpenCustomer(frame)) {
+      parts.push("thread", "panel");
+    }
+    scheduleRefresh(parts);
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "event":
+        onEvent(frame);
+        break;
+      case "resumed":
+        failures = 0;
+        setReconnecting(false);
+        if (typeof frame.last_event_id === "number") {
+          state.lastEventId = Math.max(state.lastEventId, frame.last_event_id);
+        }
+        break;
+      case "reset":
+        // Too much was missed to replay: start again from a fresh page.
+        window.location.reload();
+        break;
+      default:
+        break; // pong, error (the close that follows is handled below)
+    }
+  }
+
+  function connect() {
+    reconnectTimer = null;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(scheme + "://" + window.location.host + "/ws/console/");
+    socket.addEventListener("open", function () {
+      socket.send(JSON.stringify({ type: "resume", last_event_id: state.lastEventId }));
+      pingTimer = window.setInterval(function () {
+        if (socket && socket.readyState === WebSocket.OPEN) {
+          socket.send(JSON.stringify({ type: "ping" }));
+        }
+      }, PING_INTERVAL_MS);
+    });
+    socket.addEventListener("message", function (message) {
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      if (frame && typeof frame.type === "string") {
+        onFrame(frame);
+      }
+    });
+    socket.addEventListener("close", function (event) {
+      window.clearInterval(pingTimer);
+      socket = null;
+      setReconnecting(true);
+      if (event.code === 4401) {
+        // Refused as logged out: a fragment fetch reloads to the login page if so.
+        scheduleRefresh(["inbox"]);
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer !== null) {
+      return;
+    }
+    const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, failures));
+    failures += 1;
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    reconnectTimer = window.setTimeout(connect, delay);
+  }
+
+  window.addEventListener("online", function () {
+    if (socket === null && reconnectTimer !== null) {
+      window.clearTimeout(reconnectTimer);
+      connect();
+    }
+  });
+
+  /* ---------- forms (reply, note, assign, resolve, reopen) ---------- */
+
+  function reportFormError(form, text) {
+    const slot = form.querySelector("#composer-error");
+    if (slot) {
+      slot.textContent = text;
+    } else {
+      showFlash(text, "error");
+    }
+  }
+
+  document.addEventListener("submit", async function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-async")) {
+      return;
+    }
+    event.preventDefault();
+    if (form.dataset.busy) {
+      return;
+    }
+    const body = new FormData(form);
+    const controls = form.querySelectorAll("button, select");
+    form.dataset.busy = "1";
+    controls.forEach(function (control) {
+      control.disabled = true;
+    });
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: body,
+        headers: FETCH_HEADERS,
+        credentials: "same-origin",
+      });
+      if (response.redirected) {
+        window.location.reload();
+        return;
+      }
+      if (response.status === 400) {
+        reportFormError(form, (await response.text()) || texts.failed);
+        return;
+      }
+      if (!response.ok) {
+        reportFormError(form, texts.failed + " (" + response.status + ")");
+        return;
+      }
+      if (form.hasAttribute("data-composer")) {
+        form.querySelector("textarea").value = "";
+      }
+      // A reopen or reassignment may have lifted the reason of an earlier refusal.
+      const composerError = document.getElementById("composer-error");
+      if (composerError) {
+        composerError.textContent = "";
+      }
+      scheduleRefresh(["inbox", "thread", "panel"]);
+    } catch (error) {
+      reportFormError(form, texts.network);
+    } finally {
+      delete form.dataset.busy;
+      controls.forEach(function (control) {
+        control.disabled = false;
+      });
+    }
+  });
+
+  /* ---------- reply box ---------- */
+
+  const composer = document.querySelector("[data-composer]");
+  if (composer) {
+    const textarea = composer.querySelector("textarea");
+    const submit = composer.querySelector("button[type=submit]");
+    const hint = composer.querySelector(".composer__hint");
+    const applyMode = function () {
+      const checked = composer.querySelector("input[name=mode]:checked");
+      const isNote = checked !== null && checked.value === "note";
+      composer.classList.toggle("is-note", isNote);
+      submit.textContent = isNote ? submit.dataset.labelNote : submit.dataset.labelReply;
+      textarea.placeholder = isNote
+        ? textarea.dataset.placeholderNote
+        : textarea.dataset.placeholderReply;
+    };
+    composer.addEventListener("change", applyMode);
+    applyMode();
+    const errorSlot = composer.querySelector("#composer-error");
+    textarea.addEventListener("input", function () {
+      errorSlot.textContent = "";
+    });
+    if (hint && hint.dataset.hintMac && /Mac|iPhone|iPad/.test(navigator.platform || "")) {
+      hint.textContent = hint.dataset.hintMac;
+    }
+    // Enter makes a new line; Ctrl+Enter (Cmd+Enter on a Mac) sends.
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+  }
+
+  scrollTimelineToEnd();
+  connect();
+})();

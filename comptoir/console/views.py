@@ -1,0 +1,300 @@
+"""The agent console: server-rendered pages, the fragments console.js refreshes, and actions.
+
+Views only parse input, fetch through the permission-checked accessors and call
+the conversation actions; what a page shows comes from ``console.queries``.
+Every action answers a plain form post with a redirect (the console works
+without JavaScript) and a ``fetch`` from console.js (``X-Requested-With:
+fetch``) with 204, or 400 and a readable reason.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST, require_safe
+
+from comptoir.console.attachments import display_kind, served_content_type
+from comptoir.console.forms import ComposeForm
+from comptoir.console.queries import (
+    InboxView,
+    latest_event_id,
+    load_colleagues,
+    load_customer_panel,
+    load_inbox,
+    load_timeline,
+    parse_inbox_view,
+)
+from comptoir.conversations.access import (
+    access_attachment,
+    access_colleague,
+    access_conversation,
+    access_customer,
+)
+from comptoir.conversations.actions import (
+    ConversationStateError,
+    add_note,
+    assign_conversation,
+    reopen_conversation,
+    resolve_conversation,
+    send_reply,
+)
+from comptoir.conversations.models import Conversation
+from comptoir.customers.models import Customer
+from comptoir.tenancy.access import request_membership
+from comptoir.tenancy.models import Membership
+
+# Even if a browser were tricked into rendering an attachment as a document,
+# it could load nothing and run nothing.
+ATTACHMENT_CSP = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+)
+
+
+def _is_fetch(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _conversation_url(conversation_id: int, view: InboxView) -> str:
+    url = reverse("console:conversation", args=[conversation_id])
+    return f"{url}?{urlencode({'view': view.value})}"
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _thread_context(membership: Membership, conversation: Conversation) -> dict[str, Any]:
+    return {
+        "conversation": conversation,
+        "timeline": load_timeline(conversation),
+        "colleagues": load_colleagues(membership),
+    }
+
+
+def _workspace(
+    request: HttpRequest,
+    membership: Membership,
+    last_event_id: int,
+    *,
+    conversation: Conversation | None = None,
+    customer: Customer | None = None,
+) -> HttpResponse:
+    view = parse_inbox_view(request.GET.get("view"))
+    context: dict[str, Any] = {
+        "membership": membership,
+        "last_event_id": last_event_id,
+        "view": view,
+        "inbox": load_inbox(membership, view),
+        "current_conversation_id": conversation.pk if conversation else None,
+    }
+    if conversation is not None:
+        context.update(_thread_context(membership, conversation))
+        context["panel"] = load_customer_panel(conversation.customer)
+    elif customer is not None:
+        context["panel"] = load_customer_panel(customer)
+    return render(request, "console/workspace.html", context)
+
+
+@require_safe
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The inbox alone: Unassigned / Mine / All open, nothing opened yet."""
+    membership = request_membership(request)
+    return _workspace(request, membership, latest_event_id(membership.brand_id))
+
+
+@require_safe
+@login_required
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Inbox, conversation and customer panel on one page."""
+    membership = request_membership(request)
+    # Read before the conversation so that a change committed meanwhile is replayed.
+    last_event_id = latest_event_id(membership.brand_id)
+    conversation = access_conversation(membership, conversation_id)
+    return _workspace(request, membership, last_event_id, conversation=conversation)
+
+
+@require_safe
+@login_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A customer's profile and history, reachable without opening one of their conversations."""
+    membership = request_membership(request)
+    last_event_id = latest_event_id(membership.brand_id)
+    customer = access_customer(membership, customer_id)
+    return _workspace(request, membership, last_event_id, customer=customer)
+
+
+@require_safe
+@login_required
+def inbox_fragment(request: HttpRequest) -> HttpResponse:
+    """The inbox column (tabs, counts, list), re-fetched by console.js after any event."""
+    membership = request_membership(request)
+    try:
+        current_conversation_id = int(request.GET.get("conversation", ""))
+    except ValueError:
+        current_conversation_id = None
+    view = parse_inbox_view(request.GET.get("view"))
+    context = {
+        "membership": membership,
+        "view": view,
+        "inbox": load_inbox(membership, view),
+        "current_conversation_id": current_conversation_id,
+    }
+    return _no_store(render(request, "console/_inbox.html", context))
+
+
+@require_safe
+@login_required
+def thread_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The conversation's header (status, assignee, actions) and timeline."""
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    context = {
+        "membership": membership,
+        "view": parse_inbox_view(request.GET.get("view")),
+        **_thread_context(membership, conversation),
+    }
+    return _no_store(render(request, "console/_thread.html", context))
+
+
+@require_safe
+@login_required
+def conversation_panel_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The customer panel beside an open conversation."""
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    context = {
+        "view": parse_inbox_view(request.GET.get("view")),
+        "panel": load_customer_panel(conversation.customer),
+        "current_conversation_id": conversation.pk,
+    }
+    return _no_store(render(request, "console/_panel.html", context))
+
+
+@require_safe
+@login_required
+def customer_panel_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The customer panel of the customer page."""
+    membership = request_membership(request)
+    customer = access_customer(membership, customer_id)
+    context = {
+        "view": parse_inbox_view(request.GET.get("view")),
+        "panel": load_customer_panel(customer),
+        "current_conversation_id": None,
+    }
+    return _no_store(render(request, "console/_panel.html", context))
+
+
+@require_safe
+@login_required
+def attachment_file(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Stream an attachment of the agent's brand, defensively.
+
+    Type and file name were chosen by the sender: see ``console.attachments`` for
+    what is shown inline; the browser is also told not to sniff, and the response
+    may neither run nor load anything.
+    """
+    membership = request_membership(request)
+    attachment = access_attachment(membership, attachment_id)
+    content_type = served_content_type(attachment.content_type)
+    inline = display_kind(attachment.content_type) != "file"
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Attachment file is missing.") from None
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=attachment.filename, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = ATTACHMENT_CSP
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _action_done(
+    request: HttpRequest, conversation: Conversation, error: str | None = None
+) -> HttpResponse:
+    """204/400 for console.js, or a redirect back to the conversation with a flash message."""
+    if _is_fetch(request):
+        if error:
+            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(status=204)
+    if error:
+        messages.error(request, error)
+    return redirect(_conversation_url(conversation.pk, parse_inbox_view(request.POST.get("view"))))
+
+
+@require_POST
+@login_required
+def compose(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Send a reply to the customer, or add an internal note, from the reply box."""
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    form = ComposeForm(request.POST)
+    if not form.is_valid():
+        error = next(iter(form.errors.values()))[0]
+        return _action_done(request, conversation, error)
+    text = form.cleaned_data["text"]
+    try:
+        if form.is_note:
+            add_note(membership, conversation, text)
+        else:
+            send_reply(membership, conversation, text)
+    except ConversationStateError:
+        if form.is_note:
+            return _action_done(request, conversation, gettext("The note could not be added."))
+        return _action_done(
+            request,
+            conversation,
+            gettext("This conversation is resolved: reopen it before replying."),
+        )
+    return _action_done(request, conversation)
+
+
+@require_POST
+@login_required
+def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Assign to a colleague of the same brand (404 for anyone else), or unassign."""
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    assignee_id = request.POST.get("assignee", "").strip()
+    assignee = access_colleague(membership, assignee_id) if assignee_id else None
+    try:
+        assign_conversation(membership, conversation, assignee)
+    except ConversationStateError:
+        return _action_done(
+            request, conversation, gettext("This agent cannot be given conversations.")
+        )
+    return _action_done(request, conversation)
+
+
+@require_POST
+@login_required
+def resolve(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    try:
+        resolve_conversation(membership, conversation)
+    except ConversationStateError:
+        return _action_done(
+            request, conversation, gettext("This conversation is already resolved.")
+        )
+    return _action_done(request, conversation)
+
+
+@require_POST
+@login_required
+def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    try:
+        reopen_conversation(membership, conversation)
+    except ConversationStateError:
+        return _action_done(request, conversation, gettext("This conversation is already open."))
+    return _action_done(request, conversation)
