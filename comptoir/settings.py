@@ -117,7 +117,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 times out idle reads after 5 s, which tears down
+                # every quiet WebSocket (django/channels_redis#422): block instead.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
                 "prefix": os.environ.get("REDIS_PREFIX", "comptoir"),
             },
         }

@@ -87,6 +87,8 @@ def test_message_ingested_on_one_process_reaches_a_socket_on_the_other(redis_sit
 
     async def scenario():
         socket, _ = await console_events(server_b, session["sessionid"], 0)
+        # A quiet socket must stay subscribed (redis-py 8 used to time out after 5 s).
+        await asyncio.sleep(7)
         sent = await asyncio.to_thread(send_chat, server_a, visitor["token"], "Bonjour depuis A")
         event = await next_event(socket)
         assert event["payload"]["text"] == "Bonjour depuis A"

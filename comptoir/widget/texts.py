@@ -1,0 +1,135 @@
+"""The widget's words and the language it speaks to a visitor.
+
+The widget script carries no strings of its own: the session endpoint sends
+every customer-facing text, translated by Django's gettext, so that French and
+English visitors read the same catalogue as the rest of Comptoir.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.utils import translation
+from django.utils.translation import gettext
+
+from comptoir.conversations.models import Channel
+from comptoir.tenancy.models import Brand
+
+
+def _accept_language_tags(header: str) -> list[str]:
+    """Language tags of an Accept-Language header, preferred first (ties keep their order)."""
+    weighted = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                continue
+        if quality > 0:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _supported(tag: str | None) -> str | None:
+    if not tag or not isinstance(tag, str):
+        return None
+    try:
+        return translation.get_supported_language_variant(tag.strip().lower())
+    except LookupError:
+        return None
+
+
+def visitor_language(request: HttpRequest, requested: str | None, brand: Brand) -> str:
+    """The language to answer a visitor in.
+
+    What the embedding page asked for (``data-lang``) wins, then the browser's
+    preferences, then the brand's own language: a French shop greets an unknown
+    visitor in French.
+    """
+    candidates = [requested, *_accept_language_tags(request.headers.get("Accept-Language", ""))]
+    for candidate in candidates:
+        language = _supported(candidate)
+        if language:
+            return language
+    return _supported(brand.default_language) or settings.LANGUAGE_CODE
+
+
+def refusal_reason(code: str) -> str:
+    """Why the widget refused something, in the active language, for the visitor to read."""
+    reasons = {
+        "file_too_large": gettext("This file is too large (maximum %(size)s).")
+        % {"size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)},
+        "file_type_refused": gettext(
+            "This type of file cannot be sent. Photos, videos, PDF and text files are accepted."
+        ),
+        "too_many_files": gettext("Too many files at once: send them in several messages."),
+        "empty_message": gettext("Write a message or add a file."),
+        "message_too_long": gettext("This message is too long."),
+        "invalid_email": gettext("This e-mail address is not valid."),
+        "token_expired": gettext("Your chat session has expired."),
+        "token_invalid": gettext("Your chat session is not valid."),
+        "token_missing": gettext("Your chat session is not valid."),
+        "token_wrong_brand": gettext("Your chat session is not valid."),
+        "unknown_brand": gettext("This chat is not available."),
+        "bad_request": gettext("The request could not be understood."),
+        "not_found": gettext("Not found."),
+        "method_not_allowed": gettext("Method not allowed."),
+    }
+    return reasons.get(code, reasons["bad_request"])
+
+
+def widget_texts() -> dict[str, Any]:
+    """Every string the widget shows, in the active language (use under translation.override)."""
+    return {
+        "open": gettext("Open the chat"),
+        "close": gettext("Close the chat"),
+        "subtitle": gettext("An advisor answers you here."),
+        "greeting": gettext("Hello! How can we help you?"),
+        "input_label": gettext("Your message"),
+        "input_placeholder": gettext("Write your message…"),
+        "send": gettext("Send"),
+        "attach": gettext("Add a photo or a video"),
+        "remove_file": gettext("Remove the file"),
+        "you": gettext("You"),
+        "advisor": gettext("Advisor"),
+        "sending": gettext("Sending…"),
+        "sent": gettext("Sent"),
+        "not_sent": gettext("Not sent"),
+        "retry": gettext("Send again"),
+        "ack": gettext("Message received — an advisor will answer you here."),
+        "network_error": gettext("Connection problem: your message was not sent."),
+        "reconnecting": gettext("Connection lost, reconnecting…"),
+        "conversation_closed": gettext(
+            "This conversation has been closed. You can write again at any time."
+        ),
+        "new_messages": gettext("New messages"),
+        "messages_label": gettext("Conversation"),
+        "email_prompt": gettext("Leave your e-mail so we can reach you"),
+        "email_label": gettext("E-mail"),
+        "name_label": gettext("Name (optional)"),
+        "email_submit": gettext("Save"),
+        "email_cancel": gettext("Cancel"),
+        "email_saved": gettext("Thank you, we can now reach you at this address."),
+        "email_not_linked": gettext(
+            "This address could not be added to your conversation. "
+            "You can give it to the advisor in your message."
+        ),
+        "attachment": gettext("Attachment"),
+        "via_channel": {
+            channel.value: gettext("by %(channel)s") % {"channel": channel.label}
+            for channel in Channel
+        },
+        "file_too_large": refusal_reason("file_too_large"),
+        "file_type_refused": refusal_reason("file_type_refused"),
+        "empty_message": refusal_reason("empty_message"),
+        "message_too_long": refusal_reason("message_too_long"),
+        "invalid_email": refusal_reason("invalid_email"),
+        "unavailable": refusal_reason("unknown_brand"),
+    }

@@ -1,0 +1,282 @@
+"""HTTP side of the customer chat widget: the script and its small JSON API.
+
+The widget runs on the brand's own site, so these endpoints answer any origin
+(CORS ``*``) and use no cookie: the visitor token in the ``Authorization``
+header is the only credential, and each request sees only that visitor's own
+customer. Views parse input and call the conversation and customer actions.
+"""
+
+import json
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from comptoir.console.attachments import display_kind, served_content_type
+from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.models import Channel
+from comptoir.conversations.payloads import message_customer_payload
+from comptoir.customers.actions import link_identity, rename_customer, resolve_customer
+from comptoir.customers.identities import InvalidIdentity, normalise_identity
+from comptoir.customers.models import IdentityKind
+from comptoir.tenancy.models import Brand
+from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
+from comptoir.widget.tokens import VisitorTokenError, issue_visitor_token, read_visitor_token
+from comptoir.widget.uploads import guard_uploads
+from comptoir.widget.visitors import (
+    authenticate_visitor,
+    bearer_token,
+    customer_card,
+    customer_history,
+    last_customer_event_id,
+    visitor_attachment,
+    visitor_claims,
+    visitor_customer,
+)
+
+WIDGET_SCRIPT = Path(__file__).resolve().parent / "static" / "widget" / "widget.js"
+MAX_TEXT_LENGTH = 5000
+MAX_NAME_LENGTH = 200
+ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept-Language",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def error_response(status: int, code: str, **extra: Any) -> JsonResponse:
+    """``{error, code}`` with the reason in the active language, for the visitor to read."""
+    return JsonResponse({"error": refusal_reason(code), "code": code, **extra}, status=status)
+
+
+def widget_api(methods: tuple[str, ...]) -> Callable:
+    """Decorate a widget endpoint: CORS for any origin, no CSRF (no cookies), JSON errors.
+
+    Token problems become 401 and missing objects 404, both as JSON, so that the
+    widget can tell an expired session (start a new one) from a refused request.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "OPTIONS":
+                response = HttpResponse(status=204)
+            elif request.method not in methods:
+                response = error_response(405, "method_not_allowed")
+                response["Allow"] = ", ".join(methods)
+            else:
+                try:
+                    response = view(request, *args, **kwargs)
+                except VisitorTokenError as exc:
+                    response = error_response(401, exc.code)
+                except Http404:
+                    response = error_response(404, "not_found")
+            for header, value in CORS_HEADERS.items():
+                response[header] = value
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | None:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, RequestDataTooBig):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@require_safe
+def widget_script(request: HttpRequest) -> HttpResponse:
+    """The embeddable script; it finds the API origin from its own ``src``."""
+    response = HttpResponse(
+        WIDGET_SCRIPT.read_bytes(), content_type="application/javascript; charset=utf-8"
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@widget_api(("POST",))
+def session(request: HttpRequest) -> HttpResponse:
+    """Start or restore a visitor session: token, texts, and the customer's history.
+
+    A valid token of the same brand keeps its visitor (a returning visitor sees
+    their history) and is re-issued with a fresh expiry; an invalid one is
+    refused with 401 so the widget drops it and asks again without it.
+    """
+    body = _json_body(request)
+    if body is None:
+        return error_response(400, "bad_request")
+    brand = Brand.objects.filter(slug=str(body.get("brand") or "")).first()
+    if brand is None:
+        return error_response(404, "unknown_brand")
+    language = visitor_language(request, body.get("language"), brand)
+    with translation.override(language):
+        previous = body.get("token")
+        visitor_id = None
+        if previous:
+            try:
+                visitor = read_visitor_token(str(previous))
+            except VisitorTokenError as exc:
+                return error_response(401, exc.code)
+            if visitor.brand_id != brand.pk:
+                return error_response(401, "token_wrong_brand")
+            visitor_id = visitor.visitor_id
+        token, visitor = issue_visitor_token(brand.pk, visitor_id)
+        customer = visitor_customer(visitor)
+        last_event_id = last_customer_event_id(customer)
+        return JsonResponse(
+            {
+                "token": token,
+                "visitor_id": visitor.visitor_id,
+                "brand": {"name": brand.name, "slug": brand.slug},
+                "language": language,
+                "texts": widget_texts(),
+                "limits": {
+                    "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+                    "allowed_types": settings.ATTACHMENT_ALLOWED_TYPES,
+                    "max_text_length": MAX_TEXT_LENGTH,
+                },
+                "customer": customer_card(customer),
+                "messages": customer_history(customer),
+                "last_event_id": last_event_id,
+            }
+        )
+
+
+@widget_api(("POST",))
+def messages(request: HttpRequest) -> HttpResponse:
+    """Receive a visitor's message (multipart: ``text``, ``client_id``, ``files``).
+
+    ``client_id`` makes a retried send idempotent. A refused file never loses
+    the text sent with it: the text is stored and the answer (413/415) carries
+    both the stored message and the reason.
+    """
+    guard = guard_uploads(request)
+    visitor, brand = authenticate_visitor(bearer_token(request))
+    language = visitor_language(request, None, brand)
+    with translation.override(language):
+        try:
+            text = request.POST.get("text", "")
+            client_id = request.POST.get("client_id", "")
+            files = request.FILES.getlist("files")
+        except RequestDataTooBig:
+            return error_response(413, "message_too_long", message=None)
+        except (MultiPartParserError, TooManyFilesSent):
+            return error_response(400, "bad_request", message=None)
+        try:
+            client_id = uuid.UUID(str(client_id)).hex
+        except ValueError:
+            return error_response(400, "bad_request", message=None)
+        if len(text) > MAX_TEXT_LENGTH:
+            return error_response(400, "message_too_long", message=None)
+        attachments = [
+            InboundAttachment(f.name or "file", f.content_type or "", f.read()) for f in files
+        ]
+        refusal = guard.refused[0] if guard.refused else None
+        if not text.strip() and not attachments:
+            if refusal is not None:
+                return error_response(refusal.status, refusal.code, message=None)
+            return error_response(400, "empty_message", message=None)
+        customer = visitor_customer(visitor)
+        result = ingest_message(
+            InboundMessage(
+                brand=brand,
+                channel=Channel.WEBCHAT,
+                external_id=f"{visitor.visitor_id}:{client_id}",
+                text=text.strip(),
+                identities=visitor_claims(visitor, customer),
+                attachments=attachments,
+                display_name=customer.display_name if customer else "",
+                language=language,
+            )
+        )
+        message = result.message
+        payload = message_customer_payload(message, list(message.attachments.all()))
+        if refusal is not None:
+            return error_response(refusal.status, refusal.code, message=payload)
+        return JsonResponse({"message": payload}, status=201 if result.created else 200)
+
+
+@widget_api(("POST",))
+def identify(request: HttpRequest) -> HttpResponse:
+    """Attach the e-mail (and name) a visitor leaves to their customer record.
+
+    An e-mail that already belongs to another customer is not linked and
+    nothing about that customer is revealed: the answer is ``linked: false``.
+    Merging the two records is for an agent to decide.
+    """
+    visitor, brand = authenticate_visitor(bearer_token(request))
+    language = visitor_language(request, None, brand)
+    with translation.override(language):
+        body = _json_body(request)
+        if body is None:
+            return error_response(400, "bad_request")
+        email = str(body.get("email") or "").strip()
+        name = str(body.get("name") or "").strip()[:MAX_NAME_LENGTH]
+        try:
+            normalise_identity(IdentityKind.EMAIL, email)
+        except InvalidIdentity:
+            return error_response(400, "invalid_email")
+        with transaction.atomic():
+            customer = visitor_customer(visitor)
+            if customer is None:
+                # Only the visitor's own claim: resolving with the e-mail too could
+                # attach this visitor to whoever already owns that address.
+                customer = resolve_customer(
+                    brand,
+                    [IdentityClaim(IdentityKind.CHAT_VISITOR, visitor.visitor_id, verified=True)],
+                    language=language,
+                )
+            link = link_identity(customer, IdentityKind.EMAIL, email)
+            if name:
+                rename_customer(customer, name)
+        return JsonResponse(
+            {"linked": link.identity is not None, "customer": customer_card(customer)}
+        )
+
+
+@widget_api(("GET", "HEAD"))
+def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """Stream a file of the visitor's own conversations (``?token=`` so ``<img>`` can load it).
+
+    Images and videos are shown inline, anything else is a download; the
+    browser may not sniff, and the response may neither run nor load anything.
+    """
+    token = request.GET.get("token") or bearer_token(request)
+    visitor = read_visitor_token(token)
+    attachment = visitor_attachment(visitor, attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Attachment file is missing.") from None
+    inline = display_kind(attachment.content_type) != "file"
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.filename,
+        content_type=served_content_type(attachment.content_type),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = ATTACHMENT_CSP
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
