@@ -1,0 +1,158 @@
+"""End to end in a real Chromium: visitor ↔ agent through a real server, live.
+
+The visitor writes from the demo shop with a photo; the agent, already looking
+at the console, sees it arrive without reloading, replies, and the visitor sees
+the reply. Hostile text and file names must show as text and never run.
+Screenshots land in ``var/screenshots/``.
+"""
+
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.live_server import Site
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+SCREENSHOTS = Path.cwd() / "var" / "screenshots"
+PASSWORD = "demo-comptoir-2026"
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+# Browsers cut file names at "/" and escape quotes on upload, so this one has neither.
+HOSTILE_FILE_NAME = "<img src=x onerror=window.__pwned=3>.png"
+
+
+def tiny_png(width: int = 24, height: int = 16) -> bytes:
+    """A valid PNG (orange rectangle), like a photo from a phone camera but small."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\xe0\x8a\x3c" * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    site = Site(tmp_path_factory.mktemp("browser-site"))
+    site.manage("migrate", "--no-input")
+    site.manage("load_demo")
+    url = site.start_server()
+    yield url
+    site.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def no_dialogs(page: Page) -> None:
+    def fail(dialog):
+        dialog.dismiss()
+        raise AssertionError(f"a script ran and opened a dialog: {dialog.message}")
+
+    page.on("dialog", fail)
+
+
+def console_page(browser, server: str) -> Page:
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    no_dialogs(page)
+    page.goto(f"{server}/console/login/")
+    page.fill("input[name=username]", "camille")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#inbox")).to_be_visible()
+    return page
+
+
+def widget_page(browser, server: str, **context_options) -> Page:
+    context = browser.new_context(locale="fr-FR", **context_options)
+    page = context.new_page()
+    no_dialogs(page)
+    page.goto(f"{server}/demo/")
+    page.get_by_test_id("comptoir-launcher").click()
+    expect(page.get_by_test_id("comptoir-panel")).to_be_visible()
+    return page
+
+
+def test_visitor_and_agent_talk_live(server, browser):
+    agent = console_page(browser, server)
+    visitor = widget_page(browser, server)
+
+    visitor.get_by_test_id("comptoir-input").fill("Bonjour, mon colis est abîmé, voici une photo.")
+    visitor.get_by_test_id("comptoir-file-input").set_input_files(
+        {"name": "colis.png", "mimeType": "image/png", "buffer": tiny_png()}
+    )
+    visitor.get_by_test_id("comptoir-send").click()
+    sent = visitor.get_by_test_id("comptoir-message").filter(has_text="mon colis est abîmé")
+    expect(sent).not_to_have_attribute("data-pending", "true")
+    expect(sent.locator("img")).to_be_visible()
+    expect(visitor.get_by_test_id("comptoir-status")).not_to_be_empty()
+    visitor.screenshot(path=SCREENSHOTS / "widget-sent.png")
+
+    # The agent did not reload: the conversation arrives in the inbox by itself.
+    item = agent.locator(".conversation-item", has_text="mon colis est abîmé")
+    expect(item).to_be_visible(timeout=5000)
+    item.click()
+    expect(agent.locator(".message__text", has_text="mon colis est abîmé")).to_be_visible()
+    expect(agent.locator(".attachment img")).to_be_visible()
+    agent.fill("#composer-text", "Bonjour ! Désolée pour le colis, nous vous renvoyons l'article.")
+    agent.click("#composer button[type=submit]")
+    expect(agent.locator(".message--agent", has_text="nous vous renvoyons")).to_be_visible()
+    agent.screenshot(path=SCREENSHOTS / "console-conversation.png")
+
+    reply = visitor.get_by_test_id("comptoir-message").filter(has_text="nous vous renvoyons")
+    expect(reply).to_be_visible(timeout=5000)
+    expect(reply).to_have_attribute("data-author", "agent")
+    visitor.screenshot(path=SCREENSHOTS / "widget-reply.png")
+
+
+def test_hostile_text_and_file_names_never_run(server, browser):
+    agent = console_page(browser, server)
+    visitor = widget_page(browser, server, viewport={"width": 390, "height": 844})
+
+    visitor.get_by_test_id("comptoir-input").fill(f"XSS-TEST {HOSTILE}")
+    visitor.get_by_test_id("comptoir-file-input").set_input_files(
+        {"name": HOSTILE_FILE_NAME, "mimeType": "image/png", "buffer": tiny_png()}
+    )
+    visitor.get_by_test_id("comptoir-send").click()
+    sent = visitor.get_by_test_id("comptoir-message").filter(has_text="XSS-TEST")
+    expect(sent).to_contain_text(HOSTILE)
+    visitor.screenshot(path=SCREENSHOTS / "widget-phone-hostile.png")
+
+    item = agent.locator(".conversation-item", has_text="XSS-TEST")
+    expect(item).to_be_visible(timeout=5000)
+    item.click()
+    expect(agent.locator(".message__text", has_text="XSS-TEST")).to_contain_text(HOSTILE)
+    expect(agent.locator(".attachment__name")).to_have_text(HOSTILE_FILE_NAME)
+    agent.fill("#composer-text", f"Agent says {HOSTILE}")
+    agent.click("#composer button[type=submit]")
+    expect(
+        visitor.get_by_test_id("comptoir-message").filter(has_text="Agent says")
+    ).to_contain_text(HOSTILE, timeout=5000)
+    agent.screenshot(path=SCREENSHOTS / "console-hostile.png")
+
+    for page in (visitor, agent):
+        assert page.evaluate("window.__pwned") is None
