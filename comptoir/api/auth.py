@@ -1,0 +1,72 @@
+"""Bearer-token authentication of integrators: one API token acts as one agent of one brand.
+
+Only the SHA-256 of a key is stored, so a request is authenticated by hashing
+the presented key and looking the hash up. The token's membership becomes
+``request.auth``; every endpoint scopes its queries to that membership's brand.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from comptoir.tenancy.models import ApiToken, Membership, hash_api_key
+
+# ``last_used_at`` is informative (which tokens are still in use): refreshing it
+# at most once a minute spares a write on every request of a busy integration.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiTokenRefused(Exception):
+    """The request carries no usable token; ``reason`` tells the integrator why (HTTP 401)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ApiTokenAuth(HttpBearer):
+    """``Authorization: Bearer <key>`` with a key issued by ``ApiToken.issue``."""
+
+    def __call__(self, request: HttpRequest) -> Membership:
+        header = request.headers.get(self.header, "")
+        scheme, _, key = header.partition(" ")
+        if not header:
+            raise ApiTokenRefused("Missing Authorization header; send 'Bearer <api key>'.")
+        if scheme.lower() != self.openapi_scheme or not key.strip():
+            raise ApiTokenRefused("Malformed Authorization header; send 'Bearer <api key>'.")
+        return self.authenticate(request, key.strip())
+
+    def authenticate(self, request: HttpRequest, token: str) -> Membership:
+        api_token = (
+            ApiToken.objects.select_related("membership__brand", "membership__user")
+            .filter(key_hash=hash_api_key(token))
+            .first()
+        )
+        if api_token is None:
+            raise ApiTokenRefused("Unknown API key.")
+        if api_token.revoked_at is not None:
+            raise ApiTokenRefused("This API key has been revoked.")
+        membership = api_token.membership
+        if not membership.is_active or not membership.user.is_active:
+            raise ApiTokenRefused("The agent this API key belongs to is no longer active.")
+        record_token_use(api_token)
+        return membership
+
+
+def record_token_use(api_token: ApiToken) -> None:
+    """Stamp ``last_used_at`` unless it was stamped less than a minute ago.
+
+    The conditional UPDATE keeps concurrent requests from writing the row twice
+    in the same minute.
+    """
+    now = timezone.now()
+    threshold = now - LAST_USED_RESOLUTION
+    if api_token.last_used_at is not None and api_token.last_used_at > threshold:
+        return
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=threshold), pk=api_token.pk
+    ).update(last_used_at=now)
+    api_token.last_used_at = now

@@ -1,0 +1,219 @@
+"""Endpoints of the integrator API: parse, fetch through the access checks, call an action.
+
+``request.auth`` is the membership of the API token (see ``comptoir.api.auth``).
+Lists are filtered on its brand; single objects come from the ``access_*``
+fetchers, which answer 404 for another brand's objects. State changes go
+through ``comptoir.conversations.actions`` only.
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from comptoir.api.schemas import (
+    AssignIn,
+    ConversationOut,
+    CustomerOut,
+    ErrorOut,
+    MessageIn,
+    MessageOut,
+    StatusValue,
+)
+from comptoir.conversations.access import access_colleague, access_conversation, access_customer
+from comptoir.conversations.actions import (
+    add_note,
+    assign_conversation,
+    reopen_conversation,
+    resolve_conversation,
+    send_reply,
+)
+from comptoir.conversations.models import Attachment, Conversation, Message
+from comptoir.customers.models import Customer, Identity
+from comptoir.tenancy.models import Membership
+
+customers_router = Router(tags=["customers"])
+conversations_router = Router(tags=["conversations"])
+
+# Documented answers besides success; every operation may also answer 401.
+REFUSED = {401: ErrorOut}
+NOT_FOUND = {401: ErrorOut, 404: ErrorOut}
+STATE_ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class PageInput(Schema):
+    limit: int = Field(50, ge=1, le=200, description="Page size (at most 200).")
+    offset: int = Field(0, ge=0, description="How many rows to skip.")
+
+
+class Pagination(LimitOffsetPagination):
+    """``limit`` (1-200, default 50) and ``offset``; the page comes with the total ``count``."""
+
+    Input = PageInput
+
+
+def _membership(request: HttpRequest) -> Membership:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _conversations(membership: Membership) -> QuerySet[Conversation]:
+    """The brand's conversations, most recently active first, with what the schema reads."""
+    return (
+        Conversation.objects.filter(brand_id=membership.brand_id)
+        .select_related("customer", "assignee__user")
+        .order_by("-last_message_at", "-pk")
+    )
+
+
+def _customers(membership: Membership) -> QuerySet[Customer]:
+    return (
+        Customer.objects.filter(brand_id=membership.brand_id)
+        .prefetch_related(Prefetch("identities", Identity.objects.order_by("pk")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+# Customers
+
+
+@customers_router.get("/customers", response={200: list[CustomerOut], **REFUSED})
+@paginate(Pagination)
+def list_customers(
+    request: HttpRequest,
+    q: str | None = Query(
+        None, max_length=320, description="Part of the display name or of an identity value."
+    ),
+) -> QuerySet[Customer]:
+    """The brand's customers, newest first."""
+    customers = _customers(_membership(request))
+    if q and q.strip():
+        term = q.strip()
+        customers = customers.filter(
+            Q(display_name__icontains=term)
+            | Exists(Identity.objects.filter(customer=OuterRef("pk"), value__icontains=term))
+        )
+    return customers
+
+
+@customers_router.get("/customers/{int:customer_id}", response={200: CustomerOut, **NOT_FOUND})
+def get_customer(request: HttpRequest, customer_id: int) -> Customer:
+    """One customer with every identity by which the channels recognise them."""
+    customer = access_customer(_membership(request), customer_id)
+    return _customers(_membership(request)).get(pk=customer.pk)
+
+
+@customers_router.get(
+    "/customers/{int:customer_id}/conversations",
+    response={200: list[ConversationOut], **NOT_FOUND},
+)
+@paginate(Pagination)
+def list_customer_conversations(request: HttpRequest, customer_id: int) -> QuerySet[Conversation]:
+    """The customer's conversations, most recently active first."""
+    customer = access_customer(_membership(request), customer_id)
+    return _conversations(_membership(request)).filter(customer=customer)
+
+
+# Conversations
+
+
+@conversations_router.get("/conversations", response={200: list[ConversationOut], **REFUSED})
+@paginate(Pagination)
+def list_conversations(
+    request: HttpRequest,
+    status: StatusValue | None = None,
+    assignee: str | None = Query(
+        None,
+        pattern=r"^(me|none|\d+)$",
+        description="'me' (the token's agent), 'none' (unassigned) or a membership id.",
+    ),
+    customer: int | None = Query(None, description="Only this customer's conversations."),
+) -> QuerySet[Conversation]:
+    """The brand's conversations, most recently active first (``last_message_at``)."""
+    membership = _membership(request)
+    conversations = _conversations(membership)
+    if status is not None:
+        conversations = conversations.filter(status=status)
+    if assignee == "me":
+        conversations = conversations.filter(assignee_id=membership.pk)
+    elif assignee == "none":
+        conversations = conversations.filter(assignee__isnull=True)
+    elif assignee is not None:
+        conversations = conversations.filter(assignee_id=int(assignee))
+    if customer is not None:
+        conversations = conversations.filter(customer_id=customer)
+    return conversations
+
+
+@conversations_router.get(
+    "/conversations/{int:conversation_id}", response={200: ConversationOut, **NOT_FOUND}
+)
+def get_conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+    return access_conversation(_membership(request), conversation_id)
+
+
+@conversations_router.get(
+    "/conversations/{int:conversation_id}/messages",
+    response={200: list[MessageOut], **NOT_FOUND},
+)
+@paginate(Pagination)
+def list_messages(request: HttpRequest, conversation_id: int) -> QuerySet[Message]:
+    """Every message of the conversation, oldest first, internal notes included."""
+    conversation = access_conversation(_membership(request), conversation_id)
+    return (
+        Message.objects.filter(conversation=conversation, brand_id=conversation.brand_id)
+        .select_related("conversation__customer", "author__user")
+        .prefetch_related(Prefetch("attachments", Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+
+
+@conversations_router.post(
+    "/conversations/{int:conversation_id}/messages",
+    response={201: MessageOut, **STATE_ERRORS},
+)
+def post_message(request: HttpRequest, conversation_id: int, body: MessageIn) -> Status:
+    """A reply to the customer, or an internal note when ``internal_note`` is true.
+
+    A reply to a resolved conversation is refused (409): reopen it first.
+    """
+    membership = _membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    if body.internal_note:
+        message = add_note(membership, conversation, body.text)
+    else:
+        message = send_reply(membership, conversation, body.text)
+    return Status(201, message)
+
+
+@conversations_router.post(
+    "/conversations/{int:conversation_id}/assign",
+    response={200: ConversationOut, **STATE_ERRORS},
+)
+def assign(request: HttpRequest, conversation_id: int, body: AssignIn) -> Conversation:
+    """Give the conversation to an agent of the brand, or back to the queue with null."""
+    membership = _membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    assignee = None
+    if body.assignee_id is not None:
+        assignee = access_colleague(membership, body.assignee_id)
+    return assign_conversation(membership, conversation, assignee)
+
+
+@conversations_router.post(
+    "/conversations/{int:conversation_id}/resolve",
+    response={200: ConversationOut, **STATE_ERRORS},
+)
+def resolve(request: HttpRequest, conversation_id: int) -> Conversation:
+    """Mark the conversation resolved; 409 when it already is."""
+    membership = _membership(request)
+    return resolve_conversation(membership, access_conversation(membership, conversation_id))
+
+
+@conversations_router.post(
+    "/conversations/{int:conversation_id}/reopen",
+    response={200: ConversationOut, **STATE_ERRORS},
+)
+def reopen(request: HttpRequest, conversation_id: int) -> Conversation:
+    """Reopen a resolved conversation; 409 when it is not resolved."""
+    membership = _membership(request)
+    return reopen_conversation(membership, access_conversation(membership, conversation_id))

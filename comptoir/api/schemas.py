@@ -1,0 +1,125 @@
+"""The JSON shapes of the integrator API, as published in its OpenAPI document."""
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from comptoir.conversations.models import Conversation, Message
+from comptoir.conversations.payloads import author_name
+from comptoir.customers.models import Customer
+from comptoir.tenancy.models import Membership
+
+StatusValue = Literal["open", "pending", "resolved"]
+
+# A reply is read by a person; anything longer is almost certainly a mistake.
+MESSAGE_TEXT_MAX_LENGTH = 10_000
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="Why the request was refused.")
+
+
+class IdentityOut(Schema):
+    id: int
+    kind: str = Field(description="email, phone, chat_visitor, customer_number, whatsapp, ...")
+    value: str = Field(description="The normalised value (e-mails case-folded, phones E.164).")
+    verified: bool
+    created_at: datetime
+
+
+class CustomerOut(Schema):
+    id: int
+    display_name: str = Field(description="Empty when the customer never gave a name.")
+    label: str = Field(description="What agents see: the name, or 'Visitor #id'.")
+    language: str
+    is_vip: bool
+    created_at: datetime
+    updated_at: datetime
+    identities: list[IdentityOut]
+
+    @staticmethod
+    def resolve_label(customer: Customer) -> str:
+        return str(customer.label)
+
+
+class CustomerRef(Schema):
+    id: int
+    label: str
+
+    @staticmethod
+    def resolve_label(customer: Customer) -> str:
+        return str(customer.label)
+
+
+class AgentRef(Schema):
+    id: int = Field(description="The agent's membership id (use it as assignee_id).")
+    name: str
+
+    @staticmethod
+    def resolve_name(membership: Membership) -> str:
+        return membership.display_name
+
+
+class ConversationOut(Schema):
+    id: int
+    status: StatusValue
+    channel: str = Field(description="The channel the conversation started on.")
+    priority: int = Field(description="0 low, 1 normal, 2 high, 3 urgent.")
+    subject: str
+    customer: CustomerRef
+    assignee: AgentRef | None
+    created_at: datetime
+    last_message_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+    @staticmethod
+    def resolve_customer(conversation: Conversation) -> Customer:
+        return conversation.customer
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int = Field(description="Size in bytes.")
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    direction: Literal["in", "out"]
+    author_kind: Literal["customer", "agent", "bot", "system"]
+    author: AgentRef | None = Field(description="The agent who wrote it, for agent messages.")
+    author_name: str
+    text: str
+    is_internal_note: bool = Field(description="Visible to agents only, never to the customer.")
+    channel: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_author_name(message: Message) -> str:
+        return str(author_name(message))
+
+
+class MessageIn(Schema):
+    text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX_LENGTH)
+    internal_note: bool = Field(
+        False, description="True: an internal note for agents, not sent to the customer."
+    )
+
+    @field_validator("text")
+    @classmethod
+    def text_not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("text must not be blank")
+        return text
+
+
+class AssignIn(Schema):
+    assignee_id: int | None = Field(
+        description="Membership id of an active agent of the brand; null to unassign."
+    )
