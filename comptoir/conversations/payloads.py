@@ -69,5 +69,17 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def conversation_summary(conversation: Conversation) -> dict[str, Any]:
+    """The conversation as message events carry it: ids and state, no names to look up."""
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "customer_id": conversation.customer_id,
+        "assignee_id": conversation.assignee_id,
+        "channel": conversation.channel,
+        "last_message_at": conversation.last_message_at.isoformat(),
+    }
+
+
 def conversation_customer_payload(conversation: Conversation) -> dict[str, Any]:
     return {"id": conversation.pk, "status": conversation.status}

@@ -1,15 +1,33 @@
 """Fan-out of committed events to WebSocket clients through the channel layer."""
 
+import asyncio
 import logging
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
 from comptoir.conversations.models import Event
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 
 logger = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT = 5  # seconds; a stuck channel layer must not hold a request forever
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """One event loop, in a daemon thread, for publications made outside the ASGI server."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=_loop.run_forever, name="comptoir-publisher", daemon=True
+            ).start()
+    return _loop
 
 
 def agent_frame(event: Event) -> dict[str, Any]:
@@ -49,7 +67,15 @@ def publish_event(event: Event, *, notify_agent_id: int | None = None) -> None:
     if event.customer_payload is not None and event.customer_id is not None:
         sends.append((customer_group(event.customer_id), customer_frame(event)))
     try:
-        async_to_sync(_send_all)(layer, sends)
+        if getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
+            # Inside the ASGI server: send from its loop, where in-memory groups live.
+            async_to_sync(_send_all)(layer, sends)
+        else:
+            # A script, command or worker: reuse one loop instead of async_to_sync
+            # starting a thread and an event loop (and a Redis connection) per event.
+            asyncio.run_coroutine_threadsafe(_send_all(layer, sends), _publisher_loop()).result(
+                timeout=PUBLISH_TIMEOUT
+            )
     except Exception:
         logger.exception("could not publish event %s; clients will catch up on resume", event.pk)
 
