@@ -146,5 +146,33 @@ def test_ingest_query_count_is_bounded(brand):
     ingest_chat(brand, "warm up", visitor_id="b" * 32)
     with CaptureQueriesContext(connection) as queries:
         ingest_chat(brand, "again", visitor_id="b" * 32)
-    # lookup delivery, identity, conversation, contact; insert message, event; update conversation
-    assert len(queries) <= 9, [q["sql"] for q in queries]
+    # savepoint; customer + open conversation + contact in one lookup; insert message;
+    # touch conversation; insert event; release savepoint
+    assert len(queries) <= 6, [q["sql"] for q in queries]
+
+
+def test_pending_conversation_reopens_when_the_customer_writes(brand):
+    first = ingest_chat(brand, "one", visitor_id="e" * 32)
+    Conversation.objects.filter(pk=first.conversation_id).update(status=Status.PENDING)
+    second = ingest_chat(brand, "two", visitor_id="e" * 32)
+    assert second.conversation_id == first.conversation_id
+    assert Conversation.objects.get(pk=first.conversation_id).status == Status.OPEN
+
+
+def test_name_and_new_identities_are_added_to_a_known_customer(brand):
+    first = ingest_chat(brand, "one", visitor_id="f" * 32)
+    inbound = chat_message(
+        brand,
+        "two",
+        visitor_id="f" * 32,
+        extra_identities=[IdentityClaim(IdentityKind.EMAIL, "Paul@Exemple.fr")],
+    )
+    inbound.display_name = "Paul Durand"
+    second = ingest_message(inbound).message
+    customer = Customer.objects.get()
+    assert second.conversation.customer_id == first.conversation.customer_id == customer.pk
+    assert customer.display_name == "Paul Durand"
+    assert set(customer.identities.values_list("kind", "value")) == {
+        ("chat_visitor", "f" * 32),
+        ("email", "paul@exemple.fr"),
+    }

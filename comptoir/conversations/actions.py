@@ -9,11 +9,15 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import InboundAttachment, InboundMessage
+from comptoir.conversations.ingest_sql import (
+    find_customer_thread,
+    insert_customer_message,
+    touch_conversation,
+)
 from comptoir.conversations.models import (
     Attachment,
     AuthorKind,
@@ -30,7 +34,7 @@ from comptoir.conversations.payloads import (
     message_customer_payload,
     message_payload,
 )
-from comptoir.customers.actions import resolve_customer
+from comptoir.customers.actions import add_identity_if_free, normalise_claims, resolve_customer
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
 
@@ -87,25 +91,28 @@ def _store_inbound(
 ) -> Message:
     now = inbound.received_at or timezone.now()
     brand = inbound.brand
-    customer = resolve_customer(
-        brand, inbound.identities, display_name=inbound.display_name, language=inbound.language
+    claims = normalise_claims(inbound.identities)
+    known = find_customer_thread(
+        brand.pk, [(kind, value) for kind, value, _ in claims], inbound.channel
     )
-    # The open contact on this channel comes with the conversation (one query).
-    open_contact = (
-        Contact.objects.filter(
-            conversation=OuterRef("pk"), channel=inbound.channel, ended_at__isnull=True
+    if known is None:
+        customer = resolve_customer(
+            brand, inbound.identities, display_name=inbound.display_name, language=inbound.language
         )
-        .order_by("-started_at")
-        .values("pk")[:1]
-    )
-    conversation = (
-        Conversation.objects.filter(customer=customer, status__in=OPEN_STATUSES)
-        .annotate(open_contact_id=Subquery(open_contact))
-        .order_by("-last_message_at")
-        .first()
-    )
+        conversation, contact_id = None, None
+    else:
+        customer, conversation, contact_id = (
+            known.customer,
+            known.conversation,
+            known.open_contact_id,
+        )
+        for kind, value, verified in claims:
+            if (kind, value) not in known.known_claims:
+                add_identity_if_free(brand, customer, kind, value, verified)
+        if inbound.display_name and not customer.display_name:
+            customer.display_name = inbound.display_name[:200]
+            customer.save(update_fields=["display_name", "updated_at"])
     conversation_created = conversation is None
-    contact_id = None
     if conversation is None:
         conversation = Conversation.objects.create(
             brand=brand,
@@ -115,14 +122,11 @@ def _store_inbound(
             created_at=now,
             last_message_at=now,
         )
-    else:
-        contact_id = conversation.open_contact_id
-    conversation.customer = customer
     if contact_id is None:
         contact_id = Contact.objects.create(
             brand=brand, conversation=conversation, channel=inbound.channel, started_at=now
         ).pk
-    message = Message.objects.create(
+    message = Message(
         brand=brand,
         conversation=conversation,
         contact_id=contact_id,
@@ -133,14 +137,10 @@ def _store_inbound(
         external_id=inbound.external_id,
         created_at=now,
     )
+    insert_customer_message(message)
     stored = _store_attachments(message, attachments)
     if not conversation_created:
-        update_fields = ["last_message_at"]
-        conversation.last_message_at = now
-        if conversation.status == Status.PENDING:
-            conversation.status = Status.OPEN
-            update_fields.append("status")
-        conversation.save(update_fields=update_fields)
+        touch_conversation(conversation, now)
     event_kind = "conversation.created" if conversation_created else "message.created"
     payload = message_payload(message, stored)
     payload["conversation"] = conversation_summary(conversation)

@@ -3,7 +3,9 @@
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
+from comptoir.conversations.ingest_sql import insert_event
 from comptoir.conversations.models import Conversation, Event
 from comptoir.customers.models import Customer
 from comptoir.tenancy.models import Brand
@@ -26,14 +28,16 @@ def append_event(
     ``notify_agent_id`` also sends the event to that agent's personal group.
     """
     brand_id = brand if isinstance(brand, int) else brand.pk
-    event = Event.objects.create(
+    event = Event(
         brand_id=brand_id,
         kind=kind,
         conversation=conversation,
         customer=customer,
         payload=payload,
         customer_payload=customer_payload,
+        created_at=timezone.now(),
     )
+    insert_event(event)
     from comptoir.realtime.publish import publish_event
 
     transaction.on_commit(lambda: publish_event(event, notify_agent_id=notify_agent_id))

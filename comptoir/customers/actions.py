@@ -11,7 +11,8 @@ from comptoir.customers.models import Customer, Identity
 from comptoir.tenancy.models import Brand
 
 
-def _normalised_claims(claims: list[IdentityClaim]) -> list[tuple[str, str, bool]]:
+def normalise_claims(claims: list[IdentityClaim]) -> list[tuple[str, str, bool]]:
+    """(kind, normalised value, verified) of every usable claim, in order; others are dropped."""
     normalised = []
     for claim in claims:
         try:
@@ -31,7 +32,7 @@ def resolve_customer(
     Claims the customer does not have yet, and nobody else has, are added to it.
     Must run inside a transaction.
     """
-    normalised = _normalised_claims(claims)
+    normalised = normalise_claims(claims)
     if not normalised:
         raise InvalidIdentity("no usable identity claim")
     known = {
@@ -55,11 +56,11 @@ def resolve_customer(
         customer.save(update_fields=["display_name", "updated_at"])
     for kind, value, verified in normalised:
         if (kind, value) not in known:
-            _add_identity_if_free(brand, customer, kind, value, verified)
+            add_identity_if_free(brand, customer, kind, value, verified)
     return customer
 
 
-def _add_identity_if_free(
+def add_identity_if_free(
     brand: Brand, customer: Customer, kind: str, value: str, verified: bool
 ) -> bool:
     """Attach the identity unless another transaction took it first (then keep theirs)."""
