@@ -176,3 +176,77 @@ def test_name_and_new_identities_are_added_to_a_known_customer(brand):
         ("chat_visitor", "f" * 32),
         ("email", "paul@exemple.fr"),
     }
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite serialises writers; its shared-cache test database reports table locks",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_messages_of_one_visitor_make_one_customer():
+    """Eight simultaneous first messages: one customer, one conversation, eight messages."""
+    import threading
+
+    from django.db import connections
+
+    from tests.factories import make_brand
+
+    brand = make_brand()
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def send(n: int) -> None:
+        try:
+            barrier.wait()
+            ingest_chat(brand, f"message {n}", visitor_id="9" * 32)
+        except Exception as exc:  # reported below with the others
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Customer.objects.filter(brand=brand).count() == 1
+    assert Conversation.objects.filter(brand=brand).count() == 1
+    assert Message.objects.filter(brand=brand).count() == 8
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite serialises writers; its shared-cache test database reports table locks",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_messages_of_a_returning_customer_open_one_conversation():
+    import threading
+
+    from django.db import connections
+
+    from tests.factories import make_agent, make_brand
+
+    brand = make_brand()
+    first = ingest_chat(brand, "last week", visitor_id="8" * 32)
+    resolve_conversation(make_agent(brand), first.conversation)
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def send(n: int) -> None:
+        try:
+            barrier.wait()
+            ingest_chat(brand, f"message {n}", visitor_id="8" * 32)
+        except Exception as exc:  # reported below with the others
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Conversation.objects.filter(brand=brand, status=Status.OPEN).count() == 1
+    assert Contact.objects.filter(brand=brand, ended_at__isnull=True).count() == 1

@@ -34,7 +34,8 @@ from comptoir.conversations.payloads import (
     message_customer_payload,
     message_payload,
 )
-from comptoir.customers.actions import add_identity_if_free, normalise_claims, resolve_customer
+from comptoir.customers.actions import add_identity_if_free, create_customer, normalise_claims
+from comptoir.customers.models import Customer
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
 
@@ -76,10 +77,20 @@ def ingest_message(inbound: InboundMessage) -> IngestResult:
         for a in inbound.attachments
     ]
     try:
+        return _ingest_in_transaction(inbound, text, attachments)
+    except IntegrityError:
+        # A concurrent message created this customer or identity first: once
+        # more, and the look-up finds it (ordered keys, retry on a clash).
+        return _ingest_in_transaction(inbound, text, attachments)
+
+
+def _ingest_in_transaction(
+    inbound: InboundMessage, text: str, attachments: list[InboundAttachment]
+) -> IngestResult:
+    try:
         with transaction.atomic():
             return IngestResult(_store_inbound(inbound, text, attachments), created=True)
     except IntegrityError:
-        # A redelivery, or a concurrent delivery of the same external id that won the race.
         existing = _existing_delivery(inbound)
         if existing is None:
             raise
@@ -92,20 +103,23 @@ def _store_inbound(
     now = inbound.received_at or timezone.now()
     brand = inbound.brand
     claims = normalise_claims(inbound.identities)
-    known = find_customer_thread(
-        brand.pk, [(kind, value) for kind, value, _ in claims], inbound.channel
-    )
+    claim_keys = [(kind, value) for kind, value, _ in claims]
+    known = find_customer_thread(brand.pk, claim_keys, inbound.channel)
     if known is None:
-        customer = resolve_customer(
-            brand, inbound.identities, display_name=inbound.display_name, language=inbound.language
+        customer = create_customer(
+            brand, claims, display_name=inbound.display_name, language=inbound.language
         )
         conversation, contact_id = None, None
     else:
-        customer, conversation, contact_id = (
-            known.customer,
-            known.conversation,
-            known.open_contact_id,
-        )
+        if known.conversation is None or known.open_contact_id is None:
+            # About to open a conversation or a contact: one message at a time per
+            # customer, so that two simultaneous messages do not open two (NO KEY: the
+            # foreign-key checks of concurrent inserts must not wait for this lock).
+            locked = Customer.objects.select_for_update(no_key=True).filter(pk=known.customer.pk)
+            list(locked.values("pk"))
+            known = find_customer_thread(brand.pk, claim_keys, inbound.channel)
+        customer, conversation = known.customer, known.conversation
+        contact_id = known.open_contact_id
         for kind, value, verified in claims:
             if (kind, value) not in known.known_claims:
                 add_identity_if_free(brand, customer, kind, value, verified)
@@ -267,7 +281,7 @@ def add_note(author: Membership, conversation: Conversation, text: str) -> Messa
 
 def _locked(conversation: Conversation) -> Conversation:
     return (
-        Conversation.objects.select_for_update(of=("self",))
+        Conversation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("customer", "assignee__user")
         .get(pk=conversation.pk)
     )

@@ -48,15 +48,37 @@ def resolve_customer(
         None,
     )
     if customer is None:
-        customer = Customer.objects.create(
-            brand=brand, display_name=display_name[:200], language=language
-        )
-    elif display_name and not customer.display_name:
+        return create_customer(brand, normalised, display_name=display_name, language=language)
+    if display_name and not customer.display_name:
         customer.display_name = display_name[:200]
         customer.save(update_fields=["display_name", "updated_at"])
     for kind, value, verified in normalised:
         if (kind, value) not in known:
             add_identity_if_free(brand, customer, kind, value, verified)
+    return customer
+
+
+def create_customer(
+    brand: Brand,
+    normalised_claims: list[tuple[str, str, bool]],
+    *,
+    display_name: str = "",
+    language: str = "",
+) -> Customer:
+    """A new customer holding all ``normalised_claims`` (from ``normalise_claims``).
+
+    Raises IntegrityError when a concurrent transaction took one of the
+    identities first: the caller retries and then finds that customer.
+    """
+    if not normalised_claims:
+        raise InvalidIdentity("no usable identity claim")
+    customer = Customer.objects.create(
+        brand=brand, display_name=display_name[:200], language=language
+    )
+    Identity.objects.bulk_create(
+        Identity(brand=brand, customer=customer, kind=kind, value=value, verified=verified)
+        for kind, value, verified in normalised_claims
+    )
     return customer
 
 
