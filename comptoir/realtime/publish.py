@@ -1,8 +1,11 @@
 """Fan-out of committed events to WebSocket clients through the channel layer."""
 
 import asyncio
+import atexit
+import concurrent.futures
 import logging
 import threading
+from functools import partial
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -13,9 +16,10 @@ from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_gr
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_TIMEOUT = 5  # seconds; a stuck channel layer must not hold a request forever
+PUBLISH_TIMEOUT = 5  # seconds a process may take, when it exits, to hand over its last events
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
+_pending: set[concurrent.futures.Future] = set()
 
 
 def _publisher_loop() -> asyncio.AbstractEventLoop:
@@ -71,13 +75,30 @@ def publish_event(event: Event, *, notify_agent_id: int | None = None) -> None:
             # Inside the ASGI server: send from its loop, where in-memory groups live.
             async_to_sync(_send_all)(layer, sends)
         else:
-            # A script, command or worker: reuse one loop instead of async_to_sync
-            # starting a thread and an event loop (and a Redis connection) per event.
-            asyncio.run_coroutine_threadsafe(_send_all(layer, sends), _publisher_loop()).result(
-                timeout=PUBLISH_TIMEOUT
-            )
+            # A script, command or worker: hand the sends to one long-lived loop
+            # instead of async_to_sync starting a thread, an event loop and a Redis
+            # connection per event; the action does not wait for the fan-out.
+            future = asyncio.run_coroutine_threadsafe(_send_all(layer, sends), _publisher_loop())
+            _pending.add(future)
+            future.add_done_callback(partial(_publication_done, event.pk))
     except Exception:
         logger.exception("could not publish event %s; clients will catch up on resume", event.pk)
+
+
+def _publication_done(event_id: int, future: concurrent.futures.Future) -> None:
+    _pending.discard(future)
+    if not future.cancelled() and future.exception() is not None:
+        logger.error(
+            "could not publish event %s; clients will catch up on resume",
+            event_id,
+            exc_info=future.exception(),
+        )
+
+
+@atexit.register
+def _drain_publications() -> None:
+    """Let a command that ends right after its last action still deliver its events."""
+    concurrent.futures.wait(list(_pending), timeout=PUBLISH_TIMEOUT)
 
 
 async def _send_all(layer, sends: list[tuple[str, dict[str, Any]]]) -> None:
