@@ -19,7 +19,7 @@ venv: $(BIN)/comptoir
 demo: venv
 	mkdir -p var
 	$(BIN)/comptoir migrate --no-input
-	$(BIN)/comptoir load_demo
+	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/comptoir serve --host $(HOST) --port $(PORT)
 
 lint: venv
