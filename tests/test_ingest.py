@@ -1,5 +1,7 @@
+import threading
+
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from comptoir.conversations.actions import (
@@ -14,7 +16,7 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Attachment, Contact, Conversation, Event, Message, Status
 from comptoir.customers.models import Customer, Identity, IdentityKind
-from tests.factories import chat_message, ingest_chat
+from tests.factories import chat_message, ingest_chat, make_agent, make_brand
 
 
 def test_first_message_creates_customer_conversation_contact_and_event(
@@ -178,75 +180,50 @@ def test_name_and_new_identities_are_added_to_a_known_customer(brand):
     }
 
 
-@pytest.mark.skipif(
+postgresql_only = pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="SQLite serialises writers; its shared-cache test database reports table locks",
 )
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_first_messages_of_one_visitor_make_one_customer():
-    """Eight simultaneous first messages: one customer, one conversation, eight messages."""
-    import threading
 
-    from django.db import connections
 
-    from tests.factories import make_brand
-
-    brand = make_brand()
-    barrier = threading.Barrier(8)
-    errors = []
+def send_at_once(brand, visitor_id: str, count: int = 8) -> list[Exception]:
+    """``count`` messages of one visitor, released together from as many threads."""
+    barrier = threading.Barrier(count)
+    errors: list[Exception] = []
 
     def send(n: int) -> None:
         try:
             barrier.wait()
-            ingest_chat(brand, f"message {n}", visitor_id="9" * 32)
-        except Exception as exc:  # reported below with the others
+            ingest_chat(brand, f"message {n}", visitor_id=visitor_id)
+        except Exception as exc:  # reported by the caller with the others
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_messages_of_one_visitor_make_one_customer():
+    brand = make_brand()
+    assert send_at_once(brand, "9" * 32) == []
     assert Customer.objects.filter(brand=brand).count() == 1
     assert Conversation.objects.filter(brand=brand).count() == 1
     assert Message.objects.filter(brand=brand).count() == 8
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite serialises writers; its shared-cache test database reports table locks",
-)
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_messages_of_a_returning_customer_open_one_conversation():
-    import threading
-
-    from django.db import connections
-
-    from tests.factories import make_agent, make_brand
-
     brand = make_brand()
     first = ingest_chat(brand, "last week", visitor_id="8" * 32)
     resolve_conversation(make_agent(brand), first.conversation)
-    barrier = threading.Barrier(8)
-    errors = []
-
-    def send(n: int) -> None:
-        try:
-            barrier.wait()
-            ingest_chat(brand, f"message {n}", visitor_id="8" * 32)
-        except Exception as exc:  # reported below with the others
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert send_at_once(brand, "8" * 32) == []
     assert Conversation.objects.filter(brand=brand, status=Status.OPEN).count() == 1
     assert Contact.objects.filter(brand=brand, ended_at__isnull=True).count() == 1
