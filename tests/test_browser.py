@@ -152,6 +152,7 @@ def test_hostile_text_and_file_names_never_run(server, browser):
     expect(
         visitor.get_by_test_id("comptoir-message").filter(has_text="Agent says")
     ).to_contain_text(HOSTILE, timeout=5000)
+    expect(agent.locator(".message--agent", has_text="Agent says")).to_contain_text(HOSTILE)
     agent.screenshot(path=SCREENSHOTS / "console-hostile.png")
 
     for page in (visitor, agent):
