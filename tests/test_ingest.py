@@ -113,14 +113,17 @@ def test_reply_note_assign_resolve_reopen(brand, agent, colleague):
     assign_conversation(agent, conversation, colleague)
     conversation.refresh_from_db()
     assert conversation.assignee == colleague
-    assert Event.objects.filter(kind="conversation.updated").last().customer_payload == {
-        "id": conversation.pk,
-        "status": "open",
-    }
+    assert Event.objects.filter(kind="conversation.updated").last().customer_payload is None, (
+        "who handles the conversation is not the customer's business"
+    )
 
     resolve_conversation(agent, conversation)
     conversation.refresh_from_db()
     assert conversation.status == Status.RESOLVED and conversation.resolved_at
+    assert Event.objects.filter(kind="conversation.updated").last().customer_payload == {
+        "id": conversation.pk,
+        "status": "resolved",
+    }
     assert Contact.objects.get().ended_at is not None
     with pytest.raises(ConversationStateError):
         send_reply(agent, conversation, "too late")
@@ -227,3 +230,38 @@ def test_concurrent_messages_of_a_returning_customer_open_one_conversation():
     assert send_at_once(brand, "8" * 32) == []
     assert Conversation.objects.filter(brand=brand, status=Status.OPEN).count() == 1
     assert Contact.objects.filter(brand=brand, ended_at__isnull=True).count() == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_message_arriving_while_an_agent_resolves_opens_a_new_conversation(monkeypatch):
+    """An agent resolves between the look-up and the write: the message is not lost in it."""
+    from comptoir.conversations import actions
+
+    brand = make_brand()
+    agent = make_agent(brand)
+    first = ingest_chat(brand, "bonjour", visitor_id="d" * 32)
+    original_lookup = actions.find_customer_thread
+    calls = []
+
+    def lookup_while_an_agent_resolves(*args, **kwargs):
+        known = original_lookup(*args, **kwargs)
+        if not calls:  # the agent's resolve commits from another connection, once
+            resolving = threading.Thread(
+                target=lambda: (
+                    resolve_conversation(agent, first.conversation),
+                    connections.close_all(),
+                )
+            )
+            resolving.start()
+            resolving.join()
+        calls.append(known)
+        return known
+
+    monkeypatch.setattr(actions, "find_customer_thread", lookup_while_an_agent_resolves)
+    second = ingest_chat(brand, "vous êtes là ?", visitor_id="d" * 32)
+
+    assert Conversation.objects.get(pk=first.conversation_id).status == Status.RESOLVED
+    assert second.conversation_id != first.conversation_id
+    assert Conversation.objects.get(pk=second.conversation_id).status == Status.OPEN
+    assert Message.objects.filter(conversation_id=first.conversation_id).count() == 1

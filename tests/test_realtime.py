@@ -9,6 +9,7 @@ from comptoir.asgi import application
 from comptoir.conversations.actions import add_note, send_reply
 from comptoir.conversations.models import Event
 from comptoir.realtime.consumers import ConsoleConsumer
+from comptoir.tenancy.models import Membership
 from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat, make_agent, make_brand
 
@@ -176,3 +177,37 @@ async def test_malformed_frame_closes_only_that_socket(frame, binary):
     await good.send_json_to({"type": "ping"})
     assert await good.receive_json_from() == {"type": "pong"}
     await good.disconnect()
+
+
+async def test_console_socket_is_closed_once_the_agent_is_deactivated():
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    socket = console_socket(agent.user)
+    await socket.connect()
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    await receive_until(socket, "resumed")
+
+    await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(is_active=False)
+    await database_sync_to_async(ingest_chat)(brand, "données privées")
+    # Live events re-check access at most every LIVE_RECHECK_SECONDS; any frame
+    # from the client (a ping every 25 s, a resume) re-checks at once.
+    await socket.receive_json_from(timeout=3)  # still inside the live re-check window
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    frame = await socket.receive_json_from()
+    assert frame == {"type": "error", "code": "not_authenticated", "detail": "access was withdrawn"}
+    assert (await socket.receive_output())["code"] == 4401
+    await socket.disconnect()
+
+
+async def test_live_events_stop_after_the_recheck_interval(monkeypatch):
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    monkeypatch.setattr("comptoir.realtime.consumers.LIVE_RECHECK_SECONDS", 0)
+    socket = console_socket(agent.user)
+    await socket.connect()
+    await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(is_active=False)
+    await database_sync_to_async(ingest_chat)(brand, "données privées")
+    frame = await socket.receive_json_from(timeout=3)
+    assert frame["code"] == "not_authenticated"
+    assert "données privées" not in str(frame)
+    await socket.disconnect()

@@ -8,7 +8,12 @@ import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
 
-from comptoir.conversations.actions import add_note, ingest_message, send_reply
+from comptoir.conversations.actions import (
+    add_note,
+    ingest_message,
+    resolve_conversation,
+    send_reply,
+)
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.models import Attachment, Channel, Conversation, Event, Message
 from comptoir.customers.actions import link_identity
@@ -100,14 +105,19 @@ def test_returning_visitor_keeps_identity_and_sees_history(client, brand, agent)
     assert again["last_event_id"] == Event.objects.order_by("-id").first().pk
 
 
-def test_history_spans_all_conversations_and_never_shows_notes(client, brand, agent):
+def test_history_spans_the_chat_of_all_conversations_but_no_notes_nor_other_channels(
+    client, brand, agent
+):
     session = start_session(client, brand).json()
     visitor_id = session["visitor_id"]
     ingest_chat(brand, "premier", visitor_id=visitor_id)
     conversation = Conversation.objects.get()
     add_note(agent, conversation, "note interne secrète")
     send_reply(agent, conversation, "réponse")
-    # The same customer also writes by e-mail: that message belongs in the history too.
+    resolve_conversation(agent, conversation)
+    ingest_chat(brand, "deuxième", visitor_id=visitor_id)
+    # The same customer also writes by e-mail: agents see it in one timeline, but
+    # the widget only knows an address the visitor typed, so it never shows mail.
     link_identity(conversation.customer, IdentityKind.EMAIL, "a@b.fr")
     ingest_message(
         InboundMessage(
@@ -120,9 +130,33 @@ def test_history_spans_all_conversations_and_never_shows_notes(client, brand, ag
     )
     data = start_session(client, brand, token=session["token"]).json()
     texts = [m["text"] for m in data["messages"]]
-    assert texts == ["premier", "réponse", "par e-mail"]
+    assert texts == ["premier", "réponse", "deuxième"]
     assert "note interne secrète" not in str(data)
+    assert "par e-mail" not in str(data)
     assert all("is_internal_note" not in m for m in data["messages"])
+
+
+def test_a_typed_email_never_opens_its_owners_mail_to_the_visitor(client, brand, agent):
+    """Someone types a stranger's address in the widget; the stranger then writes by e-mail."""
+    token = start_session(client, brand).json()["token"]
+    client.post(
+        "/widget/api/identify",
+        {"email": "victim@exemple.fr"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    victim_mail = ingest_message(
+        InboundMessage(
+            brand=brand,
+            channel=Channel.EMAIL,
+            external_id="<order-42@exemple.fr>",
+            text="Mon adresse : 3 rue des Lilas",
+            identities=[IdentityClaim(IdentityKind.EMAIL, "victim@exemple.fr", verified=True)],
+        )
+    ).message
+    send_reply(agent, victim_mail.conversation, "Votre colis part au 3 rue des Lilas")
+    assert "rue des Lilas" not in str(start_session(client, brand, token=token).json())
+    assert all("Lilas" not in str(e.customer_payload) for e in Event.objects.all())
 
 
 def test_expired_token_is_refused_with_token_expired(client, brand, settings, monkeypatch):

@@ -16,7 +16,7 @@ from comptoir.conversations.inbound import InboundAttachment, InboundMessage
 from comptoir.conversations.ingest_sql import (
     find_customer_thread,
     insert_customer_message,
-    touch_conversation,
+    touch_open_conversation,
 )
 from comptoir.conversations.models import (
     Attachment,
@@ -34,7 +34,12 @@ from comptoir.conversations.payloads import (
     message_customer_payload,
     message_payload,
 )
-from comptoir.customers.actions import add_identity_if_free, create_customer, normalise_claims
+from comptoir.customers.actions import (
+    add_identity_if_free,
+    create_customer,
+    fill_display_name,
+    normalise_claims,
+)
 from comptoir.customers.models import Customer
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
@@ -44,6 +49,10 @@ OPEN_STATUSES = (Status.OPEN, Status.PENDING)
 
 class ConversationStateError(ValueError):
     """The requested change does not apply to the conversation as it is."""
+
+
+class ThreadChanged(Exception):
+    """The open conversation found for a message was resolved before it could be used."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,10 @@ def ingest_message(inbound: InboundMessage) -> IngestResult:
     ]
     try:
         return _ingest_in_transaction(inbound, text, attachments)
-    except IntegrityError:
-        # A concurrent message created this customer or identity first: once
-        # more, and the look-up finds it (ordered keys, retry on a clash).
+    except (IntegrityError, ThreadChanged):
+        # A concurrent message created this customer or identity first, or an
+        # agent resolved the conversation meanwhile: once more, and the look-up
+        # sees the new state (ordered keys, retry on a clash).
         return _ingest_in_transaction(inbound, text, attachments)
 
 
@@ -123,9 +133,7 @@ def _store_inbound(
         for kind, value, verified in claims:
             if (kind, value) not in known.known_claims:
                 add_identity_if_free(brand, customer, kind, value, verified)
-        if inbound.display_name and not customer.display_name:
-            customer.display_name = inbound.display_name[:200]
-            customer.save(update_fields=["display_name", "updated_at"])
+        fill_display_name(customer, inbound.display_name)
     conversation_created = conversation is None
     if conversation is None:
         conversation = Conversation.objects.create(
@@ -140,6 +148,8 @@ def _store_inbound(
         contact_id = Contact.objects.create(
             brand=brand, conversation=conversation, channel=inbound.channel, started_at=now
         ).pk
+    if not conversation_created and not touch_open_conversation(conversation, now):
+        raise ThreadChanged
     message = Message(
         brand=brand,
         conversation=conversation,
@@ -153,8 +163,6 @@ def _store_inbound(
     )
     insert_customer_message(message)
     stored = _store_attachments(message, attachments)
-    if not conversation_created:
-        touch_conversation(conversation, now)
     event_kind = "conversation.created" if conversation_created else "message.created"
     payload = message_payload(message, stored)
     payload["conversation"] = conversation_summary(conversation)
@@ -288,15 +296,16 @@ def _locked(conversation: Conversation) -> Conversation:
 
 
 def _conversation_changed(
-    conversation: Conversation, *, notify_agent_id: int | None = None
+    conversation: Conversation, *, status_changed: bool, notify_agent_id: int | None = None
 ) -> None:
+    """Tell agents; tell the customer only when the status changed (not who handles it)."""
     append_event(
         conversation.brand_id,
         "conversation.updated",
         conversation_payload(conversation),
         conversation=conversation,
         customer=conversation.customer,
-        customer_payload=conversation_customer_payload(conversation),
+        customer_payload=conversation_customer_payload(conversation) if status_changed else None,
         notify_agent_id=notify_agent_id,
     )
 
@@ -315,7 +324,9 @@ def assign_conversation(
             return conversation
         conversation.assignee = assignee
         conversation.save(update_fields=["assignee"])
-        _conversation_changed(conversation, notify_agent_id=assignee.pk if assignee else None)
+        _conversation_changed(
+            conversation, status_changed=False, notify_agent_id=assignee.pk if assignee else None
+        )
     return conversation
 
 
@@ -331,7 +342,7 @@ def resolve_conversation(actor: Membership, conversation: Conversation) -> Conve
         Contact.objects.filter(conversation=conversation, ended_at__isnull=True).update(
             ended_at=now
         )
-        _conversation_changed(conversation)
+        _conversation_changed(conversation, status_changed=True)
     return conversation
 
 
@@ -343,5 +354,5 @@ def reopen_conversation(actor: Membership, conversation: Conversation) -> Conver
         conversation.status = Status.OPEN
         conversation.resolved_at = None
         conversation.save(update_fields=["status", "resolved_at"])
-        _conversation_changed(conversation)
+        _conversation_changed(conversation, status_changed=True)
     return conversation

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connection
 
-from comptoir.conversations.models import Conversation, Event, Message
+from comptoir.conversations.models import Conversation, Event, Message, Status
 from comptoir.customers.models import Customer
 
 
@@ -43,7 +43,7 @@ SELECT i.kind, i.value, c.id, c.brand_id, c.display_name, c.language,
   JOIN customers_customer c ON c.id = i.customer_id
   LEFT JOIN conversations_conversation v ON v.id = (
         SELECT v2.id FROM conversations_conversation v2
-         WHERE v2.customer_id = i.customer_id AND v2.status IN ('open', 'pending')
+         WHERE v2.customer_id = i.customer_id AND v2.status IN (%s, %s)
          ORDER BY v2.last_message_at DESC LIMIT 1)
  WHERE i.brand_id = %s AND ({claims})
 """
@@ -59,7 +59,7 @@ def find_customer_thread(
     if not claims:
         return None
     condition = " OR ".join(["(i.kind = %s AND i.value = %s)"] * len(claims))
-    params: list[Any] = [channel, brand_id]
+    params: list[Any] = [channel, Status.OPEN, Status.PENDING, brand_id]
     for kind, value in claims:
         params += [kind, value]
     with connection.cursor() as cursor:
@@ -115,20 +115,34 @@ def insert_customer_message(message: Message) -> None:
 _TOUCH_CONVERSATION = """
 UPDATE conversations_conversation
    SET last_message_at = %s,
-       status = CASE WHEN status = 'pending' THEN 'open' ELSE status END
- WHERE id = %s
+       status = CASE WHEN status = %s THEN %s ELSE status END
+ WHERE id = %s AND status IN (%s, %s)
 """
 
 
-def touch_conversation(conversation: Conversation, at: datetime) -> None:
-    """A customer wrote: the conversation is active again (pending becomes open)."""
+def touch_open_conversation(conversation: Conversation, at: datetime) -> bool:
+    """A customer wrote: the conversation is active again (pending becomes open).
+
+    Returns False when the conversation is no longer open (an agent resolved it
+    since it was looked up): the caller must thread the message afresh.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            _TOUCH_CONVERSATION, [connection.ops.adapt_datetimefield_value(at), conversation.pk]
+            _TOUCH_CONVERSATION,
+            [
+                connection.ops.adapt_datetimefield_value(at),
+                Status.PENDING,
+                Status.OPEN,
+                conversation.pk,
+                Status.OPEN,
+                Status.PENDING,
+            ],
         )
+        if cursor.rowcount != 1:
+            return False
     conversation.last_message_at = at
-    if conversation.status == "pending":
-        conversation.status = "open"
+    conversation.status = Status.OPEN
+    return True
 
 
 _INSERT_EVENT = """

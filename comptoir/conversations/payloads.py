@@ -6,7 +6,7 @@ replies, never internal notes nor who else is involved.
 
 from typing import Any
 
-from comptoir.conversations.models import Attachment, AuthorKind, Conversation, Message
+from comptoir.conversations.models import Attachment, AuthorKind, Channel, Conversation, Message
 
 
 def attachment_payload(attachment: Attachment) -> dict[str, Any]:
@@ -44,7 +44,13 @@ def message_payload(message: Message, attachments: list[Attachment]) -> dict[str
 def message_customer_payload(
     message: Message, attachments: list[Attachment]
 ) -> dict[str, Any] | None:
-    if message.is_internal_note:
+    """What the customer's chat widget may show of a message, or None.
+
+    The widget knows its visitor by a browser token and an e-mail address they
+    typed but never proved, so it shows the web chat only: never internal notes,
+    nor what was said by e-mail, phone or messaging with whoever owns that address.
+    """
+    if message.is_internal_note or message.channel != Channel.WEBCHAT:
         return None
     payload = message_payload(message, attachments)
     del payload["is_internal_note"]

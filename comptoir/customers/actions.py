@@ -8,6 +8,7 @@ from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, Identity
+from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
 
 
@@ -22,6 +23,19 @@ def normalise_claims(claims: list[IdentityClaim]) -> list[tuple[str, str, bool]]
         except InvalidIdentity:
             continue
     return normalised
+
+
+def clean_display_name(name: str) -> str:
+    """A name as stored: trimmed, bounded, and with any card number masked."""
+    return mask_card_numbers(name.strip())[:200]
+
+
+def fill_display_name(customer: Customer, name: str) -> None:
+    """Give a nameless customer the name a channel just told us; never overwrite one."""
+    name = clean_display_name(name)
+    if name and not customer.display_name:
+        customer.display_name = name
+        customer.save(update_fields=["display_name", "updated_at"])
 
 
 def resolve_customer(
@@ -49,9 +63,7 @@ def resolve_customer(
     )
     if customer is None:
         return create_customer(brand, normalised, display_name=display_name, language=language)
-    if display_name and not customer.display_name:
-        customer.display_name = display_name[:200]
-        customer.save(update_fields=["display_name", "updated_at"])
+    fill_display_name(customer, display_name)
     for kind, value, verified in normalised:
         if (kind, value) not in known:
             add_identity_if_free(brand, customer, kind, value, verified)
@@ -73,7 +85,7 @@ def create_customer(
     if not normalised_claims:
         raise InvalidIdentity("no usable identity claim")
     customer = Customer.objects.create(
-        brand=brand, display_name=display_name[:200], language=language
+        brand=brand, display_name=clean_display_name(display_name), language=language
     )
     Identity.objects.bulk_create(
         Identity(brand=brand, customer=customer, kind=kind, value=value, verified=verified)
@@ -134,7 +146,7 @@ def link_identity(
 
 
 def rename_customer(customer: Customer, display_name: str) -> None:
-    display_name = display_name.strip()[:200]
+    display_name = clean_display_name(display_name)
     if not display_name or display_name == customer.display_name:
         return
     with transaction.atomic():

@@ -10,7 +10,7 @@ import re
 
 # A run of digits grouped by single spaces or dashes, with any leading "+" kept so
 # that phone numbers can be recognised and skipped.
-_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d)*")
+_DIGIT_RUN = re.compile(r"(?<![\d+])\+?\d(?:[ -]?\d)*")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 MASK_CHAR = "*"
 

@@ -9,6 +9,7 @@ Anything else closes the socket with code 4400.
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,7 +21,7 @@ from comptoir.customers.models import Identity, IdentityKind
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 from comptoir.realtime.publish import agent_frame, customer_frame
 from comptoir.tenancy.access import SESSION_BRAND_KEY, membership_for_user
-from comptoir.tenancy.models import Brand
+from comptoir.tenancy.models import Brand, Membership
 from comptoir.widget.tokens import VisitorTokenError, read_visitor_token
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_FRAME = 4400
 # Beyond this many missed events a client is told to reload its state instead.
 CATCH_UP_LIMIT = 1000
+LIVE_RECHECK_SECONDS = 30
 
 
 class ProtocolError(ValueError):
@@ -41,14 +43,38 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     groups_joined: list[str]
     authenticated = False
+    checked_at = 0.0
 
     async def connect(self) -> None:
         self.groups_joined = []
         await self.accept()
         self.authenticated = await self.authenticate()
+        self.checked_at = time.monotonic()
 
     async def authenticate(self) -> bool:
         """Join the client's groups and return True, or refuse the socket and return False."""
+        raise NotImplementedError
+
+    async def access_still_granted(self, *, at_most_every: float = 0) -> bool:
+        """Check access again (it can be withdrawn); refuse the socket when it is gone.
+
+        Every client frame re-checks (clients ping every 25 s); live events
+        re-check at most every ``LIVE_RECHECK_SECONDS``, to keep a query off
+        each delivery.
+        """
+        if not self.authenticated:
+            return False
+        now = time.monotonic()
+        if now - self.checked_at < at_most_every:
+            return True
+        self.checked_at = now
+        if await self.still_authorised():
+            return True
+        self.authenticated = False
+        await self.refuse(CLOSE_UNAUTHENTICATED, "not_authenticated", "access was withdrawn")
+        return False
+
+    async def still_authorised(self) -> bool:
         raise NotImplementedError
 
     async def join(self, group: str) -> None:
@@ -67,7 +93,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not self.authenticated:
+        if not await self.access_still_granted():
             return
         try:
             frame = self.parse_frame(text_data)
@@ -115,7 +141,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         raise NotImplementedError
 
     async def comptoir_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["frame"])
+        if await self.access_still_granted(at_most_every=LIVE_RECHECK_SECONDS):
+            await self.send_json(message["frame"])
 
 
 class ConsoleConsumer(EventStreamConsumer):
@@ -133,9 +160,22 @@ class ConsoleConsumer(EventStreamConsumer):
             )
             return False
         self.brand_id = membership.brand_id
+        self.membership_id = membership.pk
         await self.join(brand_inbox_group(membership.brand_id))
         await self.join(agent_group(membership.pk))
         return True
+
+    async def still_authorised(self) -> bool:
+        return await database_sync_to_async(self.membership_and_session_alive)()
+
+    def membership_and_session_alive(self) -> bool:
+        """The agent is still active in this brand and has not logged out."""
+        active = Membership.objects.filter(
+            pk=self.membership_id, is_active=True, user__is_active=True
+        ).exists()
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        return active and (session_key is None or session.exists(session_key))
 
     def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
         events = list(
@@ -155,6 +195,7 @@ class WidgetConsumer(EventStreamConsumer):
         token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(
             "token", [None]
         )[0]
+        self.token = token
         try:
             self.visitor = read_visitor_token(token)
         except VisitorTokenError as exc:
@@ -166,6 +207,13 @@ class WidgetConsumer(EventStreamConsumer):
             await self.refuse(CLOSE_FORBIDDEN, "unknown_brand", "this brand does not exist")
             return False
         await self.find_customer()
+        return True
+
+    async def still_authorised(self) -> bool:
+        try:
+            read_visitor_token(self.token)
+        except VisitorTokenError:
+            return False
         return True
 
     async def find_customer(self) -> None:

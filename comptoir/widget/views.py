@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
@@ -27,12 +27,22 @@ from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
-from comptoir.customers.actions import link_identity, rename_customer, resolve_customer
+from comptoir.customers.actions import (
+    IdentityLink,
+    link_identity,
+    rename_customer,
+    resolve_customer,
+)
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
-from comptoir.customers.models import IdentityKind
+from comptoir.customers.models import Customer, IdentityKind
 from comptoir.tenancy.models import Brand
 from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
-from comptoir.widget.tokens import VisitorTokenError, issue_visitor_token, read_visitor_token
+from comptoir.widget.tokens import (
+    Visitor,
+    VisitorTokenError,
+    issue_visitor_token,
+    read_visitor_token,
+)
 from comptoir.widget.uploads import guard_uploads
 from comptoir.widget.visitors import (
     authenticate_visitor,
@@ -97,7 +107,7 @@ def widget_api(methods: tuple[str, ...]) -> Callable:
 def _json_body(request: HttpRequest) -> dict[str, Any] | None:
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, RequestDataTooBig):
+    except (ValueError, RecursionError, RequestDataTooBig):
         return None
     return body if isinstance(body, dict) else None
 
@@ -236,22 +246,33 @@ def identify(request: HttpRequest) -> HttpResponse:
             normalise_identity(IdentityKind.EMAIL, email)
         except InvalidIdentity:
             return error_response(400, "invalid_email")
-        with transaction.atomic():
-            customer = visitor_customer(visitor)
-            if customer is None:
-                # Only the visitor's own claim: resolving with the e-mail too could
-                # attach this visitor to whoever already owns that address.
-                customer = resolve_customer(
-                    brand,
-                    [IdentityClaim(IdentityKind.CHAT_VISITOR, visitor.visitor_id, verified=True)],
-                    language=language,
-                )
-            link = link_identity(customer, IdentityKind.EMAIL, email)
-            if name:
-                rename_customer(customer, name)
+        try:
+            customer, link = _link_visitor_email(visitor, brand, email, name, language)
+        except IntegrityError:
+            # The visitor's first message created their customer at this very moment.
+            customer, link = _link_visitor_email(visitor, brand, email, name, language)
         return JsonResponse(
             {"linked": link.identity is not None, "customer": customer_card(customer)}
         )
+
+
+def _link_visitor_email(
+    visitor: Visitor, brand: Brand, email: str, name: str, language: str
+) -> tuple[Customer, IdentityLink]:
+    with transaction.atomic():
+        customer = visitor_customer(visitor)
+        if customer is None:
+            # Only the visitor's own claim: resolving with the e-mail too could
+            # attach this visitor to whoever already owns that address.
+            customer = resolve_customer(
+                brand,
+                [IdentityClaim(IdentityKind.CHAT_VISITOR, visitor.visitor_id, verified=True)],
+                language=language,
+            )
+        link = link_identity(customer, IdentityKind.EMAIL, email)
+        if name:
+            rename_customer(customer, name)
+    return customer, link
 
 
 @widget_api(("GET", "HEAD"))

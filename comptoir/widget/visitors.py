@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest
 
 from comptoir.conversations.inbound import IdentityClaim
-from comptoir.conversations.models import Attachment, Event, Message
+from comptoir.conversations.models import Attachment, Channel, Event, Message
 from comptoir.conversations.payloads import message_customer_payload
 from comptoir.customers.models import Customer, Identity, IdentityKind
 from comptoir.tenancy.models import Brand
@@ -77,15 +77,19 @@ def visitor_claims(visitor: Visitor, customer: Customer | None) -> list[Identity
 
 
 def customer_history(customer: Customer | None) -> list[dict[str, Any]]:
-    """The customer's last messages across all their conversations, oldest first.
+    """The customer's last web-chat messages across all their conversations, oldest first.
 
-    Internal notes are excluded in the query and again by the customer payload.
+    Internal notes and other channels are excluded in the query and again by
+    the customer payload (see ``message_customer_payload`` for why).
     """
     if customer is None:
         return []
     messages = list(
         Message.objects.filter(
-            brand_id=customer.brand_id, conversation__customer=customer, is_internal_note=False
+            brand_id=customer.brand_id,
+            conversation__customer=customer,
+            channel=Channel.WEBCHAT,
+            is_internal_note=False,
         )
         .select_related("conversation__customer", "author__user")
         .prefetch_related("attachments")
@@ -120,6 +124,7 @@ def visitor_attachment(visitor: Visitor, attachment_id: int) -> Attachment:
             pk=attachment_id,
             brand_id=visitor.brand_id,
             message__conversation__customer=customer,
+            message__channel=Channel.WEBCHAT,
             message__is_internal_note=False,
         )
     except (Attachment.DoesNotExist, ValueError, TypeError):
