@@ -12,13 +12,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
-from comptoir.console.attachments import display_kind, served_content_type
 from comptoir.console.forms import ComposeForm
 from comptoir.console.queries import (
     InboxView,
@@ -43,16 +42,11 @@ from comptoir.conversations.actions import (
     resolve_conversation,
     send_reply,
 )
+from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.models import Conversation
 from comptoir.customers.models import Customer
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership
-
-# Even if a browser were tricked into rendering an attachment as a document,
-# it could load nothing and run nothing.
-ATTACHMENT_CSP = (
-    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-)
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -194,27 +188,9 @@ def customer_panel_fragment(request: HttpRequest, customer_id: int) -> HttpRespo
 @require_safe
 @login_required
 def attachment_file(request: HttpRequest, attachment_id: int) -> FileResponse:
-    """Stream an attachment of the agent's brand, defensively.
-
-    Type and file name were chosen by the sender: see ``console.attachments`` for
-    what is shown inline; the browser is also told not to sniff, and the response
-    may neither run nor load anything.
-    """
+    """Stream an attachment of the agent's brand (see ``attachment_files`` for how)."""
     membership = request_membership(request)
-    attachment = access_attachment(membership, attachment_id)
-    content_type = served_content_type(attachment.content_type)
-    inline = display_kind(attachment.content_type) != "file"
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("Attachment file is missing.") from None
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=attachment.filename, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = ATTACHMENT_CSP
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(access_attachment(membership, attachment_id))
 
 
 def _action_done(

@@ -16,14 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from comptoir.console.attachments import display_kind, served_content_type
 from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
@@ -58,7 +58,6 @@ from comptoir.widget.visitors import (
 WIDGET_SCRIPT = Path(__file__).resolve().parent / "static" / "widget" / "widget.js"
 MAX_TEXT_LENGTH = 5000
 MAX_NAME_LENGTH = 200
-ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -284,20 +283,7 @@ def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
     """
     token = request.GET.get("token") or bearer_token(request)
     visitor = read_visitor_token(token)
-    attachment = visitor_attachment(visitor, attachment_id)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("Attachment file is missing.") from None
-    inline = display_kind(attachment.content_type) != "file"
-    response = FileResponse(
-        handle,
-        as_attachment=not inline,
-        filename=attachment.filename,
-        content_type=served_content_type(attachment.content_type),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = ATTACHMENT_CSP
-    response["Cache-Control"] = "private, max-age=3600"
+    response = attachment_response(visitor_attachment(visitor, attachment_id))
+    # The widget's page lives on the brand's own site.
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

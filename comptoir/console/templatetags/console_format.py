@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from comptoir.console.attachments import display_kind
+from comptoir.conversations.attachment_files import display_kind
 from comptoir.conversations.models import Attachment
 
 register = template.Library()
