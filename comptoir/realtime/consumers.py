@@ -20,7 +20,7 @@ from comptoir.conversations.models import Event
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 from comptoir.realtime.publish import agent_frame, customer_frame
-from comptoir.tenancy.access import SESSION_BRAND_KEY, membership_for_user
+from comptoir.tenancy.access import membership_for_user
 from comptoir.tenancy.models import Brand, Membership
 from comptoir.widget.tokens import VisitorTokenError, read_visitor_token
 
@@ -149,11 +149,7 @@ class ConsoleConsumer(EventStreamConsumer):
     """An agent's console: every event of the agent's brand."""
 
     async def authenticate(self) -> bool:
-        session = self.scope.get("session")
-        brand_id = session.get(SESSION_BRAND_KEY) if session is not None else None
-        membership = await database_sync_to_async(membership_for_user)(
-            self.scope.get("user"), brand_id
-        )
+        membership = await database_sync_to_async(membership_for_user)(self.scope.get("user"))
         if membership is None:
             await self.refuse(
                 CLOSE_UNAUTHENTICATED, "not_authenticated", "log in as an agent first"

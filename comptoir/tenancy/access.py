@@ -1,29 +1,29 @@
-"""The one place that decides which brand and role a request acts for."""
+"""The one place that decides which brand and role a request acts for.
+
+An agent works for one brand at a time: their first active membership. (A
+brand switcher for people who work for several brands is not built yet.)
+"""
 
 from django.http import Http404, HttpRequest
 
 from comptoir.tenancy.models import Membership
 
-SESSION_BRAND_KEY = "comptoir_brand_id"
 
-
-def membership_for_user(user, brand_id: int | None = None) -> Membership | None:
-    """The active membership of ``user``, for ``brand_id`` when given, else the first one."""
+def membership_for_user(user) -> Membership | None:
+    """The active membership ``user`` acts through, or None (anonymous, or no brand)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    memberships = Membership.objects.select_related("brand", "user").filter(
-        user=user, is_active=True
+    return (
+        Membership.objects.select_related("brand", "user")
+        .filter(user=user, is_active=True)
+        .order_by("id")
+        .first()
     )
-    if brand_id is not None:
-        chosen = memberships.filter(brand_id=brand_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.order_by("id").first()
 
 
 def request_membership(request: HttpRequest) -> Membership:
     """The membership a console request acts for; 404 when the user has none."""
-    membership = membership_for_user(request.user, request.session.get(SESSION_BRAND_KEY))
+    membership = membership_for_user(request.user)
     if membership is None:
         raise Http404("No brand for this user.")
     return membership
