@@ -53,8 +53,8 @@ class Site:
         """Run ``code`` in ``comptoir shell`` on this site; it prints one JSON object."""
         return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
-    def start_server(self) -> str:
-        port = free_port()
+    def start_server(self, port: int | None = None) -> str:
+        port = port or free_port()
         log = open(self.folder / f"server-{port}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
             [*COMPTOIR, "serve", "--port", str(port), "--log-level", "warning"],

@@ -157,3 +157,40 @@ def test_hostile_text_and_file_names_never_run(server, browser):
 
     for page in (visitor, agent):
         assert page.evaluate("window.__pwned") is None
+
+
+REPLY_WHILE_DOWN = """
+import json
+from comptoir.conversations.actions import send_reply
+from comptoir.conversations.models import Message
+from comptoir.tenancy.models import Membership
+message = Message.objects.get(text="Vous êtes toujours là ?")
+send_reply(Membership.objects.get(user__username="camille"), message.conversation, {text!r})
+print(json.dumps({{"conversation": message.conversation_id}}))
+"""
+
+
+def test_widget_and_console_catch_up_after_the_server_restarts(browser, tmp_path):
+    """The server goes away; a reply is written meanwhile; both pages reconnect and show it."""
+    site = Site(tmp_path)
+    site.manage("migrate", "--no-input")
+    site.manage("load_demo")
+    server = site.start_server()
+    try:
+        agent = console_page(browser, server)
+        visitor = widget_page(browser, server)
+        visitor.get_by_test_id("comptoir-input").fill("Vous êtes toujours là ?")
+        visitor.get_by_test_id("comptoir-send").click()
+        expect(agent.locator(".conversation-item", has_text="toujours là")).to_be_visible()
+
+        site.stop()  # both sockets drop
+        site.python(REPLY_WHILE_DOWN.format(text="Oui, réponse écrite pendant la coupure."))
+        site.start_server(port=int(server.rsplit(":", 1)[1]))
+
+        reply = visitor.get_by_test_id("comptoir-message").filter(has_text="pendant la coupure")
+        expect(reply).to_be_visible(timeout=30_000)
+        excerpt = agent.locator(".conversation-item", has_text="pendant la coupure")
+        expect(excerpt).to_be_visible(timeout=30_000)
+        visitor.screenshot(path=SCREENSHOTS / "widget-after-restart.png")
+    finally:
+        site.stop()

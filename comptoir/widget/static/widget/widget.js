@@ -591,8 +591,10 @@
 
   function handleFrame(frame) {
     if (frame.type === "event") {
-      if (typeof frame.id !== "number" || frame.id <= state.highest) return;
-      state.highest = frame.id;
+      if (typeof frame.id !== "number") return;
+      // Two transactions may commit in the other order than their ids: an older
+      // id can still be news. Messages and lines are deduplicated by their own keys.
+      state.highest = Math.max(state.highest, frame.id);
       handleEvent(frame);
     } else if (frame.type === "resumed") {
       state.highest = Math.max(state.highest, frame.last_event_id || 0);
