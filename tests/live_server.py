@@ -32,6 +32,7 @@ class Site:
     folder: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     servers: list[subprocess.Popen] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
@@ -53,16 +54,17 @@ class Site:
         """Run ``code`` in ``comptoir shell`` on this site; it prints one JSON object."""
         return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
-    def start_server(self, port: int | None = None) -> str:
+    def start_server(self, port: int | None = None, log_level: str = "warning") -> str:
         port = port or free_port()
         log = open(self.folder / f"server-{port}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
-            [*COMPTOIR, "serve", "--port", str(port), "--log-level", "warning"],
+            [*COMPTOIR, "serve", "--port", str(port), "--log-level", log_level],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         self.servers.append(process)
+        self.logs.append(self.folder / f"server-{port}.log")
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -109,6 +109,10 @@ def test_visitor_and_agent_talk_live(server, browser):
     sent = visitor.get_by_test_id("comptoir-message").filter(has_text="mon colis est abîmé")
     expect(sent).not_to_have_attribute("data-pending", "true")
     expect(sent.locator("img")).to_be_visible()
+    visitor.wait_for_function(
+        """() => [...document.querySelector("#comptoir-widget").shadowRoot
+                     .querySelectorAll("img.thumb")].some((img) => img.naturalWidth > 0)"""
+    )  # the photo really loaded (fetched with the token in a header, shown from a blob)
     expect(visitor.get_by_test_id("comptoir-status")).not_to_be_empty()
     visitor.screenshot(path=SCREENSHOTS / "widget-sent.png")
 

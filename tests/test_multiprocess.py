@@ -139,3 +139,25 @@ def test_console_socket_from_a_foreign_origin_is_refused(redis_site):
         assert refused.value.response.status_code == 403
 
     asyncio.run(scenario())
+
+
+def test_visitor_tokens_never_reach_the_server_log(tmp_path):
+    site = Site(tmp_path)
+    site.manage("migrate", "--no-input")
+    site.python(SEED)
+    server = site.start_server(log_level="info")
+    try:
+        visitor = post_json(f"{server}/widget/api/session", {"brand": "live"})
+
+        async def open_widget_socket():
+            url = server.replace("http", "ws") + f"/ws/widget/?token={visitor['token']}"
+            async with websockets.connect(url) as socket:
+                await socket.send(json.dumps({"type": "ping"}))
+                assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "pong"}
+
+        asyncio.run(open_widget_socket())
+    finally:
+        site.stop()
+    log = site.logs[-1].read_text()
+    assert "/ws/widget/?token=[redacted]" in log
+    assert visitor["token"] not in log

@@ -356,14 +356,25 @@ def test_message_requires_a_client_id(client, brand, visitor_token):
 # --- attachments -------------------------------------------------------------------------------
 
 
-def attachment_url(attachment_id, token):
-    return f"/widget/api/attachments/{attachment_id}/?token={token}"
+def get_attachment(client, attachment_id, token):
+    return client.get(
+        f"/widget/api/attachments/{attachment_id}/", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+
+def test_attachment_token_in_the_url_is_refused(client, brand, visitor_token):
+    """A link to a file must not carry the visitor's credential (links get shared, logged)."""
+    sent = send(client, visitor_token, "", files=[upload("photo.png", PNG, "image/png")])
+    attachment_id = sent.json()["message"]["attachments"][0]["id"]
+    url = f"/widget/api/attachments/{attachment_id}/?token={visitor_token}"
+    assert client.get(url).status_code == 401
+    assert get_attachment(client, attachment_id, visitor_token).status_code == 200
 
 
 def test_visitor_reads_own_image_inline(client, brand, visitor_token):
     sent = send(client, visitor_token, "", files=[upload("photo.png", PNG, "image/png")])
     attachment_id = sent.json()["message"]["attachments"][0]["id"]
-    response = client.get(attachment_url(attachment_id, visitor_token))
+    response = get_attachment(client, attachment_id, visitor_token)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PNG
     assert response["Content-Type"] == "image/png"
@@ -376,9 +387,9 @@ def test_visitor_cannot_read_another_visitors_attachment(client, brand, visitor_
     attachment_id = sent.json()["message"]["attachments"][0]["id"]
     stranger = start_session(client, brand).json()["token"]
     send(client, stranger, "moi aussi")  # the stranger is a customer too
-    assert client.get(attachment_url(attachment_id, stranger)).status_code == 404
+    assert get_attachment(client, attachment_id, stranger).status_code == 404
     new_visitor = start_session(client, brand).json()["token"]
-    assert client.get(attachment_url(attachment_id, new_visitor)).status_code == 404
+    assert get_attachment(client, attachment_id, new_visitor).status_code == 404
 
 
 def test_visitor_of_another_brand_cannot_read_attachment(client, brand, other_brand):
@@ -387,7 +398,7 @@ def test_visitor_of_another_brand_cannot_read_attachment(client, brand, other_br
     attachment_id = sent.json()["message"]["attachments"][0]["id"]
     rival = start_session(client, other_brand).json()["token"]
     send(client, rival, "bonjour")
-    assert client.get(attachment_url(attachment_id, rival)).status_code == 404
+    assert get_attachment(client, attachment_id, rival).status_code == 404
 
 
 def test_internal_note_attachment_is_never_served(client, brand, agent, visitor_token):
@@ -399,7 +410,7 @@ def test_internal_note_attachment_is_never_served(client, brand, agent, visitor_
     )
     attachment.file.save("upload", ContentFile(PNG), save=False)
     attachment.save()
-    assert client.get(attachment_url(attachment.pk, visitor_token)).status_code == 404
+    assert get_attachment(client, attachment.pk, visitor_token).status_code == 404
 
 
 def test_non_media_attachment_is_a_download(client, brand, visitor_token):
@@ -407,14 +418,14 @@ def test_non_media_attachment_is_a_download(client, brand, visitor_token):
         client, visitor_token, "", files=[upload("facture.pdf", b"%PDF-1.4\n", "application/pdf")]
     )
     attachment_id = sent.json()["message"]["attachments"][0]["id"]
-    response = client.get(attachment_url(attachment_id, visitor_token))
+    response = get_attachment(client, attachment_id, visitor_token)
     assert response["Content-Disposition"].startswith("attachment")
 
 
 def test_attachment_with_bad_token_is_refused(client, brand, visitor_token):
     sent = send(client, visitor_token, "", files=[upload("photo.png", PNG, "image/png")])
     attachment_id = sent.json()["message"]["attachments"][0]["id"]
-    assert client.get(attachment_url(attachment_id, "forged")).status_code == 401
+    assert get_attachment(client, attachment_id, "forged").status_code == 401
 
 
 # --- identify ----------------------------------------------------------------------------------

@@ -276,12 +276,13 @@ def _link_visitor_email(
 
 @widget_api(("GET", "HEAD"))
 def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    """Stream a file of the visitor's own conversations (``?token=`` so ``<img>`` can load it).
+    """Stream a file of the visitor's own conversations.
 
-    Images and videos are shown inline, anything else is a download; the
-    browser may not sniff, and the response may neither run nor load anything.
+    The token comes in the Authorization header only, never in the URL: links
+    get copied, shared and logged. The widget fetches files and shows them
+    from blob URLs.
     """
-    token = request.GET.get("token") or bearer_token(request)
+    token = bearer_token(request)
     visitor = read_visitor_token(token)
     response = attachment_response(visitor_attachment(visitor, attachment_id))
     # The widget's page lives on the brand's own site.

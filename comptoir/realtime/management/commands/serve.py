@@ -1,7 +1,21 @@
 """``comptoir serve``: run the ASGI application (console, widget, API, WebSockets) under uvicorn."""
 
+import copy
+
 import uvicorn
+import uvicorn.config
 from django.core.management.base import BaseCommand
+
+
+def log_config() -> dict:
+    """uvicorn's logging, with visitor tokens masked in every line it writes."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {
+        "redact_tokens": {"()": "comptoir.realtime.log_redaction.RedactTokensFilter"}
+    }
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact_tokens"]
+    return config
 
 
 class Command(BaseCommand):
@@ -15,5 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, log_level: str, **options):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
         uvicorn.run(
-            "comptoir.asgi:application", host=host, port=port, log_level=log_level, lifespan="off"
+            "comptoir.asgi:application",
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=log_config(),
+            lifespan="off",
         )

@@ -231,8 +231,14 @@
   }
 
   /* ---------- messages ---------- */
-  function attachmentUrl(attachment) {
-    return ORIGIN + "/widget/api/attachments/" + encodeURIComponent(attachment.id) + "/?token=" + encodeURIComponent(state.token);
+  /* Files are fetched with the token in a header and shown from blob URLs, so
+     that no link to a file ever carries the visitor's credential. */
+  function loadAttachment(attachment, apply) {
+    var url = ORIGIN + "/widget/api/attachments/" + encodeURIComponent(attachment.id) + "/";
+    fetch(url, { headers: { Authorization: "Bearer " + state.token } })
+      .then(function (response) { return response.ok ? response.blob() : Promise.reject(response.status); })
+      .then(function (blob) { apply(URL.createObjectURL(blob)); })
+      .catch(function () {});
   }
 
   function formatTime(iso) {
@@ -248,18 +254,20 @@
     if (!attachments || !attachments.length) return null;
     var box = el("div", { "class": "files" });
     attachments.forEach(function (a) {
-      var url = attachmentUrl(a);
       var type = String(a.content_type || "");
       var node;
       if (type.indexOf("image/") === 0 && type !== "image/svg+xml") {
-        node = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, [
-          el("img", { "class": "thumb", src: url, alt: a.filename || t("attachment"), loading: "lazy" })
-        ]);
+        var image = el("img", { "class": "thumb", alt: a.filename || t("attachment") });
+        node = el("a", { target: "_blank", rel: "noopener noreferrer" }, [image]);
+        loadAttachment(a, function (blobUrl) { image.src = blobUrl; node.href = blobUrl; });
       } else if (type.indexOf("video/") === 0) {
-        node = el("video", { "class": "thumb", src: url, controls: "", preload: "metadata" });
+        node = el("video", { "class": "thumb", controls: "", preload: "metadata" });
         node.setAttribute("aria-label", a.filename || t("attachment"));
+        loadAttachment(a, function (blobUrl) { node.src = blobUrl; });
       } else {
-        node = el("a", { "class": "file-link", href: url, target: "_blank", rel: "noopener noreferrer", text: a.filename || t("attachment") });
+        node = el("a", { "class": "file-link", rel: "noopener noreferrer", text: a.filename || t("attachment") });
+        node.setAttribute("download", a.filename || "");
+        loadAttachment(a, function (blobUrl) { node.href = blobUrl; });
       }
       box.appendChild(node);
     });
