@@ -9,6 +9,7 @@ from comptoir.asgi import application
 from comptoir.conversations.actions import add_note, send_reply
 from comptoir.conversations.models import Event
 from comptoir.realtime.consumers import ConsoleConsumer
+from comptoir.tenancy.actions import deactivate_membership
 from comptoir.tenancy.models import Membership
 from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat, make_agent, make_brand
@@ -210,4 +211,18 @@ async def test_live_events_stop_after_the_recheck_interval(monkeypatch):
     frame = await socket.receive_json_from(timeout=3)
     assert frame["code"] == "not_authenticated"
     assert "données privées" not in str(frame)
+    await socket.disconnect()
+
+
+async def test_deactivating_an_agent_closes_their_open_console_at_once():
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    socket = console_socket(agent.user)
+    await socket.connect()
+    await database_sync_to_async(deactivate_membership)(agent)
+    frame = await socket.receive_json_from(timeout=3)
+    assert frame == {"type": "error", "code": "not_authenticated", "detail": "access was withdrawn"}
+    assert (await socket.receive_output())["code"] == 4401
+    await database_sync_to_async(ingest_chat)(brand, "données privées")
+    assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()

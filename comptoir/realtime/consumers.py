@@ -140,6 +140,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
         raise NotImplementedError
 
+    async def comptoir_recheck(self, message: dict[str, Any]) -> None:
+        """Access was withdrawn somewhere: check now instead of at the next frame."""
+        await self.access_still_granted()
+
     async def comptoir_event(self, message: dict[str, Any]) -> None:
         if await self.access_still_granted(at_most_every=LIVE_RECHECK_SECONDS):
             await self.send_json(message["frame"])

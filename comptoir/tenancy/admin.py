@@ -1,7 +1,11 @@
 """Django admin for platform operators (superusers); brand staff use the console."""
 
-from django.contrib import admin
+from functools import partial
 
+from django.contrib import admin
+from django.db import transaction
+
+from comptoir.tenancy.actions import close_agent_sockets
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Team
 
 
@@ -15,6 +19,11 @@ class BrandAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "brand", "role", "is_active")
     list_filter = ("brand", "role", "is_active")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            transaction.on_commit(partial(close_agent_sockets, obj.pk))
 
 
 @admin.register(Team)

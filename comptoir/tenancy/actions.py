@@ -1,0 +1,27 @@
+"""State changes of agent seats."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from comptoir.realtime.groups import agent_group
+from comptoir.tenancy.models import Membership
+
+
+def deactivate_membership(membership: Membership) -> None:
+    """Withdraw an agent's access to the brand, including consoles already open.
+
+    The agent's open WebSockets are told to close once the change is committed,
+    rather than at their next access check.
+    """
+    with transaction.atomic():
+        Membership.objects.filter(pk=membership.pk).update(is_active=False)
+        membership.is_active = False
+        transaction.on_commit(lambda: close_agent_sockets(membership.pk))
+
+
+def close_agent_sockets(membership_id: int) -> None:
+    """Ask every console socket of this agent, in any process, to re-check its access."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(agent_group(membership_id), {"type": "comptoir.recheck"})
