@@ -206,6 +206,8 @@ async def test_live_events_stop_after_the_recheck_interval(monkeypatch):
     monkeypatch.setattr("comptoir.realtime.consumers.LIVE_RECHECK_SECONDS", 0)
     socket = console_socket(agent.user)
     await socket.connect()
+    await socket.send_json_to({"type": "ping"})  # the socket has joined its groups once it answers
+    assert await socket.receive_json_from() == {"type": "pong"}
     await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(is_active=False)
     await database_sync_to_async(ingest_chat)(brand, "données privées")
     frame = await socket.receive_json_from(timeout=3)
@@ -219,6 +221,8 @@ async def test_deactivating_an_agent_closes_their_open_console_at_once():
     agent = await database_sync_to_async(make_agent)(brand)
     socket = console_socket(agent.user)
     await socket.connect()
+    await socket.send_json_to({"type": "ping"})  # the socket has joined its groups once it answers
+    assert await socket.receive_json_from() == {"type": "pong"}
     await database_sync_to_async(deactivate_membership)(agent)
     frame = await socket.receive_json_from(timeout=3)
     assert frame == {"type": "error", "code": "not_authenticated", "detail": "access was withdrawn"}
