@@ -1,9 +1,12 @@
 """WebSocket consumers: authentication, scoping, resume and malformed frames."""
 
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from comptoir.asgi import application
 from comptoir.conversations.actions import add_note, send_reply
@@ -74,8 +77,32 @@ async def test_console_resume_catches_up_on_missed_events():
     await socket.connect()
     await socket.send_json_to({"type": "resume", "last_event_id": seen})
     frames = await receive_until(socket, "resumed")
-    assert [f.get("payload", {}).get("text") for f in frames[:-1]] == ["two", "note"]
+    missed = [f["payload"]["text"] for f in frames[:-1] if f["id"] > seen]
+    assert missed == ["two", "note"]
     assert frames[-1]["last_event_id"] == frames[-2]["id"]
+    await socket.disconnect()
+
+
+async def test_resume_sends_recent_events_below_the_position_again():
+    """An event may commit after a later id was published: a resume must not skip it."""
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    await database_sync_to_async(ingest_chat)(brand, "old", visitor_id=VISITOR)
+    await database_sync_to_async(ingest_chat)(brand, "committed late", visitor_id=VISITOR)
+    await database_sync_to_async(ingest_chat)(brand, "seen", visitor_id=VISITOR)
+    old, late, seen = await database_sync_to_async(lambda: list(Event.objects.order_by("id")))()
+    await database_sync_to_async(
+        lambda: Event.objects.filter(pk=old.pk).update(
+            created_at=timezone.now() - timedelta(minutes=5)
+        )
+    )()
+
+    socket = console_socket(agent.user)
+    await socket.connect()
+    await socket.send_json_to({"type": "resume", "last_event_id": seen.pk})
+    frames = await receive_until(socket, "resumed")
+    assert [f["id"] for f in frames[:-1]] == [late.pk, seen.pk]
+    assert frames[-1]["last_event_id"] == seen.pk
     await socket.disconnect()
 
 

@@ -10,11 +10,14 @@ Anything else closes the socket with code 4400.
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from comptoir.conversations.models import Event
 from comptoir.customers.models import Identity, IdentityKind
@@ -32,6 +35,9 @@ CLOSE_BAD_FRAME = 4400
 # Beyond this many missed events a client is told to reload its state instead.
 CATCH_UP_LIMIT = 1000
 LIVE_RECHECK_SECONDS = 30
+# How late an event may commit after a later id was published, at most.
+LATE_COMMIT_SECONDS = 10
+LATE_COMMIT_IDS = 1000
 
 
 class ProtocolError(ValueError):
@@ -138,6 +144,28 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "resumed", "last_event_id": last})
 
     def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
+        """Events after ``last_event_id``, plus the few recent ones just below it.
+
+        Ids are taken at insert and events published at commit, so a short
+        transaction can commit its event after a later one the client already
+        saw. Recent events below the client's position are sent again (clients
+        deduplicate), so such a late commit is not skipped on resume.
+        """
+        recent = timezone.now() - timedelta(seconds=LATE_COMMIT_SECONDS)
+        events = list(
+            self.visible_events()
+            .filter(
+                Q(id__gt=last_event_id)
+                | Q(id__gt=last_event_id - LATE_COMMIT_IDS, created_at__gte=recent)
+            )
+            .order_by("id")[: CATCH_UP_LIMIT + 1]
+        )
+        return [self.frame(e) for e in events[:CATCH_UP_LIMIT]], len(events) <= CATCH_UP_LIMIT
+
+    def visible_events(self) -> QuerySet[Event]:
+        raise NotImplementedError
+
+    def frame(self, event: Event) -> dict[str, Any]:
         raise NotImplementedError
 
     async def comptoir_recheck(self, message: dict[str, Any]) -> None:
@@ -177,13 +205,11 @@ class ConsoleConsumer(EventStreamConsumer):
         session_key = getattr(session, "session_key", None)
         return active and (session_key is None or session.exists(session_key))
 
-    def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
-        events = list(
-            Event.objects.filter(brand_id=self.brand_id, id__gt=last_event_id).order_by("id")[
-                : CATCH_UP_LIMIT + 1
-            ]
-        )
-        return [agent_frame(e) for e in events[:CATCH_UP_LIMIT]], len(events) <= CATCH_UP_LIMIT
+    def visible_events(self) -> QuerySet[Event]:
+        return Event.objects.filter(brand_id=self.brand_id)
+
+    def frame(self, event: Event) -> dict[str, Any]:
+        return agent_frame(event)
 
 
 class WidgetConsumer(EventStreamConsumer):
@@ -239,12 +265,10 @@ class WidgetConsumer(EventStreamConsumer):
         await self.find_customer()
         await super().resume(last_event_id)
 
-    def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
+    def visible_events(self) -> QuerySet[Event]:
         if self.customer_id is None:
-            return [], True
-        events = list(
-            Event.objects.filter(
-                customer_id=self.customer_id, id__gt=last_event_id, customer_payload__isnull=False
-            ).order_by("id")[: CATCH_UP_LIMIT + 1]
-        )
-        return [customer_frame(e) for e in events[:CATCH_UP_LIMIT]], len(events) <= CATCH_UP_LIMIT
+            return Event.objects.none()
+        return Event.objects.filter(customer_id=self.customer_id, customer_payload__isnull=False)
+
+    def frame(self, event: Event) -> dict[str, Any]:
+        return customer_frame(event)
