@@ -52,7 +52,7 @@ class ConversationStateError(ValueError):
 
 
 class ThreadChanged(Exception):
-    """The open conversation found for a message was resolved before it could be used."""
+    """What a message was threaded into changed before it could be used (e.g. resolved)."""
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,10 @@ def _ingest_in_transaction(
         return IngestResult(existing, created=False)
 
 
-def _store_inbound(
-    inbound: InboundMessage, text: str, attachments: list[InboundAttachment]
-) -> Message:
-    now = inbound.received_at or timezone.now()
+def _customer_thread(
+    inbound: InboundMessage,
+) -> tuple[Customer, Conversation | None, int | None]:
+    """The sender (found or created), their open conversation and open contact on the channel."""
     brand = inbound.brand
     claims = normalise_claims(inbound.identities)
     claim_keys = [(kind, value) for kind, value, _ in claims]
@@ -119,21 +119,29 @@ def _store_inbound(
         customer = create_customer(
             brand, claims, display_name=inbound.display_name, language=inbound.language
         )
-        conversation, contact_id = None, None
-    else:
-        if known.conversation is None or known.open_contact_id is None:
-            # About to open a conversation or a contact: one message at a time per
-            # customer, so that two simultaneous messages do not open two (NO KEY: the
-            # foreign-key checks of concurrent inserts must not wait for this lock).
-            locked = Customer.objects.select_for_update(no_key=True).filter(pk=known.customer.pk)
-            list(locked.values("pk"))
-            known = find_customer_thread(brand.pk, claim_keys, inbound.channel)
-        customer, conversation = known.customer, known.conversation
-        contact_id = known.open_contact_id
-        for kind, value, verified in claims:
-            if (kind, value) not in known.known_claims:
-                add_identity_if_free(brand, customer, kind, value, verified)
-        fill_display_name(customer, inbound.display_name)
+        return customer, None, None
+    if known.conversation is None or known.open_contact_id is None:
+        # About to open a conversation or a contact: one message at a time per
+        # customer, so that two simultaneous messages do not open two (NO KEY: the
+        # foreign-key checks of concurrent inserts must not wait for this lock).
+        locked = Customer.objects.select_for_update(no_key=True).filter(pk=known.customer.pk)
+        list(locked.values("pk"))
+        known = find_customer_thread(brand.pk, claim_keys, inbound.channel)
+        if known is None:  # the identity went away meanwhile: start over
+            raise ThreadChanged
+    for kind, value, verified in claims:
+        if (kind, value) not in known.known_claims:
+            add_identity_if_free(brand, known.customer, kind, value, verified)
+    fill_display_name(known.customer, inbound.display_name)
+    return known.customer, known.conversation, known.open_contact_id
+
+
+def _store_inbound(
+    inbound: InboundMessage, text: str, attachments: list[InboundAttachment]
+) -> Message:
+    now = inbound.received_at or timezone.now()
+    brand = inbound.brand
+    customer, conversation, contact_id = _customer_thread(inbound)
     conversation_created = conversation is None
     if conversation is None:
         conversation = Conversation.objects.create(
