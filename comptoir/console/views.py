@@ -7,6 +7,7 @@ without JavaScript) and a ``fetch`` from console.js (``X-Requested-With:
 fetch``) with 204, or 400 and a readable reason.
 """
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -253,24 +254,32 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def resolve(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    membership = request_membership(request)
-    conversation = access_conversation(membership, conversation_id)
-    try:
-        resolve_conversation(membership, conversation)
-    except ConversationStateError:
-        return _action_done(
-            request, conversation, gettext("This conversation is already resolved.")
-        )
-    return _action_done(request, conversation)
+    return _change_status(
+        request,
+        conversation_id,
+        resolve_conversation,
+        gettext("This conversation is already resolved."),
+    )
 
 
 @require_POST
 @login_required
 def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _change_status(
+        request, conversation_id, reopen_conversation, gettext("This conversation is already open.")
+    )
+
+
+def _change_status(
+    request: HttpRequest,
+    conversation_id: int,
+    action: Callable[[Membership, Conversation], Conversation],
+    refusal: str,
+) -> HttpResponse:
     membership = request_membership(request)
     conversation = access_conversation(membership, conversation_id)
     try:
-        reopen_conversation(membership, conversation)
+        action(membership, conversation)
     except ConversationStateError:
-        return _action_done(request, conversation, gettext("This conversation is already open."))
+        return _action_done(request, conversation, refusal)
     return _action_done(request, conversation)
