@@ -112,7 +112,7 @@ def _customer_thread(
 ) -> tuple[Customer, Conversation | None, int | None]:
     """The sender (found or created), their open conversation and open contact on the channel."""
     brand = inbound.brand
-    claims = normalise_claims(inbound.identities)
+    claims = normalise_claims(inbound.identities, brand)
     claim_keys = [(kind, value) for kind, value, _ in claims]
     known = find_customer_thread(brand.pk, claim_keys, inbound.channel)
     if known is None:

@@ -12,13 +12,17 @@ from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
 
 
-def normalise_claims(claims: list[IdentityClaim]) -> list[tuple[str, str, bool]]:
+def normalise_claims(claims: list[IdentityClaim], brand: Brand) -> list[tuple[str, str, bool]]:
     """(kind, normalised value, verified) of every usable claim, in order; others are dropped."""
     normalised = []
     for claim in claims:
         try:
             normalised.append(
-                (claim.kind, normalise_identity(claim.kind, claim.value), claim.verified)
+                (
+                    claim.kind,
+                    normalise_identity(claim.kind, claim.value, region=brand.default_region),
+                    claim.verified,
+                )
             )
         except InvalidIdentity:
             continue
@@ -46,7 +50,7 @@ def resolve_customer(
     Claims the customer does not have yet, and nobody else has, are added to it.
     Must run inside a transaction.
     """
-    normalised = normalise_claims(claims)
+    normalised = normalise_claims(claims, brand)
     if not normalised:
         raise InvalidIdentity("no usable identity claim")
     known = {
@@ -122,7 +126,7 @@ def link_identity(
 
     Raises InvalidIdentity for a value that cannot be normalised.
     """
-    value = normalise_identity(kind, raw_value)
+    value = normalise_identity(kind, raw_value, region=customer.brand.default_region)
     with transaction.atomic():
         existing = (
             Identity.objects.select_related("customer")

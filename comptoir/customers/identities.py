@@ -3,7 +3,11 @@
 import re
 import uuid
 
+import phonenumbers
+
 from comptoir.customers.models import IdentityKind
+
+DEFAULT_REGION = "FR"
 
 
 class InvalidIdentity(ValueError):
@@ -32,21 +36,29 @@ def normalise_chat_visitor(value: str) -> str:
         raise InvalidIdentity(f"not a visitor id: {value!r}") from exc
 
 
-def normalise_phone(value: str) -> str:
-    digits = re.sub(r"[^\d+]", "", value)
-    if not re.fullmatch(r"\+\d{6,15}", digits):
-        raise InvalidIdentity(f"not an E.164 phone number: {value!r}")
-    return digits
+def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
+    """E.164 (``+33612345678``); national numbers are read in the brand's ``region``."""
+    try:
+        number = phonenumbers.parse(value, region.upper())
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentity(f"not a phone number: {value!r}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentity(f"not a valid phone number: {value!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_identity(kind: str, value: str) -> str:
-    """Return the canonical form of ``value`` for ``kind`` or raise InvalidIdentity."""
+def normalise_identity(kind: str, value: str, *, region: str = DEFAULT_REGION) -> str:
+    """Return the canonical form of ``value`` for ``kind`` or raise InvalidIdentity.
+
+    ``region`` (ISO 3166 alpha-2, the brand's ``default_region``) reads national
+    phone numbers.
+    """
     if kind == IdentityKind.EMAIL:
         return normalise_email(value)
     if kind == IdentityKind.CHAT_VISITOR:
         return normalise_chat_visitor(value)
     if kind == IdentityKind.PHONE:
-        return normalise_phone(value)
+        return normalise_phone(value, region)
     if kind not in IdentityKind.values:
         raise InvalidIdentity(f"unknown identity kind: {kind!r}")
     value = value.strip()

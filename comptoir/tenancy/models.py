@@ -14,6 +14,8 @@ class Brand(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     default_language = models.CharField(max_length=8, default="fr")
+    # Where national phone numbers are read from (ISO 3166 alpha-2): "06 12 34 56 78" in FR.
+    default_region = models.CharField(max_length=2, default="FR")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
