@@ -1,0 +1,1 @@
+"""Touchpoints: the adapters that turn what a channel delivers into Comptoir's inbound shape."""
