@@ -156,6 +156,15 @@ SCRATCH_COLUMNS = (
 )
 
 
+def time_insert_and_commit(connection, insert: str, rows: list[tuple]) -> float:
+    """Seconds for one INSERT + COMMIT per row: what one durable write costs."""
+    started = time.perf_counter()
+    for row in rows:
+        connection.execute(insert, row)
+        connection.commit()
+    return time.perf_counter() - started
+
+
 def postgres_baseline(url: str, rows: list[tuple]) -> float:
     """N x (INSERT one row; COMMIT) with psycopg, autocommit off, into a fresh scratch table.
 
@@ -193,11 +202,7 @@ def postgres_baseline(url: str, rows: list[tuple]) -> float:
         )
         connection.commit()
         try:
-            started = time.perf_counter()
-            for row in rows:
-                connection.execute(insert, row)
-                connection.commit()
-            elapsed = time.perf_counter() - started
+            elapsed = time_insert_and_commit(connection, insert, rows)
         finally:
             connection.rollback()
             connection.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
@@ -225,11 +230,7 @@ def sqlite_baseline(path: str, rows: list[tuple]) -> float:
         )
         insert = f"INSERT INTO {SCRATCH_TABLE} ({SCRATCH_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         sqlite_rows = [(*row[:-1], row[-1].isoformat()) for row in rows]
-        started = time.perf_counter()
-        for row in sqlite_rows:
-            connection.execute(insert, row)
-            connection.commit()
-        elapsed = time.perf_counter() - started
+        elapsed = time_insert_and_commit(connection, insert, sqlite_rows)
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
         connection.commit()

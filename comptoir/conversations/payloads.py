@@ -60,21 +60,6 @@ def message_customer_payload(
     return payload
 
 
-def conversation_payload(conversation: Conversation) -> dict[str, Any]:
-    assignee = conversation.assignee
-    return {
-        "id": conversation.pk,
-        "status": conversation.status,
-        "customer_id": conversation.customer_id,
-        "customer_label": str(conversation.customer.label),
-        "assignee_id": assignee.pk if assignee else None,
-        "assignee_name": assignee.display_name if assignee else None,
-        "channel": conversation.channel,
-        "priority": conversation.priority,
-        "last_message_at": conversation.last_message_at.isoformat(),
-    }
-
-
 def conversation_summary(conversation: Conversation) -> dict[str, Any]:
     """The conversation as message events carry it: ids and state, no names to look up."""
     return {
@@ -84,6 +69,17 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "assignee_id": conversation.assignee_id,
         "channel": conversation.channel,
         "last_message_at": conversation.last_message_at.isoformat(),
+    }
+
+
+def conversation_payload(conversation: Conversation) -> dict[str, Any]:
+    """The summary plus the names and priority agents read in the timeline."""
+    assignee = conversation.assignee
+    return {
+        **conversation_summary(conversation),
+        "customer_label": str(conversation.customer.label),
+        "assignee_name": assignee.display_name if assignee else None,
+        "priority": conversation.priority,
     }
 
 
