@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "comptoir.tenancy",
     "comptoir.customers",
     "comptoir.conversations",
+    "comptoir.outbox",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.widget",
@@ -171,6 +172,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Lifetime of the signed token a chat visitor's browser keeps (seconds).
+# Outbound deliveries (e-mail, messaging): tries and exponential backoff between them.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
+OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", str(180 * 24 * 3600)))
 
 LOGGING = {

@@ -41,6 +41,7 @@ from comptoir.customers.actions import (
     normalise_claims,
 )
 from comptoir.customers.models import Customer
+from comptoir.outbox.actions import enqueue_delivery
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
 
@@ -202,12 +203,18 @@ def _store_attachments(message: Message, attachments: list[InboundAttachment]) -
 
 
 def _outbound_message(
-    author: Membership, conversation: Conversation, text: str, *, is_internal_note: bool
+    author: Membership | None,
+    conversation: Conversation,
+    text: str,
+    *,
+    is_internal_note: bool,
+    author_kind: str = AuthorKind.AGENT,
+    channel: str | None = None,
 ) -> Message:
     if not text.strip():
         raise ConversationStateError("empty message")
     now = timezone.now()
-    channel = _reply_channel(conversation)
+    channel = channel or _reply_channel(conversation)
     contact = None
     if not is_internal_note:
         contact = (
@@ -225,7 +232,7 @@ def _outbound_message(
                 direction=Direction.OUTBOUND,
                 started_at=now,
             )
-        if contact.first_response_at is None:
+        if contact.first_response_at is None and author_kind != AuthorKind.SYSTEM:
             contact.first_response_at = now
             contact.save(update_fields=["first_response_at"])
     message = Message.objects.create(
@@ -233,7 +240,7 @@ def _outbound_message(
         conversation=conversation,
         contact=contact,
         direction=Direction.OUTBOUND,
-        author_kind=AuthorKind.AGENT,
+        author_kind=author_kind,
         author=author,
         text=mask_card_numbers(text),
         is_internal_note=is_internal_note,
@@ -267,17 +274,43 @@ def send_reply(author: Membership, conversation: Conversation, text: str) -> Mes
             conversation.first_response_at = message.created_at
             update_fields.append("first_response_at")
         conversation.save(update_fields=update_fields)
-        payload = message_payload(message, [])
-        payload["conversation"] = conversation_summary(conversation)
-        append_event(
-            conversation.brand_id,
-            "message.created",
-            payload,
-            conversation=conversation,
-            customer=conversation.customer,
-            customer_payload=message_customer_payload(message, []),
-        )
+        _message_sent(conversation, message)
     return message
+
+
+def send_automatic_message(conversation: Conversation, text: str, *, channel: str) -> Message:
+    """A message Comptoir sends by itself (an acknowledgement, …) on ``channel``.
+
+    It is in the timeline like any reply but is not a response by a person:
+    it does not count as the conversation's first response.
+    """
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        message = _outbound_message(
+            None,
+            conversation,
+            text,
+            is_internal_note=False,
+            author_kind=AuthorKind.SYSTEM,
+            channel=channel,
+        )
+        _message_sent(conversation, message)
+    return message
+
+
+def _message_sent(conversation: Conversation, message: Message) -> None:
+    """Queue the message on its channel and tell agents and the customer's widget."""
+    enqueue_delivery(message)
+    payload = message_payload(message, [])
+    payload["conversation"] = conversation_summary(conversation)
+    append_event(
+        conversation.brand_id,
+        "message.created",
+        payload,
+        conversation=conversation,
+        customer=conversation.customer,
+        customer_payload=message_customer_payload(message, []),
+    )
 
 
 def add_note(author: Membership, conversation: Conversation, text: str) -> Message:

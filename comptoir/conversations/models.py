@@ -54,6 +54,10 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The resolved conversation this one continues (a reply that came too late to reopen it).
+    follows = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="followed_by"
+    )
 
     class Meta:
         indexes = [

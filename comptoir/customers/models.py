@@ -40,6 +40,9 @@ class Identity(models.Model):
     kind = models.CharField(max_length=20, choices=IdentityKind.choices)
     value = models.CharField(max_length=320)
     verified = models.BooleanField(default=False)
+    # Set when the channel reports the address unreachable (a mail bounce, …).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

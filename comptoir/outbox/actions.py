@@ -1,0 +1,172 @@
+"""Queue, send and track outbound deliveries.
+
+``enqueue_delivery`` runs inside the transaction that stores the message.
+``deliver_due`` is what a worker calls in a loop: it claims due deliveries
+(``SKIP LOCKED`` on PostgreSQL, so several workers never send one twice at
+once), calls the channel's sender outside any transaction and records the
+outcome. A worker that dies mid-send leaves a lease that expires, and the
+delivery is tried again: delivery is at least once, which is why senders give
+the provider a stable id (a Message-ID, an idempotency key) per message.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from comptoir.conversations.events import append_event
+from comptoir.conversations.models import Message
+from comptoir.outbox.models import Delivery, DeliveryStatus
+from comptoir.outbox.senders import DeliveryError, sender_for
+
+logger = logging.getLogger(__name__)
+
+# How long a worker may hold a claimed delivery before another may retry it.
+CLAIM_LEASE = timedelta(minutes=5)
+
+# Provider statuses only move forward: a late "delivered" never undoes "read".
+STATUS_RANK = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
+
+
+def enqueue_delivery(message: Message) -> Delivery | None:
+    """Queue ``message`` for its channel's sender; None when the channel has none."""
+    if sender_for(message.channel) is None:
+        return None
+    return Delivery.objects.create(
+        brand_id=message.brand_id,
+        message=message,
+        channel=message.channel,
+        next_attempt_at=message.created_at,
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the ``attempts``-th failed try, capped."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS
+    return timedelta(
+        seconds=min(base * 2 ** max(attempts - 1, 0), settings.OUTBOX_RETRY_MAX_SECONDS)
+    )
+
+
+def _claim_due(now: datetime, limit: int) -> list[int]:
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=due).update(next_attempt_at=now + CLAIM_LEASE)
+    return due
+
+
+def deliver_due(limit: int = 50) -> int:
+    """Try every delivery that is due now; returns how many were tried."""
+    claimed = _claim_due(timezone.now(), limit)
+    for delivery_id in claimed:
+        delivery = Delivery.objects.select_related("message", "message__conversation").get(
+            pk=delivery_id
+        )
+        attempt_delivery(delivery)
+    return len(claimed)
+
+
+def attempt_delivery(delivery: Delivery) -> Delivery:
+    """Send one claimed delivery through its channel's sender and record the outcome."""
+    sender = sender_for(delivery.channel)
+    try:
+        if sender is None:
+            raise DeliveryError(f"no sender for channel {delivery.channel!r}", permanent=True)
+        provider_id = sender(delivery)
+    except DeliveryError as error:
+        _record_failure(delivery, error.reason, permanent=error.permanent)
+    except Exception as error:
+        # A sender bug or an unexpected library error: keep the delivery, retry later.
+        logger.exception("sender for %s crashed on delivery %s", delivery.channel, delivery.pk)
+        _record_failure(delivery, f"{type(error).__name__}: {error}", permanent=False)
+    else:
+        _record_sent(delivery, provider_id)
+    return delivery
+
+
+def _record_sent(delivery: Delivery, provider_id: str) -> None:
+    with transaction.atomic():
+        delivery.status = DeliveryStatus.SENT
+        delivery.attempts += 1
+        delivery.provider_id = provider_id[:255]
+        delivery.sent_at = timezone.now()
+        delivery.last_error = ""
+        delivery.save()
+        _delivery_changed(delivery)
+
+
+def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None:
+    with transaction.atomic():
+        delivery.attempts += 1
+        delivery.last_error = reason[:2000]
+        if permanent or delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+            logger.warning("delivery %s failed for good: %s", delivery.pk, reason)
+        else:
+            delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+            logger.info(
+                "delivery %s attempt %s failed, next at %s: %s",
+                delivery.pk,
+                delivery.attempts,
+                delivery.next_attempt_at.isoformat(),
+                reason,
+            )
+        delivery.save()
+        _delivery_changed(delivery)
+
+
+def record_provider_status(
+    brand_id: int, channel: str, provider_id: str, status: str, *, error: str = ""
+) -> Delivery | None:
+    """A provider reports what became of a sent message (delivered, read, failed).
+
+    Unknown ids are ignored (None): providers also report messages sent
+    outside Comptoir. Statuses never move backwards.
+    """
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .select_related("message", "message__conversation")
+            .filter(brand_id=brand_id, channel=channel, provider_id=provider_id)
+            .first()
+        )
+        if delivery is None:
+            return None
+        if status == DeliveryStatus.FAILED:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = error[:2000]
+        elif STATUS_RANK.get(status, -1) > STATUS_RANK.get(delivery.status, 99):
+            delivery.status = status
+        else:
+            return delivery
+        delivery.save()
+        _delivery_changed(delivery)
+    return delivery
+
+
+def _delivery_changed(delivery: Delivery) -> None:
+    message = delivery.message
+    append_event(
+        delivery.brand_id,
+        "delivery.updated",
+        {
+            "message_id": message.pk,
+            "conversation_id": message.conversation_id,
+            "status": delivery.status,
+            "attempts": delivery.attempts,
+            "error": delivery.last_error,
+        },
+        conversation=message.conversation,
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    name = "comptoir.outbox"
+    verbose_name = "Outbound deliveries"

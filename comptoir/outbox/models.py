@@ -1,0 +1,47 @@
+"""Deliveries: an agent's reply waiting to leave, or gone, on the customer's channel.
+
+A delivery is written in the same transaction as its message (a transactional
+outbox), so a reply is never acknowledged to the agent without being queued,
+and a provider outage delays it without losing it.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from comptoir.conversations.models import Message
+from comptoir.tenancy.models import Brand
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="delivery")
+    channel = models.CharField(max_length=16)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker may next try; also the lease of the worker trying now.
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    # The provider's id for what was sent (Message-ID, WhatsApp wamid, …).
+    provider_id = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["channel", "provider_id"], name="delivery_provider_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} delivery of message #{self.message_id}: {self.status}"
