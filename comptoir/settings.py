@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "comptoir.customers",
     "comptoir.conversations",
     "comptoir.outbox",
+    "comptoir.touchpoints.email",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.widget",

@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 
 from comptoir.conversations.actions import ingest_message
-from comptoir.touchpoints.email import (
-    AutoSubmittedKind,
-    UnparseableMail,
-    fold_quoted_history,
-    parse_mail,
-    to_inbound,
-)
+from comptoir.touchpoints.email.loops import AutoSubmittedKind
+from comptoir.touchpoints.email.parsing import UnparseableMail, parse_mail, to_inbound
+from comptoir.touchpoints.email.quoting import fold_quoted_history
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
 

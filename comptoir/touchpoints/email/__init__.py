@@ -1,26 +1,5 @@
-"""E-mail touchpoint: parsing raw RFC 5322 messages into ``InboundMessage``.
+"""E-mail touchpoint: RFC 5322 mail in (SMTP, IMAP, HTTP, import) and out (SMTP).
 
-The parsing layer is deliberately free of I/O and of the database so the SMTP
-listener, IMAP poller, HTTP endpoint and ``import-mail`` can all share it.
+The parsing layer (``parsing``, ``loops``, ``quoting``, ``html_text``) is free of
+I/O and of the database so every way mail arrives shares it.
 """
-
-from comptoir.touchpoints.email.loops import AutoSubmission, AutoSubmittedKind
-from comptoir.touchpoints.email.parsing import (
-    MailAttachment,
-    ParsedMail,
-    UnparseableMail,
-    parse_mail,
-    to_inbound,
-)
-from comptoir.touchpoints.email.quoting import fold_quoted_history
-
-__all__ = [
-    "AutoSubmission",
-    "AutoSubmittedKind",
-    "MailAttachment",
-    "ParsedMail",
-    "UnparseableMail",
-    "fold_quoted_history",
-    "parse_mail",
-    "to_inbound",
-]
