@@ -24,6 +24,8 @@ class Mailbox(models.Model):
         default=7,
         help_text=_("A reply to a conversation resolved less long ago reopens it"),
     )
+    # Mail polled from a provider's mailbox: imaps://user:password@host:993/INBOX (blank: none).
+    imap_url = models.CharField(max_length=500, blank=True)
 
     class Meta:
         verbose_name_plural = "mailboxes"
