@@ -20,7 +20,7 @@ demo: venv
 	mkdir -p var
 	$(BIN)/comptoir migrate --no-input
 	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT)
-	$(BIN)/comptoir serve --host $(HOST) --port $(PORT)
+	$(BIN)/comptoir serve --host $(HOST) --port $(PORT) --worker
 
 lint: venv
 	$(BIN)/ruff check .

@@ -6,6 +6,8 @@ import uvicorn
 import uvicorn.config
 from django.core.management.base import BaseCommand
 
+from comptoir.outbox.worker import start_worker_thread
+
 
 def log_config() -> dict:
     """uvicorn's logging, with visitor tokens masked in every line it writes."""
@@ -25,9 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--log-level", default="info")
+        parser.add_argument(
+            "--worker",
+            action="store_true",
+            help="also send queued replies (e-mail, messaging) from this process",
+        )
 
-    def handle(self, *args, host: str, port: int, log_level: str, **options):
+    def handle(self, *args, host: str, port: int, log_level: str, worker: bool, **options):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
+        if worker:
+            start_worker_thread()
+            self.stdout.write("Delivery worker running in this process")
         uvicorn.run(
             "comptoir.asgi:application",
             host=host,
