@@ -20,7 +20,7 @@ demo: venv
 	mkdir -p var
 	$(BIN)/comptoir migrate --no-input
 	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT)
-	$(BIN)/comptoir serve --host $(HOST) --port $(PORT) --worker
+	$(BIN)/comptoir serve --host $(HOST) --port $(PORT) --worker --smtp 127.0.0.1:2525
 
 lint: venv
 	$(BIN)/ruff check .
@@ -41,7 +41,9 @@ test-postgres: venv
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser and not live"
 
 bench: venv
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/identity.py
 
 messages: venv
 	cd comptoir && ../$(BIN)/comptoir makemessages -l fr --no-obsolete && ../$(BIN)/comptoir makemessages -d djangojs -l fr --no-obsolete

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "comptoir.conversations",
     "comptoir.outbox",
     "comptoir.touchpoints.email",
+    "comptoir.touchpoints.phone",
+    "comptoir.touchpoints.messaging",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.widget",
@@ -169,6 +171,44 @@ ATTACHMENT_ALLOWED_TYPES = [
     ).split(",")
     if t.strip()
 ]
+
+
+def parse_email_url(url: str) -> dict:
+    """Django's EMAIL_* settings from ``smtp://``, ``smtp+starttls://`` or ``smtps://`` URLs."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    schemes = {"smtp": (False, False, 25), "smtp+starttls": (True, False, 587)}
+    schemes["smtps"] = (False, True, 465)
+    if parts.scheme not in schemes:
+        raise ValueError(f"EMAIL_URL: scheme {parts.scheme!r} is not smtp, smtp+starttls, smtps")
+    use_tls, use_ssl, default_port = schemes[parts.scheme]
+    return {
+        "EMAIL_HOST": parts.hostname or "127.0.0.1",
+        "EMAIL_PORT": parts.port or default_port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+    }
+
+
+# Outbound mail (agent replies, acknowledgements): smtp://user:pass@host:port,
+# smtp+starttls://… or smtps://…; user and password percent-encoded.
+EMAIL_URL = os.environ.get("EMAIL_URL", "smtp://127.0.0.1:25")
+_email = parse_email_url(EMAIL_URL)
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+# The From of a brand without a Mailbox: <brand slug>@DEFAULT_FROM_DOMAIN.
+DEFAULT_FROM_DOMAIN = os.environ.get("DEFAULT_FROM_DOMAIN", "comptoir.localhost")
+
+# Largest raw inbound mail accepted (SMTP answers 552, the HTTP endpoint 413).
+EMAIL_MAX_MESSAGE_BYTES = int(os.environ.get("EMAIL_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -177,6 +217,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+# WhatsApp/Messenger: largest webhook body accepted (413 beyond), Graph API timeout (s).
+MESSAGING_WEBHOOK_MAX_BYTES = int(os.environ.get("MESSAGING_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
+MESSAGING_HTTP_TIMEOUT = float(os.environ.get("MESSAGING_HTTP_TIMEOUT", "10"))
 
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", str(180 * 24 * 3600)))
 

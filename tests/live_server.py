@@ -54,11 +54,14 @@ class Site:
         """Run ``code`` in ``comptoir shell`` on this site; it prints one JSON object."""
         return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
-    def start_server(self, port: int | None = None, log_level: str = "warning") -> str:
+    def start_server(
+        self, port: int | None = None, log_level: str = "warning", options: tuple[str, ...] = ()
+    ) -> str:
+        """Start ``comptoir serve`` (plus ``options``, e.g. ``("--worker",)``); returns its URL."""
         port = port or free_port()
         log = open(self.folder / f"server-{port}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
-            [*COMPTOIR, "serve", "--port", str(port), "--log-level", log_level],
+            [*COMPTOIR, "serve", "--port", str(port), "--log-level", log_level, *options],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -12,9 +12,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
-from comptoir.tenancy.models import ApiToken
+from comptoir.customers.merging import merge_customers
+from comptoir.customers.models import DuplicateProposal
+from comptoir.tenancy.models import ApiToken, Role
+from comptoir.touchpoints.email.models import QuarantinedMail
+from comptoir.touchpoints.messaging.models import MessagingAccount
+from comptoir.touchpoints.messaging.signatures import signature_for
+from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
+from comptoir.touchpoints.phone.signatures import generic_signature
 from comptoir.widget.tokens import issue_visitor_token
-from tests.factories import ingest_chat
+from tests.factories import ingest_chat, make_agent
 
 SECRET = "SECRET-TEXT-4242"
 
@@ -24,7 +31,8 @@ class Case:
     """How a URL is protected.
 
     ``auth``: "session" (console login), "token" (API bearer), "visitor" (widget
-    token), or "public". ``target``: the object the URL names, if any.
+    token), "signed" (a provider's webhook signed with the brand's secret), or
+    "public". ``target``: the object the URL names, if any.
     """
 
     auth: str
@@ -48,6 +56,13 @@ CASES: dict[str, Case] = {
     "console:customer": Case("session", "customer"),
     "console:customer_panel_fragment": Case("session", "customer"),
     "console:attachment": Case("session", "attachment"),
+    "console:identity_add": Case("session", "customer", "post"),
+    "console:identity_verify": Case("session", "identity", "post"),
+    "console:identity_remove": Case("session", "identity", "post"),
+    "console:duplicates": Case("session"),
+    "console:proposal_merge": Case("session", "proposal", "post"),
+    "console:proposal_dismiss": Case("session", "proposal", "post"),
+    "console:merge_undo": Case("session", "merge", "post"),
     # REST API: bearer token, brand-scoped. Its description is public.
     "api:openapi-json": Case("public"),
     "api:openapi-view": Case("public"),
@@ -62,6 +77,15 @@ CASES: dict[str, Case] = {
     "api:assign": Case("token", "conversation", "post"),
     "api:resolve": Case("token", "conversation", "post"),
     "api:reopen": Case("token", "conversation", "post"),
+    "api:list_identities": Case("token", "customer"),
+    "api:post_identity": Case("token", "customer", "post"),
+    "api:verify_identity": Case("token", "identity", "post"),
+    "api:delete_identity": Case("token", "identity", "delete"),
+    "api:list_duplicates": Case("token"),
+    "api:dismiss_duplicate": Case("token", "proposal", "post"),
+    "api:merge_customers": Case("token", "customer", "post"),
+    "api:list_merges": Case("token"),
+    "api:unmerge": Case("token", "merge", "post"),
     # Widget: public script and session; everything else needs the visitor token.
     "widget:script": Case("public"),
     "widget:session": Case("public", method="post"),
@@ -72,6 +96,27 @@ CASES: dict[str, Case] = {
     "demo:home": Case("public"),
     "demo:shop": Case("public"),
     "set_language": Case("public", method="post"),
+    # E-mail: quarantine for the brand's administrators; raw mail posted with an API key.
+    "email:quarantine": Case("session"),
+    "email:quarantine_raw": Case("session", "quarantined"),
+    "email:quarantine_retry": Case("session", "quarantined", "post"),
+    "email:inbound": Case("token", method="post"),
+    # Messaging webhooks: public URLs, every POST signed with the brand's app secret.
+    "messaging:whatsapp_webhook": Case("signed", "brand", "post"),
+    "messaging:messenger_webhook": Case("signed", "brand", "post"),
+    # Phone: signed call-event webhooks, click-to-call and the callback queue, the widget's
+    # "call me back" and callback requests in the API.
+    "phone:generic_events": Case("signed", "brand", "post"),
+    "phone:twilio_voice": Case("signed", "brand", "post"),
+    "phone:call_customer": Case("session", "customer", "post"),
+    "phone:callbacks": Case("session"),
+    "phone:callback_call": Case("session", "callback", "post"),
+    "phone:callback_done": Case("session", "callback", "post"),
+    "phone:callback_cancel": Case("session", "callback", "post"),
+    "phone:widget_callback": Case("visitor", method="post"),
+    "api:create_callback": Case("token", method="post"),
+    "api:list_callbacks": Case("token"),
+    "api:get_callback": Case("token", "callback"),
 }
 
 
@@ -99,22 +144,93 @@ def secret_data(brand, agent):
         attachments=[InboundAttachment("photo.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)],
     )
     add_note(agent, message.conversation, f"note {SECRET}")
+    customer = message.conversation.customer
+    identity_data = identity_resolution_data(brand, customer)
     return {
+        **identity_data,
         "conversation": message.conversation.pk,
         "customer": message.conversation.customer_id,
         "attachment": message.attachments.get().pk,
+        "brand": messaging_accounts(brand, "brand-secret"),
+        "callback": phone_data(brand, message.conversation),
+        "quarantined": QuarantinedMail.objects.create(
+            brand=brand, source="smtp", raw=f"Subject: {SECRET}\r\n\r\n".encode(), reason=SECRET
+        ).pk,
     }
+
+
+def identity_resolution_data(brand, customer) -> dict:
+    """An identity, an open duplicate proposal and a merge record of ``brand``."""
+    twin = ingest_chat(brand, "twin").conversation.customer
+    absorbed = ingest_chat(brand, "absorbed").conversation.customer
+    first, second = sorted((customer.pk, twin.pk))
+    proposal = DuplicateProposal.objects.create(
+        brand=brand, customer_a_id=first, customer_b_id=second, score=0.9, reasons=[]
+    )
+    record = merge_customers(make_agent(brand, Role.SUPERVISOR), twin, absorbed)
+    return {
+        "identity": customer.identities.first().pk,
+        "proposal": proposal.pk,
+        "merge": record.pk,
+    }
+
+
+def messaging_accounts(brand, app_secret: str) -> str:
+    """A WhatsApp and a Messenger account of ``brand``; its slug (what webhook URLs name)."""
+    for provider in ("whatsapp", "messenger"):
+        MessagingAccount.objects.create(
+            brand=brand,
+            provider=provider,
+            external_id=f"{provider}-{brand.pk}",
+            app_secret=app_secret,
+            verify_token=SECRET,
+        )
+    return brand.slug
+
+
+def phone_line(brand, secret: str) -> PhoneLine:
+    return PhoneLine.objects.create(
+        brand=brand,
+        number=f"+3318000{brand.pk:04d}",
+        webhook_secret=secret,
+        twilio_auth_token=secret,
+    )
+
+
+def phone_data(brand, conversation) -> int:
+    """A phone line of ``brand`` and a callback request holding the secret; the request's id."""
+    phone_line(brand, "brand-secret")
+    return CallbackRequest.objects.create(
+        brand=brand,
+        customer=conversation.customer,
+        conversation=conversation,
+        number="+33612345678",
+        requested_for=conversation.created_at,
+        note=SECRET,
+    ).pk
+
+
+# What signed webhook calls post (a valid payload naming no account).
+SIGNED_BODY = b'{"object": "whatsapp_business_account", "entry": []}'
 
 
 def url_for(name: str, case: Case, data: dict) -> str:
     if case.target is None:
         return reverse(name)
+    if case.target == "brand":
+        return reverse(name, kwargs={"brand_slug": data["brand"]})
     return reverse(name, kwargs={f"{case.target}_id": data[case.target]})
 
 
 def call(client, case: Case, url: str, **headers):
+    if case.method == "delete":
+        return client.delete(url, **headers)
+    if case.auth == "signed":
+        return client.post(url, data=SIGNED_BODY, content_type="application/json", **headers)
     if case.method == "post" and case.auth == "token":
-        body = {"text": "hello", "assignee_id": None}
+        # Valid for every endpoint's schema, so that access (not validation) decides.
+        body = {"text": "hello", "assignee_id": None, "kind": "email", "value": "x@example.org"}
+        body["absorbed_id"] = 1
         return client.post(url, data=body, content_type="application/json", **headers)
     if case.method == "post":
         return client.post(url, data={"text": "hello"}, **headers)
@@ -149,6 +265,13 @@ def test_agent_of_another_brand_sees_nothing(client, secret_data, outsider, name
         # A visitor of the other brand: a valid token, but nothing here is theirs.
         token, _ = issue_visitor_token(outsider.brand_id)
         headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    elif case.auth == "signed":
+        # Signed with the other brand's own app secret, posted to this brand's URL.
+        messaging_accounts(outsider.brand, "outsider-secret")
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature_for(SIGNED_BODY, "outsider-secret")
+        phone_line(outsider.brand, "outsider-secret")
+        headers["HTTP_X_COMPTOIR_SIGNATURE"] = generic_signature("outsider-secret", SIGNED_BODY)
+        headers["HTTP_X_TWILIO_SIGNATURE"] = "c2lnbmVkIGJ5IGFub3RoZXIgYnJhbmQ="
     url = url_for(name, case, secret_data)
     response = call(client, case, url, **headers)
     if case.target is not None:

@@ -38,6 +38,9 @@ class CustomerOut(Schema):
     created_at: datetime
     updated_at: datetime
     identities: list[IdentityOut]
+    merged_into_id: int | None = Field(
+        None, description="Set when this customer was merged into another: read that one."
+    )
 
     @staticmethod
     def resolve_label(customer: Customer) -> str:

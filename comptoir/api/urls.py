@@ -15,6 +15,8 @@ from ninja.operation import Operation
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
 from comptoir.conversations.actions import ConversationStateError
+from comptoir.customers.api import identities_router
+from comptoir.touchpoints.phone.api import phone_router
 
 
 class ComptoirAPI(NinjaAPI):
@@ -38,6 +40,8 @@ api = ComptoirAPI(
 )
 api.add_router("/", customers_router)
 api.add_router("/", conversations_router)
+api.add_router("/", identities_router)
+api.add_router("/", phone_router)
 
 
 @api.exception_handler(ApiTokenRefused)

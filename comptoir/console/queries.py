@@ -160,7 +160,8 @@ def load_timeline(conversation: Conversation) -> list[TimelineEntry]:
     """Messages (with authors and attachments) and state changes, oldest first (three queries)."""
     messages = list(
         Message.objects.filter(conversation=conversation)
-        .select_related("author__user")
+        # A call shows as its summary line (``phone.Call.summary_message``), same query.
+        .select_related("author__user", "call_summary__agent__user", "delivery")
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from comptoir.console import views
+from comptoir.customers import console_views as customer_views
 
 app_name = "console"
 
@@ -34,6 +35,31 @@ urlpatterns = [
         views.customer_panel_fragment,
         name="customer_panel_fragment",
     ),
+    path(
+        "customers/<int:customer_id>/identities/add/",
+        customer_views.identity_add,
+        name="identity_add",
+    ),
+    path(
+        "identities/<int:identity_id>/verify/",
+        customer_views.identity_verify,
+        name="identity_verify",
+    ),
+    path(
+        "identities/<int:identity_id>/remove/",
+        customer_views.identity_remove,
+        name="identity_remove",
+    ),
+    path("duplicates/", customer_views.duplicates, name="duplicates"),
+    path(
+        "duplicates/<int:proposal_id>/merge/", customer_views.proposal_merge, name="proposal_merge"
+    ),
+    path(
+        "duplicates/<int:proposal_id>/dismiss/",
+        customer_views.proposal_dismiss,
+        name="proposal_dismiss",
+    ),
+    path("merges/<int:merge_id>/unmerge/", customer_views.merge_undo, name="merge_undo"),
     path("fragments/inbox/", views.inbox_fragment, name="inbox_fragment"),
     path("attachments/<int:attachment_id>/", views.attachment_file, name="attachment"),
 ]

@@ -122,6 +122,9 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     membership = request_membership(request)
     last_event_id = latest_event_id(membership.brand_id)
     customer = access_customer(membership, customer_id)
+    if customer.merged_into_id is not None:
+        # Merged into another customer: their file lives there now (customers.merging).
+        return redirect("console:customer", customer.merged_into_id)
     return _workspace(request, membership, last_event_id, customer=customer)
 
 

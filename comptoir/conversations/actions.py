@@ -5,14 +5,16 @@ Each action writes in one transaction, appends events and lets
 channel adapters only parse input, check permissions and call an action.
 """
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from comptoir.conversations.events import append_event
-from comptoir.conversations.inbound import InboundAttachment, InboundMessage
+from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest_sql import (
     find_customer_thread,
     insert_customer_message,
@@ -21,6 +23,7 @@ from comptoir.conversations.ingest_sql import (
 from comptoir.conversations.models import (
     Attachment,
     AuthorKind,
+    Channel,
     Contact,
     Conversation,
     Direction,
@@ -40,12 +43,15 @@ from comptoir.customers.actions import (
     fill_display_name,
     normalise_claims,
 )
-from comptoir.customers.models import Customer
+from comptoir.customers.models import Customer, Identity, IdentityKind
 from comptoir.outbox.actions import enqueue_delivery
+from comptoir.outbox.senders import sender_for
 from comptoir.privacy.cards import mask_card_numbers
-from comptoir.tenancy.models import Membership
+from comptoir.tenancy.models import Brand, Membership
 
 OPEN_STATUSES = (Status.OPEN, Status.PENDING)
+
+logger = logging.getLogger(__name__)
 
 
 class ConversationStateError(ValueError):
@@ -60,6 +66,8 @@ class ThreadChanged(Exception):
 class IngestResult:
     message: Message
     created: bool
+    # The message opened a new conversation (what an acknowledgement answers).
+    conversation_created: bool = False
 
 
 def _existing_delivery(inbound: InboundMessage) -> Message | None:
@@ -100,7 +108,8 @@ def _ingest_in_transaction(
 ) -> IngestResult:
     try:
         with transaction.atomic():
-            return IngestResult(_store_inbound(inbound, text, attachments), created=True)
+            message, conversation_created = _store_inbound(inbound, text, attachments)
+            return IngestResult(message, created=True, conversation_created=conversation_created)
     except IntegrityError:
         existing = _existing_delivery(inbound)
         if existing is None:
@@ -110,8 +119,12 @@ def _ingest_in_transaction(
 
 def _customer_thread(
     inbound: InboundMessage,
-) -> tuple[Customer, Conversation | None, int | None]:
-    """The sender (found or created), their open conversation and open contact on the channel."""
+) -> tuple[Customer, Conversation | None, int | None, Conversation | None]:
+    """The sender (found or created), the conversation and open contact to thread into.
+
+    The last item is the resolved conversation a new one ``follows`` (a late reply).
+    Without a thread hint: the customer's open conversation. With one: see ``_hinted_thread``.
+    """
     brand = inbound.brand
     claims = normalise_claims(inbound.identities, brand)
     claim_keys = [(kind, value) for kind, value, _ in claims]
@@ -120,8 +133,12 @@ def _customer_thread(
         customer = create_customer(
             brand, claims, display_name=inbound.display_name, language=inbound.language
         )
-        return customer, None, None
-    if known.conversation is None or known.open_contact_id is None:
+        return customer, None, None, None  # a new customer owns no hinted conversation
+    hinted_id = inbound.thread_conversation_id
+    follow_hint = hinted_id is not None and (
+        known.conversation is None or known.conversation.pk != hinted_id
+    )
+    if follow_hint or known.conversation is None or known.open_contact_id is None:
         # About to open a conversation or a contact: one message at a time per
         # customer, so that two simultaneous messages do not open two (NO KEY: the
         # foreign-key checks of concurrent inserts must not wait for this lock).
@@ -134,24 +151,78 @@ def _customer_thread(
         if (kind, value) not in known.known_claims:
             add_identity_if_free(brand, known.customer, kind, value, verified)
     fill_display_name(known.customer, inbound.display_name)
-    return known.customer, known.conversation, known.open_contact_id
+    if follow_hint:
+        hinted = _hinted_thread(inbound, known.customer)
+        if hinted is not None:
+            return (known.customer, *hinted)
+    return known.customer, known.conversation, known.open_contact_id, None
+
+
+def _hinted_thread(
+    inbound: InboundMessage, customer: Customer
+) -> tuple[Conversation | None, int | None, Conversation | None] | None:
+    """Thread into the conversation the channel named, if it is this customer's own.
+
+    An open one is used as is; a resolved one is reopened within
+    ``inbound.reopen_window`` (measured to now: a mail's Date can be forged),
+    otherwise a new conversation ``follows`` it. A hint naming another brand's
+    or another customer's conversation (forged, or a colleague writing from
+    another address) is ignored: None, and the message threads as if unhinted.
+    Runs with the customer locked.
+    """
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk=inbound.thread_conversation_id, brand=inbound.brand, customer=customer)
+        .first()
+    )
+    if conversation is None:
+        logger.warning(
+            "thread hint #%s ignored: not a conversation of customer %s in brand %s",
+            inbound.thread_conversation_id,
+            customer.pk,
+            inbound.brand.pk,
+        )
+        return None
+    conversation.customer = customer
+    if conversation.status in OPEN_STATUSES:
+        contact_id = (
+            Contact.objects.filter(
+                conversation=conversation, channel=inbound.channel, ended_at__isnull=True
+            )
+            .order_by("-started_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return conversation, contact_id, None
+    window = inbound.reopen_window
+    resolved_at = conversation.resolved_at
+    if window is not None and resolved_at is not None and timezone.now() - resolved_at <= window:
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None
+        conversation.save(update_fields=["status", "resolved_at"])
+        _conversation_changed(conversation, status_changed=True)
+        return conversation, None, None
+    return None, None, conversation
 
 
 def _store_inbound(
     inbound: InboundMessage, text: str, attachments: list[InboundAttachment]
-) -> Message:
+) -> tuple[Message, bool]:
+    """Store the message; returns it and whether it opened a new conversation."""
     now = inbound.received_at or timezone.now()
     brand = inbound.brand
-    customer, conversation, contact_id = _customer_thread(inbound)
+    customer, conversation, contact_id, follows = _customer_thread(inbound)
     conversation_created = conversation is None
     if conversation is None:
+        subject = mask_card_numbers(inbound.subject.strip())[:200]
         conversation = Conversation.objects.create(
             brand=brand,
             customer=customer,
             channel=inbound.channel,
-            subject=text[:120].splitlines()[0] if text.strip() else "",
+            subject=subject or (text[:120].splitlines()[0] if text.strip() else ""),
             created_at=now,
             last_message_at=now,
+            follows=follows,
         )
     if contact_id is None:
         contact_id = Contact.objects.create(
@@ -183,7 +254,7 @@ def _store_inbound(
         customer=customer,
         customer_payload=message_customer_payload(message, stored),
     )
-    return message
+    return message, conversation_created
 
 
 def _store_attachments(message: Message, attachments: list[InboundAttachment]) -> list[Attachment]:
@@ -200,6 +271,60 @@ def _store_attachments(message: Message, attachments: list[InboundAttachment]) -
         attachment.save()
         stored.append(attachment)
     return stored
+
+
+@dataclass(frozen=True)
+class OpenedContact:
+    contact: Contact
+    conversation_created: bool
+
+
+def open_contact(
+    brand: Brand,
+    claims: list[IdentityClaim],
+    channel: str,
+    direction: str,
+    started_at: datetime | None = None,
+    display_name: str = "",
+) -> OpenedContact:
+    """Open a new contact, without a message, on the customer's open conversation (or a new one).
+
+    For episodes that begin before anyone writes: a phone call. The customer is
+    recognised from ``claims`` exactly as ``ingest_message`` does (and created
+    if unknown). Must run inside a transaction; like ingest, it may raise
+    IntegrityError or ThreadChanged on a concurrent change: the caller retries.
+    The caller appends the events (it knows what the contact is about).
+    """
+    started_at = started_at or timezone.now()
+    probe = InboundMessage(
+        brand=brand,
+        channel=channel,
+        external_id="",
+        text="",
+        identities=claims,
+        display_name=display_name,
+    )
+    customer, conversation, _, follows = _customer_thread(probe)
+    conversation_created = conversation is None
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            brand=brand,
+            customer=customer,
+            channel=channel,
+            created_at=started_at,
+            last_message_at=timezone.now(),
+            follows=follows,
+        )
+    elif not touch_open_conversation(conversation, timezone.now()):
+        raise ThreadChanged
+    contact = Contact.objects.create(
+        brand=brand,
+        conversation=conversation,
+        channel=channel,
+        direction=direction,
+        started_at=started_at,
+    )
+    return OpenedContact(contact, conversation_created)
 
 
 def _outbound_message(
@@ -250,15 +375,37 @@ def _outbound_message(
     return message
 
 
+def can_reply_on(channel: str) -> bool:
+    """Whether a written reply reaches the customer on ``channel``.
+
+    Web chat replies travel on the widget's socket and API replies are read by
+    the integrator; other channels need a registered sender (a phone call has none).
+    """
+    return channel in (Channel.WEBCHAT, Channel.API) or sender_for(channel) is not None
+
+
 def _reply_channel(conversation: Conversation) -> str:
-    """Replies leave on the channel the customer last wrote from."""
-    last_inbound = (
+    """Replies leave on the channel the customer last wrote from, if a reply can reach them there.
+
+    A conversation opened by a phone call is answered by e-mail when the
+    customer has a working address; otherwise the agent is told to call back.
+    """
+    recent_inbound = (
         Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
         .order_by("-created_at")
-        .values_list("channel", flat=True)
-        .first()
+        .values_list("channel", flat=True)[:20]
     )
-    return last_inbound or conversation.channel
+    for channel in [*recent_inbound, conversation.channel]:
+        if can_reply_on(channel):
+            return channel
+    has_address = Identity.objects.filter(
+        customer_id=conversation.customer_id, kind=IdentityKind.EMAIL, failing_since__isnull=True
+    ).exists()
+    if has_address and can_reply_on(Channel.EMAIL):
+        return Channel.EMAIL
+    raise ConversationStateError(
+        "the customer cannot receive a written reply on this channel: call them back"
+    )
 
 
 def send_reply(author: Membership, conversation: Conversation, text: str) -> Message:

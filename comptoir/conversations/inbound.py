@@ -1,7 +1,7 @@
 """``InboundMessage``: the channel-neutral shape every channel adapter produces."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from comptoir.tenancy.models import Brand
 
@@ -40,3 +40,13 @@ class InboundMessage:
     display_name: str = ""
     language: str = ""
     received_at: datetime | None = None
+    # The conversation's subject when this message opens one (an e-mail's Subject);
+    # blank: the first line of the text.
+    subject: str = ""
+    # The conversation the channel says this message answers (an e-mail's
+    # In-Reply-To or ``[#id]`` subject token). A hint, not an order: honoured only
+    # when it belongs to the same brand and to the customer the claims recognise.
+    thread_conversation_id: int | None = None
+    # For a hinted conversation that is resolved: reopen it when it was resolved
+    # less than this long ago, else open a new conversation that ``follows`` it.
+    reopen_window: timedelta | None = None

@@ -38,7 +38,8 @@ SELECT i.kind, i.value, c.id, c.brand_id, c.display_name, c.language,
        v.id, v.brand_id, v.customer_id, v.status, v.assignee_id, v.channel,
        (SELECT k.id FROM conversations_contact k
          WHERE k.conversation_id = v.id AND k.channel = %s AND k.ended_at IS NULL
-         ORDER BY k.started_at DESC LIMIT 1)
+         ORDER BY k.started_at DESC LIMIT 1),
+       i.verified
   FROM customers_identity i
   JOIN customers_customer c ON c.id = i.customer_id
   LEFT JOIN conversations_conversation v ON v.id = (
@@ -54,7 +55,8 @@ def find_customer_thread(
 ) -> KnownCustomer | None:
     """One query: the customer of the first known claim, their open conversation and contact.
 
-    ``claims`` are normalised (kind, value) pairs, strongest first.
+    ``claims`` are normalised (kind, value) pairs, strongest first. A claim
+    matching a verified identity wins over one matching an unverified identity.
     """
     if not claims:
         return None
@@ -65,9 +67,13 @@ def find_customer_thread(
     with connection.cursor() as cursor:
         cursor.execute(_LOOKUP.format(claims=condition), params)
         rows = {(row[0], row[1]): row for row in cursor.fetchall()}
-    first = next((rows[claim] for claim in claims if claim in rows), None)
-    if first is None:
+    # A verified identity decides over an unverified one (a phone number a
+    # visitor typed in the widget must not outweigh the WhatsApp id the
+    # provider vouches for); among equals, the strongest claim (first) decides.
+    matched = [rows[claim] for claim in claims if claim in rows]
+    if not matched:
         return None
+    first = next((row for row in matched if row[13]), matched[0])
     customer = Customer.from_db(connection.alias, _CUSTOMER_FIELDS, first[2:6])
     conversation = None
     if first[6] is not None:

@@ -3,13 +3,24 @@
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim
+from comptoir.customers.duplicates import check_after_commit
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
-from comptoir.customers.models import Customer, Identity
+from comptoir.customers.models import (
+    Consent,
+    ConsentPurpose,
+    Customer,
+    DuplicateProposal,
+    Identity,
+    IdentityKind,
+    ProposalStatus,
+)
 from comptoir.privacy.cards import mask_card_numbers
-from comptoir.tenancy.models import Brand
+from comptoir.tenancy.models import Brand, Membership
 
 
 def normalise_claims(claims: list[IdentityClaim], brand: Brand) -> list[tuple[str, str, bool]]:
@@ -61,9 +72,11 @@ def resolve_customer(
             value__in={v for _, v, _ in normalised},
         )
     }
-    customer = next(
-        (known[(kind, value)].customer for kind, value, _ in normalised if (kind, value) in known),
-        None,
+    keys = [(kind, value) for kind, value, _verified in normalised]
+    matched = [known[key] for key in keys if key in known]
+    # As in ingest: a verified identity decides over an unverified one.
+    customer = next((i.customer for i in matched if i.verified), None) or next(
+        (i.customer for i in matched), None
     )
     if customer is None:
         return create_customer(brand, normalised, display_name=display_name, language=language)
@@ -101,11 +114,28 @@ def create_customer(
 def add_identity_if_free(
     brand: Brand, customer: Customer, kind: str, value: str, verified: bool
 ) -> bool:
-    """Attach the identity unless another transaction took it first (then keep theirs)."""
+    """Attach the identity unless another transaction took it first (then keep theirs).
+
+    The customer's row is locked first (NO KEY, as ingest does): a merge of
+    this customer in progress finishes before, and when ``customer`` was just
+    merged, the identity goes to the survivor, so an absorbed customer never
+    gains an identity ingest could find it by. One query, on the rare path of a
+    new claim from a known customer only.
+    """
     try:
         with transaction.atomic():
+            merged_into_id = (
+                Customer.objects.select_for_update(no_key=True)
+                .filter(pk=customer.pk)
+                .values_list("merged_into_id", flat=True)
+                .first()
+            )
             Identity.objects.create(
-                brand=brand, customer=customer, kind=kind, value=value, verified=verified
+                brand=brand,
+                customer_id=merged_into_id or customer.pk,
+                kind=kind,
+                value=value,
+                verified=verified,
             )
     except IntegrityError:
         return False
@@ -162,3 +192,182 @@ def rename_customer(customer: Customer, display_name: str) -> None:
             {"customer_id": customer.pk, "display_name": display_name},
             customer=customer,
         )
+
+
+# --- agents managing identities, proposals and consents ---------------------------------
+
+
+class CustomerActionError(ValueError):
+    """The change does not apply; ``reason`` is shown to the agent as is.
+
+    ``invalid``: the input itself is wrong (HTTP 400); ``forbidden``: the
+    agent's role may not (403); otherwise the current state refuses it (409).
+    """
+
+    def __init__(self, reason: str, *, forbidden: bool = False, invalid: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.forbidden = forbidden
+        self.invalid = invalid
+
+
+def identity_payload(identity: Identity) -> dict:
+    return {
+        "id": identity.pk,
+        "customer_id": identity.customer_id,
+        "kind": identity.kind,
+        "value": identity.value,
+        "verified": identity.verified,
+        "failing_since": identity.failing_since.isoformat() if identity.failing_since else None,
+        "failure_reason": identity.failure_reason,
+    }
+
+
+def _refuse_merged(customer: Customer) -> None:
+    if customer.merged_into_id is not None:
+        raise CustomerActionError(
+            _("This customer was merged into customer #%(id)s: change that one instead.")
+            % {"id": customer.merged_into_id}
+        )
+
+
+def add_identity(
+    actor: Membership, customer: Customer, kind: str, raw_value: str, *, verified: bool = False
+) -> Identity:
+    """An agent gives ``customer`` an identity (typed from a call, a letter, …).
+
+    A value another customer already holds is refused, and that pair is
+    proposed as a duplicate (reason ``same_identity``) instead of moving the
+    identity silently.
+    """
+    _refuse_merged(customer)
+    if kind not in IdentityKind.values:
+        raise CustomerActionError(_("Unknown kind of identity."), invalid=True)
+    try:
+        value = normalise_identity(kind, raw_value, region=customer.brand.default_region)
+    except InvalidIdentity:
+        raise CustomerActionError(
+            _("This is not a valid %(kind)s.") % {"kind": IdentityKind(kind).label}, invalid=True
+        ) from None
+    with transaction.atomic():
+        holder = (
+            Identity.objects.select_related("customer")
+            .filter(brand_id=customer.brand_id, kind=kind, value=value)
+            .first()
+        )
+        if holder is None:
+            identity = Identity.objects.create(
+                brand_id=customer.brand_id,
+                customer=customer,
+                kind=kind,
+                value=value,
+                verified=verified,
+            )
+            append_event(
+                customer.brand_id,
+                "customer.identity_added",
+                {**identity_payload(identity), "actor_id": actor.pk},
+                customer=customer,
+            )
+            check_after_commit(customer)
+            return identity
+    if holder.customer_id == customer.pk:
+        raise CustomerActionError(_("This customer already has this identity."))
+    a, b = sorted((customer.pk, holder.customer_id))
+    DuplicateProposal.objects.get_or_create(
+        customer_a_id=a,
+        customer_b_id=b,
+        defaults={
+            "brand_id": customer.brand_id,
+            "score": 0.99,
+            "reasons": [{"code": "same_identity", "detail": f"{kind}:{value}"}],
+        },
+    )
+    raise CustomerActionError(
+        _(
+            "This identity belongs to another customer (#%(id)s): "
+            "they are proposed as duplicates for a supervisor to merge."
+        )
+        % {"id": holder.customer_id}
+    )
+
+
+def verify_identity(actor: Membership, identity: Identity) -> Identity:
+    """The agent checked the identity (the customer proved it on the phone, …)."""
+    with transaction.atomic():
+        identity = (
+            Identity.objects.select_for_update().select_related("customer").get(pk=identity.pk)
+        )
+        if identity.verified:
+            raise CustomerActionError(_("This identity is already verified."))
+        identity.verified = True
+        identity.save(update_fields=["verified"])
+        append_event(
+            identity.brand_id,
+            "customer.identity_verified",
+            {**identity_payload(identity), "actor_id": actor.pk},
+            customer=identity.customer,
+        )
+    return identity
+
+
+def remove_identity(actor: Membership, identity: Identity) -> None:
+    """Remove a wrong identity; refused for the last one of a customer who has conversations.
+
+    Without any identity no channel could recognise that customer again nor
+    reach them, and their conversations would have nobody to answer.
+    """
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+        identity = Identity.objects.select_for_update().filter(pk=identity.pk).first()
+        if identity is None or identity.customer_id != customer.pk:
+            raise CustomerActionError(_("This identity was already removed."))
+        others = Identity.objects.filter(customer=customer).exclude(pk=identity.pk).exists()
+        if not others and customer.conversations.exists():
+            raise CustomerActionError(
+                _(
+                    "This is the customer's only identity and they have conversations: "
+                    "add another identity before removing this one."
+                )
+            )
+        payload = {**identity_payload(identity), "actor_id": actor.pk}
+        identity.delete()
+        append_event(customer.brand_id, "customer.identity_removed", payload, customer=customer)
+
+
+def dismiss_proposal(actor: Membership, proposal: DuplicateProposal) -> DuplicateProposal:
+    """An agent says the pair is two people: it is never proposed again."""
+    if not actor.is_supervisor:
+        raise CustomerActionError(
+            _("Only supervisors and administrators decide on duplicates."), forbidden=True
+        )
+    with transaction.atomic():
+        proposal = DuplicateProposal.objects.select_for_update().get(pk=proposal.pk)
+        if proposal.status != ProposalStatus.OPEN:
+            raise CustomerActionError(_("This proposal was already decided."))
+        proposal.status = ProposalStatus.DISMISSED
+        proposal.decided_by = actor
+        proposal.decided_at = timezone.now()
+        proposal.save(update_fields=["status", "decided_by", "decided_at"])
+        for customer_id in (proposal.customer_a_id, proposal.customer_b_id):
+            append_event(
+                proposal.brand_id,
+                "customer.duplicate_dismissed",
+                {"customer_id": customer_id, "proposal_id": proposal.pk, "actor_id": actor.pk},
+                customer=Customer(pk=customer_id),
+            )
+    return proposal
+
+
+def record_consent(customer: Customer, purpose: str, granted: bool, *, source: str = "") -> Consent:
+    """Append the customer's answer about ``purpose`` (the latest answer counts)."""
+    if purpose not in ConsentPurpose.values:
+        raise CustomerActionError(_("Unknown consent purpose."), invalid=True)
+    return Consent.objects.create(
+        brand_id=customer.brand_id,
+        customer=customer,
+        purpose=purpose,
+        granted=granted,
+        source=source[:80],
+        recorded_at=timezone.now(),
+    )

@@ -2,7 +2,9 @@
 
 import re
 import uuid
+from email.utils import parseaddr
 
+import idna
 import phonenumbers
 
 from comptoir.customers.models import IdentityKind
@@ -15,18 +17,56 @@ class InvalidIdentity(ValueError):
 
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DIGITS_RE = re.compile(r"^\d{5,20}$")
+_CUSTOMER_NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
 
 
 def normalise_email(value: str) -> str:
+    """``Jean@Exämple.FR`` → ``jean@xn--exmple-cua.fr``.
+
+    The local part is case-folded (no mail provider in practice treats ``Jean``
+    and ``jean`` as two people) and the domain is written in its ASCII (IDNA)
+    form, so the Unicode and the punycode spellings of one address are one key.
+    ``Name <address>`` and ``mailto:`` forms, as channels sometimes pass them,
+    are unwrapped first.
+    """
     value = value.strip()
+    if "<" in value:
+        value = parseaddr(value)[1]
+    if value[:7].lower() == "mailto:":
+        value = value[7:]
     if not _EMAIL_RE.match(value) or len(value) > 320:
         raise InvalidIdentity(f"not an e-mail address: {value!r}")
     local, _, domain = value.rpartition("@")
+    domain = domain.rstrip(".")
     try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise InvalidIdentity(f"invalid e-mail domain: {domain!r}") from exc
-    return f"{local}@{domain}".casefold()
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        try:
+            domain = domain.casefold().encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidIdentity(f"invalid e-mail domain: {domain!r}") from exc
+    return f"{local.casefold()}@{domain.casefold()}"
+
+
+def normalise_digits_id(value: str, what: str) -> str:
+    """A numeric platform id (WhatsApp id, Messenger PSID): digits only.
+
+    WhatsApp ids are phone numbers without ``+``; people paste them with ``+``,
+    spaces or dashes, which are dropped.
+    """
+    digits = re.sub(r"[\s+().-]", "", value)
+    if not _DIGITS_RE.match(digits):
+        raise InvalidIdentity(f"not a {what}: {value!r}")
+    return digits
+
+
+def normalise_customer_number(value: str) -> str:
+    """A brand's customer number: spaces dropped, upper-case (``ab 123`` → ``AB123``)."""
+    number = re.sub(r"\s+", "", value).upper()
+    if not _CUSTOMER_NUMBER_RE.match(number):
+        raise InvalidIdentity(f"not a customer number: {value!r}")
+    return number
 
 
 def normalise_chat_visitor(value: str) -> str:
@@ -59,9 +99,10 @@ def normalise_identity(kind: str, value: str, *, region: str = DEFAULT_REGION) -
         return normalise_chat_visitor(value)
     if kind == IdentityKind.PHONE:
         return normalise_phone(value, region)
-    if kind not in IdentityKind.values:
-        raise InvalidIdentity(f"unknown identity kind: {kind!r}")
-    value = value.strip()
-    if not value:
-        raise InvalidIdentity("empty identity")
-    return value
+    if kind == IdentityKind.WHATSAPP:
+        return normalise_digits_id(value, "WhatsApp id")
+    if kind == IdentityKind.MESSENGER:
+        return normalise_digits_id(value, "Messenger id")
+    if kind == IdentityKind.CUSTOMER_NUMBER:
+        return normalise_customer_number(value)
+    raise InvalidIdentity(f"unknown identity kind: {kind!r}")

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.tenancy.models import Brand
+from comptoir.tenancy.models import Brand, Membership
 
 
 class Customer(models.Model):
@@ -13,6 +13,12 @@ class Customer(models.Model):
     is_vip = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when an agent merged this customer into another one. The record is
+    # kept (so the merge can be undone) but holds nothing any more: its pages
+    # and the API point to ``merged_into``.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="absorbed"
+    )
 
     def __str__(self) -> str:
         return self.display_name or f"#{self.pk}"
@@ -55,3 +61,114 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class ConsentPurpose(models.TextChoices):
+    MARKETING_EMAIL = "marketing_email", _("Marketing e-mails")
+    MARKETING_SMS = "marketing_sms", _("Marketing text messages")
+    DATA_PROCESSING = "data_processing", _("Data processing")
+
+
+class Consent(models.Model):
+    """One recorded answer of the customer about one purpose (the latest one counts).
+
+    Kept as a log, never updated in place, so that a merge can carry consents
+    to the surviving customer and an unmerge can bring back exactly those.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="consents")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=30, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    # Where the answer was given: "widget", "email", "agent:<id>", an import…
+    source = models.CharField(max_length=80, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "purpose", "recorded_at"], name="consent_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}={'yes' if self.granted else 'no'}"
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not a duplicate")
+
+
+class DuplicateProposal(models.Model):
+    """Two customers the detector believes are one person, waiting for an agent's decision.
+
+    The pair is stored ordered (``customer_a_id < customer_b_id``) so that it is
+    proposed once; a dismissed pair is never proposed again.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="duplicate_proposals")
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # [{"code": "same_phone", "detail": "+33612345678"}, …] (see duplicates.REASON_LABELS)
+    reasons = models.JSONField(default=list)
+    score = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_a", "customer_b"], name="duplicate_proposal_pair_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer_a__lt=models.F("customer_b")),
+                name="duplicate_proposal_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["brand", "status", "score"], name="proposal_brand_status")]
+
+    def __str__(self) -> str:
+        return f"#{self.customer_a_id} ~ #{self.customer_b_id} ({self.status})"
+
+    def other(self, customer_id: int) -> int:
+        """The id of the pair's other customer."""
+        return self.customer_b_id if customer_id == self.customer_a_id else self.customer_a_id
+
+
+class MergeRecord(models.Model):
+    """What one merge moved, so that it can be audited and undone exactly.
+
+    ``moved`` holds the ids that changed hands
+    (``{"conversations": [...], "identities": [...], "consents": [...],
+    "events": [...], "callback_requests": [...], "proposals": [...]}``) and
+    ``previous`` the survivor's fields before blanks were filled.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="merge_records")
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    absorbed = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(
+        DuplicateProposal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField()
+    moved = models.JSONField(default=dict)
+    previous = models.JSONField(default=dict)
+    unmerged_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "merged_at"], name="merge_brand_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.absorbed_id} → #{self.survivor_id}"

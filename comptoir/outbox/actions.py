@@ -71,10 +71,15 @@ def deliver_due(limit: int = 50) -> int:
     """Try every delivery that is due now; returns how many were tried."""
     claimed = _claim_due(timezone.now(), limit)
     for delivery_id in claimed:
-        delivery = Delivery.objects.select_related("message", "message__conversation").get(
-            pk=delivery_id
+        delivery = (
+            Delivery.objects.select_related("message", "message__conversation")
+            .filter(pk=delivery_id)
+            .first()
         )
-        attempt_delivery(delivery)
+        # Gone since the claim (its message was deleted): nothing to send, and the
+        # rest of the round must not wait for the lease to end.
+        if delivery is not None:
+            attempt_delivery(delivery)
     return len(claimed)
 
 

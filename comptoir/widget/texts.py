@@ -81,6 +81,8 @@ def refusal_reason(code: str) -> str:
         "bad_request": gettext("The request could not be understood."),
         "not_found": gettext("Not found."),
         "method_not_allowed": gettext("Method not allowed."),
+        "invalid_phone": gettext("This phone number is not valid."),
+        "invalid_slot": gettext("Choose a time in the coming weeks, or “as soon as possible”."),
     }
     return reasons.get(code, reasons["bad_request"])
 
@@ -132,4 +134,16 @@ def widget_texts() -> dict[str, Any]:
         "message_too_long": refusal_reason("message_too_long"),
         "invalid_email": refusal_reason("invalid_email"),
         "unavailable": refusal_reason("unknown_brand"),
+        # "Call me back" form (comptoir.touchpoints.phone.widget_views).
+        "callback_prompt": gettext("Rather talk? We call you back"),
+        "callback_number": gettext("Your phone number"),
+        "callback_when": gettext("When"),
+        "callback_now": gettext("As soon as possible"),
+        "callback_slot": gettext("At a time of my choice"),
+        "callback_time": gettext("Date and time"),
+        "callback_submit": gettext("Call me back"),
+        "callback_cancel": gettext("Cancel"),
+        "callback_done": gettext("Thank you, an advisor will call you back."),
+        "invalid_phone": refusal_reason("invalid_phone"),
+        "invalid_slot": refusal_reason("invalid_slot"),
     }

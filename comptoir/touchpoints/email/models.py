@@ -32,3 +32,55 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    def save(self, *args, **kwargs) -> None:
+        # Routing compares lower-case addresses (the domain is case-insensitive and
+        # nobody runs case-sensitive local parts for a support address).
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class MailSource(models.TextChoices):
+    SMTP = "smtp", _("SMTP listener")
+    HTTP = "http", _("HTTP endpoint")
+    IMPORT = "import", _("Import")
+    IMAP = "imap", _("IMAP polling")
+
+
+class QuarantinedMail(models.Model):
+    """A mail that could not be read or stored, kept raw so that it is never lost.
+
+    Administrators of the brand see it in the console with the reason, can
+    download it and retry it once the cause is fixed. ``brand`` is empty when
+    not even the recipient could be read (then only platform operators see it,
+    in the Django admin).
+    """
+
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="quarantined_mails"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=10, choices=MailSource.choices)
+    # In the database rather than on disk: stored in the same transaction as the
+    # reason, and backed up with everything else.
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=500)
+    envelope_sender = models.CharField(max_length=320, blank=True)
+    envelope_recipients = models.JSONField(default=list, blank=True)
+    # Best-effort header values for the list page (the raw mail is the truth).
+    header_from = models.CharField(max_length=320, blank=True)
+    header_subject = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    resolved = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "quarantined mails"
+        indexes = [
+            models.Index(fields=["brand", "resolved", "received_at"], name="quarantine_brand_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"quarantined mail #{self.pk} ({self.reason})"

@@ -142,7 +142,19 @@
       const wasAtEnd =
         !before || before.scrollHeight - before.scrollTop - before.clientHeight < 48;
       const scrollTop = before ? before.scrollTop : 0;
+      // Quoted mail history the agent unfolded stays unfolded across refreshes.
+      const unfolded = Array.from(document.querySelectorAll("details[data-history-of][open]")).map(
+        function (details) {
+          return details.dataset.historyOf;
+        }
+      );
       swap("thread", fresh);
+      unfolded.forEach(function (id) {
+        const details = document.querySelector('details[data-history-of="' + id + '"]');
+        if (details) {
+          details.open = true;
+        }
+      });
       const after = document.getElementById("timeline");
       if (after) {
         after.scrollTop = wasAtEnd ? after.scrollHeight : scrollTop;

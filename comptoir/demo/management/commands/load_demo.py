@@ -26,8 +26,12 @@ from comptoir.conversations.actions import (
 )
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.models import Channel
+from comptoir.customers.demo import ensure_demo_duplicates
 from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
+from comptoir.touchpoints.email.demo import DEMO_MAILBOX, ensure_demo_mailbox
+from comptoir.touchpoints.messaging.demo import demo_whatsapp_lines, ensure_demo_whatsapp
+from comptoir.touchpoints.phone.demo import demo_phone_lines, ensure_demo_phone
 
 DEFAULT_PASSWORD = "demo-comptoir-2026"  # noqa: S105 (documented demo default)
 BRAND_SLUG = "maison-demo"
@@ -113,9 +117,9 @@ CONVERSATIONS = [
         steps=[
             Step("note", "julien", "Cliente fidèle, 5 commandes cette année. Geste accordé."),
             Step(
-                "reply",
+                "note",
                 "julien",
-                "Rappel effectué : les deux bols sont ajoutés au colis, frais de port offerts.",
+                "Rappelée : les deux bols sont ajoutés au colis, frais de port offerts.",
             ),
             Step("resolve", "julien"),
         ],
@@ -238,8 +242,12 @@ class Command(BaseCommand):
             agents = self._agents(brand, password)
             team, _ = Team.objects.get_or_create(brand=brand, name="Service client")
             team.members.add(*agents.values())
+            ensure_demo_mailbox(brand)
+            whatsapp = ensure_demo_whatsapp(brand)
             api_key = self._api_key(agents["camille"])
         created = sum(self._play(brand, agents, conversation) for conversation in CONVERSATIONS)
+        ensure_demo_phone(brand, agents)
+        ensure_demo_duplicates(brand)
 
         base_url = base_url.rstrip("/")
         self.stdout.write(
@@ -247,6 +255,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Console:   {base_url}/console/")
         self.stdout.write(f"Demo shop: {base_url}/demo/")
+        self.stdout.write(f"Mail:      write to {DEMO_MAILBOX} (SMTP 127.0.0.1:2525 in make demo)")
+        for line in demo_whatsapp_lines(base_url, whatsapp):
+            self.stdout.write(line)
+        for line in demo_phone_lines(base_url):
+            self.stdout.write(line)
         for username, first_name, last_name, role in AGENTS:
             self.stdout.write(
                 f"  {username:<8} {password}   ({first_name} {last_name}, {Role(role).label})"

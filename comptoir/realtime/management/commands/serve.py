@@ -32,17 +32,37 @@ class Command(BaseCommand):
             action="store_true",
             help="also send queued replies (e-mail, messaging) from this process",
         )
+        parser.add_argument(
+            "--smtp",
+            metavar="HOST:PORT",
+            default="",
+            help="also receive mail on this address (e.g. 127.0.0.1:2525)",
+        )
 
-    def handle(self, *args, host: str, port: int, log_level: str, worker: bool, **options):
+    def handle(
+        self, *args, host: str, port: int, log_level: str, worker: bool, smtp: str, **options
+    ):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
         if worker:
             start_worker_thread()
             self.stdout.write("Delivery worker running in this process")
-        uvicorn.run(
-            "comptoir.asgi:application",
-            host=host,
-            port=port,
-            log_level=log_level,
-            log_config=log_config(),
-            lifespan="off",
-        )
+        smtp_listener = None
+        if smtp:
+            from comptoir.touchpoints.email.smtp_server import parse_host_port, smtp_controller
+
+            smtp_host, smtp_port = parse_host_port(smtp)
+            smtp_listener = smtp_controller(smtp_host, smtp_port)
+            smtp_listener.start()
+            self.stdout.write(f"SMTP listener on {smtp_host}:{smtp_port}")
+        try:
+            uvicorn.run(
+                "comptoir.asgi:application",
+                host=host,
+                port=port,
+                log_level=log_level,
+                log_config=log_config(),
+                lifespan="off",
+            )
+        finally:
+            if smtp_listener is not None:
+                smtp_listener.stop()

@@ -99,6 +99,7 @@
     ".identify form{display:grid;gap:8px;padding:4px 18px 12px}",
     ".identify label{display:grid;gap:3px;font-size:13px;color:#4a5160}",
     ".identify input{font:inherit;font-size:16px;padding:7px 9px;border:1px solid #c9ced6;border-radius:8px}",
+    ".identify label.choice{display:flex;gap:6px;align-items:center}",
     ".row{display:flex;gap:8px;justify-content:flex-end}",
     ".btn{padding:7px 14px;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-ink)}",
     ".btn.secondary{background:#fff;color:var(--accent)}",
@@ -159,6 +160,24 @@
   ]);
   var identifyBox = el("div", { "class": "identify", hidden: "" }, [identifyToggle, identifyForm]);
 
+  /* "Call me back": a phone number, now or at a time slot (comptoir.touchpoints.phone). */
+  var callbackToggle = el("button", { type: "button", "class": "link-btn", "data-testid": "comptoir-callback-toggle", "aria-expanded": "false" });
+  var callbackNumber = el("input", { type: "tel", required: "", autocomplete: "tel", maxlength: "40", "data-testid": "comptoir-callback-number" });
+  var callbackNow = el("input", { type: "radio", name: "comptoir-callback-when", value: "now", checked: "" });
+  var callbackLater = el("input", { type: "radio", name: "comptoir-callback-when", value: "slot" });
+  var callbackTime = el("input", { type: "datetime-local", "data-testid": "comptoir-callback-time", hidden: "" });
+  var callbackTexts = { number: el("span"), when: el("span"), now: el("span"), slot: el("span"), time: el("span") };
+  var callbackSubmit = el("button", { type: "submit", "class": "btn", "data-testid": "comptoir-callback-submit" });
+  var callbackCancel = el("button", { type: "button", "class": "btn secondary" });
+  var callbackForm = el("form", { hidden: "", novalidate: "" }, [
+    el("label", {}, [callbackTexts.number, callbackNumber]),
+    el("label", { "class": "choice" }, [callbackNow, callbackTexts.now]),
+    el("label", { "class": "choice" }, [callbackLater, callbackTexts.slot]),
+    el("label", {}, [callbackTexts.time, callbackTime]),
+    el("div", { "class": "row" }, [callbackCancel, callbackSubmit])
+  ]);
+  var callbackBox = el("div", { "class": "identify callback" }, [callbackToggle, callbackForm]);
+
   var thread = el("div", { "class": "thread", role: "log", "aria-live": "polite", "data-testid": "comptoir-messages" });
   var statusLine = el("div", { "class": "status", role: "status", "data-testid": "comptoir-status", hidden: "" });
   var errorLine = el("div", { "class": "error", role: "alert", "data-testid": "comptoir-error", hidden: "" });
@@ -184,7 +203,7 @@
     "data-testid": "comptoir-panel", hidden: ""
   }, [
     el("div", { "class": "head" }, [el("div", { "class": "head-text" }, [title, subtitle]), closeBtn]),
-    identifyBox, thread, statusLine, errorLine, chip, composer
+    identifyBox, callbackBox, thread, statusLine, errorLine, chip, composer
   ]);
   var root = el("div", { "class": "root" }, [launcher, panel]);
   shadow.appendChild(style);
@@ -202,6 +221,13 @@
     nameLabelText.textContent = t("name_label");
     identifySubmit.textContent = t("email_submit");
     identifyCancel.textContent = t("email_cancel");
+    callbackToggle.textContent = t("callback_prompt");
+    callbackTexts.number.textContent = t("callback_number");
+    callbackTexts.now.textContent = t("callback_now");
+    callbackTexts.slot.textContent = t("callback_slot");
+    callbackTexts.time.textContent = t("callback_time");
+    callbackSubmit.textContent = t("callback_submit");
+    callbackCancel.textContent = t("callback_cancel");
     thread.setAttribute("aria-label", t("messages_label"));
     inputLabel.textContent = t("input_label");
     input.placeholder = t("input_placeholder");
@@ -542,6 +568,36 @@
     }).catch(function () { showError(t("network_error")); });
   }
 
+  /* ---------- call me back ---------- */
+  function toggleCallback(show) {
+    callbackForm.hidden = !show;
+    callbackToggle.setAttribute("aria-expanded", show ? "true" : "false");
+    if (show) callbackNumber.focus(); else callbackToggle.focus();
+  }
+
+  function submitCallback() {
+    var number = callbackNumber.value.trim();
+    if (!number) { showError(t("invalid_phone")); callbackNumber.focus(); return; }
+    var when = "now";
+    if (callbackLater.checked) {
+      var slot = callbackTime.value ? new Date(callbackTime.value) : null;
+      if (!slot || isNaN(slot.getTime())) { showError(t("invalid_slot")); callbackTime.focus(); return; }
+      when = slot.toISOString();
+    }
+    persist();
+    api("/widget/api/callbacks", { json: { number: number, when: when, client_id: newClientId() } }).then(function (result) {
+      var data = result.data || {};
+      if (result.status !== 201 && result.status !== 200) { showError(data.error || t("invalid_phone")); return; }
+      showError("");
+      callbackForm.hidden = true;
+      callbackToggle.setAttribute("aria-expanded", "false");
+      if (data.message) addMessage(data.message);
+      showStatus(t("callback_done"));
+      connect();
+      resume();
+    }).catch(function () { showError(t("network_error")); });
+  }
+
   /* ---------- real time ---------- */
   function resume() {
     if (state.socket && state.socket.readyState === 1) {
@@ -674,6 +730,10 @@
   identifyToggle.addEventListener("click", function () { toggleIdentify(identifyForm.hidden); });
   identifyCancel.addEventListener("click", function () { toggleIdentify(false); });
   identifyForm.addEventListener("submit", function (e) { e.preventDefault(); submitIdentify(); });
+  callbackToggle.addEventListener("click", function () { toggleCallback(callbackForm.hidden); });
+  callbackCancel.addEventListener("click", function () { toggleCallback(false); });
+  callbackForm.addEventListener("change", function () { callbackTime.hidden = !callbackLater.checked; });
+  callbackForm.addEventListener("submit", function (e) { e.preventDefault(); submitCallback(); });
 
   startSession(false).catch(function () {});
 })();

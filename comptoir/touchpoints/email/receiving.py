@@ -1,0 +1,411 @@
+"""``receive_mail``: the one path of an inbound mail, whatever brought it.
+
+The SMTP listener, the HTTP endpoint, ``import-mail`` and IMAP polling all
+hand the raw bytes here. Steps: route to a brand (by recipient, or the brand
+the caller already knows), parse, sort out machines (bounces mark addresses
+failing; auto-replies are logged and dropped), find the conversation the mail
+answers, ingest, acknowledge a new conversation. Whatever cannot be parsed or
+stored is quarantined raw with the reason, so no mail is ever lost.
+
+A transient database failure (``OperationalError``/``InterfaceError``) is
+*raised*, not quarantined: the caller must tell the sender to retry (SMTP 451,
+HTTP 503), since the quarantine lives in the same database.
+
+Auto-replies (out-of-office, ``Precedence: bulk``…) are not stored, even when
+they answer a known conversation: they carry nothing an agent acts on, and
+keeping them out of the timeline keeps them from reopening or re-sorting it.
+They are logged with the reason.
+"""
+
+import email.message
+import email.parser
+import email.policy
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.events import append_event
+from comptoir.conversations.models import Channel, Message
+from comptoir.customers.identities import InvalidIdentity, normalise_identity
+from comptoir.customers.models import Identity, IdentityKind
+from comptoir.tenancy.models import Brand
+from comptoir.touchpoints.email.acknowledgement import acknowledge
+from comptoir.touchpoints.email.loops import AutoSubmission, AutoSubmittedKind
+from comptoir.touchpoints.email.message_ids import normalise_message_id
+from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
+from comptoir.touchpoints.email.parsing import (
+    ParsedMail,
+    UnparseableMail,
+    decode_header_value,
+    parse_mail,
+    to_inbound,
+)
+
+logger = logging.getLogger(__name__)
+
+# A database that is down or locked: the sender should retry later, nothing is lost.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+DEFAULT_REOPEN_WINDOW_DAYS = 7
+_SUBJECT_REFERENCE = re.compile(r"\[#(\d{1,18})\]")
+_ROUTING_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To")
+
+
+class OutcomeKind(StrEnum):
+    INGESTED = "ingested"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+    IGNORED = "ignored"  # an auto-reply: logged, not stored
+    BOUNCE = "bounce"
+    REJECTED = "rejected"  # no mailbox of any brand is a recipient
+
+
+@dataclass
+class MailOutcome:
+    """What became of one mail; ``as_json`` is what the HTTP endpoint answers."""
+
+    kind: OutcomeKind
+    brand: Brand | None = None
+    message: Message | None = None
+    conversation_id: int | None = None
+    conversation_created: bool = False
+    acknowledged: bool = False
+    reason: str = ""
+    quarantined: QuarantinedMail | None = None
+    failed_recipients: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "outcome": self.kind.value,
+            "message_id": self.message.pk if self.message else None,
+            "conversation_id": self.conversation_id,
+            "conversation_created": self.conversation_created,
+            "acknowledged": self.acknowledged,
+            "reason": self.reason,
+            "quarantine_id": self.quarantined.pk if self.quarantined else None,
+            "failed_recipients": self.failed_recipients,
+        }
+
+    def describe(self) -> str:
+        """One human line (logs, ``import-mail``): e.g. ``conversation #12``."""
+        if self.kind in (OutcomeKind.INGESTED, OutcomeKind.DUPLICATE):
+            return f"conversation #{self.conversation_id}"
+        if self.kind == OutcomeKind.BOUNCE:
+            return f"({', '.join(self.failed_recipients) or 'no recipient found'})"
+        return f"({self.reason})"
+
+
+def receive_mail(
+    raw: bytes,
+    *,
+    recipients: list[str] | None,
+    brand: Brand | None,
+    source: str,
+    envelope_sender: str = "",
+) -> MailOutcome:
+    """Route, parse, thread and store one raw mail; see the module docstring.
+
+    ``recipients``: the SMTP envelope's (None: read To/Cc/Delivered-To).
+    ``brand``: set when the caller already knows it (API token, ``--brand``,
+    the IMAP mailbox); it wins over the recipients.
+    """
+    return _receive(
+        bytes(raw),
+        recipients=recipients,
+        brand=brand,
+        source=source,
+        envelope_sender=envelope_sender,
+        quarantined=None,
+    )
+
+
+def retry_quarantined(quarantined: QuarantinedMail) -> MailOutcome:
+    """Run a quarantined mail through ``receive_mail`` again (after a fix, say).
+
+    Success marks it resolved; another failure updates its reason and attempt
+    count rather than quarantining a second copy.
+    """
+    outcome = _receive(
+        bytes(quarantined.raw),
+        recipients=quarantined.envelope_recipients or None,
+        brand=quarantined.brand,
+        source=quarantined.source,
+        envelope_sender=quarantined.envelope_sender,
+        quarantined=quarantined,
+    )
+    if outcome.kind != OutcomeKind.QUARANTINED:
+        quarantined.resolved = True
+        quarantined.resolved_at = timezone.now()
+        quarantined.resolution = f"{outcome.kind.value} {outcome.describe()}"[:300]
+        quarantined.save(update_fields=["resolved", "resolved_at", "resolution"])
+    return outcome
+
+
+def _receive(
+    raw: bytes,
+    *,
+    recipients: list[str] | None,
+    brand: Brand | None,
+    source: str,
+    envelope_sender: str,
+    quarantined: QuarantinedMail | None,
+) -> MailOutcome:
+    def keep(reason: str, brand: Brand | None) -> MailOutcome:
+        record = quarantine_mail(
+            raw,
+            brand=brand,
+            source=source,
+            reason=reason,
+            envelope_sender=envelope_sender,
+            recipients=recipients or [],
+            existing=quarantined,
+        )
+        return MailOutcome(OutcomeKind.QUARANTINED, brand, reason=reason, quarantined=record)
+
+    headers = _headers(raw)
+    try:
+        parsed: ParsedMail | None = parse_mail(raw)
+        parse_error = ""
+    except UnparseableMail as error:
+        parsed, parse_error = None, error.reason
+    candidates = _candidate_addresses(recipients, parsed, headers)
+    mailbox = _mailbox(candidates, brand)
+    if brand is None:
+        if mailbox is None:
+            if parsed is None:  # neither readable nor routable: keep it for the operators
+                return keep(f"unparseable: {parse_error}", None)
+            logger.info("mail from %s refused: no mailbox among %s", envelope_sender, candidates)
+            return MailOutcome(OutcomeKind.REJECTED, reason="unknown recipient")
+        brand = mailbox.brand
+    if parsed is None:
+        return keep(f"unparseable: {parse_error}", brand)
+
+    auto = parsed.auto_submitted
+    if auto.kind is AutoSubmittedKind.BOUNCE:
+        failed = mark_addresses_failing(brand, auto, parsed)
+        return MailOutcome(OutcomeKind.BOUNCE, brand, reason=auto.reason, failed_recipients=failed)
+    if auto.kind is AutoSubmittedKind.AUTO_REPLY:
+        logger.info(
+            "auto-reply %s from %s to brand %s not stored (%s)",
+            parsed.external_id,
+            parsed.from_address,
+            brand.slug,
+            auto.reason,
+        )
+        return MailOutcome(OutcomeKind.IGNORED, brand, reason=f"auto-reply: {auto.reason}")
+    if not parsed.from_address:
+        return keep("no sender address (From)", brand)
+
+    reopen_days = mailbox.reopen_window_days if mailbox else DEFAULT_REOPEN_WINDOW_DAYS
+    inbound = replace(
+        to_inbound(parsed, brand),
+        subject=parsed.subject,
+        language=_content_language(headers),
+        thread_conversation_id=find_thread(brand, parsed),
+        reopen_window=timedelta(days=reopen_days),
+    )
+    try:
+        result = ingest_message(inbound)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        logger.exception("mail %s to brand %s could not be stored", parsed.external_id, brand.slug)
+        return keep(f"ingest failed: {type(error).__name__}: {error}"[:500], brand)
+
+    conversation = result.message.conversation
+    outcome = MailOutcome(
+        OutcomeKind.INGESTED if result.created else OutcomeKind.DUPLICATE,
+        brand,
+        message=result.message,
+        conversation_id=conversation.pk,
+        conversation_created=result.conversation_created,
+    )
+    if result.conversation_created and mailbox is not None and mailbox.acknowledge:
+        try:
+            acknowledge(conversation, mailbox)
+            outcome.acknowledged = True
+        except Exception:
+            # The mail itself is stored: refusing it now would only bring it back as a duplicate.
+            logger.exception("acknowledgement of conversation %s failed", conversation.pk)
+    return outcome
+
+
+# --- Routing ---------------------------------------------------------------------------------
+
+
+def _headers(raw: bytes) -> email.message.Message:
+    """The header block alone, leniently (routing must work even when parsing failed)."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    head = raw if end < 0 else raw[: end + 2]
+    try:
+        return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+    except Exception:
+        return email.message.Message()
+
+
+def _header_values(headers: email.message.Message, name: str) -> list[str]:
+    try:
+        return [decode_header_value(str(value)) for value in headers.get_all(name) or []]
+    except Exception:
+        return []
+
+
+def _candidate_addresses(
+    recipients: list[str] | None, parsed: ParsedMail | None, headers: email.message.Message
+) -> list[str]:
+    """Recipient addresses to route by, lower-case, best first."""
+    if recipients is not None:
+        found = list(recipients)
+    else:
+        found = []
+        for name in _ROUTING_HEADERS:
+            for value in _header_values(headers, name):
+                found.extend(re.findall(r"[^\s<>,;:\"']+@[^\s<>,;:\"']+", value))
+        if parsed is not None:
+            found += parsed.to_addresses + parsed.cc_addresses
+        else:
+            for name in ("To", "Cc"):
+                for value in _header_values(headers, name):
+                    found.extend(re.findall(r"[^\s<>,;:\"']+@[^\s<>,;:\"']+", value))
+    return list(dict.fromkeys(a.strip().strip("<>").lower() for a in found if a.strip()))
+
+
+def _mailbox(candidates: list[str], brand: Brand | None) -> Mailbox | None:
+    """The first candidate that is a mailbox (of ``brand``, when given).
+
+    A brand given without a matching recipient (a provider's webhook, an
+    import) uses its oldest mailbox for the acknowledgement settings, if any.
+    """
+    mailboxes = Mailbox.objects.select_related("brand").filter(address__in=candidates)
+    if brand is not None:
+        mailboxes = mailboxes.filter(brand=brand)
+    by_address = {mailbox.address: mailbox for mailbox in mailboxes}
+    for address in candidates:
+        if address in by_address:
+            return by_address[address]
+    if brand is not None:
+        return Mailbox.objects.filter(brand=brand).order_by("pk").first()
+    return None
+
+
+def lookup_mailbox(address: str) -> Mailbox | None:
+    """The mailbox an SMTP ``RCPT TO`` names, or None (then the listener answers 550)."""
+    return Mailbox.objects.select_related("brand").filter(address=address.strip().lower()).first()
+
+
+def _content_language(headers: email.message.Message) -> str:
+    """The primary language the sender's client declared (``Content-Language: fr-FR``)."""
+    values = _header_values(headers, "Content-Language")
+    match = re.match(r"\s*([A-Za-z]{2,3})\b", values[0]) if values else None
+    return match.group(1).lower() if match else ""
+
+
+# --- Threading -------------------------------------------------------------------------------
+
+
+def find_thread(brand: Brand, parsed: ParsedMail) -> int | None:
+    """The conversation this mail answers, by headers then by subject token.
+
+    ``In-Reply-To``/``References`` are looked up among the Message-IDs of mail
+    Comptoir received and sent (``Message.external_id`` on the e-mail channel),
+    nearest parent first; then a ``[#id]`` token in the subject. Only a hint:
+    ``ingest_message`` uses it only if it is this sender's conversation.
+    """
+    ids = [parsed.in_reply_to, *reversed(parsed.references)]
+    wanted = list(dict.fromkeys(normalise_message_id(mid) for mid in ids if mid))
+    wanted = [mid for mid in wanted if mid]
+    if wanted:
+        known = dict(
+            Message.objects.filter(
+                brand=brand, channel=Channel.EMAIL, external_id__in=wanted
+            ).values_list("external_id", "conversation_id")
+        )
+        for mid in wanted:
+            if mid in known:
+                return known[mid]
+    token = _SUBJECT_REFERENCE.search(parsed.subject)
+    return int(token.group(1)) if token else None
+
+
+# --- Bounces and quarantine ------------------------------------------------------------------
+
+
+def mark_addresses_failing(brand: Brand, auto: AutoSubmission, parsed: ParsedMail) -> list[str]:
+    """Mark the e-mail identities a bounce names as failing; returns the addresses.
+
+    Customers are told nothing; agents see the failing address in the panel
+    (an event refreshes it) and replies go elsewhere when they can.
+    """
+    addresses = []
+    for address in auto.failed_recipients:
+        try:
+            addresses.append(normalise_identity(IdentityKind.EMAIL, address))
+        except InvalidIdentity:
+            continue
+    if not addresses:
+        logger.warning("bounce %s to brand %s names no recipient", parsed.external_id, brand.slug)
+        return []
+    reason = f"Mail bounced ({auto.reason}, {parsed.external_id})"[:300]
+    now = timezone.now()
+    with transaction.atomic():
+        identities = (
+            Identity.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(brand=brand, kind=IdentityKind.EMAIL, value__in=addresses)
+        )
+        for identity in identities:
+            identity.failing_since = identity.failing_since or now
+            identity.failure_reason = reason
+            identity.save(update_fields=["failing_since", "failure_reason"])
+            append_event(
+                brand,
+                "customer.identity_failing",
+                {
+                    "customer_id": identity.customer_id,
+                    "kind": identity.kind,
+                    "value": identity.value,
+                    "reason": reason,
+                },
+                customer=identity.customer,
+            )
+    logger.info("bounce %s: marked %s failing", parsed.external_id, ", ".join(addresses))
+    return addresses
+
+
+def quarantine_mail(
+    raw: bytes,
+    *,
+    brand: Brand | None,
+    source: str,
+    reason: str,
+    envelope_sender: str = "",
+    recipients: list[str] | None = None,
+    existing: QuarantinedMail | None = None,
+) -> QuarantinedMail:
+    """Keep ``raw`` with the reason (or update ``existing`` after a failed retry)."""
+    logger.warning(
+        "mail quarantined (brand %s, %s): %s", brand.slug if brand else "-", source, reason
+    )
+    if existing is not None:
+        existing.reason = reason[:500]
+        existing.attempts += 1
+        existing.save(update_fields=["reason", "attempts"])
+        return existing
+    headers = _headers(raw)
+    return QuarantinedMail.objects.create(
+        brand=brand,
+        source=source,
+        raw=raw,
+        size=len(raw),
+        reason=reason[:500],
+        envelope_sender=envelope_sender[:320],
+        envelope_recipients=list(recipients or [])[:100],
+        header_from=" ".join(_header_values(headers, "From")[:1])[:320],
+        header_subject=" ".join(_header_values(headers, "Subject")[:1])[:300],
+    )

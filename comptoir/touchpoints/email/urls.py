@@ -1,0 +1,22 @@
+"""E-mail URLs (namespace ``email``): the quarantine in the console, the raw-mail endpoint."""
+
+from django.urls import path
+
+from comptoir.touchpoints.email import views
+
+app_name = "email"
+
+urlpatterns = [
+    path("console/mail/quarantine/", views.quarantine_list, name="quarantine"),
+    path(
+        "console/mail/quarantine/<int:quarantined_id>/raw/",
+        views.quarantine_raw,
+        name="quarantine_raw",
+    ),
+    path(
+        "console/mail/quarantine/<int:quarantined_id>/retry/",
+        views.quarantine_retry,
+        name="quarantine_retry",
+    ),
+    path("api/inbound/email", views.inbound_email, name="inbound"),
+]

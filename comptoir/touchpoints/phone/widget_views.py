@@ -1,0 +1,102 @@
+"""The widget's "Call me back" form: ``POST /widget/api/callbacks`` with the visitor token.
+
+Authenticated and answered exactly like the widget's own endpoints (see
+``comptoir.widget.views``): the visitor token is the only credential, and the
+request lands on the visitor's own customer. The number is linked to that
+customer only if nobody else holds it (never merged silently).
+"""
+
+import json
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+from comptoir.conversations.models import Channel
+from comptoir.conversations.payloads import message_customer_payload
+from comptoir.customers.identities import InvalidIdentity
+from comptoir.touchpoints.phone.actions import request_callback
+from comptoir.touchpoints.phone.models import CallbackRequest
+from comptoir.widget.texts import visitor_language
+from comptoir.widget.views import error_response, widget_api
+from comptoir.widget.visitors import (
+    authenticate_visitor,
+    bearer_token,
+    visitor_claims,
+    visitor_customer,
+)
+
+# How far ahead a customer may book a callback slot.
+MAX_SLOT_AHEAD = timedelta(days=60)
+# A slot a little in the past (clock skew, a slow form) means "now".
+SLOT_TOLERANCE = timedelta(minutes=5)
+MAX_NOTE_LENGTH = 500
+
+
+def callback_payload(callback: CallbackRequest) -> dict:
+    """What the visitor is told about their own request."""
+    return {
+        "id": callback.pk,
+        "number": callback.number,
+        "status": callback.status,
+        "requested_for": callback.requested_for.isoformat(),
+    }
+
+
+@widget_api(("POST",))
+def request_callback_view(request: HttpRequest) -> HttpResponse:
+    """JSON ``{number, when: "now" | ISO 8601 datetime with offset, note?, client_id}``."""
+    visitor, brand = authenticate_visitor(bearer_token(request))
+    language = visitor_language(request, None, brand)
+    with translation.override(language):
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, RecursionError, RequestDataTooBig):
+            return error_response(400, "bad_request")
+        if not isinstance(body, dict):
+            return error_response(400, "bad_request")
+        try:
+            client_id = uuid.UUID(str(body.get("client_id", ""))).hex
+        except ValueError:
+            return error_response(400, "bad_request")
+        note = body.get("note") or ""
+        if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
+            return error_response(400, "message_too_long")
+        when = body.get("when") or "now"
+        requested_for = None
+        if when != "now":
+            requested_for = parse_datetime(when) if isinstance(when, str) else None
+            now = timezone.now()
+            if (
+                requested_for is None
+                or timezone.is_naive(requested_for)
+                or requested_for < now - SLOT_TOLERANCE
+                or requested_for > now + MAX_SLOT_AHEAD
+            ):
+                return error_response(400, "invalid_slot")
+        customer = visitor_customer(visitor)
+        try:
+            callback, created = request_callback(
+                brand,
+                visitor_claims(visitor, customer),
+                str(body.get("number") or ""),
+                requested_for=requested_for,
+                note=note,
+                channel=Channel.WEBCHAT,
+                external_id=f"{visitor.visitor_id}:callback:{client_id}",
+                source="widget",
+                language=language,
+            )
+        except InvalidIdentity:
+            return error_response(400, "invalid_phone")
+        message = callback.message
+        return JsonResponse(
+            {
+                "callback": callback_payload(callback),
+                "message": message_customer_payload(message, []) if message else None,
+            },
+            status=201 if created else 200,
+        )
