@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/comptoir
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where the demo's outbound mail goes: written as files under var/sent-mail.
+EMAIL_URL ?= file:var/sent-mail
 
 .PHONY: venv demo serve test test-sqlite test-postgres lint format bench messages
 
@@ -20,7 +22,8 @@ demo: venv
 	mkdir -p var
 	$(BIN)/comptoir migrate --no-input
 	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT)
-	$(BIN)/comptoir serve --host $(HOST) --port $(PORT) --worker --smtp 127.0.0.1:2525
+	EMAIL_URL=$(EMAIL_URL) $(BIN)/comptoir serve --host $(HOST) --port $(PORT) \
+		--worker --smtp 127.0.0.1:2525
 
 lint: venv
 	$(BIN)/ruff check .

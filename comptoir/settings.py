@@ -178,10 +178,15 @@ def parse_email_url(url: str) -> dict:
     from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(url)
+    if parts.scheme == "file":
+        # file:var/sent-mail or file:///srv/mail: each mail written as a file (demo, staging).
+        return {"EMAIL_FILE_PATH": str(Path(unquote(parts.netloc + parts.path)).resolve())}
     schemes = {"smtp": (False, False, 25), "smtp+starttls": (True, False, 587)}
     schemes["smtps"] = (False, True, 465)
     if parts.scheme not in schemes:
-        raise ValueError(f"EMAIL_URL: scheme {parts.scheme!r} is not smtp, smtp+starttls, smtps")
+        raise ValueError(
+            f"EMAIL_URL: scheme {parts.scheme!r} is not smtp, smtp+starttls, smtps or file"
+        )
     use_tls, use_ssl, default_port = schemes[parts.scheme]
     return {
         "EMAIL_HOST": parts.hostname or "127.0.0.1",
@@ -194,15 +199,17 @@ def parse_email_url(url: str) -> dict:
 
 
 # Outbound mail (agent replies, acknowledgements): smtp://user:pass@host:port,
-# smtp+starttls://… or smtps://…; user and password percent-encoded.
+# smtp+starttls://… or smtps://…, user and password percent-encoded; or file:DIR
+# to write each mail into DIR instead (what ``make demo`` does).
 EMAIL_URL = os.environ.get("EMAIL_URL", "smtp://127.0.0.1:25")
 _email = parse_email_url(EMAIL_URL)
-EMAIL_HOST = _email["EMAIL_HOST"]
-EMAIL_PORT = _email["EMAIL_PORT"]
-EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
-EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
-EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
-EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", "")
+EMAIL_HOST = _email.get("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 # The From of a brand without a Mailbox: <brand slug>@DEFAULT_FROM_DOMAIN.
 DEFAULT_FROM_DOMAIN = os.environ.get("DEFAULT_FROM_DOMAIN", "comptoir.localhost")

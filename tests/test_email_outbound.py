@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from comptoir.conversations.actions import (
+    ConversationStateError,
     add_note,
     ingest_message,
     resolve_conversation,
@@ -302,6 +303,21 @@ def test_email_url_is_parsed_into_django_settings():
         parse_email_url("http://mail.example")
 
 
+def test_a_file_email_url_writes_each_mail_into_a_directory(
+    brand, mailbox, agent, settings, tmp_path
+):
+    """What ``make demo`` uses: replies visible as files, no SMTP server needed."""
+    settings.EMAIL_FILE_PATH = parse_email_url(f"file:{tmp_path}/sent")["EMAIL_FILE_PATH"]
+    conversation = customer_mail(brand, "file.1@client.example", "Bonjour").conversation
+    reply = send_reply(agent, conversation, "Votre colis part demain.")
+    assert deliver_due() == 1
+    assert Delivery.objects.get(message=reply).status == DeliveryStatus.SENT
+    [written] = (tmp_path / "sent").iterdir()
+    content = written.read_text()
+    assert "Votre colis part demain." in content
+    assert "In-Reply-To: <file.1@client.example>" in content
+
+
 def test_the_customers_answer_to_a_reply_threads_back_by_its_message_id(
     brand, mailbox, agent, smtp
 ):
@@ -334,3 +350,33 @@ def test_the_customers_answer_to_a_reply_threads_back_by_its_message_id(
     assert answer.conversation_id == conversation.pk
     conversation.refresh_from_db()
     assert conversation.status == "open"  # reopened by the answer
+
+
+def phone_transcript(brand, identities) -> Conversation:
+    return ingest_message(
+        InboundMessage(
+            brand=brand,
+            channel=Channel.PHONE,
+            external_id="call-transcript-1",
+            text="Pouvez-vous me rappeler ?",
+            identities=identities,
+        )
+    ).message.conversation
+
+
+def test_a_conversation_opened_by_a_call_is_answered_by_e_mail(brand, mailbox, agent, smtp):
+    conversation = phone_transcript(
+        brand,
+        [IdentityClaim("phone", "+33612345678"), IdentityClaim("email", CUSTOMER, verified=True)],
+    )
+    reply = send_reply(agent, conversation, "Nous vous rappelons demain matin.")
+    assert reply.channel == Channel.EMAIL
+    assert deliver_due() == 1
+    assert smtp.received[0].rcpt_tos == [CUSTOMER]
+
+
+def test_a_caller_without_an_address_cannot_get_a_written_reply(brand, mailbox, agent):
+    conversation = phone_transcript(brand, [IdentityClaim("phone", "+33612345678")])
+    with pytest.raises(ConversationStateError, match="call them back"):
+        send_reply(agent, conversation, "Nous vous rappelons demain matin.")
+    assert not Message.objects.filter(direction="out").exists()

@@ -390,9 +390,10 @@ def _reply_channel(conversation: Conversation) -> str:
     A conversation opened by a phone call is answered by e-mail when the
     customer has a working address; otherwise the agent is told to call back.
     """
+    # Arrival order, not created_at: that is the time the channel claims (a mail's Date).
     recent_inbound = (
         Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
-        .order_by("-created_at")
+        .order_by("-pk")
         .values_list("channel", flat=True)[:20]
     )
     for channel in [*recent_inbound, conversation.channel]:

@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 # Enough for any client to thread; long chains only grow headers.
 MAX_REFERENCES = 20
 # Ids inbound parsing made up for mail without a usable Message-ID: not referable.
@@ -206,9 +207,15 @@ def _send(mail: EmailMultiAlternatives, delivery: Delivery) -> None:
     """Hand the mail to the SMTP server, mapping its answer to a DeliveryError.
 
     The SMTP backend is used whatever ``EMAIL_BACKEND`` says: the retry policy
-    rests on SMTP reply codes (4xx try later, 5xx for a recipient never).
+    rests on SMTP reply codes (4xx try later, 5xx for a recipient never). Only
+    an ``EMAIL_URL`` of ``file:DIR`` writes the mail into a directory instead.
     """
-    connection = get_connection(SMTP_BACKEND, fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+    if settings.EMAIL_FILE_PATH:
+        connection = get_connection(FILE_BACKEND, file_path=settings.EMAIL_FILE_PATH)
+    else:
+        connection = get_connection(
+            SMTP_BACKEND, fail_silently=False, timeout=settings.EMAIL_TIMEOUT
+        )
     try:
         connection.send_messages([mail])
     except smtplib.SMTPRecipientsRefused as error:
