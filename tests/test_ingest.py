@@ -1,8 +1,10 @@
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from comptoir.conversations.actions import (
     ConversationStateError,
@@ -265,3 +267,25 @@ def test_message_arriving_while_an_agent_resolves_opens_a_new_conversation(monke
     assert second.conversation_id != first.conversation_id
     assert Conversation.objects.get(pk=second.conversation_id).status == Status.OPEN
     assert Message.objects.filter(conversation_id=first.conversation_id).count() == 1
+
+
+def test_a_message_the_channel_dates_earlier_never_moves_the_inbox_order_back(brand):
+    first = ingest_chat(brand, "Bonjour", visitor_id="5f0c2a5e9d1b4c7a8e6f3d2b1a0c9e8d")
+    conversation = Conversation.objects.get(pk=first.conversation_id)
+    delayed = chat_message(
+        brand, "Envoyé hors ligne hier", visitor_id="5f0c2a5e9d1b4c7a8e6f3d2b1a0c9e8d"
+    )
+    delayed.received_at = timezone.now() - timedelta(days=1)
+    message = ingest_message(delayed).message
+    assert message.conversation_id == conversation.pk
+    assert message.created_at == delayed.received_at  # shown when it was written
+    refreshed = Conversation.objects.get(pk=conversation.pk)
+    assert refreshed.last_message_at == conversation.last_message_at
+
+
+def test_a_message_dated_in_the_future_is_stored_as_arriving_now(brand):
+    skewed = chat_message(brand, "Horloge en avance")
+    skewed.received_at = timezone.now() + timedelta(days=365)
+    message = ingest_message(skewed).message
+    assert message.created_at <= timezone.now()
+    assert Conversation.objects.get(pk=message.conversation_id).last_message_at <= timezone.now()

@@ -172,6 +172,7 @@ def test_provider_statuses_only_move_forward(brand, agent, sender):
     events_before = Event.objects.filter(kind="delivery.updated").count()
     record_provider_status(brand.pk, TEST_CHANNEL, "wamid.42", "delivered")  # arrives late
     record_provider_status(brand.pk, TEST_CHANNEL, "wamid.42", "sent")
+    record_provider_status(brand.pk, TEST_CHANNEL, "wamid.42", "failed", error="late")
     assert status() == DeliveryStatus.READ
     assert Event.objects.filter(kind="delivery.updated").count() == events_before
     statuses = [

@@ -209,7 +209,9 @@ def _store_inbound(
     inbound: InboundMessage, text: str, attachments: list[InboundAttachment]
 ) -> tuple[Message, bool]:
     """Store the message; returns it and whether it opened a new conversation."""
-    now = inbound.received_at or timezone.now()
+    # The channel's own time (a mail's Date, a provider timestamp), never in the future:
+    # a skewed or forged clock must not pin a message below everything that follows.
+    now = min(inbound.received_at or timezone.now(), timezone.now())
     brand = inbound.brand
     customer, conversation, contact_id, follows = _customer_thread(inbound)
     conversation_created = conversation is None

@@ -11,7 +11,7 @@ stays on the ORM in ``actions.py``.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -120,9 +120,10 @@ def insert_customer_message(message: Message) -> None:
 
 _TOUCH_CONVERSATION = """
 UPDATE conversations_conversation
-   SET last_message_at = %s,
+   SET last_message_at = CASE WHEN last_message_at < %s THEN %s ELSE last_message_at END,
        status = CASE WHEN status = %s THEN %s ELSE status END
  WHERE id = %s AND status IN (%s, %s)
+RETURNING last_message_at
 """
 
 
@@ -132,11 +133,13 @@ def touch_open_conversation(conversation: Conversation, at: datetime) -> bool:
     Returns False when the conversation is no longer open (an agent resolved it
     since it was looked up): the caller must thread the message afresh.
     """
+    at_value = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         cursor.execute(
             _TOUCH_CONVERSATION,
             [
-                connection.ops.adapt_datetimefield_value(at),
+                at_value,
+                at_value,
                 Status.PENDING,
                 Status.OPEN,
                 conversation.pk,
@@ -144,11 +147,20 @@ def touch_open_conversation(conversation: Conversation, at: datetime) -> bool:
                 Status.PENDING,
             ],
         )
-        if cursor.rowcount != 1:
-            return False
-    conversation.last_message_at = at
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    # A message the channel dates earlier (a delayed delivery) never moves the inbox order back.
+    conversation.last_message_at = _as_datetime(row[0])
     conversation.status = Status.OPEN
     return True
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """PostgreSQL returns a datetime; SQLite returns its text, in UTC."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 _INSERT_EVENT = """

@@ -108,7 +108,16 @@ def _record_sent(delivery: Delivery, provider_id: str) -> None:
         delivery.provider_id = provider_id[:255]
         delivery.sent_at = timezone.now()
         delivery.last_error = ""
-        delivery.save()
+        delivery.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "provider_id",
+                "sent_at",
+                "last_error",
+                "updated_at",
+            ]
+        )
         _delivery_changed(delivery)
 
 
@@ -128,7 +137,10 @@ def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None
                 delivery.next_attempt_at.isoformat(),
                 reason,
             )
-        delivery.save()
+        # Only these fields: a row deleted meanwhile (message gone) is not re-inserted.
+        delivery.save(
+            update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"]
+        )
         _delivery_changed(delivery)
 
 
@@ -149,14 +161,18 @@ def record_provider_status(
         )
         if delivery is None:
             return None
-        if status == DeliveryStatus.FAILED:
+        if status == DeliveryStatus.FAILED and delivery.status not in (
+            DeliveryStatus.DELIVERED,
+            DeliveryStatus.READ,
+        ):
+            # Once the customer's device had it, a late "failed" describes something else.
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = error[:2000]
         elif STATUS_RANK.get(status, -1) > STATUS_RANK.get(delivery.status, 99):
             delivery.status = status
         else:
             return delivery
-        delivery.save()
+        delivery.save(update_fields=["status", "last_error", "updated_at"])
         _delivery_changed(delivery)
     return delivery
 
