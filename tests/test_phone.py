@@ -141,7 +141,8 @@ def test_inbound_call_lifecycle_computes_wait_and_talk_time(client, brand, line,
     conversation.refresh_from_db()
     assert conversation.assignee == agent
     summary = call.summary_message
-    assert "Incoming call from +33612345678" in summary.text and "3:10" in summary.text
+    # Written in the brand's language (French by default).
+    assert "Appel entrant du +33612345678" in summary.text and "3:10" in summary.text
     kinds = list(Event.objects.filter(conversation=conversation).values_list("kind", flat=True))
     assert kinds[0] == "conversation.created" and kinds.count("call.updated") == 4
 

@@ -266,14 +266,15 @@ class WidgetConsumer(EventStreamConsumer):
         await super().resume(last_event_id)
 
     async def comptoir_event(self, message: dict[str, Any]) -> None:
-        await super().comptoir_event(message)
         if message["frame"].get("kind") in ("customer.merged", "customer.unmerged"):
-            # The visitor's identity changed hands (see customers.merging): follow it.
+            # The visitor's identity changed hands (see customers.merging): follow it
+            # before telling the widget, so nothing sent after the merge is missed.
             for group in [g for g in self.groups_joined if g.startswith("customer.")]:
                 await self.channel_layer.group_discard(group, self.channel_name)
                 self.groups_joined.remove(group)
             self.customer_id = None
             await self.find_customer()
+        await super().comptoir_event(message)
 
     def visible_events(self) -> QuerySet[Event]:
         if self.customer_id is None:
