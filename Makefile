@@ -47,6 +47,11 @@ bench: venv
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/intents.py --carve ../shared/data/banking77/train.csv var/bench/banking77
+	$(BIN)/python bench/intents.py --train var/bench/banking77/train.csv --test var/bench/banking77/test.csv
+	$(BIN)/python bench/intents.py --train ../shared/data/clinc150/train.csv \
+		--oos-train ../shared/data/clinc150/oos_train.csv \
+		--test ../shared/data/clinc150/val.csv --oos-test ../shared/data/clinc150/oos_val.csv
 
 messages: venv
 	cd comptoir && ../$(BIN)/comptoir makemessages -l fr --no-obsolete && ../$(BIN)/comptoir makemessages -d djangojs -l fr --no-obsolete

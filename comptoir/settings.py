@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "comptoir.customers",
     "comptoir.conversations",
     "comptoir.outbox",
+    "comptoir.assistant",
     "comptoir.touchpoints.email",
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
@@ -227,6 +228,8 @@ OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"
 # WhatsApp/Messenger: largest webhook body accepted (413 beyond), Graph API timeout (s).
 MESSAGING_WEBHOOK_MAX_BYTES = int(os.environ.get("MESSAGING_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
 MESSAGING_HTTP_TIMEOUT = float(os.environ.get("MESSAGING_HTTP_TIMEOUT", "10"))
+# Fetch attachment URLs of webhook payloads on loopback/private addresses (tests, local demo only).
+MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS = os.environ.get("MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS") == "1"
 
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", str(180 * 24 * 3600)))
 

@@ -333,6 +333,23 @@ def test_the_call_placed_for_a_callback_closes_it(client, brand, agent, line):
     assert callback.status == CallbackStatus.DONE
 
 
+def test_a_callback_whose_call_is_under_way_is_not_called_twice(
+    client, brand, agent, colleague, line
+):
+    """Two agents on the queue: the second "Call now" must not ring the customer again."""
+    callback = make_callback(brand)
+    client.force_login(agent.user)
+    client.post(reverse("phone:callback_call", args=[callback.pk]))
+    client.force_login(colleague.user)
+    again = client.post(
+        reverse("phone:callback_call", args=[callback.pk]), HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert again.status_code == 400
+    assert Call.objects.count() == 1
+    callback.refresh_from_db()
+    assert callback.handled_by == agent
+
+
 def test_call_now_without_a_line_says_why(client, brand, agent):
     callback = make_callback(brand)
     client.force_login(agent.user)

@@ -327,7 +327,10 @@ def test_customer_panel_lists_identities_and_every_conversation_on_every_channel
             brand,
             "Question sur le chat",
             visitor_id=visitor,
-            extra_identities=[IdentityClaim(IdentityKind.EMAIL, "Lea@Example.com", verified=True)],
+            extra_identities=[
+                IdentityClaim(IdentityKind.EMAIL, "Lea@Example.com", verified=True),
+                IdentityClaim(IdentityKind.PHONE, "+33612345678"),  # typed, unverified
+            ],
         )
     ).message.conversation
     resolve_conversation(agent, chat)

@@ -16,11 +16,12 @@ from comptoir.touchpoints.email.imap import (
     ImapUrlError,
     parse_imap_url,
     poll_mailbox,
+    process_unseen,
     run_imap_watchers,
     watch_mailbox,
 )
-from comptoir.touchpoints.email.models import Mailbox
-from comptoir.touchpoints.email.receiving import receive_mail
+from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
+from comptoir.touchpoints.email.receiving import receive_mail, retry_quarantined
 from tests.imap_server import Dovecot, dovecot_binary
 
 needs_dovecot = pytest.mark.skipif(
@@ -153,6 +154,54 @@ def test_poll_imap_once_polls_every_mailbox_and_reports_a_bad_one(mailbox, imap,
     assert f"{mailbox.address}: 1 ingested" in out.getvalue()
     assert "broken@maison.example: bad imap_url" in err.getvalue()
     assert stored("cmd.1@client.example")
+
+
+@pytest.mark.live
+@needs_dovecot
+def test_a_mail_over_the_size_limit_is_quarantined_without_being_downloaded(
+    mailbox, imap, dovecot, settings
+):
+    settings.EMAIL_MAX_MESSAGE_BYTES = 4_000
+    imap.append("INBOX", mail(mailbox, "small.1@client.example"))
+    huge = mail(mailbox, "huge.2@client.example") + (b"A" * 76 + b"\r\n") * 100  # ~8 kB
+    imap.append("INBOX", huge)
+    client = dovecot.client(mailbox.address)
+    requested: list[tuple[list[int], list[str]]] = []
+    real_fetch = client.fetch
+
+    def recording_fetch(uids, items, *args, **kwargs):  # the real server answers
+        requested.append((list(uids), list(items)))
+        return real_fetch(uids, items, *args, **kwargs)
+
+    client.fetch = recording_fetch
+    huge_uid = max(imap.search(["ALL"]))
+    try:
+        report = process_unseen(client, mailbox)
+    finally:
+        client.logout()
+
+    assert report.outcomes == {"ingested": 1, "quarantined": 1}
+    assert stored("small.1@client.example") and not stored("huge.2@client.example")
+    # Its size was asked, its headers read (capped), its content never.
+    assert all(
+        not any(item.upper().startswith("BODY.PEEK[]") for item in items)
+        for uids, items in requested
+        if huge_uid in uids
+    )
+    kept = QuarantinedMail.objects.get()
+    assert kept.brand == mailbox.brand and kept.source == "imap"
+    assert kept.reason.startswith(f"too large: {len(huge)} bytes (EMAIL_MAX_MESSAGE_BYTES is 4000)")
+    assert kept.size == len(huge) and bytes(kept.raw) == b""
+    assert kept.header_subject == "Commande huge.2@client.example"
+    assert flags_by_message_id(imap) == {
+        "small.1@client.example": True,
+        "huge.2@client.example": True,
+    }
+    # A retry cannot turn its headers into a message: it stays quarantined as it was.
+    assert retry_quarantined(kept).kind == "quarantined"
+    kept.refresh_from_db()
+    assert not kept.resolved and kept.reason.startswith("too large")
+    assert poll_mailbox(mailbox).processed == 0
 
 
 def wait_until_seen(imap, message_id: str, seconds: float = 15) -> bool:

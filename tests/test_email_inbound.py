@@ -4,6 +4,7 @@ Everything goes through ``receive_mail``, the path the SMTP listener, the HTTP
 endpoint, ``import-mail`` and IMAP polling share.
 """
 
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -19,6 +20,8 @@ from django.utils import timezone
 from comptoir.conversations.actions import resolve_conversation, send_reply
 from comptoir.conversations.models import AuthorKind, Channel, Conversation, Event, Message, Status
 from comptoir.customers.models import Customer, Identity, IdentityKind
+from comptoir.outbox.actions import deliver_due
+from comptoir.outbox.models import DeliveryStatus
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.touchpoints.email import receiving
 from comptoir.touchpoints.email.message_ids import new_message_id, normalise_message_id
@@ -345,25 +348,175 @@ def test_auto_reply_to_a_resolved_conversation_does_not_reopen_it(brand, agent, 
     assert conversation.status == Status.RESOLVED
 
 
-def test_bounce_marks_the_address_failing_and_shows_nothing(brand, mailbox):
-    customer = Customer.objects.create(brand=brand)
-    identity = Identity.objects.create(
-        brand=brand, customer=customer, kind=IdentityKind.EMAIL, value="ghost@customer.example"
-    )
-    outcome = receive(corpus("dsn_bounce.eml"))
+GHOST = "ghost@customer.example"  # the failed recipient of dsn_bounce.eml
+FIXTURE_SENT_ID = "reply-1234@maison.example"  # the returned Message-ID in dsn_bounce.eml
+
+
+@pytest.fixture
+def sent_mail_dir(settings, tmp_path):
+    """Outbound mail really leaves, through the file backend (``EMAIL_URL=file:DIR``)."""
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    return tmp_path
+
+
+def sent_reply(agent, sender: str) -> Message:
+    """``sender`` writes in and the agent's reply is delivered: it has a real sent Message-ID."""
+    outcome = receive(mail(sender=sender, subject="Livraison"))
+    conversation = Conversation.objects.get(pk=outcome.conversation_id)
+    reply = send_reply(agent, conversation, "Nous regardons votre commande.")
+    deliver_due()
+    reply.refresh_from_db()
+    assert reply.delivery.status == DeliveryStatus.SENT and reply.external_id
+    return reply
+
+
+def dsn_for(message_id: str, *, failed: str = GHOST) -> bytes:
+    """dsn_bounce.eml returning the mail ``message_id`` (sent to ``failed``)."""
+    raw = corpus("dsn_bounce.eml").decode()
+    raw = raw.replace(FIXTURE_SENT_ID, message_id).replace("Ghost@Customer.example", failed)
+    return raw.replace("ghost@customer.example", failed).encode()
+
+
+def failing(address: str) -> bool:
+    return Identity.objects.filter(value=address, failing_since__isnull=False).exists()
+
+
+def test_bounce_of_a_sent_mail_marks_its_recipient_failing_and_shows_nothing(
+    brand, agent, mailbox, sent_mail_dir
+):
+    reply = sent_reply(agent, GHOST)
+    identity = Identity.objects.get(value=GHOST)
+    outcome = receive(dsn_for(reply.external_id))
     assert outcome.kind == OutcomeKind.BOUNCE
-    assert outcome.failed_recipients == ["ghost@customer.example"]
+    assert outcome.failed_recipients == [GHOST]
     identity.refresh_from_db()
     assert identity.failing_since is not None
     assert "bounced" in identity.failure_reason
-    assert not Conversation.objects.exists()
+    assert Conversation.objects.count() == 1  # the bounce opened nothing
     event = Event.objects.get(kind="customer.identity_failing")
-    assert event.customer_payload is None and event.customer == customer
+    assert event.customer_payload is None and event.customer == identity.customer
     # A second bounce keeps the date of the first failure.
     first_failure = identity.failing_since
-    receive(corpus("dsn_bounce.eml"))
+    receive(dsn_for(reply.external_id))
     identity.refresh_from_db()
     assert identity.failing_since == first_failure
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(lambda mid: {"References": f"<root@example.com> <{mid}>"}, id="references"),
+        pytest.param(lambda mid: {"In-Reply-To": f"<{mid}>"}, id="in-reply-to"),
+        pytest.param(lambda mid: {"X-Original-Message-ID": f"<{mid}>"}, id="x-original"),
+    ],
+)
+def test_an_x_failed_recipients_bounce_counts_when_it_names_the_sent_mail(
+    brand, agent, mailbox, sent_mail_dir, headers
+):
+    reply = sent_reply(agent, GHOST)
+    raw = mail(
+        "Delivery failed.",
+        sender="mailer-daemon@mx.maison.example",
+        subject="Mail delivery failed",
+        headers={"X-Failed-Recipients": GHOST, **headers(reply.external_id)},
+    )
+    outcome = receive(raw)
+    assert (outcome.kind, outcome.failed_recipients) == (OutcomeKind.BOUNCE, [GHOST])
+    assert failing(GHOST)
+
+
+def test_a_bounce_quoting_the_sent_mail_in_its_text_counts(brand, agent, mailbox, sent_mail_dir):
+    """Exim pastes the returned mail into the text rather than attaching it."""
+    reply = sent_reply(agent, GHOST)
+    raw = mail(
+        "------ This is a copy of the message, including all the headers. ------\n"
+        f"From: support@maison.example\nMessage-ID: <{reply.external_id}>\n\nNous regardons.",
+        sender="mailer-daemon@mx.maison.example",
+        subject="Mail delivery failed",
+        headers={"X-Failed-Recipients": GHOST},
+    )
+    assert receive(raw).failed_recipients == [GHOST]
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda reply: corpus("dsn_bounce.eml"), id="unknown-message-id"),
+        pytest.param(
+            lambda reply: corpus("dsn_bounce.eml").replace(
+                f"Message-ID: <{FIXTURE_SENT_ID}>".encode(), b""
+            ),
+            id="no-message-id",
+        ),
+        # The customer's own mail: its Message-ID is known to whoever wrote it.
+        pytest.param(
+            lambda reply: dsn_for(
+                Message.objects.get(conversation=reply.conversation, direction="in").external_id
+            ),
+            id="a-received-mail",
+        ),
+        pytest.param(
+            lambda reply: mail(
+                "failed",
+                sender="mailer-daemon@mx.example",
+                headers={"X-Failed-Recipients": GHOST},
+            ),
+            id="x-failed-recipients-alone",
+        ),
+    ],
+)
+def test_a_bounce_that_names_no_mail_comptoir_sent_marks_nothing(
+    brand, agent, mailbox, sent_mail_dir, forge, caplog
+):
+    reply = sent_reply(agent, GHOST)
+    outcome = receive(forge(reply))
+    assert outcome.kind == OutcomeKind.IGNORED
+    assert outcome.reason.startswith("unverified bounce: references no")
+    assert outcome.failed_recipients == []
+    assert not failing(GHOST)
+    assert not Event.objects.filter(kind="customer.identity_failing").exists()
+    assert Conversation.objects.count() == 1 and Message.objects.count() == 3  # mail, ack, reply
+    assert "dropped: references no" in caplog.text
+
+
+def test_a_bounce_of_a_sent_mail_only_marks_that_mails_recipient(
+    brand, agent, mailbox, sent_mail_dir
+):
+    """Mallory, who got a reply, cannot use its Message-ID to silence Ana's address."""
+    victim = sent_reply(agent, "ana@example.com")
+    own = sent_reply(agent, "mallory@example.net")
+    outcome = receive(dsn_for(own.external_id, failed="ana@example.com"))
+    assert outcome.kind == OutcomeKind.IGNORED
+    assert outcome.reason == "unverified bounce: names no recipient of the mail it references"
+    assert not failing("ana@example.com")
+    # Naming both: only the recipient of the returned mail is marked.
+    raw = mail(
+        "failed",
+        sender="mailer-daemon@mx.example",
+        headers={
+            "X-Failed-Recipients": "ana@example.com, mallory@example.net",
+            "References": f"<{own.external_id}>",
+        },
+    )
+    outcome = receive(raw)
+    assert (outcome.kind, outcome.failed_recipients) == (
+        OutcomeKind.BOUNCE,
+        ["mallory@example.net"],
+    )
+    assert failing("mallory@example.net") and not failing("ana@example.com")
+    assert victim.delivery.status == DeliveryStatus.SENT
+
+
+def test_a_bounce_counts_only_for_mail_its_brand_sent(
+    brand, other_brand, agent, mailbox, sent_mail_dir
+):
+    reply = sent_reply(agent, GHOST)
+    rival = Customer.objects.create(brand=other_brand)
+    Identity.objects.create(brand=other_brand, customer=rival, kind=IdentityKind.EMAIL, value=GHOST)
+    Mailbox.objects.create(brand=other_brand, address="contact@rival.example")
+    outcome = receive(dsn_for(reply.external_id), recipients=["contact@rival.example"])
+    assert (outcome.brand, outcome.kind) == (other_brand, OutcomeKind.IGNORED)
+    assert not failing(GHOST)
 
 
 # --- Quarantine ------------------------------------------------------------------------------
@@ -392,6 +545,43 @@ def test_mail_without_sender_is_quarantined(brand, mailbox):
     assert outcome.kind == OutcomeKind.QUARANTINED
     assert outcome.reason == "no sender address (From)"
     assert not Conversation.objects.exists()
+
+
+def test_huge_address_headers_are_read_in_linear_time(brand, mailbox):
+    """Address-shaped regexes backtrack quadratically on a long run without "@" (ReDoS)."""
+    run = "a" * 60_000
+    raw = (
+        f"From: Ana <ana@example.com>\r\nTo: {SUPPORT}\r\nDelivered-To: {run}\r\n"
+        f"X-Original-To: {run}\r\nSubject: Bonjour\r\n"
+        f"Message-ID: <huge-header@example.com>\r\n\r\nMa commande ?\r\n"
+    ).encode()
+    bounce = (
+        f"From: MAILER-DAEMON@example.com\r\nTo: {SUPPORT}\r\nX-Failed-Recipients: {run}\r\n"
+        f"Subject: Undelivered\r\nMessage-ID: <huge-bounce@example.com>\r\n\r\nFailed.\r\n"
+    ).encode()
+    sender = (
+        f"From: a@{'b' * 60_000}\u00a0x\r\nTo: {SUPPORT}\r\nSubject: Hi\r\n"
+        f"Message-ID: <huge-from@example.com>\r\n\r\nBonjour\r\n"
+    ).encode()
+    started = time.monotonic()
+    assert receive(raw).kind == OutcomeKind.INGESTED
+    assert receive(bounce).kind == OutcomeKind.IGNORED  # names no mail sent
+    assert receive(sender).kind == OutcomeKind.QUARANTINED  # no usable From
+    assert receive(raw, brand=brand).kind == OutcomeKind.DUPLICATE  # routing headers read again
+    assert time.monotonic() - started < 3
+
+
+def test_quarantine_list_fields_mask_card_numbers(brand, mailbox):
+    raw = (
+        b"To: support@maison.example\r\n"
+        b"Subject: Ma carte 4111 1111 1111 1111\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Somebody forgot the From header.\r\n"
+    )
+    outcome = receive(raw)
+    assert outcome.kind == OutcomeKind.QUARANTINED
+    assert outcome.quarantined.header_subject == "Ma carte 4111 11** **** 1111"
+    assert bytes(outcome.quarantined.raw) == raw  # the mail itself is kept as received
 
 
 def test_failed_ingest_is_quarantined_and_retry_stores_it(brand, mailbox, monkeypatch):

@@ -375,8 +375,20 @@ def test_a_conversation_opened_by_a_call_is_answered_by_e_mail(brand, mailbox, a
     assert smtp.received[0].rcpt_tos == [CUSTOMER]
 
 
-def test_a_caller_without_an_address_cannot_get_a_written_reply(brand, mailbox, agent):
-    conversation = phone_transcript(brand, [IdentityClaim("phone", "+33612345678")])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        [IdentityClaim("phone", "+33612345678")],
+        # An address typed in the chat may be anyone's: never written to on a call's behalf.
+        [IdentityClaim("phone", "+33612345678"), IdentityClaim("email", CUSTOMER)],
+    ],
+)
+def test_a_caller_without_a_proven_address_cannot_get_a_written_reply(
+    brand, mailbox, agent, claims
+):
+    conversation = phone_transcript(brand, claims)
     with pytest.raises(ConversationStateError, match="call them back"):
         send_reply(agent, conversation, "Nous vous rappelons demain matin.")
     assert not Message.objects.filter(direction="out").exists()
+    note = add_note(agent, conversation, "Rappel prévu demain 9 h.")  # notes always work
+    assert note.channel == Channel.PHONE and not Delivery.objects.exists()

@@ -6,6 +6,7 @@ what Comptoir must read out of it. Pure parsing needs no database; the
 """
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -151,6 +152,8 @@ def test_delivery_status_report_is_a_bounce_with_the_failed_recipient():
     assert "delivery-status" in mail.auto_submitted.reason
     # The delayed recipient is not a failure; addresses are case-folded.
     assert mail.auto_submitted.failed_recipients == ("ghost@customer.example",)
+    # The returned headers say which mail bounced (checked against sent mail on receipt).
+    assert mail.auto_submitted.original_message_ids == ("reply-1234@maison.example",)
     assert "could not\nbe delivered" in mail.text
     assert "Reporting-MTA" not in mail.text
 
@@ -329,6 +332,29 @@ def test_x_autoreply_and_x_failed_recipients():
     assert human.auto_submitted.kind is AutoSubmittedKind.NONE
 
 
+def test_a_bounce_reports_the_message_ids_of_the_mail_it_returns():
+    returned = (
+        b"From: MAILER-DAEMON@mx.example\r\nX-Failed-Recipients: gone@example.org\r\n"
+        b"X-Original-Message-ID: <header.1@maison.example>\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\n"
+        b"------ This is a copy of the message, including all the headers. ------\r\n"
+        b"Message-ID: <inline.2@maison.example>\r\nSubject: Re: ...\r\n\r\n"
+        b"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: support@maison.example\r\nMessage-ID: <attached.3@maison.example>\r\n\r\n"
+        b"Bonjour\r\n--b--\r\n"
+    )
+    ids = parse_mail(returned).auto_submitted.original_message_ids
+    assert ids == (
+        "header.1@maison.example",
+        "inline.2@maison.example",
+        "attached.3@maison.example",
+    )
+    # Not a bounce: nothing is looked for (a customer quoting headers claims nothing).
+    quoting = parse_mail(b"From: a@b.c\r\n\r\nMessage-ID: <inline.2@maison.example>\r\n")
+    assert quoting.auto_submitted.original_message_ids == ()
+
+
 # --- to_inbound and the real ingest pipeline ------------------------------------------------
 
 
@@ -444,3 +470,20 @@ def test_fold_never_hides_everything():
     # "On … wrote" inside a sentence is not a header line.
     sentence = "On Monday my colleague wrote: please call me back."
     assert fold_quoted_history(sentence) == (sentence, "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Interleaved: every quoted line looked ahead over a copy of the rest of the mail.
+        "Hello\n" + "\n".join(["> q", "a"] * 60_000),
+        # Long quoted run then new text: every quoted line scanned to the end.
+        "Hello\n" + ">\n" * 60_000 + "new text",
+    ],
+)
+def test_fold_is_linear_in_the_number_of_lines(text):
+    """The fold runs on every console render of a mail: quadratic time is a denial of service."""
+    started = time.monotonic()
+    new, history = fold_quoted_history(text)
+    assert new + history  # never hides everything
+    assert time.monotonic() - started < 1

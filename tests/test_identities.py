@@ -40,6 +40,33 @@ def test_emails_are_case_folded_with_an_idna_domain(raw, expected):
     assert normalise_identity(IdentityKind.EMAIL, raw) == expected
 
 
+CARD = "4111 1111 1111 1111"  # a test Visa number (passes the Luhn check)
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        (IdentityKind.EMAIL, f"card {CARD}"),
+        (IdentityKind.PHONE, CARD),
+        (IdentityKind.CUSTOMER_NUMBER, f"{CARD}!"),
+        (IdentityKind.CHAT_VISITOR, CARD),
+        (IdentityKind.WHATSAPP, f"{CARD} x"),
+    ],
+)
+def test_refusals_never_quote_a_card_number(kind, raw):
+    """The message reaches logs and 400 answers: the value is quoted masked."""
+    with pytest.raises(InvalidIdentity) as refused:
+        normalise_identity(kind, raw, region="FR")
+    assert "1111 1111 1111" not in str(refused.value)
+    assert "4111 11** **** 1111" in str(refused.value)
+
+
+def test_refusals_quote_a_long_value_cut_short():
+    with pytest.raises(InvalidIdentity) as refused:
+        normalise_identity(IdentityKind.EMAIL, "x" * 100_000)
+    assert len(str(refused.value)) < 150
+
+
 def test_the_same_phone_written_two_ways_is_one_customer(brand):
     first = chat_message(
         brand, "par chat", extra_identities=[IdentityClaim("phone", "06 12 34 56 78")]

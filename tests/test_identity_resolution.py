@@ -1,6 +1,7 @@
 """Identity resolution: normalisation, matching, duplicate proposals, merge and unmerge."""
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -66,12 +67,22 @@ def test_every_kind_of_claim_is_normalised(kind, raw, expected):
         ("messenger", "abc"),
         ("customer_number", "   "),
         ("customer_number", "A B/<script>"),
+        # A card number is never stored as an identity (it would escape PAN masking).
+        ("customer_number", "4111 1111 1111 1111"),
+        ("customer_number", "5555-5555-5555-4444"),
         ("twitter", "@jean"),
     ],
 )
 def test_impossible_claims_are_refused(kind, raw):
     with pytest.raises(InvalidIdentity):
         normalise_identity(kind, raw)
+
+
+def test_a_huge_email_claim_is_refused_quickly():
+    started = time.monotonic()
+    with pytest.raises(InvalidIdentity):
+        normalise_identity("email", "a@" + "." * 30_000 + "@x")
+    assert time.monotonic() - started < 1
 
 
 def inbound(brand, channel, claims, text="Bonjour") -> InboundMessage:
@@ -665,9 +676,10 @@ def test_console_identity_actions(client, brand, agent):
 
 
 def test_console_actions_on_another_brand_are_404(client, brand, outsider, supervisor):
-    customer = ingest_chat(brand).conversation.customer
+    typed = IdentityClaim(IdentityKind.PHONE, "+33612345678")  # unverified
+    customer = ingest_chat(brand, extra_identities=[typed]).conversation.customer
     client.force_login(outsider.user)
-    identity = customer.identities.get()
+    identity = customer.identities.get(kind=IdentityKind.PHONE)
     for url in (
         reverse("console:identity_add", args=[customer.pk]),
         reverse("console:identity_verify", args=[identity.pk]),

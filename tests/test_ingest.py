@@ -15,9 +15,17 @@ from comptoir.conversations.actions import (
     resolve_conversation,
     send_reply,
 )
-from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
-from comptoir.conversations.models import Attachment, Contact, Conversation, Event, Message, Status
-from comptoir.customers.models import Customer, Identity, IdentityKind
+from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.models import (
+    Attachment,
+    Channel,
+    Contact,
+    Conversation,
+    Event,
+    Message,
+    Status,
+)
+from comptoir.customers.models import Customer, DuplicateProposal, Identity, IdentityKind
 from tests.factories import chat_message, ingest_chat, make_agent, make_brand
 
 
@@ -289,3 +297,60 @@ def test_a_message_dated_in_the_future_is_stored_as_arriving_now(brand):
     message = ingest_message(skewed).message
     assert message.created_at <= timezone.now()
     assert Conversation.objects.get(pk=message.conversation_id).last_message_at <= timezone.now()
+
+
+def _mail_from(brand, address: str, external_id: str):
+    return ingest_message(
+        InboundMessage(
+            brand=brand,
+            channel=Channel.EMAIL,
+            external_id=external_id,
+            text="Bonjour, c'est bien moi.",
+            identities=[IdentityClaim(IdentityKind.EMAIL, address, verified=True)],
+            display_name="Vraie Propriétaire",
+        )
+    ).message
+
+
+def test_the_owner_of_an_address_a_visitor_only_typed_gets_their_own_file(brand):
+    """A visitor types someone's address in the chat; the owner's mail must not join the visitor."""
+    visitor_message = ingest_chat(
+        brand,
+        "Bonjour",
+        extra_identities=[IdentityClaim(IdentityKind.EMAIL, "owner@example.org")],
+    )
+    visitor = visitor_message.conversation.customer
+    assert visitor.identities.filter(kind=IdentityKind.EMAIL, verified=False).exists()
+
+    owner_mail = _mail_from(brand, "owner@example.org", "owner.1@example.org")
+    owner = owner_mail.conversation.customer
+    assert owner.pk != visitor.pk
+    assert owner_mail.conversation_id != visitor_message.conversation_id
+    identity = Identity.objects.get(kind=IdentityKind.EMAIL, value="owner@example.org")
+    assert (identity.customer_id, identity.verified) == (owner.pk, True)
+    assert not visitor.identities.filter(kind=IdentityKind.EMAIL).exists()
+    proposal = DuplicateProposal.objects.get()
+    assert {proposal.customer_a_id, proposal.customer_b_id} == {visitor.pk, owner.pk}
+    assert proposal.reasons[0]["code"] == "claimed_identity"
+
+    # The owner's next mail joins their own file, nothing more moves.
+    again = _mail_from(brand, "owner@example.org", "owner.2@example.org")
+    assert again.conversation_id == owner_mail.conversation_id
+    assert DuplicateProposal.objects.count() == 1
+
+
+def test_an_unverified_claim_still_joins_the_customer_who_typed_it(brand):
+    first = ingest_chat(
+        brand, "Bonjour", extra_identities=[IdentityClaim(IdentityKind.PHONE, "+33612345678")]
+    )
+    call = ingest_message(
+        InboundMessage(
+            brand=brand,
+            channel=Channel.PHONE,
+            external_id="call-1",
+            text="Transcription",
+            identities=[IdentityClaim(IdentityKind.PHONE, "+33612345678")],
+        )
+    ).message
+    assert call.conversation.customer_id == first.conversation.customer_id
+    assert not DuplicateProposal.objects.exists()

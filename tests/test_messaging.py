@@ -269,6 +269,13 @@ def test_wrong_signature_is_403(client, brand, wa_account, caplog):
     assert not Message.objects.exists()
 
 
+def test_non_ascii_signature_is_403_not_a_crash(client, brand, wa_account):
+    payload = wa_payload([wa_text("wamid.A", "Bonjour")])
+    response = post_wa(client, brand, payload, signature="sha256=\u00e9" + "0" * 63)
+    assert response.status_code == 403
+    assert not Message.objects.exists()
+
+
 def test_signed_text_message_is_stored(client, brand, wa_account):
     response = post_wa(client, brand, wa_payload([wa_text("wamid.A", "Bonjour, ma commande ?")]))
     assert response.status_code == 200, response.content
@@ -335,6 +342,8 @@ def test_malformed_json_is_400(client, brand, wa_account):
     response = post_wa(client, brand, b'{"object": "whatsapp_business_account", "entry": [')
     assert response.status_code == 400
     assert response.json()["error"].startswith("body is not JSON")
+    # Nesting deeper than the JSON parser's recursion limit: a 400 too, not a 500.
+    assert post_wa(client, brand, b"[" * 100_000 + b"]" * 100_000).status_code == 400
     response = post_wa(client, brand, {"object": "page", "entry": []})
     assert response.status_code == 400
     assert "whatsapp_business_account" in response.json()["error"]
@@ -362,6 +371,30 @@ def test_one_malformed_message_does_not_drop_the_others(client, brand, wa_accoun
     assert texts == ["Premier", "Second"]
     # Both in the same conversation of the same customer.
     assert Message.objects.values("conversation").distinct().count() == 1
+
+
+def test_a_message_that_failed_to_store_is_not_acknowledged(client, brand, wa_account, monkeypatch):
+    """An unexpected failure must make Meta deliver again (503), not be answered 200 and lost."""
+    from comptoir.touchpoints.messaging import receiving
+
+    real_ingest = receiving.ingest_message
+
+    def failing_once(inbound):
+        if inbound.external_id == "wamid.BAD":
+            raise RuntimeError("storage hiccup")
+        return real_ingest(inbound)
+
+    monkeypatch.setattr(receiving, "ingest_message", failing_once)
+    payload = wa_payload([wa_text("wamid.OK", "Bonjour"), wa_text("wamid.BAD", "Ma commande")])
+    response = post_wa(client, brand, payload)
+    assert response.status_code == 503, response.content
+    assert set(Message.objects.values_list("external_id", flat=True)) == {"wamid.OK"}
+
+    monkeypatch.setattr(receiving, "ingest_message", real_ingest)
+    again = post_wa(client, brand, payload)  # Meta's redelivery
+    assert again.status_code == 200
+    assert (again.json()["received"], again.json()["duplicates"]) == (1, 1)
+    assert Message.objects.count() == 2
 
 
 def test_a_sender_without_usable_identity_is_skipped_not_fatal(client, brand, wa_account):
@@ -684,7 +717,8 @@ def post_fb(client, brand, payload, **kwargs):
     )
 
 
-def test_messenger_text_and_image(client, brand, fb_account, graph):
+def test_messenger_text_and_image(client, brand, fb_account, graph, settings):
+    settings.MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS = True  # the local Graph server is on 127.0.0.1
     graph.respond("GET", "/cdn/photo.jpg", body=PNG, content_type="image/png")
     text = fb_event(message={"mid": "m_TEXT", "text": "Bonjour depuis Messenger"})
     image = fb_event(
@@ -705,6 +739,38 @@ def test_messenger_text_and_image(client, brand, fb_account, graph):
     assert attachment.file.read() == PNG
     identity = messages["m_TEXT"].conversation.customer.identities.get()
     assert (identity.kind, identity.value, identity.verified) == ("messenger", PSID, True)
+
+
+def test_messenger_attachment_on_a_private_address_is_not_fetched(
+    client, brand, fb_account, graph, settings
+):
+    """The URL comes from the payload: the server must not fetch its own network for it."""
+    settings.MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS = False
+    graph.respond("GET", "/cdn/secret", body=PNG, content_type="image/png")
+    urls = [
+        f"{graph.url}/cdn/secret",
+        f"http://localhost:{graph.httpd.server_address[1]}/cdn/secret",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:127.0.0.1]/cdn/secret",
+        "ftp://example.com/photo.jpg",
+    ]
+    events = [
+        fb_event(
+            message={
+                "mid": f"m_PRIV{n}",
+                "text": "voici",
+                "attachments": [{"type": "image", "payload": {"url": url}}],
+            }
+        )
+        for n, url in enumerate(urls)
+    ]
+    response = post_fb(client, brand, fb_payload(*events))
+    assert response.status_code == 200, response.content
+    assert graph.requests_to("/cdn/secret") == []
+    stored = Message.objects.filter(external_id__startswith="m_PRIV")
+    assert stored.count() == len(urls)  # the text is kept, with a note
+    for message in stored:
+        assert not message.attachments.exists()
 
 
 def test_messenger_wrong_signature_is_403(client, brand, fb_account):

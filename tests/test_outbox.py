@@ -141,6 +141,27 @@ def test_a_claimed_delivery_is_not_due_for_another_worker(brand, agent, sender):
     assert len(sender.calls) == 1
 
 
+def test_a_late_failure_never_undoes_another_workers_send(brand, agent, sender, settings):
+    """A worker whose lease expired mid-send fails after another worker sent the delivery:
+    its failure must not put the delivery back in the queue (it would be sent twice)."""
+    settings.OUTBOX_MAX_ATTEMPTS = 10
+
+    def slow_then_fails(delivery):
+        # Meanwhile the lease ended and a second worker sent it.
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.SENT, provider_id="id-by-worker-2", sent_at=timezone.now()
+        )
+        raise DeliveryError("connection reset")
+
+    sender.behaviour = slow_then_fails
+    delivery = queued(brand, agent)
+    deliver_due()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_id) == (DeliveryStatus.SENT, "id-by-worker-2")
+    make_due(delivery)
+    assert deliver_due() == 0
+
+
 def test_a_delivery_deleted_after_its_claim_does_not_stop_the_round(brand, agent, sender):
     first = queued(brand, agent, "un")
     second = queued(brand, agent, "deux")

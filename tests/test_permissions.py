@@ -117,6 +117,9 @@ CASES: dict[str, Case] = {
     "api:create_callback": Case("token", method="post"),
     "api:list_callbacks": Case("token"),
     "api:get_callback": Case("token", "callback"),
+    # Assistant: agent assist for a conversation; the demo brand's pretend order system.
+    "assistant:assist": Case("session", "conversation"),
+    "assistant:demo_order": Case("public"),
 }
 
 

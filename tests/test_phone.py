@@ -290,6 +290,20 @@ def test_invalid_events_get_400_with_the_reason(client, brand, line, caplog, raw
     assert not Call.objects.exists()
 
 
+def test_a_card_number_in_a_bad_field_is_masked_in_the_answer_and_the_log(
+    client, brand, line, caplog
+):
+    card = "4111 1111 1111 1111"  # a test Visa number typed where a number was expected
+    with caplog.at_level(logging.WARNING, logger="comptoir.touchpoints.phone.webhooks"):
+        generic = post_generic(client, brand, event("queued", T0, **{"from": card}))
+        twilio = post_twilio(client, brand, twilio_params(card))
+    assert (generic.status_code, twilio.status_code) == (400, 400)
+    assert "'from' is not a valid phone number: '4111 11** **** 1111'" in generic.json()["error"]
+    assert "'CallStatus' is missing or unknown: '4111 11** **** 1111'" in twilio.json()["error"]
+    assert "1111 1111 1111" not in caplog.text and "4111 11** **** 1111" in caplog.text
+    assert not Call.objects.exists()
+
+
 def test_oversized_body_gets_413(client, brand, line, settings):
     settings.PHONE_WEBHOOK_MAX_BYTES = 1024
     payload = event("transcript", T0, transcript="x" * 2000)

@@ -13,9 +13,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from comptoir.assistant.hooks import assistant_enabled_for, enqueue_assistant_job
 from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest_sql import (
+    KnownCustomer,
     find_customer_thread,
     insert_customer_message,
     touch_open_conversation,
@@ -39,11 +41,12 @@ from comptoir.conversations.payloads import (
 )
 from comptoir.customers.actions import (
     add_identity_if_free,
+    clean_display_name,
     create_customer,
     fill_display_name,
     normalise_claims,
 )
-from comptoir.customers.models import Customer, Identity, IdentityKind
+from comptoir.customers.models import Customer, DuplicateProposal, Identity, IdentityKind
 from comptoir.outbox.actions import enqueue_delivery
 from comptoir.outbox.senders import sender_for
 from comptoir.privacy.cards import mask_card_numbers
@@ -129,6 +132,8 @@ def _customer_thread(
     claims = normalise_claims(inbound.identities, brand)
     claim_keys = [(kind, value) for kind, value, _ in claims]
     known = find_customer_thread(brand.pk, claim_keys, inbound.channel)
+    if known is not None and not known.matched_verified and (*known.matched_claim, True) in claims:
+        return _claimed_by_its_owner(inbound, claims, known), None, None, None
     if known is None:
         customer = create_customer(
             brand, claims, display_name=inbound.display_name, language=inbound.language
@@ -156,6 +161,53 @@ def _customer_thread(
         if hinted is not None:
             return (known.customer, *hinted)
     return known.customer, known.conversation, known.open_contact_id, None
+
+
+def _claimed_by_its_owner(
+    inbound: InboundMessage, claims: list[tuple[str, str, bool]], known: KnownCustomer
+) -> Customer:
+    """The channel vouches for an identity another customer only typed: its owner takes it.
+
+    A visitor may type anyone's address or number in the widget; when the
+    owner then writes from it (a signed WhatsApp id, a mail) they must not land
+    in the visitor's file and conversation. The unverified identities the
+    sender proves go to a new customer, and the two files are proposed as
+    duplicates for an agent to decide (they may well be the same person).
+    """
+    brand = inbound.brand
+    previous = known.customer
+    proven = [(kind, value) for kind, value, verified in claims if verified]
+    owner = Customer.objects.create(
+        brand=brand,
+        display_name=clean_display_name(inbound.display_name),
+        language=inbound.language[:8],
+    )
+    moved = 0
+    for kind, value in proven:
+        moved += Identity.objects.filter(
+            brand=brand, customer=previous, kind=kind, value=value, verified=False
+        ).update(customer=owner, verified=True)
+    if not moved:  # verified meanwhile by an agent: the previous customer keeps it
+        raise ThreadChanged
+    for kind, value, verified in claims:
+        add_identity_if_free(brand, owner, kind, value, verified)
+    a, b = sorted((previous.pk, owner.pk))
+    DuplicateProposal.objects.get_or_create(
+        customer_a_id=a,
+        customer_b_id=b,
+        defaults={
+            "brand": brand,
+            "score": 0.9,
+            "reasons": [{"code": "claimed_identity", "detail": ", ".join(map(":".join, proven))}],
+        },
+    )
+    append_event(
+        brand,
+        "customer.identity_claimed",
+        {"from_customer_id": previous.pk, "to_customer_id": owner.pk, "identities": proven},
+        customer=previous,
+    )
+    return owner
 
 
 def _hinted_thread(
@@ -244,6 +296,8 @@ def _store_inbound(
         created_at=now,
     )
     insert_customer_message(message)
+    if assistant_enabled_for(brand.pk):  # cached per process: no query on this hot path
+        enqueue_assistant_job(message)
     stored = _store_attachments(message, attachments)
     event_kind = "conversation.created" if conversation_created else "message.created"
     payload = message_payload(message, stored)
@@ -341,7 +395,10 @@ def _outbound_message(
     if not text.strip():
         raise ConversationStateError("empty message")
     now = timezone.now()
-    channel = channel or _reply_channel(conversation)
+    if channel is None:
+        channel = (
+            _recent_channels(conversation)[0] if is_internal_note else _reply_channel(conversation)
+        )
     contact = None
     if not is_internal_note:
         contact = (
@@ -386,23 +443,32 @@ def can_reply_on(channel: str) -> bool:
     return channel in (Channel.WEBCHAT, Channel.API) or sender_for(channel) is not None
 
 
-def _reply_channel(conversation: Conversation) -> str:
-    """Replies leave on the channel the customer last wrote from, if a reply can reach them there.
-
-    A conversation opened by a phone call is answered by e-mail when the
-    customer has a working address; otherwise the agent is told to call back.
-    """
+def _recent_channels(conversation: Conversation) -> list[str]:
+    """The channels the customer wrote from, latest first, then the one that opened it."""
     # Arrival order, not created_at: that is the time the channel claims (a mail's Date).
     recent_inbound = (
         Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
         .order_by("-pk")
         .values_list("channel", flat=True)[:20]
     )
-    for channel in [*recent_inbound, conversation.channel]:
+    return [*recent_inbound, conversation.channel]
+
+
+def _reply_channel(conversation: Conversation) -> str:
+    """Replies leave on the channel the customer last wrote from, if a reply can reach them there.
+
+    A conversation opened by a phone call is answered by e-mail when the
+    customer has a proven, working address; otherwise the agent is told to call back.
+    """
+    for channel in _recent_channels(conversation):
         if can_reply_on(channel):
             return channel
+    # Only an address the customer proved: one typed in the chat may be anyone's.
     has_address = Identity.objects.filter(
-        customer_id=conversation.customer_id, kind=IdentityKind.EMAIL, failing_since__isnull=True
+        customer_id=conversation.customer_id,
+        kind=IdentityKind.EMAIL,
+        verified=True,
+        failing_since__isnull=True,
     ).exists()
     if has_address and can_reply_on(Channel.EMAIL):
         return Channel.EMAIL
@@ -428,11 +494,18 @@ def send_reply(author: Membership, conversation: Conversation, text: str) -> Mes
     return message
 
 
-def send_automatic_message(conversation: Conversation, text: str, *, channel: str) -> Message:
+def send_automatic_message(
+    conversation: Conversation,
+    text: str,
+    *,
+    channel: str,
+    author_kind: str = AuthorKind.SYSTEM,
+) -> Message:
     """A message Comptoir sends by itself (an acknowledgement, …) on ``channel``.
 
     It is in the timeline like any reply but is not a response by a person:
-    it does not count as the conversation's first response.
+    it does not count as the conversation's first response. ``author_kind``
+    is SYSTEM, or BOT for the assistant's answers.
     """
     with transaction.atomic():
         conversation = _locked(conversation)
@@ -441,7 +514,7 @@ def send_automatic_message(conversation: Conversation, text: str, *, channel: st
             conversation,
             text,
             is_internal_note=False,
-            author_kind=AuthorKind.SYSTEM,
+            author_kind=author_kind,
             channel=channel,
         )
         _message_sent(conversation, message)
@@ -463,11 +536,22 @@ def _message_sent(conversation: Conversation, message: Message) -> None:
     )
 
 
-def add_note(author: Membership, conversation: Conversation, text: str) -> Message:
-    """An internal note: visible to agents only, never sent to the customer."""
+def add_note(
+    author: Membership | None,
+    conversation: Conversation,
+    text: str,
+    *,
+    author_kind: str = AuthorKind.AGENT,
+) -> Message:
+    """An internal note: visible to agents only, never sent to the customer.
+
+    ``author`` is None with ``author_kind`` BOT for the assistant's handoff summary.
+    """
     with transaction.atomic():
         conversation = _locked(conversation)
-        message = _outbound_message(author, conversation, text, is_internal_note=True)
+        message = _outbound_message(
+            author, conversation, text, is_internal_note=True, author_kind=author_kind
+        )
         append_event(
             conversation.brand_id,
             "message.created",
@@ -518,6 +602,21 @@ def assign_conversation(
         _conversation_changed(
             conversation, status_changed=False, notify_agent_id=assignee.pk if assignee else None
         )
+    return conversation
+
+
+def raise_priority(conversation: Conversation, priority: int) -> Conversation:
+    """Raise the conversation's priority to at least ``priority`` (never lowers it).
+
+    Used by the assistant's handoff for angry or VIP customers.
+    """
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.priority >= priority:
+            return conversation
+        conversation.priority = priority
+        conversation.save(update_fields=["priority"])
+        _conversation_changed(conversation, status_changed=False)
     return conversation
 
 

@@ -28,6 +28,9 @@ class KnownCustomer:
     known_claims: set[tuple[str, str]]
     conversation: Conversation | None
     open_contact_id: int | None
+    # The claim that decided the customer, and whether that identity is verified.
+    matched_claim: tuple[str, str]
+    matched_verified: bool
 
 
 _CUSTOMER_FIELDS = ["id", "brand_id", "display_name", "language"]
@@ -79,7 +82,9 @@ def find_customer_thread(
     if first[6] is not None:
         conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, first[6:12])
         conversation.customer = customer
-    return KnownCustomer(customer, set(rows), conversation, first[12])
+    return KnownCustomer(
+        customer, set(rows), conversation, first[12], (first[0], first[1]), bool(first[13])
+    )
 
 
 _INSERT_MESSAGE = """

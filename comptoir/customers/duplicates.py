@@ -56,6 +56,7 @@ HONORIFICS = {"mr", "mrs", "ms", "miss", "mme", "mlle", "m", "dr", "mx"}
 # What agents read next to a proposal (the codes are stored, labels translated).
 REASON_LABELS = {
     "same_identity": _("An agent gave one profile an identity the other one holds"),
+    "claimed_identity": _("Its owner proved an identity the other profile had only typed"),
     "same_phone": _("Same phone number on both profiles"),
     "gmail_alias": _("Same Gmail address written differently"),
     "same_name_similar_phone": _("Same name and phone numbers ending alike"),

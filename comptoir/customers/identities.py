@@ -8,12 +8,17 @@ import idna
 import phonenumbers
 
 from comptoir.customers.models import IdentityKind
+from comptoir.privacy.cards import mask_card_numbers, shown_in_error
 
 DEFAULT_REGION = "FR"
 
 
 class InvalidIdentity(ValueError):
-    """The claimed value cannot be an identity of that kind."""
+    """The claimed value cannot be an identity of that kind.
+
+    The message quotes the value through ``shown_in_error`` (cut short, card
+    numbers masked): it reaches logs and 400 answers.
+    """
 
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -35,8 +40,9 @@ def normalise_email(value: str) -> str:
         value = parseaddr(value)[1]
     if value[:7].lower() == "mailto:":
         value = value[7:]
-    if not _EMAIL_RE.match(value) or len(value) > 320:
-        raise InvalidIdentity(f"not an e-mail address: {value!r}")
+    # Length first: the pattern backtracks quadratically on a long near-miss.
+    if len(value) > 320 or not _EMAIL_RE.match(value):
+        raise InvalidIdentity(f"not an e-mail address: {shown_in_error(value)}")
     local, _, domain = value.rpartition("@")
     domain = domain.rstrip(".")
     try:
@@ -45,7 +51,7 @@ def normalise_email(value: str) -> str:
         try:
             domain = domain.casefold().encode("idna").decode("ascii")
         except UnicodeError as exc:
-            raise InvalidIdentity(f"invalid e-mail domain: {domain!r}") from exc
+            raise InvalidIdentity(f"invalid e-mail domain: {shown_in_error(domain)}") from exc
     return f"{local.casefold()}@{domain.casefold()}"
 
 
@@ -57,7 +63,7 @@ def normalise_digits_id(value: str, what: str) -> str:
     """
     digits = re.sub(r"[\s+().-]", "", value)
     if not _DIGITS_RE.match(digits):
-        raise InvalidIdentity(f"not a {what}: {value!r}")
+        raise InvalidIdentity(f"not a {what}: {shown_in_error(value)}")
     return digits
 
 
@@ -65,7 +71,10 @@ def normalise_customer_number(value: str) -> str:
     """A brand's customer number: spaces dropped, upper-case (``ab 123`` → ``AB123``)."""
     number = re.sub(r"\s+", "", value).upper()
     if not _CUSTOMER_NUMBER_RE.match(number):
-        raise InvalidIdentity(f"not a customer number: {value!r}")
+        raise InvalidIdentity(f"not a customer number: {shown_in_error(value)}")
+    if mask_card_numbers(number) != number:
+        # Identities are stored as given: a card number typed here would escape masking.
+        raise InvalidIdentity("a payment card number is not a customer number")
     return number
 
 
@@ -73,7 +82,7 @@ def normalise_chat_visitor(value: str) -> str:
     try:
         return uuid.UUID(value).hex
     except ValueError as exc:
-        raise InvalidIdentity(f"not a visitor id: {value!r}") from exc
+        raise InvalidIdentity(f"not a visitor id: {shown_in_error(value)}") from exc
 
 
 def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
@@ -81,9 +90,9 @@ def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(value, region.upper())
     except phonenumbers.NumberParseException as exc:
-        raise InvalidIdentity(f"not a phone number: {value!r}") from exc
+        raise InvalidIdentity(f"not a phone number: {shown_in_error(value)}") from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidIdentity(f"not a valid phone number: {value!r}")
+        raise InvalidIdentity(f"not a valid phone number: {shown_in_error(value)}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -105,4 +114,4 @@ def normalise_identity(kind: str, value: str, *, region: str = DEFAULT_REGION) -
         return normalise_digits_id(value, "Messenger id")
     if kind == IdentityKind.CUSTOMER_NUMBER:
         return normalise_customer_number(value)
-    raise InvalidIdentity(f"unknown identity kind: {kind!r}")
+    raise InvalidIdentity(f"unknown identity kind: {shown_in_error(str(kind))}")

@@ -123,6 +123,17 @@ def _record_sent(delivery: Delivery, provider_id: str) -> None:
 
 def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None:
     with transaction.atomic():
+        current = (
+            Delivery.objects.select_for_update()
+            .filter(pk=delivery.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if current is not None and current != DeliveryStatus.PENDING:
+            # Our lease ended mid-send and another worker recorded the outcome meanwhile:
+            # requeueing it now would send it twice.
+            logger.info("delivery %s: late failure ignored (%s): %s", delivery.pk, current, reason)
+            return
         delivery.attempts += 1
         delivery.last_error = reason[:2000]
         if permanent or delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:

@@ -1,10 +1,14 @@
-"""The delivery worker loop, run by ``comptoir deliver`` or inside ``comptoir serve --worker``."""
+"""The delivery worker loop, run by ``comptoir deliver`` or inside ``comptoir serve --worker``.
+
+Each round also runs the assistant's jobs (``comptoir.assistant.jobs.run_due``).
+"""
 
 import logging
 import threading
 
 from django.db import close_old_connections
 
+from comptoir.assistant.jobs import run_due as run_assistant_round
 from comptoir.outbox.actions import deliver_due
 
 logger = logging.getLogger(__name__)
@@ -19,6 +23,12 @@ def run_worker(stop: threading.Event, poll_seconds: float = 1.0) -> None:
             tried = deliver_due()
         except Exception:
             logger.exception("delivery round failed; trying again shortly")
+        # The assistant's round (retrain changed intents, answer new customer messages);
+        # its replies are queued deliveries, sent by the next round.
+        try:
+            tried += run_assistant_round()
+        except Exception:
+            logger.exception("assistant round failed; trying again shortly")
         if not tried:
             stop.wait(poll_seconds)
 

@@ -97,3 +97,14 @@ def mask_card_numbers(text: str) -> str:
         position = url.end()
     pieces.append(_DIGIT_RUN.sub(_mask_run, text[position:]))
     return "".join(pieces)
+
+
+def shown_in_error(value: str, limit: int = 100) -> str:
+    """``value`` quoted for an error message: cut to ``limit`` characters, card numbers masked.
+
+    Error messages reach logs and 400 answers, which nothing else masks; a card
+    number typed into the wrong field must not end up there. Masking is done
+    before the final cut (a card cut in two would escape it), on a bounded
+    prefix (masking a huge string is slow).
+    """
+    return repr(mask_card_numbers(value[: limit * 2])[:limit])

@@ -9,6 +9,13 @@ bounce). A mail whose processing raised (the database was down) stays unseen
 and is tried again at the next poll; since ingestion is idempotent on the
 Message-ID, a mail flagged late or twice is never stored twice.
 
+A message over ``EMAIL_MAX_MESSAGE_BYTES`` (its ``RFC822.SIZE``, asked first)
+is never downloaded: it is quarantined without its content (reason "too
+large", its headers shown in the list) and flagged ``\\Seen``, so that brand
+administrators see it once and it stays in the provider's mailbox for a mail
+client. Leaving it unseen instead would fetch its size again at every poll and
+tell nobody but the logs.
+
 Processed mail is *flagged* rather than moved: it works on every server and
 leaves the folder layout alone. The mailbox should therefore be dedicated to
 Comptoir: somebody reading it with a mail client marks mail seen before
@@ -28,18 +35,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from imapclient import IMAPClient
 from imapclient.imapclient import SEEN
 
 from comptoir.touchpoints.email.models import Mailbox, MailSource
-from comptoir.touchpoints.email.receiving import MailOutcome, receive_mail
+from comptoir.touchpoints.email.receiving import MailOutcome, quarantine_mail, receive_mail
 
 logger = logging.getLogger(__name__)
 
 IMAP_TIMEOUT_SECONDS = 30
 # Fetched per round; the rest waits for the next one (keeps a round short after an outage).
 MAX_MESSAGES_PER_ROUND = 200
+# What is read of a message too large to download: the start of its header block.
+MAX_HEADER_BYTES_OF_TOO_LARGE = 16_384
 # RFC 2177: re-issue IDLE before the server's 30-minute inactivity timeout.
 MAX_IDLE_SECONDS = 25 * 60
 # How often an IDLE wait looks at the stop flag.
@@ -145,7 +155,21 @@ def process_unseen(
     """
     report = PollReport()
     uids = sorted(client.search(["UNSEEN"]))[:MAX_MESSAGES_PER_ROUND]
+    sizes = client.fetch(uids, ["RFC822.SIZE"]) if uids else {}
     for uid in uids:
+        size = sizes.get(uid, {}).get(b"RFC822.SIZE")
+        if size is None:  # expunged meanwhile by another client
+            continue
+        if size > settings.EMAIL_MAX_MESSAGE_BYTES:
+            try:
+                _quarantine_too_large(client, mailbox, uid, size)
+            except Exception:
+                report.failed += 1
+                logger.exception("IMAP mail uid %s of %s: too large, left unseen", uid, mailbox)
+                continue
+            client.add_flags([uid], [SEEN])
+            report.outcomes["quarantined"] = report.outcomes.get("quarantined", 0) + 1
+            continue
         fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
         raw = fetched.get(b"BODY[]") if fetched else None
         if raw is None:  # expunged meanwhile by another client
@@ -163,6 +187,29 @@ def process_unseen(
         report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
         logger.info("IMAP %s uid %s: %s %s", mailbox, uid, kind, outcome.describe())
     return report
+
+
+def _quarantine_too_large(client: IMAPClient, mailbox: Mailbox, uid: int, size: int) -> None:
+    """Quarantine a message over the size limit without downloading it: headers only, for the list.
+
+    The raw mail is *not* kept (only the provider's mailbox has it), so a retry
+    from the console cannot ingest a headers-only copy as if it were the mail.
+    """
+    limit = settings.EMAIL_MAX_MESSAGE_BYTES
+    item = f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES_OF_TOO_LARGE}>"
+    fetched = client.fetch([uid], [item]).get(uid) or {}
+    header = next((v for k, v in fetched.items() if k.startswith(b"BODY[HEADER]")), b"") or b""
+    quarantine_mail(
+        b"",
+        brand=mailbox.brand,
+        source=MailSource.IMAP,
+        reason=(
+            f"too large: {size} bytes (EMAIL_MAX_MESSAGE_BYTES is {limit}); not downloaded, "
+            f"left in the IMAP folder {parse_imap_url(mailbox.imap_url).folder} (uid {uid})"
+        ),
+        header_block=bytes(header),
+        size=size,
+    )
 
 
 def watch_mailbox(

@@ -4,6 +4,10 @@ Such mail must never open a conversation nor trigger an acknowledgement (two
 autoresponders answering each other is the classic mail loop), and a bounce
 tells us an address is failing. The rules follow RFC 3834 (``Auto-Submitted``),
 the de-facto ``Precedence`` and ``X-Autoreply`` headers, and RFC 3464 DSNs.
+
+Anyone can send a bounce-shaped mail, so a bounce also reports the Message-IDs
+of the mail it says bounced (``original_message_ids``): ``receiving.py`` only
+believes it when one of them is a mail Comptoir sent to that address.
 """
 
 import re
@@ -12,7 +16,12 @@ from dataclasses import dataclass
 from email.message import Message
 from enum import StrEnum
 
+from comptoir.touchpoints.email.addresses import address_tokens
+from comptoir.touchpoints.email.message_ids import message_ids_in
+
 MAX_FAILED_RECIPIENTS = 50
+MAX_ORIGINAL_MESSAGE_IDS = 20
+MAX_SCANNED_TEXT_CHARS = 200_000
 
 ReadHeader = Callable[[Message, str], str]
 
@@ -30,13 +39,14 @@ class AutoSubmission:
     kind: AutoSubmittedKind = AutoSubmittedKind.NONE
     reason: str = ""
     failed_recipients: tuple[str, ...] = ()
+    # Bounces only: Message-IDs (without <>) of the mail said to have bounced.
+    original_message_ids: tuple[str, ...] = ()
 
     @property
     def is_automatic(self) -> bool:
         return self.kind is not AutoSubmittedKind.NONE
 
 
-_ADDRESS = re.compile(r"[^\s<>;,\"']+@[^\s<>;,\"']+")
 _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _AUTOREPLY_FLAGS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder")
 
@@ -46,13 +56,21 @@ def classify_auto_submission(message: Message, read_header: ReadHeader) -> AutoS
     if _is_delivery_report(message):
         failed = _dsn_failed_recipients(message, read_header)
         return AutoSubmission(
-            AutoSubmittedKind.BOUNCE, "multipart/report; report-type=delivery-status", failed
+            AutoSubmittedKind.BOUNCE,
+            "multipart/report; report-type=delivery-status",
+            failed,
+            _original_message_ids(message, read_header),
         )
     x_failed = read_header(message, "X-Failed-Recipients")
     if x_failed:
-        found = [address.lower() for address in _ADDRESS.findall(x_failed)]
+        found = [address.lower() for address in address_tokens(x_failed, colon_separates=False)]
         failed = tuple(dict.fromkeys(found))[:MAX_FAILED_RECIPIENTS]
-        return AutoSubmission(AutoSubmittedKind.BOUNCE, "X-Failed-Recipients", failed)
+        return AutoSubmission(
+            AutoSubmittedKind.BOUNCE,
+            "X-Failed-Recipients",
+            failed,
+            _original_message_ids(message, read_header),
+        )
 
     auto_submitted = read_header(message, "Auto-Submitted").strip()
     if auto_submitted and auto_submitted.split(";")[0].strip().lower() != "no":
@@ -109,7 +127,7 @@ def _dsn_failed_recipients(message: Message, read_header: ReadHeader) -> tuple[s
                 block, "Original-Recipient"
             )
             # "rfc822; someone@example.com" — the type prefix is optional in the wild.
-            found = _ADDRESS.findall(recipient.split(";", 1)[-1])
+            found = address_tokens(recipient.split(";", 1)[-1], colon_separates=False)
             failed.extend(address.strip().lower() for address in found)
     return tuple(dict.fromkeys(failed))[:MAX_FAILED_RECIPIENTS]
 
@@ -131,3 +149,46 @@ def _status_blocks(part: Message) -> list[Message]:
                 block[name.strip()] = value.strip()
         blocks.append(block)
     return blocks
+
+
+_ORIGINAL_ID_HEADERS = ("X-Original-Message-ID", "Original-Message-ID", "X-Original-Message-Id")
+_ORIGINAL_HEADER_TYPES = ("text/rfc822-headers", "message/global-headers")
+_ORIGINAL_MESSAGE_TYPES = ("message/rfc822", "message/global")
+# A copy of the original quoted in the bounce's text (Exim: "This is a copy of the message").
+_QUOTED_MESSAGE_ID = re.compile(r"^[ \t]*Message-ID:[ \t]*(<[^<>\s]{1,998}>)", re.I | re.M)
+
+
+def _original_message_ids(message: Message, read_header: ReadHeader) -> tuple[str, ...]:
+    """Message-IDs of the bounced mail: its returned copy or headers, or a header naming it.
+
+    Where a bounce carries them varies by MTA: a ``message/rfc822`` or
+    ``text/rfc822-headers`` part (RFC 3462), a copy pasted into the text, or an
+    ``X-Original-Message-ID``-like header. ``In-Reply-To``/``References`` are
+    read by the parser already. These are claims, checked against sent mail.
+    """
+    found: list[str] = []
+    for name in _ORIGINAL_ID_HEADERS:
+        found += message_ids_in(read_header(message, name))
+    for part in _walk_shallow(message):
+        try:
+            content_type = part.get_content_type()
+            if content_type in _ORIGINAL_MESSAGE_TYPES:
+                payload = part.get_payload()
+                for inner in payload if isinstance(payload, list) else []:
+                    if isinstance(inner, Message):
+                        found += message_ids_in(read_header(inner, "Message-ID"))
+            elif content_type in _ORIGINAL_HEADER_TYPES or content_type == "text/plain":
+                text = _part_text(part)
+                found += message_ids_in(" ".join(_QUOTED_MESSAGE_ID.findall(text)))
+        except Exception:  # noqa: S112 — a garbled part names nothing
+            continue
+    return tuple(dict.fromkeys(found))[:MAX_ORIGINAL_MESSAGE_IDS]
+
+
+def _part_text(part: Message) -> str:
+    """A leaf part's text, decoded leniently and capped (it is only searched for ids)."""
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload[:MAX_SCANNED_TEXT_CHARS].decode("utf-8", errors="replace")
+    raw = part.get_payload()
+    return raw[:MAX_SCANNED_TEXT_CHARS] if isinstance(raw, str) else ""

@@ -17,9 +17,11 @@ Outbound code generates an id with :func:`new_message_id`, writes
 """
 
 import hashlib
+import re
 import uuid
 
 MAX_EXTERNAL_ID_CHARS = 255  # Message.external_id column
+_BRACKETED_ID = re.compile(r"<([^<>\s]{1,998})>")
 
 
 def normalise_message_id(value: str) -> str:
@@ -32,6 +34,11 @@ def normalise_message_id(value: str) -> str:
     if len(value) > MAX_EXTERNAL_ID_CHARS:
         return "mid-sha256:" + hashlib.sha256(value.encode()).hexdigest()
     return value
+
+
+def message_ids_in(value: str) -> list[str]:
+    """The ``<id>`` tokens of a header value, bracket-less, in order (``References`` style)."""
+    return [mid for mid in _BRACKETED_ID.findall(value or "") if mid]
 
 
 def new_message_id(domain: str) -> str:

@@ -29,6 +29,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.tenancy.models import Brand
+from comptoir.touchpoints.email.addresses import address_tokens
 from comptoir.touchpoints.email.html_text import html_to_text, sanitise_html
 from comptoir.touchpoints.email.loops import AutoSubmission, classify_auto_submission
 
@@ -39,6 +40,7 @@ MAX_MESSAGE_ID_CHARS = 998  # RFC 5322 line limit
 MAX_EXTERNAL_ID_CHARS = 255  # Message.external_id column
 MAX_REFERENCES = 100
 MAX_ADDRESSES = 100
+MAX_ADDRESS_CHARS = 320  # RFC 5321: 64 + @ + 255
 MAX_TEXT_CHARS = 1_000_000
 MAX_FORWARD_TEXT_CHARS = 20_000
 MAX_DEPTH = 10  # nesting of multiparts and forwards
@@ -307,14 +309,18 @@ def _parsed_addresses(message: Message, name: str) -> list[tuple[str, str]]:
     result = []
     for display_name, address in pairs:
         address = address.strip().strip("<>").strip()
-        if not re.fullmatch(r"[^\s@<>]+@[^\s@<>]+\.?[^\s@<>]*", address):
+        # Length first: the pattern backtracks quadratically on a long near-miss.
+        if len(address) > MAX_ADDRESS_CHARS or not re.fullmatch(
+            r"[^\s@<>]+@[^\s@<>]+\.?[^\s@<>]*", address
+        ):
             continue
         name_text = _single_line(decode_header_value(display_name))[:MAX_NAME_CHARS]
         result.append((name_text.strip("\"' "), address.lower()))
     if not result:
         # getaddresses gives up on some broken lists; pick out anything address-shaped.
-        for address in re.findall(r"[^\s<>,;:\"']+@[^\s<>,;:\"']+\.[^\s<>,;:\"']+", unfolded):
-            result.append(("", address.lower()))
+        for address in address_tokens(unfolded, dotted=True):
+            if len(address) <= MAX_ADDRESS_CHARS:
+                result.append(("", address.lower()))
     return result
 
 

@@ -48,6 +48,7 @@ def fold_quoted_history(text: str) -> tuple[str, str]:
 
 
 def _history_start(lines: list[str]) -> int | None:
+    only_quotes_follow = _only_quotes_follow_table(lines)
     for index, line in enumerate(lines):
         bare = line.rstrip("\r")
         if bare == _SIGNATURE or bare == "--":
@@ -63,7 +64,7 @@ def _history_start(lines: list[str]) -> int | None:
                 return index
         if _OUTLOOK_FROM.match(bare) and _looks_like_outlook_block(lines, index):
             return index
-        if bare.lstrip().startswith(">") and _only_quotes_follow(lines, index):
+        if bare.lstrip().startswith(">") and only_quotes_follow[index]:
             return index
     return None
 
@@ -73,16 +74,22 @@ def _looks_like_outlook_block(lines: list[str], index: int) -> bool:
     return sum(1 for line in following if _OUTLOOK_NEXT.match(line)) >= 2
 
 
-def _only_quotes_follow(lines: list[str], index: int) -> bool:
-    """Quoted lines count as history only when no new (unquoted) text follows them.
+def _only_quotes_follow_table(lines: list[str]) -> list[bool]:
+    """For every line: whether only quoted or blank lines follow it (then a signature at most).
 
-    Interleaved replies ("> question" / answer / "> question" / answer) keep
+    Quoted lines count as history only when no new (unquoted) text follows them:
+    interleaved replies ("> question" / answer / "> question" / answer) keep
     everything visible, since the answers only make sense next to the quotes.
+    One backward pass: asking line by line rescanned the rest of the mail for
+    each quoted line, quadratic, and the fold runs on every console render.
     """
-    for line in lines[index:]:
+    table = [True] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
         stripped = line.strip()
         if not stripped or stripped.startswith(">"):
-            continue
-        # A signature after the quotes does not count as new text.
-        return stripped == "--" or line.rstrip("\r") == _SIGNATURE
-    return True
+            table[index] = table[index + 1]
+        else:
+            # A signature after the quotes does not count as new text.
+            table[index] = stripped == "--" or line.rstrip("\r") == _SIGNATURE
+    return table

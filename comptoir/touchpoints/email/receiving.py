@@ -11,6 +11,10 @@ A transient database failure (``OperationalError``/``InterfaceError``) is
 *raised*, not quarantined: the caller must tell the sender to retry (SMTP 451,
 HTTP 503), since the quarantine lives in the same database.
 
+A bounce marks addresses failing only when it references a mail Comptoir
+sent to them (see ``mark_addresses_failing``); any other is logged and dropped
+(``ignored``), since anyone can forge one.
+
 Auto-replies (out-of-office, ``Precedence: bulk``…) are not stored, even when
 they answer a known conversation: they carry nothing an agent acts on, and
 keeping them out of the timeline keeps them from reopening or re-sorting it.
@@ -32,11 +36,13 @@ from django.utils import timezone
 
 from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.events import append_event
-from comptoir.conversations.models import Channel, Message
+from comptoir.conversations.models import Channel, Direction, Message
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
 from comptoir.touchpoints.email.acknowledgement import acknowledge
+from comptoir.touchpoints.email.addresses import address_tokens
 from comptoir.touchpoints.email.loops import AutoSubmission, AutoSubmittedKind
 from comptoir.touchpoints.email.message_ids import normalise_message_id
 from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
@@ -61,7 +67,7 @@ class OutcomeKind(StrEnum):
     INGESTED = "ingested"
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
-    IGNORED = "ignored"  # an auto-reply: logged, not stored
+    IGNORED = "ignored"  # an auto-reply or an unverified bounce: logged, not stored
     BOUNCE = "bounce"
     REJECTED = "rejected"  # no mailbox of any brand is a recipient
 
@@ -129,8 +135,16 @@ def retry_quarantined(quarantined: QuarantinedMail) -> MailOutcome:
     """Run a quarantined mail through ``receive_mail`` again (after a fix, say).
 
     Success marks it resolved; another failure updates its reason and attempt
-    count rather than quarantining a second copy.
+    count rather than quarantining a second copy. A mail kept without its
+    content (too large to download) has nothing to retry: it is left as is.
     """
+    if not quarantined.raw:
+        return MailOutcome(
+            OutcomeKind.QUARANTINED,
+            quarantined.brand,
+            reason=quarantined.reason,
+            quarantined=quarantined,
+        )
     outcome = _receive(
         bytes(quarantined.raw),
         recipients=quarantined.envelope_recipients or None,
@@ -188,7 +202,15 @@ def _receive(
 
     auto = parsed.auto_submitted
     if auto.kind is AutoSubmittedKind.BOUNCE:
-        failed = mark_addresses_failing(brand, auto, parsed)
+        try:
+            failed = mark_addresses_failing(brand, auto, parsed)
+        except UnverifiedBounce as refusal:
+            logger.warning(
+                "bounce %s to brand %s dropped: %s", parsed.external_id, brand.slug, refusal.reason
+            )
+            return MailOutcome(
+                OutcomeKind.IGNORED, brand, reason=f"unverified bounce: {refusal.reason}"
+            )
         return MailOutcome(OutcomeKind.BOUNCE, brand, reason=auto.reason, failed_recipients=failed)
     if auto.kind is AutoSubmittedKind.AUTO_REPLY:
         logger.info(
@@ -266,13 +288,13 @@ def _candidate_addresses(
         found = []
         for name in _ROUTING_HEADERS:
             for value in _header_values(headers, name):
-                found.extend(re.findall(r"[^\s<>,;:\"']+@[^\s<>,;:\"']+", value))
+                found.extend(address_tokens(value))
         if parsed is not None:
             found += parsed.to_addresses + parsed.cc_addresses
         else:
             for name in ("To", "Cc"):
                 for value in _header_values(headers, name):
-                    found.extend(re.findall(r"[^\s<>,;:\"']+@[^\s<>,;:\"']+", value))
+                    found.extend(address_tokens(value))
     return list(dict.fromkeys(a.strip().strip("<>").lower() for a in found if a.strip()))
 
 
@@ -336,8 +358,35 @@ def find_thread(brand: Brand, parsed: ParsedMail) -> int | None:
 # --- Bounces and quarantine ------------------------------------------------------------------
 
 
+class UnverifiedBounce(Exception):
+    """A bounce that cannot be tied to mail Comptoir sent to the address it names."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def bounced_message_ids(parsed: ParsedMail) -> list[str]:
+    """Stored forms of the Message-IDs a bounce says bounced, nearest evidence first."""
+    claimed = [
+        *parsed.auto_submitted.original_message_ids,
+        parsed.in_reply_to,
+        *reversed(parsed.references),
+    ]
+    ids = (normalise_message_id(mid) for mid in claimed if mid)
+    return list(dict.fromkeys(mid for mid in ids if mid))
+
+
 def mark_addresses_failing(brand: Brand, auto: AutoSubmission, parsed: ParsedMail) -> list[str]:
-    """Mark the e-mail identities a bounce names as failing; returns the addresses.
+    """Mark failing the addresses a *genuine* bounce names; returns those marked.
+
+    Anyone can send a bounce-shaped mail naming any address, and a failing
+    address stops every reply to that customer. So a bounce counts only when it
+    references the Message-ID of a mail this brand sent by e-mail (returned
+    copy, ``References``/``In-Reply-To``, ``X-Original-Message-ID``: these
+    ids are random and known only to their recipients), and only for the
+    failed addresses of the customers those mails went to. Anything else raises
+    ``UnverifiedBounce`` and marks nothing.
 
     Customers are told nothing; agents see the failing address in the panel
     (an event refreshes it) and replies go elsewhere when they can.
@@ -349,16 +398,36 @@ def mark_addresses_failing(brand: Brand, auto: AutoSubmission, parsed: ParsedMai
         except InvalidIdentity:
             continue
     if not addresses:
-        logger.warning("bounce %s to brand %s names no recipient", parsed.external_id, brand.slug)
-        return []
+        raise UnverifiedBounce("names no failed recipient")
+    claimed = bounced_message_ids(parsed)
+    if not claimed:
+        raise UnverifiedBounce("references no Message-ID")
+    sent = Message.objects.filter(
+        brand=brand,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        is_internal_note=False,
+        external_id__in=claimed,
+    )
+    customer_ids = set(sent.values_list("conversation__customer_id", flat=True))
+    if not customer_ids:
+        raise UnverifiedBounce("references no mail this brand sent")
     reason = f"Mail bounced ({auto.reason}, {parsed.external_id})"[:300]
     now = timezone.now()
     with transaction.atomic():
-        identities = (
+        identities = list(
             Identity.objects.select_for_update(of=("self",))
             .select_related("customer")
-            .filter(brand=brand, kind=IdentityKind.EMAIL, value__in=addresses)
+            .filter(
+                brand=brand,
+                kind=IdentityKind.EMAIL,
+                value__in=addresses,
+                customer_id__in=customer_ids,
+            )
+            .order_by("pk")
         )
+        if not identities:
+            raise UnverifiedBounce("names no recipient of the mail it references")
         for identity in identities:
             identity.failing_since = identity.failing_since or now
             identity.failure_reason = reason
@@ -374,8 +443,17 @@ def mark_addresses_failing(brand: Brand, auto: AutoSubmission, parsed: ParsedMai
                 },
                 customer=identity.customer,
             )
-    logger.info("bounce %s: marked %s failing", parsed.external_id, ", ".join(addresses))
-    return addresses
+    marked = list(dict.fromkeys(identity.value for identity in identities))
+    ignored = [address for address in addresses if address not in marked]
+    logger.info(
+        "bounce %s: marked %s failing%s",
+        parsed.external_id,
+        ", ".join(marked),
+        f"; ignored {', '.join(ignored)} (not a recipient of the mail it references)"
+        if ignored
+        else "",
+    )
+    return marked
 
 
 def quarantine_mail(
@@ -387,8 +465,14 @@ def quarantine_mail(
     envelope_sender: str = "",
     recipients: list[str] | None = None,
     existing: QuarantinedMail | None = None,
+    header_block: bytes | None = None,
+    size: int | None = None,
 ) -> QuarantinedMail:
-    """Keep ``raw`` with the reason (or update ``existing`` after a failed retry)."""
+    """Keep ``raw`` with the reason (or update ``existing`` after a failed retry).
+
+    ``header_block`` and ``size`` describe a mail that was not downloaded (too
+    large, IMAP): then ``raw`` is empty and they fill the list's columns.
+    """
     logger.warning(
         "mail quarantined (brand %s, %s): %s", brand.slug if brand else "-", source, reason
     )
@@ -397,15 +481,16 @@ def quarantine_mail(
         existing.attempts += 1
         existing.save(update_fields=["reason", "attempts"])
         return existing
-    headers = _headers(raw)
+    headers = _headers(raw if header_block is None else header_block)
     return QuarantinedMail.objects.create(
         brand=brand,
         source=source,
         raw=raw,
-        size=len(raw),
+        size=len(raw) if size is None else size,
         reason=reason[:500],
         envelope_sender=envelope_sender[:320],
         envelope_recipients=list(recipients or [])[:100],
-        header_from=" ".join(_header_values(headers, "From")[:1])[:320],
-        header_subject=" ".join(_header_values(headers, "Subject")[:1])[:300],
+        # Shown in the list: masked like every stored text (the raw mail is kept as received).
+        header_from=mask_card_numbers(" ".join(_header_values(headers, "From")[:1]))[:320],
+        header_subject=mask_card_numbers(" ".join(_header_values(headers, "Subject")[:1]))[:300],
     )

@@ -7,7 +7,10 @@ window, an unknown recipient, a revoked token) are permanent and carry the
 provider's own message as the reason the agent sees.
 """
 
+import ipaddress
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -78,6 +81,41 @@ def post_json(
 
 class MediaTooLarge(ValueError):
     pass
+
+
+class UnsafeMediaUrl(ValueError):
+    """A URL from a webhook payload the server must not fetch (another scheme, its own network)."""
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
+def check_payload_url(url: str) -> None:
+    """Refuse a payload URL that is not http(s) or whose host resolves to a non-public address.
+
+    Messenger hands attachment URLs in the (signed) payload; whoever holds the
+    app secret must not make Comptoir fetch its own network (loopback, private
+    ranges, cloud metadata at 169.254.169.254). ``MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS``
+    lifts the address check for tests and a local demo. Redirects are never
+    followed (``graph_client``), so the checked host is the one fetched.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeMediaUrl(f"not an http(s) URL: {url[:200]!r}")
+    if settings.MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS:
+        return
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError) as error:
+        raise UnsafeMediaUrl(f"host {parts.hostname!r} cannot be resolved: {error}") from error
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not _public(address):
+            raise UnsafeMediaUrl(f"host {parts.hostname!r} is not public ({address})")
 
 
 def download(

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from comptoir.touchpoints.messaging.graph import post_json
+from comptoir.touchpoints.messaging.graph import check_payload_url, post_json
 from comptoir.touchpoints.messaging.models import MessagingAccount, Provider
 from comptoir.touchpoints.messaging.payloads import (
     MalformedPayload,
@@ -67,7 +67,11 @@ class MessengerProvider:
     def media_url(
         self, client: httpx.Client, account: MessagingAccount, ref: MediaRef
     ) -> tuple[str, dict[str, str]]:
-        """Messenger gives the attachment's URL in the payload (signed by Meta): no look-up."""
+        """Messenger gives the attachment's URL in the payload (signed by Meta): no look-up.
+
+        Being the payload's, it is checked before it is fetched (``check_payload_url``).
+        """
+        check_payload_url(ref.url)
         return ref.url, {}
 
     def send_text(

@@ -2,9 +2,12 @@
 
 Every message is stored on its own (its own transaction, inside
 ``ingest_message``): one that cannot be stored is skipped with the reason
-and the others still are. Only a database that is unavailable stops the
-batch (``TRANSIENT_ERRORS``), so the webhook answers 503 and Meta delivers it
-again — the messages already stored are then duplicates, a no-op.
+and the others still are. A database that is unavailable stops the batch
+(``TRANSIENT_ERRORS``); a message that failed for another unexpected reason
+is counted in ``failed``. Either way the webhook answers 503 and Meta delivers
+the batch again — the messages already stored are then duplicates, a no-op —
+so no message is acknowledged without being stored. Items that can never be
+stored (a malformed item, a sender id that is no identity) are skipped for good.
 """
 
 import logging
@@ -56,6 +59,9 @@ class BatchOutcome:
     duplicates: int = 0
     statuses: int = 0
     skipped: list[SkippedItem] = field(default_factory=list)
+    # Messages not stored for an unexpected reason: the webhook answers 503 so that
+    # Meta delivers the batch again (what was stored is then a duplicate, a no-op).
+    failed: int = 0
 
     def as_json(self) -> dict:
         return {
@@ -92,6 +98,7 @@ def receive_batch(
             except Exception as error:
                 logger.exception("%s message %s not stored", provider.channel, parsed.external_id)
                 _skip(outcome, provider, parsed.external_id, f"{type(error).__name__}: {error}")
+                outcome.failed += 1
                 continue
             if created:
                 outcome.received += 1

@@ -14,4 +14,6 @@ def signature_matches(body: bytes, header: str, app_secret: str) -> bool:
     """Constant-time comparison, so a forger learns nothing from response times."""
     if not app_secret:
         return False
-    return hmac.compare_digest(signature_for(body, app_secret), header.strip().lower())
+    # Bytes: compare_digest refuses non-ASCII str (a forged header must be a 403, not a 500).
+    given = header.strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(signature_for(body, app_secret).encode(), given)

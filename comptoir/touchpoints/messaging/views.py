@@ -5,7 +5,8 @@ configured. ``POST``: events, trusted only when signed with the app secret of
 one of the brand's accounts. Answers (JSON ``{"error": …}`` with the reason):
 401 no signature, 413 body too large, 404 no such brand or account, 403 bad
 signature, 400 not a webhook payload, 503 database unavailable (Meta delivers
-again; what was stored is then a duplicate, a no-op), 200 once every message
+again; what was stored is then a duplicate, a no-op) — also when a message
+failed to store for an unexpected reason —, 200 once every message
 is committed, with what was received and what was skipped and why.
 """
 
@@ -113,7 +114,7 @@ def _receive(request: HttpRequest, brand_slug: str, channel: str) -> HttpRespons
     provider = provider_for(channel)
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         return _refuse(400, f"body is not JSON: {error}", channel, brand_slug)
     if not isinstance(payload, dict) or payload.get("object") != provider.webhook_object:
         reason = f'not a {channel} webhook: "object" must be "{provider.webhook_object}"'
@@ -127,4 +128,10 @@ def _receive(request: HttpRequest, brand_slug: str, channel: str) -> HttpRespons
     except TRANSIENT_ERRORS as error:
         logger.error("%s webhook for %s: database unavailable: %s", channel, brand_slug, error)
         return JsonResponse({"error": "database unavailable, deliver again later"}, status=503)
+    if outcome.failed:
+        logger.error(
+            "%s webhook for %s: %d message(s) not stored", channel, brand_slug, outcome.failed
+        )
+        body = {"error": "some messages were not stored, deliver again later", **outcome.as_json()}
+        return JsonResponse(body, status=503)
     return JsonResponse(outcome.as_json())

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from comptoir.assistant.hooks import assistant_enabled_for, enqueue_assistant_job
 from comptoir.conversations.actions import (
     ThreadChanged,
     add_note,
@@ -370,6 +371,8 @@ def _store_transcript(call: Call, event: CallEvent) -> Message | None:
             created_at=call.ended_at or event.occurred_at,
         )
         kind = "message.created"
+        if assistant_enabled_for(call.brand_id):  # classified only, never answered
+            enqueue_assistant_job(message)
     payload = message_payload(message, [])
     payload["conversation"] = conversation_summary(conversation)
     append_event(
@@ -542,9 +545,17 @@ def _locked_callback(callback: CallbackRequest) -> CallbackRequest:
 
 
 def call_back_now(agent: Membership, callback: CallbackRequest) -> Call:
-    """Place the call a callback request asks for (click-to-call) and tie it to the request."""
-    if callback.status not in OPEN_CALLBACK_STATUSES:
-        raise CallStateError("this callback request is closed")
+    """Place the call a callback request asks for (click-to-call) and tie it to the request.
+
+    Refused while a call placed for it is still under way (another agent clicked
+    first): the customer must not be rung twice. A failed call may be retried.
+    """
+    with transaction.atomic():
+        callback = _locked_callback(callback)
+        if callback.status not in OPEN_CALLBACK_STATUSES:
+            raise CallStateError("this callback request is closed")
+        if callback.call_id is not None and callback.call.status not in TERMINAL_STATUSES:
+            raise CallStateError("a call for this callback request is already under way")
     call = start_outbound_call(agent, callback.number)
     with transaction.atomic():
         callback = _locked_callback(callback)

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from comptoir.conversations.models import Direction
 from comptoir.customers.identities import InvalidIdentity, normalise_phone
+from comptoir.privacy.cards import shown_in_error
 from comptoir.tenancy.models import Brand
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from comptoir.touchpoints.phone.models import CallStatus, Provider
@@ -20,7 +21,11 @@ _url_validator = URLValidator(schemes=["http", "https"])
 
 
 class BadCallEvent(ValueError):
-    """The report cannot be applied; the message says which field and why (HTTP 400)."""
+    """The report cannot be applied; the message says which field and why (HTTP 400).
+
+    Values are quoted through ``shown_in_error`` (cut short, card numbers
+    masked): the message is logged and answered.
+    """
 
 
 def _number(value: Any, field: str, brand: Brand) -> str:
@@ -29,7 +34,9 @@ def _number(value: Any, field: str, brand: Brand) -> str:
     try:
         return normalise_phone(value, brand.default_region)
     except InvalidIdentity:
-        raise BadCallEvent(f"{field!r} is not a valid phone number: {value[:40]!r}") from None
+        raise BadCallEvent(
+            f"{field!r} is not a valid phone number: {shown_in_error(value, 40)}"
+        ) from None
 
 
 def _url(value: Any, field: str) -> str:
@@ -123,7 +130,9 @@ def _twilio_time(value: str) -> datetime:
         try:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError):
-            raise BadCallEvent(f"'Timestamp' is not an RFC 2822 date: {value[:60]!r}") from None
+            raise BadCallEvent(
+                f"'Timestamp' is not an RFC 2822 date: {shown_in_error(value, 60)}"
+            ) from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return timezone.now()
 
@@ -152,7 +161,7 @@ def parse_twilio_event(params: dict[str, str], brand: Brand) -> CallEvent:
         if kind == CallEventKind.ENDED and params.get("CallDuration", "").isdigit():
             talk = int(params["CallDuration"]) if final == CallStatus.COMPLETED else 0
     else:
-        raise BadCallEvent(f"'CallStatus' is missing or unknown: {status[:30]!r}")
+        raise BadCallEvent(f"'CallStatus' is missing or unknown: {shown_in_error(status, 30)}")
     return CallEvent(
         provider=Provider.TWILIO,
         call_id=call_id,

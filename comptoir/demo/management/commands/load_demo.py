@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from comptoir.assistant.demo import ensure_demo_assistant
 from comptoir.conversations.actions import (
     add_note,
     assign_conversation,
@@ -71,7 +72,8 @@ class DemoConversation:
 
 
 def _email(value: str) -> IdentityClaim:
-    return IdentityClaim(IdentityKind.EMAIL, value)
+    # The demo's customers have ordered and received mail at these addresses.
+    return IdentityClaim(IdentityKind.EMAIL, value, verified=True)
 
 
 def _phone(value: str) -> IdentityClaim:
@@ -248,6 +250,8 @@ class Command(BaseCommand):
         created = sum(self._play(brand, agents, conversation) for conversation in CONVERSATIONS)
         ensure_demo_phone(brand, agents)
         ensure_demo_duplicates(brand)
+        # After the sample conversations, so that the assistant does not answer them.
+        ensure_demo_assistant(brand, base_url)
 
         base_url = base_url.rstrip("/")
         self.stdout.write(

@@ -1,0 +1,63 @@
+"""Platform operators configure each brand's assistant here (intents, articles, endpoint)."""
+
+from django.contrib import admin
+
+from comptoir.assistant.models import (
+    AssistantJob,
+    AssistantSettings,
+    ConversationState,
+    Intent,
+    KnowledgeArticle,
+    TrainedModel,
+)
+
+
+@admin.register(AssistantSettings)
+class AssistantSettingsAdmin(admin.ModelAdmin):
+    # The endpoint is checked by AssistantSettings.clean (http(s), public addresses only
+    # unless allow_private_addresses), which the admin form runs before saving.
+    list_display = ("brand", "enabled", "confidence_threshold", "action_base_url", "updated_at")
+    list_filter = ("enabled",)
+
+
+@admin.register(Intent)
+class IntentAdmin(admin.ModelAdmin):
+    list_display = ("name", "label", "brand", "action", "automatable")
+    list_filter = ("brand", "automatable")
+    search_fields = ("name", "label")
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "brand", "language", "published", "updated_at")
+    list_filter = ("brand", "language", "published")
+    search_fields = ("title", "body")
+
+
+@admin.register(TrainedModel)
+class TrainedModelAdmin(admin.ModelAdmin):
+    list_display = ("brand", "trained_at", "requested_at", "last_error")
+    exclude = ("data",)
+    readonly_fields = ("brand", "trained_at", "intents_hash", "requested_at", "last_error")
+
+
+@admin.register(AssistantJob)
+class AssistantJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "brand",
+        "status",
+        "outcome",
+        "reason",
+        "intent",
+        "confidence",
+        "created_at",
+    )
+    list_filter = ("status", "outcome", "brand")
+    raw_id_fields = ("message", "conversation")
+
+
+@admin.register(ConversationState)
+class ConversationStateAdmin(admin.ModelAdmin):
+    list_display = ("conversation", "brand", "pending_action", "failures", "handed_off_at")
+    raw_id_fields = ("conversation",)

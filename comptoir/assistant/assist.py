@@ -1,0 +1,73 @@
+"""Agent assist: suggested replies and knowledge-base passages for a conversation's last message."""
+
+from string import Formatter
+from typing import Any
+
+from comptoir.assistant import engine
+from comptoir.assistant.models import Intent
+from comptoir.assistant.processing import LANGUAGES, top_passages
+from comptoir.assistant.rules import extract_order_number, render_template
+from comptoir.conversations.models import AuthorKind, Conversation, Direction, Message
+
+
+def _placeholders(template: str) -> set[str]:
+    try:
+        return {field for _, field, _, _ in Formatter().parse(template) if field}
+    except ValueError:
+        return set()
+
+
+def suggestions_for(conversation: Conversation) -> dict[str, Any]:
+    """What the agent may want to insert in the reply box, for the last customer message."""
+    from comptoir.assistant.nlu.language import detect_language
+
+    last = (
+        Message.objects.filter(
+            conversation=conversation,
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            is_internal_note=False,
+        )
+        .order_by("-pk")
+        .values_list("text", flat=True)
+        .first()
+    )
+    result: dict[str, Any] = {"message": "", "language": "", "suggestions": [], "passages": []}
+    if not last or not last.strip():
+        return result
+    language = detect_language(last)
+    if language not in LANGUAGES:
+        language = (conversation.brand.default_language or "fr")[:2]
+        language = language if language in LANGUAGES else "fr"
+    result["message"] = last[:300]
+    result["language"] = language
+    classifier = engine.classifier_for(conversation.brand_id)
+    if classifier is not None:
+        prediction = classifier.predict(last)
+        names = [name for name, _ in prediction.ranking[:3]]
+        scores = dict(prediction.ranking[:3])
+        intents = {
+            i.name: i for i in Intent.objects.filter(brand_id=conversation.brand_id, name__in=names)
+        }
+        name = (conversation.customer.display_name or "").split()
+        values = {
+            "customer_name": name[0] if name else "",
+            "order_number": extract_order_number(last) or "",
+        }
+        for intent_name in names:
+            intent = intents.get(intent_name)
+            if intent is None or not intent.answer(language).strip():
+                continue
+            if _placeholders(intent.answer(language)) - set(values):
+                continue  # filled by an action's answer (e.g. {status}): nothing to suggest
+            result["suggestions"].append(
+                {
+                    "intent": intent.name,
+                    "label": intent.label,
+                    "confidence": round(float(scores[intent_name]), 2),
+                    "text": render_template(intent.answer(language), values),
+                }
+            )
+    for passage in top_passages(conversation.brand_id, language, last, limit=3):
+        result["passages"].append({"title": passage.title, "text": passage.text})
+    return result
