@@ -222,6 +222,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Lifetime of the signed token a chat visitor's browser keeps (seconds).
 # Outbound deliveries (e-mail, messaging): tries and exponential backoff between them.
+# How often the worker looks for duplicates among customers who gained identities.
+DUPLICATE_SCAN_SECONDS = int(os.environ.get("DUPLICATE_SCAN_SECONDS", "300"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))

@@ -764,3 +764,28 @@ def test_the_customer_page_shows_one_timeline_across_channels(client, brand, age
     assert "chip--whatsapp" in timeline and "chip--email" in timeline
     conversation_page = client.get(reverse("console:conversation", args=[mail.conversation_id]))
     assert 'id="customer-timeline"' not in conversation_page.content.decode()
+
+
+def test_the_worker_proposes_duplicates_among_customers_messages_created(brand):
+    """Ingest never waits for detection; the worker's periodic scan finds the pair."""
+    from django.utils import timezone
+
+    from comptoir.customers.duplicates import propose_for_recent_identities
+
+    since = timezone.now()
+    typed = IdentityClaim(IdentityKind.PHONE, "+33612345678")  # typed in the chat
+    ingest_chat(brand, "Bonjour", extra_identities=[typed])
+    ingest_message(
+        InboundMessage(
+            brand=brand,
+            channel=Channel.WHATSAPP,
+            external_id="wamid.1",
+            text="Bonjour",
+            identities=[IdentityClaim(IdentityKind.WHATSAPP, "33612345678", verified=True)],
+        )
+    )
+    assert not DuplicateProposal.objects.exists()  # not at ingest
+    assert propose_for_recent_identities(since) == 1
+    assert DuplicateProposal.objects.get().reasons[0]["code"] == "same_phone"
+    assert propose_for_recent_identities(since) == 0  # never proposed twice
+    assert propose_for_recent_identities(timezone.now()) == 0  # nothing new since

@@ -24,6 +24,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
@@ -392,6 +393,23 @@ def propose_duplicates(brand: Brand, *, focus: set[int] | None = None) -> list[D
     if created:
         logger.info("proposed %d likely duplicate pairs in brand %s", len(created), brand.slug)
     return created
+
+
+def propose_for_recent_identities(since: datetime) -> int:
+    """Check every customer who gained an identity since ``since``; returns proposals made.
+
+    What the worker runs every ``DUPLICATE_SCAN_SECONDS``: customers created or
+    completed by incoming messages are checked within minutes without ingest
+    ever waiting for it.
+    """
+    focus: dict[int, set[int]] = defaultdict(set)
+    recent = Identity.objects.filter(created_at__gte=since).values_list("brand_id", "customer_id")
+    for brand_id, customer_id in recent:
+        focus[brand_id].add(customer_id)
+    return sum(
+        len(propose_duplicates(brand, focus=focus[brand.pk]))
+        for brand in Brand.objects.filter(pk__in=focus)
+    )
 
 
 def check_after_commit(customer: Customer) -> None:
