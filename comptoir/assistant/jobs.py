@@ -7,15 +7,15 @@ worker that dies mid-job leaves it to be retried when the lease ends).
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from comptoir.assistant.engine import train_brand
 from comptoir.assistant.models import AssistantJob, JobStatus, TrainedModel
 from comptoir.assistant.processing import process_job
+from comptoir.outbox.claims import claim_due
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +40,15 @@ def train_due() -> int:
     return len(due)
 
 
-def _claim_due(now: datetime, limit: int) -> list[int]:
-    with transaction.atomic():
-        due = list(
-            AssistantJob.objects.select_for_update(skip_locked=True)
-            .filter(status=JobStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        AssistantJob.objects.filter(pk__in=due).update(
-            next_attempt_at=now + CLAIM_LEASE, attempts=F("attempts") + 1
-        )
-    return due
-
-
 def process_due(limit: int = 20) -> int:
-    claimed = _claim_due(timezone.now(), limit)
+    claimed = claim_due(
+        AssistantJob.objects.filter(status=JobStatus.PENDING),
+        timezone.now(),
+        limit=limit,
+        lease=CLAIM_LEASE,
+        order_by="pk",  # a conversation's messages in the order they arrived
+        attempts=F("attempts") + 1,
+    )
     for job_id in claimed:
         try:
             process_job(job_id)

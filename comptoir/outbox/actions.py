@@ -10,7 +10,7 @@ the provider a stable id (a Message-ID, an idempotency key) per message.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from comptoir.conversations.events import append_event
 from comptoir.conversations.models import Message
+from comptoir.outbox.claims import claim_due
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.outbox.senders import DeliveryError, sender_for
 
@@ -55,21 +56,10 @@ def retry_delay(attempts: int) -> timedelta:
     )
 
 
-def _claim_due(now: datetime, limit: int) -> list[int]:
-    with transaction.atomic():
-        due = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        Delivery.objects.filter(pk__in=due).update(next_attempt_at=now + CLAIM_LEASE)
-    return due
-
-
 def deliver_due(limit: int = 50) -> int:
     """Try every delivery that is due now; returns how many were tried."""
-    claimed = _claim_due(timezone.now(), limit)
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    claimed = claim_due(pending, timezone.now(), limit=limit, lease=CLAIM_LEASE)
     for delivery_id in claimed:
         delivery = (
             Delivery.objects.select_related("message", "message__conversation")
