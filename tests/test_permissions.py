@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from comptoir.assistant.models import Intent, KnowledgeArticle
 from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
@@ -120,6 +121,15 @@ CASES: dict[str, Case] = {
     # Assistant: agent assist for a conversation; the demo brand's pretend order system.
     "assistant:assist": Case("session", "conversation"),
     "assistant:demo_order": Case("public"),
+    # Assistant configuration: the brand's administrators only.
+    "assistant:console": Case("session"),
+    "assistant:settings_save": Case("session", method="post"),
+    "assistant:intent_create": Case("session"),
+    "assistant:intent_edit": Case("session", "intent"),
+    "assistant:intent_delete": Case("session", "intent", "post"),
+    "assistant:article_create": Case("session"),
+    "assistant:article_edit": Case("session", "article"),
+    "assistant:article_delete": Case("session", "article", "post"),
 }
 
 
@@ -159,7 +169,17 @@ def secret_data(brand, agent):
         "quarantined": QuarantinedMail.objects.create(
             brand=brand, source="smtp", raw=f"Subject: {SECRET}\r\n\r\n".encode(), reason=SECRET
         ).pk,
+        **assistant_data(brand),
     }
+
+
+def assistant_data(brand) -> dict:
+    """An intent and a knowledge-base article of ``brand``, both holding the secret."""
+    intent = Intent.objects.create(
+        brand=brand, name="secret", label=SECRET, training_phrases_fr=[SECRET]
+    )
+    article = KnowledgeArticle.objects.create(brand=brand, title=SECRET, body=SECRET)
+    return {"intent": intent.pk, "article": article.pk}
 
 
 def identity_resolution_data(brand, customer) -> dict:
