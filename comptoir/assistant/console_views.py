@@ -78,7 +78,7 @@ def settings_save(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST, instance=_settings_of(membership))
     if not form.is_valid():
         return _overview(request, membership, form, status=400)
-    configure.save_settings(membership, form)
+    configure.save_brand_form(membership, form)
     messages.success(request, gettext("Assistant settings saved."))
     return redirect("assistant:console")
 
@@ -89,7 +89,6 @@ def _edit(
     form_class: type[IntentForm] | type[ArticleForm],
     instance,
     template: str,
-    save,
     saved_message: str,
 ) -> HttpResponse:
     """Shared GET/POST handling of the intent and article forms."""
@@ -97,7 +96,7 @@ def _edit(
     if request.method == "POST":
         form = form_class(request.POST, instance=instance, **kwargs)
         if form.is_valid():
-            save(membership, form)
+            configure.save_brand_form(membership, form)
             messages.success(request, saved_message)
             return redirect("assistant:console")
         status = 400
@@ -122,7 +121,6 @@ def intent_create(request: HttpRequest) -> HttpResponse:
         IntentForm,
         Intent(brand=membership.brand),
         "assistant/console/intent_form.html",
-        configure.save_intent,
         gettext("Intent saved; the assistant is retrained in the background."),
     )
 
@@ -138,7 +136,6 @@ def intent_edit(request: HttpRequest, intent_id: int) -> HttpResponse:
         IntentForm,
         intent,
         "assistant/console/intent_form.html",
-        configure.save_intent,
         gettext("Intent saved; the assistant is retrained in the background."),
     )
 
@@ -148,7 +145,7 @@ def intent_edit(request: HttpRequest, intent_id: int) -> HttpResponse:
 def intent_delete(request: HttpRequest, intent_id: int) -> HttpResponse:
     membership = _administrator(request)
     intent = get_object_or_404(Intent, pk=intent_id, brand=membership.brand)
-    configure.delete_intent(membership, intent)
+    configure.delete_brand_object(membership, intent)
     messages.success(
         request, gettext("Intent deleted; the assistant is retrained in the background.")
     )
@@ -165,7 +162,6 @@ def article_create(request: HttpRequest) -> HttpResponse:
         ArticleForm,
         KnowledgeArticle(brand=membership.brand, language=membership.brand.default_language),
         "assistant/console/article_form.html",
-        configure.save_article,
         gettext("Article saved."),
     )
 
@@ -181,7 +177,6 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
         ArticleForm,
         article,
         "assistant/console/article_form.html",
-        configure.save_article,
         gettext("Article saved."),
     )
 
@@ -191,6 +186,6 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
 def article_delete(request: HttpRequest, article_id: int) -> HttpResponse:
     membership = _administrator(request)
     article = get_object_or_404(KnowledgeArticle, pk=article_id, brand=membership.brand)
-    configure.delete_article(membership, article)
+    configure.delete_brand_object(membership, article)
     messages.success(request, gettext("Article deleted."))
     return redirect("assistant:console")
