@@ -40,6 +40,10 @@ def test_load_demo_builds_a_lived_in_brand(db, capsys, monkeypatch):
     assert camille.user.get_full_name() == "Camille Martin"
     assert camille.user.check_password("demo-comptoir-2026")
     assert Team.objects.get(brand=brand, name="Service client").members.count() == 3
+    # The assistant's handoffs have somewhere to go: an advisor, a team per intent.
+    lea = Customer.objects.get(brand=brand, display_name="Léa Moreau")
+    assert lea.advisor.user.username == "sophie"
+    assert brand.assistant_intents.get(name="appointment").team.name == "Boutiques"
     assert "/console/" in output
     assert "demo-comptoir-2026" in output
     key = next(word for word in output.split() if word.startswith("cpt_"))

@@ -58,6 +58,7 @@ CASES: dict[str, Case] = {
     "console:customer_panel_fragment": Case("session", "customer"),
     "console:attachment": Case("session", "attachment"),
     "console:identity_add": Case("session", "customer", "post"),
+    "console:advisor_set": Case("session", "customer", "post"),
     "console:identity_verify": Case("session", "identity", "post"),
     "console:identity_remove": Case("session", "identity", "post"),
     "console:duplicates": Case("session"),
@@ -80,6 +81,7 @@ CASES: dict[str, Case] = {
     "api:reopen": Case("token", "conversation", "post"),
     "api:list_identities": Case("token", "customer"),
     "api:post_identity": Case("token", "customer", "post"),
+    "api:put_advisor": Case("token", "customer", "put"),
     "api:verify_identity": Case("token", "identity", "post"),
     "api:delete_identity": Case("token", "identity", "delete"),
     "api:list_duplicates": Case("token"),
@@ -130,6 +132,20 @@ CASES: dict[str, Case] = {
     "assistant:article_create": Case("session"),
     "assistant:article_edit": Case("session", "article"),
     "assistant:article_delete": Case("session", "article", "post"),
+    # Assistant configuration in the API: administrators' tokens only.
+    "api:get_assistant_settings": Case("token"),
+    "api:update_assistant_settings": Case("token", method="put"),
+    "api:list_intents": Case("token"),
+    "api:create_intent": Case("token", method="post"),
+    "api:get_intent": Case("token", "intent"),
+    "api:update_intent": Case("token", "intent", "put"),
+    "api:delete_intent": Case("token", "intent", "delete"),
+    "api:list_articles": Case("token"),
+    "api:create_article": Case("token", method="post"),
+    "api:get_article": Case("token", "article"),
+    "api:update_article": Case("token", "article", "put"),
+    "api:delete_article": Case("token", "article", "delete"),
+    "api:predict_intent": Case("token", method="post"),
 }
 
 
@@ -250,11 +266,13 @@ def call(client, case: Case, url: str, **headers):
         return client.delete(url, **headers)
     if case.auth == "signed":
         return client.post(url, data=SIGNED_BODY, content_type="application/json", **headers)
-    if case.method == "post" and case.auth == "token":
+    if case.method in ("post", "put") and case.auth == "token":
         # Valid for every endpoint's schema, so that access (not validation) decides.
         body = {"text": "hello", "assignee_id": None, "kind": "email", "value": "x@example.org"}
         body["absorbed_id"] = 1
-        return client.post(url, data=body, content_type="application/json", **headers)
+        body["advisor_id"] = None
+        send = client.put if case.method == "put" else client.post
+        return send(url, data=body, content_type="application/json", **headers)
     if case.method == "post":
         return client.post(url, data={"text": "hello"}, **headers)
     return client.get(url, **headers)

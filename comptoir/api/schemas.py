@@ -35,6 +35,9 @@ class CustomerOut(Schema):
     label: str = Field(description="What agents see: the name, or 'Visitor #id'.")
     language: str
     is_vip: bool
+    advisor_id: int | None = Field(
+        None, description="The customer's own advisor (an agent id): handoffs go to them first."
+    )
     created_at: datetime
     updated_at: datetime
     identities: list[IdentityOut]

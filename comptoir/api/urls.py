@@ -14,6 +14,7 @@ from ninja.operation import Operation
 
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
+from comptoir.assistant.api import assistant_router
 from comptoir.conversations.actions import ConversationStateError
 from comptoir.customers.api import identities_router
 from comptoir.touchpoints.phone.api import phone_router
@@ -42,6 +43,7 @@ api.add_router("/", customers_router)
 api.add_router("/", conversations_router)
 api.add_router("/", identities_router)
 api.add_router("/", phone_router)
+api.add_router("/", assistant_router)
 
 
 @api.exception_handler(ApiTokenRefused)

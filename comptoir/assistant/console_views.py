@@ -39,7 +39,11 @@ def _overview(
     request: HttpRequest, membership: Membership, form: SettingsForm, status: int = 200
 ) -> HttpResponse:
     settings = form.instance
-    intents = list(Intent.objects.filter(brand=membership.brand).order_by("label", "name"))
+    intents = list(
+        Intent.objects.filter(brand=membership.brand)
+        .select_related("team")
+        .order_by("label", "name")
+    )
     for intent in intents:
         intent.phrase_count = len(intent.training_phrases_fr or []) + len(
             intent.training_phrases_en or []

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle
 from comptoir.assistant.processing import ANSWERED_CHANNELS, HANDOFF_ACTION, ORDER_STATUS
 from comptoir.conversations.models import Channel
-from comptoir.tenancy.models import Brand
+from comptoir.tenancy.models import Brand, Team
 
 MAX_PHRASES = 500
 
@@ -101,6 +101,7 @@ class IntentForm(forms.ModelForm):
             "answer_en",
             "action",
             "automatable",
+            "team",
         ]
         widgets = {
             "answer_fr": forms.Textarea(attrs={"rows": 4}),
@@ -110,6 +111,8 @@ class IntentForm(forms.ModelForm):
     def __init__(self, *args, brand: Brand, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.brand = brand
+        # Only the brand's own teams can receive its handoffs.
+        self.fields["team"].queryset = Team.objects.filter(brand=brand).order_by("name")
         for field in ("training_phrases_fr", "training_phrases_en"):
             self.initial[field] = "\n".join(getattr(self.instance, field) or [])
 

@@ -9,7 +9,7 @@ worker that dies mid-job leaves it to be retried when the lease ends).
 import logging
 from datetime import timedelta
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from comptoir.assistant.engine import train_brand
@@ -41,12 +41,21 @@ def train_due() -> int:
 
 
 def process_due(limit: int = 20) -> int:
+    """Handle due jobs, each conversation's in the order its messages arrived.
+
+    A job waits while an earlier job of its conversation is pending (being
+    handled by another worker, or waiting for a retry): the assistant must
+    not answer a second message before the first, nor two at once.
+    """
+    pending = AssistantJob.objects.filter(status=JobStatus.PENDING)
     claimed = claim_due(
-        AssistantJob.objects.filter(status=JobStatus.PENDING),
+        pending.exclude(
+            Exists(pending.filter(conversation=OuterRef("conversation"), pk__lt=OuterRef("pk")))
+        ),
         timezone.now(),
         limit=limit,
         lease=CLAIM_LEASE,
-        order_by="pk",  # a conversation's messages in the order they arrived
+        order_by="pk",
         attempts=F("attempts") + 1,
     )
     for job_id in claimed:

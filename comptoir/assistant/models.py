@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.models import Conversation, Message
-from comptoir.tenancy.models import Brand
+from comptoir.tenancy.models import Brand, Team
 
 
 def default_answer_channels() -> list[str]:
@@ -66,6 +66,15 @@ class Intent(models.Model):
         help_text=_('"order_status" calls the brand endpoint; "handoff" asks for a person.'),
     )
     automatable = models.BooleanField(_("may be handled automatically"), default=False)
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team"),
+        help_text=_("Where a handoff on this intent waits, when the customer has no advisor."),
+    )
 
     class Meta:
         constraints = [

@@ -36,9 +36,11 @@ from comptoir.assistant.rules import (
     render_template,
 )
 from comptoir.conversations.actions import (
+    Routing,
     add_note,
     can_reply_on,
     raise_priority,
+    route_to_person,
     send_automatic_message,
 )
 from comptoir.conversations.events import append_event
@@ -51,6 +53,7 @@ from comptoir.conversations.models import (
     Priority,
     Status,
 )
+from comptoir.tenancy.models import Membership, Team
 
 logger = logging.getLogger(__name__)
 
@@ -380,14 +383,14 @@ def _hand_off(
     message: Message,
     can_answer: bool,
 ) -> None:
-    """Warm handoff: tell the customer, raise priority if needed, brief the agents."""
+    """Warm handoff: route to a person, tell the customer, raise priority, brief the agents."""
+    routing = route_to_person(conversation, team=_handoff_team(analysis))
+    conversation.refresh_from_db(fields=["assignee", "team"])
+    advisor = conversation.assignee if routing == Routing.ADVISOR else None
     if can_answer:
         send_automatic_message(
             conversation,
-            _(
-                "I am putting you in touch with an advisor, who will see everything "
-                "you have already told me. You will not need to repeat yourself."
-            ),
+            _handoff_announcement(advisor),
             channel=message.channel,
             author_kind=AuthorKind.BOT,
         )
@@ -407,6 +410,7 @@ def _hand_off(
         "details": {k: v for k, v in state.details.items() if k not in ("language", "intent")},
         "history": state.history[-10:],
         "last_message": message.text[:500],
+        "routed_to": _routed_to(routing, conversation),
     }
     state.summary = summary
     state.handed_off_at = timezone.now()
@@ -414,6 +418,45 @@ def _hand_off(
     state.pending_intent = ""
     with translation.override(conversation.brand.default_language or "fr"):
         add_note(None, conversation, summary_text(summary), author_kind=AuthorKind.BOT)
+
+
+def _handoff_team(analysis: Analysis) -> Team | None:
+    """The team of the intent the customer asked about, when it was recognised with confidence."""
+    if analysis.intent is None or analysis.low_confidence:
+        return None
+    return analysis.intent.team
+
+
+def _handoff_announcement(advisor: Membership | None) -> str:
+    if advisor is not None and advisor.user.first_name:
+        return _(
+            "I am putting you in touch with %(name)s, your advisor, who will see everything "
+            "you have already told me. You will not need to repeat yourself."
+        ) % {"name": advisor.user.first_name}
+    return _(
+        "I am putting you in touch with an advisor, who will see everything "
+        "you have already told me. You will not need to repeat yourself."
+    )
+
+
+def _routed_to(routing: Routing, conversation: Conversation) -> dict[str, str]:
+    if routing in (Routing.ADVISOR, Routing.ALREADY_ASSIGNED):
+        return {"kind": str(routing), "name": conversation.assignee.display_name}
+    if routing == Routing.TEAM:
+        return {"kind": str(routing), "name": conversation.team.name}
+    return {"kind": str(routing), "name": ""}
+
+
+def routed_to_line(routed_to: dict[str, str]) -> str:
+    """Where the handoff went, as agents read it on the summary card and in the note."""
+    kind, name = routed_to.get("kind"), routed_to.get("name", "")
+    if kind == Routing.ADVISOR:
+        return _("the customer's advisor, %(name)s") % {"name": name}
+    if kind == Routing.TEAM:
+        return _("team %(name)s") % {"name": name}
+    if kind == Routing.ALREADY_ASSIGNED:
+        return name
+    return _("the unassigned queue")
 
 
 def summary_text(summary: dict[str, Any]) -> str:
@@ -428,6 +471,8 @@ def summary_text(summary: dict[str, Any]) -> str:
         _("Language: %(language)s, sentiment: %(sentiment)s")
         % {"language": summary["language"], "sentiment": summary["sentiment"]},
     ]
+    if summary.get("routed_to"):
+        lines.append(_("Routed to: %(where)s") % {"where": routed_to_line(summary["routed_to"])})
     for key, value in summary["details"].items():
         lines.append(f"{key}: {value}")
     for entry in summary["history"]:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from comptoir.conversations.actions import OPEN_STATUSES
 from comptoir.conversations.models import Conversation, Event, Message, Status
 from comptoir.customers.models import Customer, Identity
-from comptoir.tenancy.models import Membership
+from comptoir.tenancy.models import Membership, Team
 
 # The inbox shows the most recently active conversations of a view; beyond this
 # the agent narrows the view (and the page says how many are hidden).
@@ -30,6 +30,7 @@ CUSTOMER_HISTORY_LIMIT = 50
 class InboxView(models.TextChoices):
     UNASSIGNED = "unassigned", _("Unassigned")
     MINE = "mine", _("Mine")
+    TEAMS = "teams", _("My teams")
     ALL = "all", _("All open")
 
 
@@ -78,6 +79,12 @@ def _view_filter(view: InboxView, membership: Membership) -> Q:
         return Q(assignee__isnull=True)
     if view == InboxView.MINE:
         return Q(assignee=membership)
+    if view == InboxView.TEAMS:
+        # Waiting for someone of the agent's teams (a subquery: no join to count through).
+        return Q(
+            assignee__isnull=True,
+            team_id__in=Subquery(Team.objects.filter(members=membership).values("pk")),
+        )
     return Q()
 
 
@@ -98,6 +105,7 @@ def load_inbox(membership: Membership, view: InboxView) -> Inbox:
     counts = open_conversations.aggregate(
         unassigned=Count("pk", filter=_view_filter(InboxView.UNASSIGNED, membership)),
         mine=Count("pk", filter=_view_filter(InboxView.MINE, membership)),
+        teams=Count("pk", filter=_view_filter(InboxView.TEAMS, membership)),
         all=Count("pk"),
     )
     tabs = [
@@ -106,7 +114,7 @@ def load_inbox(membership: Membership, view: InboxView) -> Inbox:
     ]
     conversations = list(
         open_conversations.filter(_view_filter(view, membership))
-        .select_related("customer", "assignee__user")
+        .select_related("customer", "assignee__user", "team")
         .annotate(
             last_text=_last_visible_message("text"),
             last_author_kind=_last_visible_message("author_kind"),

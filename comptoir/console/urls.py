@@ -41,6 +41,11 @@ urlpatterns = [
         name="identity_add",
     ),
     path(
+        "customers/<int:customer_id>/advisor/",
+        customer_views.advisor_set,
+        name="advisor_set",
+    ),
+    path(
         "identities/<int:identity_id>/verify/",
         customer_views.identity_verify,
         name="identity_verify",

@@ -10,16 +10,18 @@ from comptoir.tenancy.models import Membership
 def access_conversation(membership: Membership, conversation_id: int) -> Conversation:
     """The conversation if it belongs to the agent's brand; 404 otherwise (no existence leak)."""
     try:
-        return Conversation.objects.select_related("customer", "assignee__user").get(
-            pk=conversation_id, brand_id=membership.brand_id
-        )
+        return Conversation.objects.select_related(
+            "customer__advisor__user", "assignee__user", "team"
+        ).get(pk=conversation_id, brand_id=membership.brand_id)
     except (Conversation.DoesNotExist, ValueError, TypeError):
         raise Http404("No such conversation.") from None
 
 
 def access_customer(membership: Membership, customer_id: int) -> Customer:
     try:
-        return Customer.objects.get(pk=customer_id, brand_id=membership.brand_id)
+        return Customer.objects.select_related("advisor__user").get(
+            pk=customer_id, brand_id=membership.brand_id
+        )
     except (Customer.DoesNotExist, ValueError, TypeError):
         raise Http404("No such customer.") from None
 

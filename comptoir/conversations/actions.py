@@ -8,6 +8,7 @@ channel adapters only parse input, check permissions and call an action.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -50,7 +51,7 @@ from comptoir.customers.models import Customer, DuplicateProposal, Identity, Ide
 from comptoir.outbox.actions import enqueue_delivery
 from comptoir.outbox.senders import sender_for
 from comptoir.privacy.cards import mask_card_numbers
-from comptoir.tenancy.models import Brand, Membership
+from comptoir.tenancy.models import Brand, Membership, Team
 
 OPEN_STATUSES = (Status.OPEN, Status.PENDING)
 
@@ -565,7 +566,7 @@ def add_note(
 def _locked(conversation: Conversation) -> Conversation:
     return (
         Conversation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("customer", "assignee__user")
+        .select_related("customer__advisor__user", "assignee__user", "team")
         .get(pk=conversation.pk)
     )
 
@@ -603,6 +604,48 @@ def assign_conversation(
             conversation, status_changed=False, notify_agent_id=assignee.pk if assignee else None
         )
     return conversation
+
+
+class Routing(StrEnum):
+    """Where ``route_to_person`` sent a conversation."""
+
+    ADVISOR = "advisor"
+    TEAM = "team"
+    QUEUE = "queue"
+    ALREADY_ASSIGNED = "assigned"
+
+
+def route_to_person(conversation: Conversation, team: Team | None = None) -> Routing:
+    """Send a conversation a person must take over (the assistant's handoff) to someone.
+
+    The customer's own advisor first, when they have an active one: customers
+    want one interlocutor who knows them. Otherwise the team that handles what
+    they asked about waits for it in its queue ("My teams" in the console),
+    else the brand's unassigned queue. A conversation an agent already holds
+    stays with them.
+    """
+    if team is not None and team.brand_id != conversation.brand_id:
+        raise ConversationStateError("team belongs to another brand")
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.assignee_id is not None:
+            return Routing.ALREADY_ASSIGNED
+        advisor = conversation.customer.advisor
+        if advisor is not None and not (advisor.is_active and advisor.user.is_active):
+            advisor = None
+        if advisor is None and (team is None or conversation.team_id == team.pk):
+            return Routing.QUEUE if team is None else Routing.TEAM
+        if advisor is not None:
+            conversation.assignee = advisor
+        if team is not None:
+            conversation.team = team
+        conversation.save(update_fields=["assignee", "team"])
+        _conversation_changed(
+            conversation,
+            status_changed=False,
+            notify_agent_id=advisor.pk if advisor is not None else None,
+        )
+    return Routing.ADVISOR if advisor is not None else Routing.TEAM
 
 
 def raise_priority(conversation: Conversation, priority: int) -> Conversation:

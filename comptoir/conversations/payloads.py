@@ -79,6 +79,7 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
         **conversation_summary(conversation),
         "customer_label": str(conversation.customer.label),
         "assignee_name": assignee.display_name if assignee else None,
+        "team_id": conversation.team_id,
         "priority": conversation.priority,
     }
 

@@ -335,6 +335,38 @@ def remove_identity(actor: Membership, identity: Identity) -> None:
         append_event(customer.brand_id, "customer.identity_removed", payload, customer=customer)
 
 
+def set_advisor(actor: Membership, customer: Customer, advisor: Membership | None) -> Customer:
+    """Make ``advisor`` the customer's own advisor (None: no advisor any more).
+
+    The assistant's handoffs go to that person first. Supervisors and
+    administrators decide it; the advisor must be an active agent of the brand.
+    """
+    if not actor.is_supervisor:
+        raise CustomerActionError(
+            _("Only supervisors and administrators choose advisors."), forbidden=True
+        )
+    _refuse_merged(customer)
+    if advisor is not None and (advisor.brand_id != customer.brand_id or not advisor.is_active):
+        raise CustomerActionError(
+            _("The advisor must be an active agent of the brand."), invalid=True
+        )
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.advisor = advisor
+        customer.save(update_fields=["advisor", "updated_at"])
+        append_event(
+            customer.brand_id,
+            "customer.advisor_changed",
+            {
+                "customer_id": customer.pk,
+                "advisor_id": advisor.pk if advisor else None,
+                "actor_id": actor.pk,
+            },
+            customer=customer,
+        )
+    return customer
+
+
 def dismiss_proposal(actor: Membership, proposal: DuplicateProposal) -> DuplicateProposal:
     """An agent says the pair is two people: it is never proposed again."""
     if not actor.is_supervisor:

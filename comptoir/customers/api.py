@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from comptoir.api.endpoints import Pagination
-from comptoir.api.schemas import ErrorOut, IdentityOut
+from comptoir.api.schemas import CustomerOut, ErrorOut, IdentityOut
 from comptoir.conversations.access import access_customer
 from comptoir.customers import actions, merging
 from comptoir.customers.access import access_identity, access_merge, access_proposal
@@ -74,6 +74,10 @@ class ProposalOut(Schema):
             }
             for r in proposal.reasons
         ]
+
+
+class AdvisorIn(Schema):
+    advisor_id: int | None = Field(description="An active agent of the brand, or null for none.")
 
 
 class MergeIn(Schema):
@@ -155,6 +159,26 @@ def delete_identity(request: HttpRequest, identity_id: int):
     except CustomerActionError as exc:
         return _refused(request, exc)
     return Status(204, None)
+
+
+@identities_router.put(
+    "/customers/{int:customer_id}/advisor", response={200: CustomerOut, **ERRORS}
+)
+def put_advisor(request: HttpRequest, customer_id: int, body: AdvisorIn):
+    """Choose the customer's advisor (supervisors and administrators; 403 otherwise)."""
+    membership = _membership(request)
+    customer = access_customer(membership, customer_id)
+    advisor = None
+    if body.advisor_id is not None:
+        advisor = Membership.objects.filter(
+            pk=body.advisor_id, brand_id=membership.brand_id
+        ).first()
+        if advisor is None:
+            return _refused(request, CustomerActionError("No such agent.", invalid=True))
+    try:
+        return actions.set_advisor(membership, customer, advisor)
+    except CustomerActionError as exc:
+        return _refused(request, exc)
 
 
 @identities_router.get("/duplicates", response={200: list[ProposalOut], **ERRORS})

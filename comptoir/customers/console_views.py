@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from comptoir.conversations.access import access_customer
+from comptoir.conversations.access import access_colleague, access_customer
 from comptoir.customers.access import access_identity, access_merge, access_proposal
 from comptoir.customers.actions import (
     CustomerActionError,
     add_identity,
     dismiss_proposal,
     remove_identity,
+    set_advisor,
     verify_identity,
 )
 from comptoir.customers.merging import MergeRefused, merge_customers, unmerge
@@ -69,6 +70,21 @@ def identity_add(request: HttpRequest, customer_id: int) -> HttpResponse:
             request.POST.get("value", "")[:320],
             verified=request.POST.get("verified") == "1",
         )
+    except CustomerActionError as exc:
+        return _done(request, customer.pk, exc)
+    return _done(request, customer.pk)
+
+
+@require_POST
+@login_required
+def advisor_set(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Choose the customer's advisor among the brand's agents (empty: none)."""
+    membership = request_membership(request)
+    customer = access_customer(membership, customer_id)
+    advisor_id = request.POST.get("advisor", "").strip()
+    advisor = access_colleague(membership, advisor_id) if advisor_id else None
+    try:
+        set_advisor(membership, customer, advisor)
     except CustomerActionError as exc:
         return _done(request, customer.pk, exc)
     return _done(request, customer.pk)

@@ -11,6 +11,14 @@ class Customer(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
     is_vip = models.BooleanField(default=False)
+    # The customer's own advisor: the assistant's handoffs go to them first.
+    advisor = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="advised_customers",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set when an agent merged this customer into another one. The record is

@@ -6,7 +6,7 @@ from django import template
 from django.utils.translation import gettext_lazy
 
 from comptoir.assistant.models import ConversationState
-from comptoir.assistant.processing import handoff_reason, history_line
+from comptoir.assistant.processing import handoff_reason, history_line, routed_to_line
 from comptoir.conversations.models import AuthorKind
 
 register = template.Library()
@@ -43,4 +43,5 @@ def assistant_summary(conversation, timeline=None) -> dict[str, Any]:
             for key, value in sorted((summary.get("details") or {}).items())
         ],
         "history": [history_line(entry) for entry in summary.get("history") or []],
+        "routed_to": routed_to_line(summary["routed_to"]) if summary.get("routed_to") else "",
     }

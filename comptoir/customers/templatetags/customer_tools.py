@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from django import template
 
+from comptoir.console.queries import load_colleagues
 from comptoir.conversations.models import Message
 from comptoir.customers.console_views import customer_merges
 from comptoir.customers.duplicates import open_proposals_for, reason_label
 from comptoir.customers.models import Customer, DuplicateProposal, IdentityKind, MergeRecord
 from comptoir.tenancy.access import membership_for_user
+from comptoir.tenancy.models import Membership
 
 register = template.Library()
 
@@ -35,6 +37,8 @@ class CustomerTools:
     merges: list[MergeRecord]
     can_decide: bool
     kinds: list[tuple[str, str]]
+    # Who a supervisor may choose as the customer's advisor (empty for agents).
+    advisor_choices: list[Membership]
 
 
 def proposal_lines(proposals: list[DuplicateProposal], customer_id: int) -> list[ProposalLine]:
@@ -54,11 +58,13 @@ def customer_tools(context: template.Context, customer: Customer) -> CustomerToo
     request = context.get("request")
     if membership is None and request is not None:
         membership = membership_for_user(request.user)
+    can_decide = bool(membership and membership.is_supervisor)
     return CustomerTools(
         proposals=proposal_lines(open_proposals_for(customer), customer.pk),
         merges=customer_merges(customer.pk, customer.brand_id),
-        can_decide=bool(membership and membership.is_supervisor),
+        can_decide=can_decide,
         kinds=list(IdentityKind.choices),
+        advisor_choices=load_colleagues(membership) if can_decide else [],
     )
 
 

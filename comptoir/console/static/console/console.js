@@ -27,9 +27,18 @@
     }
   });
 
+  // Forms that destroy something ask first (the question is in the page's language).
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest && event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   const workspace = document.getElementById("workspace");
   if (!workspace) {
-    return; // The login page needs nothing more.
+    return; // The login and administration pages need nothing more.
   }
 
   function parseId(value) {

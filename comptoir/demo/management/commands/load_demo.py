@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comptoir.assistant.demo import ensure_demo_assistant
+from comptoir.assistant.models import Intent
 from comptoir.conversations.actions import (
     add_note,
     assign_conversation,
@@ -28,7 +29,7 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.models import Channel
 from comptoir.customers.demo import ensure_demo_duplicates
-from comptoir.customers.models import IdentityKind
+from comptoir.customers.models import Customer, IdentityKind
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.demo import DEMO_MAILBOX, ensure_demo_mailbox
 from comptoir.touchpoints.messaging.demo import demo_whatsapp_lines, ensure_demo_whatsapp
@@ -252,6 +253,7 @@ class Command(BaseCommand):
         ensure_demo_duplicates(brand)
         # After the sample conversations, so that the assistant does not answer them.
         ensure_demo_assistant(brand, base_url)
+        self._routing(brand, agents, team)
 
         base_url = base_url.rstrip("/")
         self.stdout.write(
@@ -290,6 +292,19 @@ class Command(BaseCommand):
                 user=user, brand=brand, defaults={"role": role}
             )
         return agents
+
+    def _routing(self, brand: Brand, agents: dict[str, Membership], service: Team) -> None:
+        """Where the assistant's handoffs go: Léa to her advisor Sophie, appointments
+        to the shops' team (Julien's "My teams"), complaints to customer service."""
+        shops, _ = Team.objects.get_or_create(brand=brand, name="Boutiques")
+        shops.members.add(agents["julien"])
+        Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
+        Intent.objects.filter(brand=brand, name="complaint").update(team=service)
+        Customer.objects.filter(
+            brand=brand,
+            identities__kind=IdentityKind.EMAIL,
+            identities__value="lea.moreau@exemple.fr",
+        ).update(advisor=agents["sophie"])
 
     def _api_key(self, membership: Membership) -> str | None:
         if ApiToken.objects.filter(

@@ -1,0 +1,263 @@
+"""Routing of the assistant's handoffs (issue 4): the customer's own advisor first,
+then the team of the intent, else the unassigned queue; and jobs handled in order.
+
+Runs the real assistant (trained classifier, worker round) as ``test_assistant`` does.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from comptoir.assistant.forms import IntentForm
+from comptoir.assistant.jobs import process_due
+from comptoir.assistant.models import AssistantJob, ConversationState, Intent, JobStatus, Outcome
+from comptoir.conversations.actions import (
+    ConversationStateError,
+    Routing,
+    assign_conversation,
+    route_to_person,
+)
+from comptoir.conversations.models import Conversation, Event
+from comptoir.customers.actions import CustomerActionError, set_advisor
+from comptoir.customers.models import Customer
+from comptoir.tenancy.models import ApiToken, Role, Team
+from tests.factories import ingest_chat, make_agent
+from tests.test_assistant import _fresh_caches, bot_messages, job_of, setup_assistant, write
+
+__all__ = ["_fresh_caches"]  # the autouse fixture clearing the assistant's process caches
+
+VISITOR = "c" * 32
+APPOINTMENT = "Bonjour, je voudrais prendre rendez-vous en boutique"
+
+
+def customer_of_visitor(brand, visitor: str = VISITOR) -> Customer:
+    """A customer known from an earlier chat (its job removed: only later messages count)."""
+    first = ingest_chat(brand, "Bonjour", visitor_id=visitor)
+    AssistantJob.objects.filter(message=first).delete()
+    return first.conversation.customer
+
+
+def conversation_of(message) -> Conversation:
+    return Conversation.objects.select_related("assignee", "team").get(pk=message.conversation_id)
+
+
+# The customer's advisor
+
+
+def test_handoff_goes_to_the_customers_own_advisor(brand, agent):
+    setup_assistant(brand)
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    set_advisor(supervisor, customer_of_visitor(brand), agent)
+    message = write(brand, "Je veux parler à un conseiller", visitor=VISITOR)
+    assert (job_of(message).outcome, job_of(message).reason) == (Outcome.HANDOFF, "asked_for_human")
+    assert conversation_of(message).assignee == agent
+    [announcement] = bot_messages(message.conversation_id)
+    assert "Camille" in announcement.text  # the advisor, by first name
+    summary = ConversationState.objects.get(conversation_id=message.conversation_id).summary
+    assert summary["routed_to"] == {"kind": "advisor", "name": agent.display_name}
+    [note] = bot_messages(message.conversation_id, notes=True)
+    assert agent.display_name in note.text
+    # The advisor's console is told the conversation is now theirs.
+    assert Event.objects.filter(
+        brand=brand, kind="conversation.updated", payload__assignee_id=agent.pk
+    ).exists()
+
+
+def test_an_inactive_advisor_is_passed_over(brand, agent):
+    setup_assistant(brand)
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    set_advisor(supervisor, customer_of_visitor(brand), agent)
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    message = write(brand, "Je veux parler à un conseiller", visitor=VISITOR)
+    conversation = conversation_of(message)
+    assert conversation.assignee is None and conversation.team is None
+    summary = ConversationState.objects.get(conversation_id=message.conversation_id).summary
+    assert summary["routed_to"]["kind"] == "queue"
+
+
+def test_a_conversation_an_agent_holds_stays_with_them(brand, agent, colleague):
+    message = ingest_chat(brand, "Bonjour", visitor_id=VISITOR)
+    conversation = message.conversation
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    set_advisor(supervisor, conversation.customer, colleague)
+    assign_conversation(agent, conversation, agent)
+    assert route_to_person(conversation) == Routing.ALREADY_ASSIGNED
+    assert Conversation.objects.get(pk=conversation.pk).assignee == agent
+
+
+# The intent's team
+
+
+def test_a_not_automatable_intent_waits_in_its_teams_queue(brand, agent, colleague, client):
+    setup_assistant(brand)
+    shops = Team.objects.create(brand=brand, name="Boutiques")
+    shops.members.add(agent)
+    Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
+    message = write(brand, APPOINTMENT)
+    assert (job_of(message).intent, job_of(message).reason) == ("appointment", "not_automatable")
+    conversation = conversation_of(message)
+    assert (conversation.team, conversation.assignee) == (shops, None)
+    summary = ConversationState.objects.get(conversation_id=message.conversation_id).summary
+    assert summary["routed_to"] == {"kind": "team", "name": "Boutiques"}
+
+    # "My teams" lists it for a member of the team, not for anyone else.
+    client.force_login(agent.user)
+    page = client.get(reverse("console:inbox"), {"view": "teams"})
+    assert f'data-conversation-id="{conversation.pk}"'.encode() in page.content
+    assert b'data-count="teams">1<' in page.content
+    assert b"Boutiques" in page.content
+    client.force_login(colleague.user)
+    page = client.get(reverse("console:inbox"), {"view": "teams"})
+    assert f'data-conversation-id="{conversation.pk}"'.encode() not in page.content
+    assert b'data-count="teams">0<' in page.content
+
+
+def test_the_advisor_comes_before_the_team(brand, agent, colleague):
+    setup_assistant(brand)
+    shops = Team.objects.create(brand=brand, name="Boutiques")
+    Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
+    set_advisor(make_agent(brand, Role.ADMIN), customer_of_visitor(brand), colleague)
+    message = write(brand, APPOINTMENT, visitor=VISITOR)
+    conversation = conversation_of(message)
+    assert (conversation.assignee, conversation.team) == (colleague, shops)
+
+
+def test_an_unsure_guess_does_not_pick_a_team(brand):
+    setup_assistant(brand, confidence_threshold=1.01)  # every prediction is unsure
+    shops = Team.objects.create(brand=brand, name="Boutiques")
+    Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
+    message = write(brand, APPOINTMENT)
+    assert job_of(message).reason == "low_confidence"
+    assert conversation_of(message).team is None
+
+
+def test_a_team_of_another_brand_is_refused(brand, other_brand):
+    message = ingest_chat(brand, "Bonjour")
+    rival_team = Team.objects.create(brand=other_brand, name="Rivals")
+    with pytest.raises(ConversationStateError):
+        route_to_person(message.conversation, team=rival_team)
+    assert Conversation.objects.get(pk=message.conversation_id).team is None
+
+
+def test_the_intent_form_offers_only_the_brands_teams(brand, other_brand):
+    own = Team.objects.create(brand=brand, name="Boutiques")
+    rival = Team.objects.create(brand=other_brand, name="Rivals")
+    data = {"name": "appointment", "label": "RDV", "training_phrases_fr": "rendez-vous"}
+    form = IntentForm({**data, "team": rival.pk}, brand=brand)
+    assert not form.is_valid() and "team" in form.errors
+    form = IntentForm({**data, "team": own.pk}, brand=brand)
+    assert form.is_valid(), form.errors
+
+
+# Choosing the advisor
+
+
+def test_only_supervisors_choose_advisors(brand, agent, colleague):
+    customer = customer_of_visitor(brand)
+    with pytest.raises(CustomerActionError) as refused:
+        set_advisor(agent, customer, colleague)
+    assert refused.value.forbidden
+    set_advisor(make_agent(brand, Role.SUPERVISOR), customer, colleague)
+    assert Customer.objects.get(pk=customer.pk).advisor == colleague
+
+
+def test_an_advisor_must_be_an_active_agent_of_the_brand(brand, outsider, colleague):
+    customer = customer_of_visitor(brand)
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    with pytest.raises(CustomerActionError):
+        set_advisor(supervisor, customer, outsider)
+    colleague.is_active = False
+    colleague.save(update_fields=["is_active"])
+    with pytest.raises(CustomerActionError):
+        set_advisor(supervisor, customer, colleague)
+    assert Customer.objects.get(pk=customer.pk).advisor is None
+
+
+def test_console_advisor_form_for_supervisors_only(brand, client, agent, colleague):
+    customer = customer_of_visitor(brand)
+    url = reverse("console:advisor_set", args=[customer.pk])
+    client.force_login(agent.user)
+    page = client.get(reverse("console:customer", args=[customer.pk]))
+    assert b'id="advisor-select"' not in page.content
+    response = client.post(url, {"advisor": colleague.pk}, headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 403
+
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    client.force_login(supervisor.user)
+    page = client.get(reverse("console:customer", args=[customer.pk]))
+    assert b'id="advisor-select"' in page.content
+    response = client.post(url, {"advisor": colleague.pk}, headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 204
+    assert Customer.objects.get(pk=customer.pk).advisor == colleague
+    page = client.get(reverse("console:customer", args=[customer.pk]))
+    assert f'<option value="{colleague.pk}" selected>'.encode() in page.content
+    response = client.post(url, {"advisor": ""}, headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 204
+    assert Customer.objects.get(pk=customer.pk).advisor is None
+
+
+def test_console_advisor_of_another_brand_is_not_found(brand, other_brand, client, colleague):
+    customer = customer_of_visitor(brand)
+    rival_supervisor = make_agent(other_brand, Role.SUPERVISOR)
+    client.force_login(rival_supervisor.user)
+    url = reverse("console:advisor_set", args=[customer.pk])
+    assert client.post(url, {"advisor": ""}).status_code == 404
+    # Nor can a supervisor name another brand's agent.
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    client.force_login(supervisor.user)
+    assert client.post(url, {"advisor": rival_supervisor.pk}).status_code == 404
+    assert Customer.objects.get(pk=customer.pk).advisor is None
+
+
+def test_api_sets_the_advisor(brand, other_brand, client, agent, colleague):
+    customer = customer_of_visitor(brand)
+    url = f"/api/customers/{customer.pk}/advisor"
+
+    def put(membership, advisor_id):
+        key = ApiToken.issue(membership, "tests")[1]
+        return client.put(
+            url,
+            {"advisor_id": advisor_id},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+
+    assert put(agent, colleague.pk).status_code == 403
+    assert put(make_agent(other_brand, Role.SUPERVISOR), None).status_code == 404
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    assert put(supervisor, make_agent(other_brand).pk).status_code == 400
+    response = put(supervisor, colleague.pk)
+    assert response.status_code == 200 and response.json()["advisor_id"] == colleague.pk
+    assert put(supervisor, None).json()["advisor_id"] is None
+
+
+# Jobs of one conversation, in order
+
+
+def test_a_conversations_jobs_are_handled_one_after_the_other(brand):
+    setup_assistant(brand)
+    first = ingest_chat(brand, "Quels sont vos horaires d'ouverture ?", visitor_id=VISITOR)
+    second = ingest_chat(brand, "Comment retourner un article ?", visitor_id=VISITOR)
+    other = ingest_chat(brand, "Comment retourner un article ?", visitor_id="d" * 32)
+    assert first.conversation_id == second.conversation_id != other.conversation_id
+    # One round takes the first job of each conversation only.
+    assert process_due(limit=10) == 2
+    assert job_of(second).status == JobStatus.PENDING
+    assert process_due(limit=10) == 1
+    [answer_1, answer_2] = bot_messages(first.conversation_id)
+    assert answer_1.pk < answer_2.pk and job_of(second).status == JobStatus.DONE
+
+
+def test_a_job_waiting_for_its_retry_holds_back_the_next_one(brand):
+    setup_assistant(brand)
+    first = ingest_chat(brand, "Quels sont vos horaires d'ouverture ?", visitor_id=VISITOR)
+    second = ingest_chat(brand, "Comment retourner un article ?", visitor_id=VISITOR)
+    AssistantJob.objects.filter(message=first).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=1)
+    )
+    assert process_due(limit=10) == 0
+    assert job_of(second).status == JobStatus.PENDING
+    assert bot_messages(first.conversation_id) == []
