@@ -722,6 +722,7 @@ def test_containment_and_handoff_rates(brand, other_brand):
     rates = assistant_rates(brand.pk, now - timedelta(hours=1), now + timedelta(seconds=1))
     assert (rates.conversations, rates.contained, rates.handed_off) == (4, 2, 2)
     assert rates.containment_rate == 0.5 and rates.handoff_rate == 0.5
+    assert sorted(rates.handoff_reasons) == [("asked_for_human", 1), ("failed_twice", 1)]
     assert assistant_rates(other_brand.pk, now - timedelta(hours=1), now).conversations == 0
     assert (
         assistant_rates(brand.pk, now - timedelta(days=2), now - timedelta(days=1)).conversations

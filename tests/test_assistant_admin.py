@@ -7,6 +7,9 @@ from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticl
 from comptoir.assistant.processing import top_passages
 from comptoir.tenancy.models import Role
 from tests.factories import make_agent
+from tests.test_assistant import _fresh_caches, setup_assistant, write
+
+__all__ = ["_fresh_caches"]  # autouse: no classifier cached from another test's brand
 
 PUBLIC_ENDPOINT = "https://93.184.216.34/api"  # an IP literal: checked without DNS
 
@@ -321,3 +324,18 @@ def test_topbar_link_is_for_administrators_only(client, brand, admin):
     assert link in client.get(reverse("console:inbox")).content.decode()
     client.force_login(make_agent(brand, Role.SUPERVISOR).user)
     assert link not in client.get(reverse("console:inbox")).content.decode()
+
+
+def test_overview_shows_containment_handoff_and_why(admin_client, brand):
+    page = admin_client.get(reverse("assistant:console"))
+    assert b"has not handled any conversation yet" in page.content
+    setup_assistant(brand)
+    write(brand, "What are your opening hours?", visitor="1" * 32)  # answered
+    write(brand, "I want to talk to a real person", visitor="2" * 32)  # handed off
+    write(brand, "Can I speak to an agent please", visitor="3" * 32)  # handed off
+    page = admin_client.get(reverse("assistant:console"))
+    results = page.content.decode().split('id="assistant-results"')[1].split("</section>")[0]
+    assert "3 conversations handled by the assistant" in results
+    assert "1 answered without a person" in results and "(33 %)" in results
+    assert "2 handed to a person" in results and "(67 %)" in results
+    assert "The customer asked for a person." in results

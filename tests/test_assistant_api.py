@@ -536,3 +536,21 @@ def test_the_endpoints_are_documented(client):
     assert set(intent) == {"get", "put", "delete"}
     assert {"400", "401", "403", "404"} <= set(intent["put"]["responses"])
     assert "409" in paths["/api/assistant/predict"]["post"]["responses"]
+
+
+def test_metrics_give_containment_handoff_and_reasons(api, client, brand, agent):
+    from comptoir.assistant.hooks import forget_enabled_brands
+    from tests.test_assistant import write
+
+    forget_enabled_brands()  # brand ids are reused between tests on SQLite
+    setup_assistant(brand)
+    write(brand, "What are your opening hours?", visitor="1" * 32)
+    write(brand, "I want to talk to a real person", visitor="2" * 32)
+    response = api.get("/api/assistant/metrics", days=7)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["conversations"], body["contained"], body["handed_off"]) == (2, 1, 1)
+    assert body["handoff_rate"] == 0.5 and body["handoff_reasons"] == {"asked_for_human": 1}
+    assert api.get("/api/assistant/metrics", days=0).status_code == 422
+    assert token_client(client, agent).get("/api/assistant/metrics").status_code == 403
+    forget_enabled_brands()

@@ -18,13 +18,15 @@ try the trained model on a sentence. The rules are the console's own:
 platform operators lift the guard against internal networks (Django admin).
 """
 
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError
 from ninja.pagination import paginate
 from pydantic import field_validator
@@ -34,6 +36,7 @@ from comptoir.api.endpoints import Pagination
 from comptoir.api.schemas import MESSAGE_TEXT_MAX_LENGTH, ErrorOut
 from comptoir.assistant import configure, engine
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
+from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import (
     AssistantSettings,
     ConversationState,
@@ -434,3 +437,28 @@ def predict_intent(request: HttpRequest, body: PredictIn) -> Status:
             "training": training,
         },
     )
+
+
+class RatesOut(Schema):
+    start: datetime
+    end: datetime
+    conversations: int = Field(description="Conversations the assistant answered or handed off.")
+    contained: int = Field(description="Of those, answered without a person.")
+    handed_off: int
+    containment_rate: float
+    handoff_rate: float
+    handoff_reasons: dict[str, int] = Field(description="Handoffs per reason code.")
+
+
+@assistant_router.get("/assistant/metrics", response={200: RatesOut, **REFUSED})
+def get_metrics(request: HttpRequest, days: int = Query(30, ge=1, le=366)):
+    """Containment and handoff over the last ``days`` days (what the console overview shows)."""
+    end = timezone.now()
+    start = end - timedelta(days=days)
+    rates = assistant_rates(_administrator(request).brand_id, start, end)
+    return {
+        **asdict(rates),
+        "handoff_reasons": dict(rates.handoff_reasons),
+        "start": start,
+        "end": end,
+    }

@@ -6,18 +6,23 @@ person); another brand's intents and articles are 404. Forms post, then
 redirect (POST-redirect-GET); changes go through ``configure``.
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from comptoir.assistant import configure
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
+from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
+from comptoir.assistant.processing import handoff_reason
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership, Role
 
@@ -27,6 +32,19 @@ def _administrator(request: HttpRequest) -> Membership:
     if membership.role != Role.ADMIN:
         raise PermissionDenied("Only the brand's administrators configure the assistant.")
     return membership
+
+
+RATES_DAYS = 30
+
+
+def _recent_rates(membership: Membership) -> dict:
+    """Containment and handoff over the last ``RATES_DAYS`` days, laid out for the page."""
+    now = timezone.now()
+    rates = assistant_rates(membership.brand_id, now - timedelta(days=RATES_DAYS), now)
+    return {
+        "rates": rates,
+        "reasons": [(handoff_reason(code), count) for code, count in rates.handoff_reasons],
+    }
 
 
 def _settings_of(membership: Membership) -> AssistantSettings:
@@ -63,6 +81,8 @@ def _overview(
             "intents": intents,
             "articles": articles,
             "model": TrainedModel.objects.filter(brand=membership.brand).defer("data").first(),
+            "rates": _recent_rates(membership),
+            "rates_days": RATES_DAYS,
         },
         status=status,
     )

@@ -1,6 +1,7 @@
 """Containment and handoff rates, from the outcomes the assistant records on its jobs."""
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from comptoir.assistant.models import AssistantJob, Outcome
@@ -13,6 +14,8 @@ class AssistantRates:
     handed_off: int
     containment_rate: float
     handoff_rate: float
+    # Why it handed off: (reason code, number of handoffs), most frequent first.
+    handoff_reasons: list[tuple[str, int]] = field(default_factory=list)
 
 
 def assistant_rates(brand_id: int, start: datetime, end: datetime) -> AssistantRates:
@@ -23,13 +26,16 @@ def assistant_rates(brand_id: int, start: datetime, end: datetime) -> AssistantR
     (calls) or skipped (a person was already there) are not counted.
     """
     outcomes: dict[int, set[str]] = {}
-    for conversation_id, outcome in AssistantJob.objects.filter(
+    reasons: Counter[str] = Counter()
+    for conversation_id, outcome, reason in AssistantJob.objects.filter(
         brand_id=brand_id,
         created_at__gte=start,
         created_at__lt=end,
         outcome__in=(Outcome.ANSWERED, Outcome.HANDOFF),
-    ).values_list("conversation_id", "outcome"):
+    ).values_list("conversation_id", "outcome", "reason"):
         outcomes.setdefault(conversation_id, set()).add(outcome)
+        if outcome == Outcome.HANDOFF:
+            reasons[reason] += 1
     total = len(outcomes)
     handed_off = sum(1 for seen in outcomes.values() if Outcome.HANDOFF in seen)
     contained = total - handed_off
@@ -39,4 +45,5 @@ def assistant_rates(brand_id: int, start: datetime, end: datetime) -> AssistantR
         handed_off=handed_off,
         containment_rate=contained / total if total else 0.0,
         handoff_rate=handed_off / total if total else 0.0,
+        handoff_reasons=reasons.most_common(),
     )
