@@ -39,6 +39,13 @@ def customer_of_visitor(brand, visitor: str = VISITOR) -> Customer:
     return first.conversation.customer
 
 
+def online(membership):
+    """The agent has the console open (its socket records this on every ping)."""
+    membership.last_seen_at = timezone.now()
+    membership.save(update_fields=["last_seen_at"])
+    return membership
+
+
 def conversation_of(message) -> Conversation:
     return Conversation.objects.select_related("assignee", "team").get(pk=message.conversation_id)
 
@@ -49,7 +56,7 @@ def conversation_of(message) -> Conversation:
 def test_handoff_goes_to_the_customers_own_advisor(brand, agent):
     setup_assistant(brand)
     supervisor = make_agent(brand, Role.SUPERVISOR)
-    set_advisor(supervisor, customer_of_visitor(brand), agent)
+    set_advisor(supervisor, customer_of_visitor(brand), online(agent))
     message = write(brand, "Je veux parler à un conseiller", visitor=VISITOR)
     assert (job_of(message).outcome, job_of(message).reason) == (Outcome.HANDOFF, "asked_for_human")
     assert conversation_of(message).assignee == agent
@@ -68,7 +75,7 @@ def test_handoff_goes_to_the_customers_own_advisor(brand, agent):
 def test_an_inactive_advisor_is_passed_over(brand, agent):
     setup_assistant(brand)
     supervisor = make_agent(brand, Role.SUPERVISOR)
-    set_advisor(supervisor, customer_of_visitor(brand), agent)
+    set_advisor(supervisor, customer_of_visitor(brand), online(agent))
     agent.is_active = False
     agent.save(update_fields=["is_active"])
     message = write(brand, "Je veux parler à un conseiller", visitor=VISITOR)
@@ -119,10 +126,30 @@ def test_the_advisor_comes_before_the_team(brand, agent, colleague):
     setup_assistant(brand)
     shops = Team.objects.create(brand=brand, name="Boutiques")
     Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
-    set_advisor(make_agent(brand, Role.ADMIN), customer_of_visitor(brand), colleague)
+    set_advisor(make_agent(brand, Role.ADMIN), customer_of_visitor(brand), online(colleague))
     message = write(brand, APPOINTMENT, visitor=VISITOR)
     conversation = conversation_of(message)
     assert (conversation.assignee, conversation.team) == (colleague, shops)
+
+
+def test_an_away_advisor_leaves_the_handoff_to_the_team(brand, colleague):
+    setup_assistant(brand)
+    shops = Team.objects.create(brand=brand, name="Boutiques")
+    Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
+    set_advisor(make_agent(brand, Role.ADMIN), customer_of_visitor(brand), colleague)
+    colleague.last_seen_at = timezone.now() - timedelta(minutes=5)  # closed the console
+    colleague.save(update_fields=["last_seen_at"])
+    message = write(brand, APPOINTMENT, visitor=VISITOR)
+    conversation = conversation_of(message)
+    assert (conversation.assignee, conversation.team) == (None, shops)
+    summary = ConversationState.objects.get(conversation_id=message.conversation_id).summary
+    assert summary["routed_to"] == {
+        "kind": "team",
+        "name": "Boutiques",
+        "advisor_away": colleague.display_name,
+    }
+    [note] = bot_messages(message.conversation_id, notes=True)
+    assert f"{colleague.display_name}, is away" in note.text or "absent" in note.text
 
 
 def test_an_unsure_guess_does_not_pick_a_team(brand):

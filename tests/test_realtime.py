@@ -257,3 +257,23 @@ async def test_deactivating_an_agent_closes_their_open_console_at_once():
     await database_sync_to_async(ingest_chat)(brand, "données privées")
     assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()
+
+
+async def test_an_open_console_keeps_its_agent_online():
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    assert not agent.is_online()
+    socket = console_socket(agent.user)
+    await socket.connect()
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+    agent = await database_sync_to_async(Membership.objects.get)(pk=agent.pk)
+    assert agent.is_online()
+    first_seen = agent.last_seen_at
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+    agent = await database_sync_to_async(Membership.objects.get)(pk=agent.pk)
+    assert agent.last_seen_at > first_seen  # every ping is a sign of life
+    # Three missed pings later, the agent counts as away.
+    assert not agent.is_online(now=agent.last_seen_at + timedelta(seconds=91))
+    await socket.disconnect()

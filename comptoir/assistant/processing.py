@@ -412,6 +412,9 @@ def _hand_off(
         "last_message": message.text[:500],
         "routed_to": _routed_to(routing, conversation),
     }
+    unavailable = conversation.customer.advisor
+    if unavailable is not None and routing not in (Routing.ADVISOR, Routing.ALREADY_ASSIGNED):
+        summary["routed_to"]["advisor_away"] = unavailable.display_name
     state.summary = summary
     state.handed_off_at = timezone.now()
     state.pending_action = ""
@@ -452,11 +455,16 @@ def routed_to_line(routed_to: dict[str, str]) -> str:
     kind, name = routed_to.get("kind"), routed_to.get("name", "")
     if kind == Routing.ADVISOR:
         return _("the customer's advisor, %(name)s") % {"name": name}
-    if kind == Routing.TEAM:
-        return _("team %(name)s") % {"name": name}
     if kind == Routing.ALREADY_ASSIGNED:
         return name
-    return _("the unassigned queue")
+    if kind == Routing.TEAM:
+        where = _("team %(name)s") % {"name": name}
+    else:
+        where = _("the unassigned queue")
+    if routed_to.get("advisor_away"):
+        away = _("(their advisor, %(name)s, is away)") % {"name": routed_to["advisor_away"]}
+        where = f"{where} {away}"
+    return where
 
 
 def summary_text(summary: dict[str, Any]) -> str:

@@ -191,16 +191,25 @@ class ConsoleConsumer(EventStreamConsumer):
         self.membership_id = membership.pk
         await self.join(brand_inbox_group(membership.brand_id))
         await self.join(agent_group(membership.pk))
+        await self.still_authorised()  # also records that the agent is online
         return True
 
     async def still_authorised(self) -> bool:
         return await database_sync_to_async(self.membership_and_session_alive)()
 
     def membership_and_session_alive(self) -> bool:
-        """The agent is still active in this brand and has not logged out."""
-        active = Membership.objects.filter(
-            pk=self.membership_id, is_active=True, user__is_active=True
-        ).exists()
+        """The agent is still active in this brand and has not logged out.
+
+        The same query records the agent as online (``Membership.last_seen_at``):
+        routing gives a customer's handoff to their advisor only while the
+        advisor's console is open.
+        """
+        active = (
+            Membership.objects.filter(
+                pk=self.membership_id, is_active=True, user__is_active=True
+            ).update(last_seen_at=timezone.now())
+            == 1
+        )
         session = self.scope.get("session")
         session_key = getattr(session, "session_key", None)
         return active and (session_key is None or session.exists(session_key))

@@ -2,9 +2,11 @@
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +22,10 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# A console pings every 25 s: missing three pings means the agent is away.
+ONLINE_WITHIN = timedelta(seconds=90)
 
 
 class Role(models.TextChoices):
@@ -38,6 +44,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Last sign of life of the agent's open console (its socket pings every 25 s).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -54,6 +62,12 @@ class Membership(models.Model):
     @property
     def is_supervisor(self) -> bool:
         return self.role in {Role.SUPERVISOR, Role.ADMIN}
+
+    def is_online(self, now: datetime | None = None) -> bool:
+        """The agent has a console open (seen within ``ONLINE_WITHIN``)."""
+        if self.last_seen_at is None:
+            return False
+        return (now or timezone.now()) - self.last_seen_at < ONLINE_WITHIN
 
 
 class Team(models.Model):
