@@ -18,7 +18,7 @@ from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Conversation, Event, Message, Status
 from comptoir.customers.actions import rename_customer
 from comptoir.customers.models import IdentityKind
-from comptoir.tenancy.models import ApiToken
+from comptoir.tenancy.models import ApiToken, Team
 from tests.factories import ingest_chat, make_agent
 
 VISITOR_A = "a" * 32
@@ -515,3 +515,17 @@ def test_issue_api_token_command_refuses_a_brand_the_agent_does_not_work_for(age
         call_command("issue_api_token", agent.user.username, "--brand", other_brand.slug)
     with pytest.raises(CommandError):
         call_command("issue_api_token", "nobody")
+
+
+def test_teams_of_the_brand_with_their_members(api, brand, agent, colleague, other_brand):
+    shops = Team.objects.create(brand=brand, name="Boutiques")
+    shops.members.add(agent, colleague)
+    Team.objects.create(brand=other_brand, name="Rivals")
+    response = api.get("/api/teams")
+    assert response.status_code == 200
+    assert response.json() == [
+        {"id": shops.pk, "name": "Boutiques", "member_ids": sorted([agent.pk, colleague.pk])}
+    ]
+    conversation = ingest_chat(brand, "Bonjour").conversation
+    Conversation.objects.filter(pk=conversation.pk).update(team=shops)
+    assert api.get(f"/api/conversations/{conversation.pk}").json()["team_id"] == shops.pk

@@ -135,6 +135,7 @@ CASES: dict[str, Case] = {
     # Assistant configuration in the API: administrators' tokens only.
     "api:get_assistant_settings": Case("token"),
     "api:get_metrics": Case("token"),
+    "api:list_teams": Case("token"),
     "api:update_assistant_settings": Case("token", method="put"),
     "api:list_intents": Case("token"),
     "api:create_intent": Case("token", method="post"),

@@ -19,6 +19,7 @@ from comptoir.api.schemas import (
     MessageIn,
     MessageOut,
     StatusValue,
+    TeamOut,
 )
 from comptoir.conversations.access import access_colleague, access_conversation, access_customer
 from comptoir.conversations.actions import (
@@ -30,7 +31,7 @@ from comptoir.conversations.actions import (
 )
 from comptoir.conversations.models import Attachment, Conversation, Message
 from comptoir.customers.models import Customer, Identity
-from comptoir.tenancy.models import Membership
+from comptoir.tenancy.models import Membership, Team
 
 customers_router = Router(tags=["customers"])
 conversations_router = Router(tags=["conversations"])
@@ -71,6 +72,16 @@ def _customers(membership: Membership) -> QuerySet[Customer]:
         .prefetch_related(Prefetch("identities", Identity.objects.order_by("pk")))
         .order_by("-created_at", "-pk")
     )
+
+
+# Teams
+
+
+@conversations_router.get("/teams", response={200: list[TeamOut], **REFUSED}, tags=["teams"])
+def list_teams(request: HttpRequest):
+    """The brand's teams (an intent's ``team_id`` names one; conversations wait in its queue)."""
+    membership = _membership(request)
+    return Team.objects.filter(brand_id=membership.brand_id).prefetch_related("members")
 
 
 # Customers

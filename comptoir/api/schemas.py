@@ -9,7 +9,7 @@ from pydantic import field_validator
 from comptoir.conversations.models import Conversation, Message
 from comptoir.conversations.payloads import author_name
 from comptoir.customers.models import Customer
-from comptoir.tenancy.models import Membership
+from comptoir.tenancy.models import Membership, Team
 
 StatusValue = Literal["open", "pending", "resolved"]
 
@@ -68,6 +68,16 @@ class AgentRef(Schema):
         return membership.display_name
 
 
+class TeamOut(Schema):
+    id: int
+    name: str
+    member_ids: list[int] = Field(description="The agents (memberships) of the team.")
+
+    @staticmethod
+    def resolve_member_ids(team: Team) -> list[int]:
+        return sorted(member.pk for member in team.members.all())
+
+
 class ConversationOut(Schema):
     id: int
     status: StatusValue
@@ -76,6 +86,7 @@ class ConversationOut(Schema):
     subject: str
     customer: CustomerRef
     assignee: AgentRef | None
+    team_id: int | None = Field(None, description="The team whose queue it waits in, if any.")
     created_at: datetime
     last_message_at: datetime
     first_response_at: datetime | None
