@@ -122,11 +122,10 @@ class MessageOut(Schema):
         return str(author_name(message))
 
 
-class MessageIn(Schema):
+class TextIn(Schema):
+    """A text someone wrote: not empty, not only blanks, within the message limit."""
+
     text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX_LENGTH)
-    internal_note: bool = Field(
-        False, description="True: an internal note for agents, not sent to the customer."
-    )
 
     @field_validator("text")
     @classmethod
@@ -134,6 +133,12 @@ class MessageIn(Schema):
         if not text.strip():
             raise ValueError("text must not be blank")
         return text
+
+
+class MessageIn(TextIn):
+    internal_note: bool = Field(
+        False, description="True: an internal note for agents, not sent to the customer."
+    )
 
 
 class AssignIn(Schema):

@@ -33,7 +33,7 @@ from pydantic import field_validator
 
 from comptoir.api.auth import ApiTokenAuth
 from comptoir.api.endpoints import Pagination
-from comptoir.api.schemas import MESSAGE_TEXT_MAX_LENGTH, ErrorOut
+from comptoir.api.schemas import ErrorOut, TextIn
 from comptoir.assistant import configure, engine
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
 from comptoir.assistant.metrics import assistant_rates
@@ -189,15 +189,8 @@ class ArticleOut(ArticleIn):
 # Prediction
 
 
-class PredictIn(Schema):
-    text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX_LENGTH)
-
-    @field_validator("text")
-    @classmethod
-    def text_not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("text must not be blank")
-        return text
+class PredictIn(TextIn):
+    """The sentence to try on the brand's model."""
 
 
 class IntentRef(Schema):
