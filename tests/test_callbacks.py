@@ -1,9 +1,13 @@
 """Callback requests: from the widget and the API, into the console queue, to completion."""
 
+import threading
+import time
 import uuid
 from datetime import timedelta
+from http.server import ThreadingHTTPServer
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +15,7 @@ from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Channel, Event, Message
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.tenancy.models import ApiToken
+from comptoir.touchpoints.phone.actions import CallStateError, call_back_now
 from comptoir.touchpoints.phone.models import (
     Call,
     CallbackRequest,
@@ -20,8 +25,8 @@ from comptoir.touchpoints.phone.models import (
     Provider,
 )
 from comptoir.widget.tokens import issue_visitor_token
-from tests.factories import ingest_chat
-from tests.test_phone import post_twilio, twilio_params
+from tests.factories import ingest_chat, make_agent, make_brand
+from tests.test_phone import RecordingHandler, post_twilio, twilio_params
 
 NUMBER = "+33612345678"
 
@@ -374,3 +379,72 @@ def test_other_brand_and_anonymous_are_turned_away(client, brand, outsider):
     assert f"callback-{callback.pk}" not in page and NUMBER not in page
     callback.refresh_from_db()
     assert callback.status == CallbackStatus.REQUESTED and callback.call is None
+
+
+class SlowTwilio(RecordingHandler):
+    """Twilio's REST API taking its time to accept a call, as it does over the Internet."""
+
+    def do_POST(self):
+        time.sleep(0.5)
+        super().do_POST()
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="SQLite serialises writers; row locks are tested here"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_call_now_clicks_ring_the_customer_once():
+    brand = make_brand("Simultaneous")
+    agents = [make_agent(brand), make_agent(brand)]
+    SlowTwilio.requests = []
+    SlowTwilio.answer_status = 201
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowTwilio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    PhoneLine.objects.create(
+        brand=brand,
+        number="+33180000001",
+        provider=Provider.TWILIO,
+        webhook_secret="s",
+        twilio_account_sid="AC0123456789abcdef0123456789abcdef",
+        twilio_auth_token="token",
+        twilio_base_url=f"http://127.0.0.1:{server.server_port}",
+    )
+    callback = make_callback(brand)
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def click(agent) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(call_back_now(agent, callback))
+        except CallStateError as refused:
+            outcomes.append(refused)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click, args=(agent,)) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    server.shutdown()
+    server.server_close()
+    assert len(SlowTwilio.requests) == 1 and Call.objects.filter(brand=brand).count() == 1
+    [refused] = [outcome for outcome in outcomes if isinstance(outcome, CallStateError)]
+    assert "already calling" in str(refused)
+    callback.refresh_from_db()
+    assert callback.call is not None and callback.dialing_since is None
+
+
+def test_a_stale_dialing_claim_does_not_block_call_now(client, brand, agent, line):
+    callback = make_callback(brand)
+    CallbackRequest.objects.filter(pk=callback.pk).update(
+        dialing_since=timezone.now() - timedelta(minutes=5)  # a request that died
+    )
+    client.force_login(agent.user)
+    response = client.post(
+        reverse("phone:callback_call", args=[callback.pk]), HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert response.status_code == 204
+    callback.refresh_from_db()
+    assert callback.call is not None and callback.dialing_since is None

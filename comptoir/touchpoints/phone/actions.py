@@ -8,7 +8,7 @@ events, which refresh the console live once committed.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -55,6 +55,8 @@ from comptoir.touchpoints.phone.models import (
 logger = logging.getLogger(__name__)
 
 MAX_TRANSCRIPT_LENGTH = 50_000
+# A provider answers a click-to-call within seconds; a claim this old is a dead request.
+DIALING_TIMEOUT = timedelta(minutes=1)
 _FINAL_STATUSES = {
     CallStatus.COMPLETED,
     CallStatus.NO_ANSWER,
@@ -547,16 +549,27 @@ def _locked_callback(callback: CallbackRequest) -> CallbackRequest:
 def call_back_now(agent: Membership, callback: CallbackRequest) -> Call:
     """Place the call a callback request asks for (click-to-call) and tie it to the request.
 
-    Refused while a call placed for it is still under way (another agent clicked
-    first): the customer must not be rung twice. A failed call may be retried.
+    Refused while a call placed for it is still under way, or while another
+    agent's click waits for the provider (``dialing_since``, claimed under the
+    row lock before the provider is asked): the customer must not be rung
+    twice. A failed call may be retried; a claim older than ``DIALING_TIMEOUT``
+    (a worker that died mid-request) no longer blocks.
     """
+    now = timezone.now()
     with transaction.atomic():
         callback = _locked_callback(callback)
         if callback.status not in OPEN_CALLBACK_STATUSES:
             raise CallStateError("this callback request is closed")
         if callback.call_id is not None and callback.call.status not in TERMINAL_STATUSES:
             raise CallStateError("a call for this callback request is already under way")
-    call = start_outbound_call(agent, callback.number)
+        if callback.dialing_since is not None and now - callback.dialing_since < DIALING_TIMEOUT:
+            raise CallStateError("another agent is already calling this customer")
+        callback.dialing_since = now
+        callback.save(update_fields=["dialing_since"])
+    try:
+        call = start_outbound_call(agent, callback.number)
+    finally:
+        CallbackRequest.objects.filter(pk=callback.pk, dialing_since=now).update(dialing_since=None)
     with transaction.atomic():
         callback = _locked_callback(callback)
         callback.call = call

@@ -175,6 +175,8 @@ class CallbackRequest(models.Model):
     call = models.ForeignKey(
         Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_requests"
     )
+    # Set while an agent's "Call now" waits for the provider: a second click is refused.
+    dialing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["brand", "status", "requested_for"], name="callback_queue")]
