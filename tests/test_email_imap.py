@@ -23,6 +23,7 @@ from comptoir.touchpoints.email.imap import (
 from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.email.receiving import receive_mail, retry_quarantined
 from tests.imap_server import Dovecot, dovecot_binary
+from tests.live_server import Site
 
 needs_dovecot = pytest.mark.skipif(
     dovecot_binary() is None, reason="dovecot is not installed (apt-get install dovecot-imapd)"
@@ -52,9 +53,13 @@ def imap(dovecot, mailbox):
 
 
 def mail(mailbox: Mailbox, message_id: str, sender: str = "paul@client.example") -> bytes:
+    return mail_to(mailbox.address, message_id, sender)
+
+
+def mail_to(address: str, message_id: str, sender: str = "paul@client.example") -> bytes:
     return (
         f"From: Paul Martin <{sender}>\r\n"
-        f"To: {mailbox.address}\r\n"
+        f"To: {address}\r\n"
         f"Subject: Commande {message_id}\r\n"
         f"Message-ID: <{message_id}>\r\n"
         "Date: Tue, 24 Nov 2026 09:00:00 +0100\r\n"
@@ -253,6 +258,38 @@ def test_the_watchers_poll_every_interval_without_idle(mailbox, imap):
         runner.join(timeout=40)
     assert not runner.is_alive()
     assert stored("polled.1@client.example")
+
+
+@pytest.mark.live
+@needs_dovecot
+def test_serve_with_imap_fetches_the_brands_mail(tmp_path, dovecot):
+    """``comptoir serve --imap`` (one process for a small install) watches the mailboxes."""
+    address = f"serve-{uuid.uuid4().hex[:8]}@maison.example"
+    site = Site(tmp_path)
+    site.manage("migrate", "--no-input")
+    site.python(
+        "import json\n"
+        "from comptoir.tenancy.models import Brand\n"
+        "from comptoir.touchpoints.email.models import Mailbox\n"
+        "b = Brand.objects.create(name='Maison', slug='maison')\n"
+        f"Mailbox.objects.create(brand=b, address={address!r}, imap_url={dovecot.url(address)!r})\n"
+        "print(json.dumps({}))"
+    )
+    client = dovecot.client(address)
+    try:
+        site.start_server(options=("--imap",))
+        client.append("INBOX", mail_to(address, "served.1@client.example"))
+        assert wait_until_seen(client, "served.1@client.example")  # after the commit
+        found = site.python(
+            "import json\n"
+            "from comptoir.conversations.models import Message\n"
+            "m = Message.objects.get(external_id='served.1@client.example')\n"
+            "print(json.dumps({'channel': m.channel, 'text': m.text}))"
+        )
+        assert found == {"channel": "email", "text": "Bonjour, où est mon colis ?"}
+    finally:
+        client.logout()
+        site.stop()
 
 
 def test_imap_urls_are_parsed():

@@ -1,6 +1,7 @@
 """``comptoir serve``: run the ASGI application (console, widget, API, WebSockets) under uvicorn."""
 
 import copy
+import threading
 
 import uvicorn
 import uvicorn.config
@@ -38,9 +39,22 @@ class Command(BaseCommand):
             default="",
             help="also receive mail on this address (e.g. 127.0.0.1:2525)",
         )
+        parser.add_argument(
+            "--imap",
+            action="store_true",
+            help="also fetch the mail of mailboxes with an IMAP URL (IDLE, else every 60 s)",
+        )
 
     def handle(
-        self, *args, host: str, port: int, log_level: str, worker: bool, smtp: str, **options
+        self,
+        *args,
+        host: str,
+        port: int,
+        log_level: str,
+        worker: bool,
+        smtp: str,
+        imap: bool,
+        **options,
     ):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
         if worker:
@@ -54,6 +68,18 @@ class Command(BaseCommand):
             smtp_listener = smtp_controller(smtp_host, smtp_port)
             smtp_listener.start()
             self.stdout.write(f"SMTP listener on {smtp_host}:{smtp_port}")
+        imap_stop = threading.Event()
+        if imap:
+            from comptoir.touchpoints.email.imap import run_imap_watchers
+
+            threading.Thread(
+                target=run_imap_watchers,
+                args=(imap_stop,),
+                kwargs={"interval": 60, "idle": True},
+                name="comptoir-imap",
+                daemon=True,
+            ).start()
+            self.stdout.write("IMAP watchers running in this process")
         try:
             uvicorn.run(
                 "comptoir.asgi:application",
@@ -64,5 +90,6 @@ class Command(BaseCommand):
                 lifespan="off",
             )
         finally:
+            imap_stop.set()
             if smtp_listener is not None:
                 smtp_listener.stop()
