@@ -893,3 +893,36 @@ def test_concurrent_workers_answer_each_message_once():
     for message in messages:
         assert len(bot_messages(message.conversation_id)) == 1
     assert set(AssistantJob.objects.values_list("outcome", flat=True)) == {Outcome.ANSWERED}
+
+
+@pytest.mark.browser
+@pytest.mark.live
+def test_the_widget_shows_the_assistants_answer_as_the_assistants(tmp_path):
+    """Widget → ingest → worker → assistant → event → widget, in Chromium, on the demo."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.live_server import Site
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+
+    site = Site(tmp_path)
+    site.manage("migrate", "--no-input")
+    site.manage("load_demo")
+    server = site.start_server(options=("--worker",))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-FR")
+            page.goto(f"{server}/demo/")
+            page.get_by_test_id("comptoir-launcher").click()
+            page.get_by_test_id("comptoir-input").fill("Vous êtes ouverts le dimanche ?")
+            page.get_by_test_id("comptoir-send").click()
+            answer = page.locator('[data-testid="comptoir-message"][data-author="bot"]')
+            # The worker's first round trains the demo model (seconds) before answering.
+            expect(answer.first).to_be_visible(timeout=60_000)
+            expect(answer.first).to_contain_text("Assistant automatique")
+            expect(answer.first).to_contain_text("dimanche")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "widget-assistant.png")
+            browser.close()
+    finally:
+        site.stop()

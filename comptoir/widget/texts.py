@@ -101,6 +101,7 @@ def widget_texts() -> dict[str, Any]:
         "remove_file": gettext("Remove the file"),
         "you": gettext("You"),
         "advisor": gettext("Advisor"),
+        "assistant": gettext("Automated assistant"),
         "sending": gettext("Sending…"),
         "sent": gettext("Sent"),
         "not_sent": gettext("Not sent"),

@@ -302,11 +302,16 @@
 
   function buildMessage(m) {
     var mine = m.author_kind === "customer";
+    // The assistant says it is one: a customer must know whether a person is writing.
+    var bot = m.author_kind === "bot";
     var item = el("div", {
       "class": "msg" + (mine ? " mine" : ""), "data-testid": "comptoir-message",
-      "data-message-id": m.id, "data-author": mine ? "customer" : "agent"
+      "data-message-id": m.id, "data-author": mine ? "customer" : (bot ? "bot" : "agent")
     });
-    if (!mine) item.appendChild(el("span", { "class": "author", text: m.author_name || t("advisor") }));
+    if (!mine) {
+      var author = bot ? t("assistant") : (m.author_name || t("advisor"));
+      item.appendChild(el("span", { "class": "author", text: author }));
+    }
     var bubble = el("div", { "class": m.text ? "bubble" : "bubble media-only" });
     if (m.text) bubble.appendChild(el("span", { "class": "text", text: m.text }));
     var files = renderFiles(m.attachments);
