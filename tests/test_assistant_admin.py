@@ -339,3 +339,20 @@ def test_overview_shows_containment_handoff_and_why(admin_client, brand):
     assert "1 answered without a person" in results and "(33 %)" in results
     assert "2 handed to a person" in results and "(67 %)" in results
     assert "The customer asked for a person." in results
+
+
+def test_supervisors_read_the_results_agents_do_not(client, brand, agent):
+    setup_assistant(brand)
+    write(brand, "I want to talk to a real person", visitor="5" * 32)
+    url = reverse("assistant:results")
+    client.force_login(agent.user)
+    assert client.get(url).status_code == 403
+    assert b"assistant:results" not in client.get(reverse("console:inbox")).content
+    supervisor = make_agent(brand, Role.SUPERVISOR)
+    client.force_login(supervisor.user)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "1 handed to a person" in page.content.decode()
+    assert f'href="{url}"'.encode() in client.get(reverse("console:inbox")).content
+    # Configuring stays with administrators.
+    assert client.get(reverse("assistant:console")).status_code == 403

@@ -125,6 +125,7 @@ CASES: dict[str, Case] = {
     "assistant:demo_order": Case("public"),
     # Assistant configuration: the brand's administrators only.
     "assistant:console": Case("session"),
+    "assistant:results": Case("session"),
     "assistant:settings_save": Case("session", method="post"),
     "assistant:intent_create": Case("session"),
     "assistant:intent_edit": Case("session", "intent"),

@@ -34,6 +34,13 @@ def _administrator(request: HttpRequest) -> Membership:
     return membership
 
 
+def _supervisor(request: HttpRequest) -> Membership:
+    membership = request_membership(request)
+    if not membership.is_supervisor:
+        raise PermissionDenied("Only supervisors and administrators read the assistant's results.")
+    return membership
+
+
 RATES_DAYS = 30
 
 
@@ -86,6 +93,15 @@ def _overview(
         },
         status=status,
     )
+
+
+@require_safe
+@login_required
+def results(request: HttpRequest) -> HttpResponse:
+    """Containment and handoff for supervisors (administrators see them on the overview)."""
+    membership = _supervisor(request)
+    context = {"membership": membership, "rates": _recent_rates(membership)}
+    return render(request, "assistant/console/results.html", {**context, "rates_days": RATES_DAYS})
 
 
 @require_safe

@@ -10,6 +10,8 @@ urlpatterns = [
     path("console/c/<int:conversation_id>/assist/", views.assist, name="assist"),
     # Brand administrators configure the assistant (settings, intents, articles).
     path("console/assistant/", console_views.overview, name="console"),
+    # Supervisors read its results.
+    path("console/assistant/results/", console_views.results, name="results"),
     path("console/assistant/settings/", console_views.settings_save, name="settings_save"),
     path("console/assistant/intents/new/", console_views.intent_create, name="intent_create"),
     path(
