@@ -353,6 +353,8 @@ def test_supervisors_read_the_results_agents_do_not(client, brand, agent):
     page = client.get(url)
     assert page.status_code == 200
     assert "1 handed to a person" in page.content.decode()
+    french = client.get(url, headers={"Accept-Language": "fr"}).content.decode()
+    assert "1 transmise à un conseiller" in french and "0 résolue sans conseiller" in french
     assert f'href="{url}"'.encode() in client.get(reverse("console:inbox")).content
     # Configuring stays with administrators.
     assert client.get(reverse("assistant:console")).status_code == 403
