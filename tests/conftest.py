@@ -1,5 +1,8 @@
 import pytest
 
+from comptoir.assistant import engine
+from comptoir.assistant.hooks import forget_enabled_brands
+from comptoir.tenancy.models import Role
 from tests.factories import make_agent, make_brand
 
 
@@ -8,6 +11,17 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Password hashing is deliberately slow; tests create many agents.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_assistant_caches():
+    # Brand ids are reused between tests on SQLite: no process cache of the assistant
+    # (brands with it switched on, trained classifiers) may outlive a test.
+    forget_enabled_brands()
+    engine.forget_classifiers()
+    yield
+    forget_enabled_brands()
+    engine.forget_classifiers()
 
 
 @pytest.fixture
@@ -28,6 +42,12 @@ def agent(brand):
 @pytest.fixture
 def colleague(brand):
     return make_agent(brand, first_name="Julien")
+
+
+@pytest.fixture
+def admin(brand):
+    """An administrator of ``brand``: configures the assistant."""
+    return make_agent(brand, Role.ADMIN, first_name="Ada")
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from comptoir.assistant import engine
 from comptoir.assistant.endpoints import EndpointError, call_endpoint, check_url
-from comptoir.assistant.hooks import forget_enabled_brands
 from comptoir.assistant.jobs import process_due, run_due
 from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import (
@@ -163,16 +162,6 @@ ARTICLES = [
 ]
 
 _trained: dict[str, bytes] = {}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    # Brand ids are reused between tests on SQLite: no process cache may outlive a test.
-    forget_enabled_brands()
-    engine.forget_classifiers()
-    yield
-    forget_enabled_brands()
-    engine.forget_classifiers()
 
 
 def setup_assistant(brand, *, enabled: bool = True, **settings) -> AssistantSettings:

@@ -7,16 +7,9 @@ from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticl
 from comptoir.assistant.processing import top_passages
 from comptoir.tenancy.models import Role
 from tests.factories import make_agent
-from tests.test_assistant import _fresh_caches, setup_assistant, write
-
-__all__ = ["_fresh_caches"]  # autouse: no classifier cached from another test's brand
+from tests.test_assistant import setup_assistant, write
 
 PUBLIC_ENDPOINT = "https://93.184.216.34/api"  # an IP literal: checked without DNS
-
-
-@pytest.fixture
-def admin(brand):
-    return make_agent(brand, Role.ADMIN, first_name="Ada")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from comptoir.assistant.processing import top_passages
 from comptoir.conversations.models import Conversation, Message
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import make_agent
-from tests.test_assistant import setup_assistant
+from tests.test_assistant import setup_assistant, write
 
 PUBLIC_ENDPOINT = "https://93.184.216.34/api"  # an IP literal: checked without DNS
 
@@ -50,19 +50,6 @@ class TokenClient:
 
 def token_client(client, membership) -> TokenClient:
     return TokenClient(client, ApiToken.issue(membership, "tests")[1])
-
-
-@pytest.fixture(autouse=True)
-def _fresh_classifiers():
-    # Brand ids are reused between tests on SQLite: no cached classifier may outlive a test.
-    engine.forget_classifiers()
-    yield
-    engine.forget_classifiers()
-
-
-@pytest.fixture
-def admin(brand):
-    return make_agent(brand, Role.ADMIN, first_name="Ada")
 
 
 @pytest.fixture
@@ -539,10 +526,6 @@ def test_the_endpoints_are_documented(client):
 
 
 def test_metrics_give_containment_handoff_and_reasons(api, client, brand, agent):
-    from comptoir.assistant.hooks import forget_enabled_brands
-    from tests.test_assistant import write
-
-    forget_enabled_brands()  # brand ids are reused between tests on SQLite
     setup_assistant(brand)
     write(brand, "What are your opening hours?", visitor="1" * 32)
     write(brand, "I want to talk to a real person", visitor="2" * 32)
@@ -553,4 +536,3 @@ def test_metrics_give_containment_handoff_and_reasons(api, client, brand, agent)
     assert body["handoff_rate"] == 0.5 and body["handoff_reasons"] == {"asked_for_human": 1}
     assert api.get("/api/assistant/metrics", days=0).status_code == 422
     assert token_client(client, agent).get("/api/assistant/metrics").status_code == 403
-    forget_enabled_brands()

@@ -24,9 +24,7 @@ from comptoir.customers.actions import CustomerActionError, set_advisor
 from comptoir.customers.models import Customer
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import ingest_chat, make_agent
-from tests.test_assistant import _fresh_caches, bot_messages, job_of, setup_assistant, write
-
-__all__ = ["_fresh_caches"]  # the autouse fixture clearing the assistant's process caches
+from tests.test_assistant import bot_messages, job_of, setup_assistant, write
 
 VISITOR = "c" * 32
 APPOINTMENT = "Bonjour, je voudrais prendre rendez-vous en boutique"

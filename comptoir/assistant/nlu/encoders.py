@@ -106,27 +106,19 @@ class MiniLMEncoder:
                 str(quantised), options, providers=["CPUExecutionProvider"]
             )
 
-    def encode(self, texts: list[str], batch: int = 1) -> np.ndarray:
-        # One text per run by default: dynamic int8 quantises the activations with
-        # one scale per run, so a text batched with others (and their padding) gets
-        # a slightly different embedding (cosine ~0.99) from the one it gets alone,
+    def encode(self, texts: list[str]) -> np.ndarray:
+        # One text per run: dynamic int8 quantises the activations with one scale
+        # per run, so a text batched with others (and their padding) would get a
+        # slightly different embedding (cosine ~0.99) from the one it gets alone,
         # as served. Training encodes exactly as prediction does (~1 ms a text).
         out = np.zeros((len(texts), self.dim), np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), batch):
-            idx = order[start : start + batch]
-            encodings = self._tok.encode_batch([texts[i] for i in idx])
-            length = max(len(e.ids) for e in encodings)
-            ids = np.zeros((len(idx), length), np.int64)
-            mask = np.zeros((len(idx), length), np.float32)
-            for row, e in enumerate(encodings):
-                ids[row, : len(e.ids)] = e.ids
-                mask[row, : len(e.ids)] = 1.0
+        for row, text in enumerate(texts):
+            ids = np.array([self._tok.encode(text).ids], np.int64)
+            length = ids.shape[1]
             x0 = self._word[ids] + self._pos[:length] + self._type
-            bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-            hidden = self._session.run(None, {"x0": x0, "bias": bias})[0]
-            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-            out[idx] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+            no_mask = np.zeros((1, 1, 1, length), np.float32)
+            pooled = self._session.run(None, {"x0": x0, "bias": no_mask})[0].mean(axis=1)
+            out[row] = pooled / np.linalg.norm(pooled)
         return out
 
 
