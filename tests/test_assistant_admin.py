@@ -1,12 +1,25 @@
 """Brand administrators configure the assistant from the console (settings, intents, articles)."""
 
+import re
+from datetime import datetime, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
+from comptoir.assistant.metrics import assistant_rates, intent_rates
+from comptoir.assistant.models import (
+    AssistantJob,
+    AssistantSettings,
+    Intent,
+    JobStatus,
+    KnowledgeArticle,
+    Outcome,
+    TrainedModel,
+)
 from comptoir.assistant.processing import top_passages
 from comptoir.tenancy.models import Role
-from tests.factories import make_agent
+from tests.factories import ingest_chat, make_agent, make_brand
 from tests.test_assistant import setup_assistant, write
 
 PUBLIC_ENDPOINT = "https://93.184.216.34/api"  # an IP literal: checked without DNS
@@ -351,3 +364,182 @@ def test_supervisors_read_the_results_agents_do_not(client, brand, agent):
     assert f'href="{url}"'.encode() in client.get(reverse("console:inbox")).content
     # Configuring stays with administrators.
     assert client.get(reverse("assistant:console")).status_code == 403
+
+
+# Results by intent
+
+
+def record(
+    brand, visitor: str, outcome: str, intent: str = "", *, at: datetime | None = None
+) -> AssistantJob:
+    """A processed assistant job on a new message of ``visitor``'s conversation (one per visitor).
+
+    The brand has no assistant switched on, so ingest queues nothing itself.
+    """
+    message = ingest_chat(brand, f"{outcome} {intent}", visitor_id=visitor * 32)
+    at = at or timezone.now()
+    return AssistantJob.objects.create(
+        brand=brand,
+        message=message,
+        conversation=message.conversation,
+        status=JobStatus.DONE,
+        next_attempt_at=at,
+        created_at=at,
+        processed_at=at,
+        outcome=outcome,
+        reason="failed_twice" if outcome == Outcome.HANDOFF else "",
+        intent=intent,
+    )
+
+
+def rows(results) -> list[tuple]:
+    return [(r.code, r.name, r.conversations, r.contained, r.handed_off) for r in results]
+
+
+@pytest.fixture
+def intent_jobs(brand, other_brand):
+    """Eight conversations of ``brand`` the assistant handled, and some it did not count.
+
+    By intent: opening_hours 3 (1 handed off), returns 2 (1 handed off), not
+    recognised 2 (1 handed off), a deleted intent 1.
+    """
+    Intent.objects.create(brand=brand, name="opening_hours", label="Opening hours")
+    Intent.objects.create(brand=brand, name="returns", label="Returns & refunds")
+    Intent.objects.create(brand=other_brand, name="returns", label="Rival returns")
+    ANSWERED, HANDOFF = Outcome.ANSWERED, Outcome.HANDOFF
+    record(brand, "1", ANSWERED, "opening_hours")
+    record(brand, "2", ANSWERED, "opening_hours")  # answered, then handed off:
+    record(brand, "2", HANDOFF)  # a handoff of opening_hours, once
+    record(brand, "3", ANSWERED, "opening_hours")
+    record(brand, "3", ANSWERED, "opening_hours")  # two jobs, one conversation
+    record(brand, "4", ANSWERED)  # a greeting first,
+    record(brand, "4", ANSWERED, "returns")  # then the question: returns, contained
+    record(brand, "5", HANDOFF, "returns")  # the first intent counts:
+    record(brand, "5", ANSWERED, "opening_hours")  # returns, handed off
+    record(brand, "6", HANDOFF)  # not recognised, handed off
+    record(brand, "7", ANSWERED)  # not recognised, contained
+    record(brand, "8", ANSWERED, "gift_cards")  # an intent deleted since: its code
+    # Not handled by the assistant: not counted.
+    record(brand, "9", Outcome.CLASSIFIED, "opening_hours")
+    record(brand, "a", Outcome.SKIPPED, "returns")
+    # Another brand's, even with the same intent code.
+    record(other_brand, "b", HANDOFF, "returns")
+    record(other_brand, "c", ANSWERED, "opening_hours")
+    record(other_brand, "d", HANDOFF)
+
+
+EXPECTED_INTENTS = [
+    ("opening_hours", "Opening hours", 3, 2, 1),
+    ("returns", "Returns & refunds", 2, 1, 1),
+    ("", "", 2, 1, 1),  # not recognised, after the intents of the same volume
+    ("gift_cards", "gift_cards", 1, 1, 0),
+]
+
+
+def test_intent_rates_count_each_conversation_once_under_its_first_intent(
+    brand, intent_jobs, django_assert_num_queries
+):
+    start, end = timezone.now() - timedelta(hours=1), timezone.now() + timedelta(seconds=1)
+    with django_assert_num_queries(1):
+        results = intent_rates(brand.pk, start, end)
+    assert rows(results) == EXPECTED_INTENTS
+    assert [r.containment_rate for r in results] == [2 / 3, 0.5, 0.5, 1.0]
+    # The rows add up to the totals.
+    totals = assistant_rates(brand.pk, start, end)
+    assert sum(r.conversations for r in results) == totals.conversations == 8
+    assert sum(r.contained for r in results) == totals.contained == 5
+    assert sum(r.handed_off for r in results) == totals.handed_off == 3
+
+
+def test_intent_rates_are_per_brand(brand, other_brand, intent_jobs):
+    now = timezone.now()
+    results = intent_rates(other_brand.pk, now - timedelta(hours=1), now + timedelta(seconds=1))
+    assert rows(results) == [
+        ("opening_hours", "opening_hours", 1, 1, 0),  # no such intent in that brand: the code
+        ("returns", "Rival returns", 1, 0, 1),
+        ("", "", 1, 0, 1),
+    ]
+    assert intent_rates(make_brand("Empty").pk, now - timedelta(hours=1), now) == []
+
+
+def test_intent_rates_window_is_start_included_end_excluded(brand):
+    start = timezone.now() - timedelta(days=3)
+    end = start + timedelta(days=1)
+    Intent.objects.create(brand=brand, name="returns", label="Returns")
+    record(brand, "1", Outcome.ANSWERED, "returns", at=start)  # counted
+    record(brand, "2", Outcome.HANDOFF, "returns", at=end)  # not counted
+    record(brand, "3", Outcome.HANDOFF, "returns", at=start - timedelta(microseconds=1))
+    # Only the jobs in the window count: this conversation's first intent in it is hours.
+    record(brand, "4", Outcome.ANSWERED, "returns", at=start - timedelta(hours=1))
+    record(brand, "4", Outcome.ANSWERED, "hours", at=start + timedelta(hours=1))
+    record(brand, "4", Outcome.HANDOFF, "returns", at=end + timedelta(hours=1))
+    assert rows(intent_rates(brand.pk, start, end)) == [
+        ("hours", "hours", 1, 1, 0),
+        ("returns", "Returns", 1, 1, 0),
+    ]
+    # From ``end`` on: the two handoffs, one conversation each.
+    assert rows(intent_rates(brand.pk, end, end + timedelta(days=1))) == [
+        ("returns", "Returns", 2, 0, 2)
+    ]
+
+
+def intent_table(html: str) -> list[list[str]]:
+    """The cells of the results-by-intent table, per row (tags stripped)."""
+    table = html.split('id="intent-results"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1]
+    cells = (re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in body.split("</tr>"))
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in row] for row in cells if row]
+
+
+EXPECTED_TABLE = [
+    ["Opening hours opening_hours", "3", "2", "1", "67 %"],
+    ["Returns &amp; refunds returns", "2", "1", "1", "50 %"],
+    ["Not recognised", "2", "1", "1", "50 %"],
+    ["gift_cards", "1", "1", "0", "100 %"],
+]
+
+
+def test_overview_and_results_show_the_results_by_intent(client, brand, admin, intent_jobs):
+    old = timezone.now() - timedelta(days=31)  # outside the 30 days shown
+    record(brand, "e", Outcome.HANDOFF, "opening_hours", at=old)
+    client.force_login(admin.user)
+    page = client.get(reverse("assistant:console"))
+    results = page.content.decode().split('id="assistant-results"')[1].split("</section>")[0]
+    assert "8 conversations handled by the assistant" in results
+    assert intent_table(results) == EXPECTED_TABLE
+    client.force_login(make_agent(brand, Role.SUPERVISOR).user)
+    page = client.get(reverse("assistant:results"))
+    assert page.status_code == 200
+    assert intent_table(page.content.decode()) == EXPECTED_TABLE
+    client.force_login(make_agent(brand, Role.AGENT).user)
+    assert client.get(reverse("assistant:results")).status_code == 403
+    assert client.get(reverse("assistant:console")).status_code == 403
+
+
+def test_another_brands_pages_show_only_their_own_intents(client, other_brand, intent_jobs):
+    for role, url in ((Role.ADMIN, "assistant:console"), (Role.SUPERVISOR, "assistant:results")):
+        client.force_login(make_agent(other_brand, role).user)
+        html = client.get(reverse(url)).content.decode()
+        assert intent_table(html) == [
+            ["opening_hours", "1", "1", "0", "100 %"],
+            ["Rival returns returns", "1", "0", "1", "0 %"],
+            ["Not recognised", "1", "0", "1", "0 %"],
+        ]
+        assert "Returns &amp; refunds" not in html and "gift_cards" not in html
+
+
+def test_no_table_by_intent_before_the_assistant_handled_anything(admin_client, brand):
+    record(brand, "1", Outcome.CLASSIFIED, "opening_hours")
+    html = admin_client.get(reverse("assistant:console")).content.decode()
+    assert "has not handled any conversation yet" in html
+    assert 'id="intent-results"' not in html
+
+
+def test_results_by_intent_from_real_assistant_jobs(admin_client, brand):
+    setup_assistant(brand)
+    write(brand, "What are your opening hours?", visitor="1" * 32)  # answered
+    write(brand, "Quels sont vos horaires d'ouverture ?", visitor="2" * 32)
+    write(brand, "ça ne répond pas à ma question", visitor="2" * 32)
+    write(brand, "not what I asked", visitor="2" * 32)  # answered, then handed off
+    html = admin_client.get(reverse("assistant:console")).content.decode()
+    assert intent_table(html) == [["Opening hours opening_hours", "2", "1", "1", "50 %"]]

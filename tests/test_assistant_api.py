@@ -8,17 +8,26 @@ try the brand's real trained model.
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from comptoir.assistant import engine
-from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
+from comptoir.assistant.models import (
+    AssistantSettings,
+    Intent,
+    KnowledgeArticle,
+    Outcome,
+    TrainedModel,
+)
 from comptoir.assistant.processing import top_passages
 from comptoir.conversations.models import Conversation, Message
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import make_agent
 from tests.test_assistant import setup_assistant, write
+from tests.test_assistant_admin import record
 
 PUBLIC_ENDPOINT = "https://93.184.216.34/api"  # an IP literal: checked without DNS
 
@@ -432,6 +441,7 @@ ENDPOINTS = [
     ("put", "api:update_article", "article", article_body(title="changed")),
     ("delete", "api:delete_article", "article", None),
     ("post", "api:predict_intent", None, {"text": "horaires"}),
+    ("get", "api:get_metrics", None, None),
 ]
 
 
@@ -536,3 +546,71 @@ def test_metrics_give_containment_handoff_and_reasons(api, client, brand, agent)
     assert body["handoff_rate"] == 0.5 and body["handoff_reasons"] == {"asked_for_human": 1}
     assert api.get("/api/assistant/metrics", days=0).status_code == 422
     assert token_client(client, agent).get("/api/assistant/metrics").status_code == 403
+    assert body["intents"] == [
+        {
+            "code": "opening_hours",
+            "name": "Opening hours",
+            "conversations": 1,
+            "contained": 1,
+            "handed_off": 0,
+            "containment_rate": 1.0,
+        },
+        {
+            "code": "",
+            "name": "Not recognised",
+            "conversations": 1,
+            "contained": 0,
+            "handed_off": 1,
+            "containment_rate": 0.0,
+        },
+    ]
+
+
+def test_metrics_break_the_conversations_down_by_intent(api, client, brand, other_brand):
+    Intent.objects.create(brand=brand, name="returns", label="Returns")
+    Intent.objects.create(brand=other_brand, name="returns", label="Rival returns")
+    record(brand, "1", Outcome.ANSWERED, "returns")
+    record(brand, "1", Outcome.HANDOFF)  # answered, then handed off
+    record(brand, "2", Outcome.ANSWERED)  # a greeting,
+    record(brand, "2", Outcome.ANSWERED, "returns")  # then the question
+    record(brand, "3", Outcome.ANSWERED, "hours")  # no such intent: its code
+    record(brand, "4", Outcome.ANSWERED, "returns", at=timezone.now() - timedelta(days=8))
+    record(other_brand, "5", Outcome.HANDOFF, "returns")
+    body = api.get("/api/assistant/metrics", days=7).json()
+    assert (body["conversations"], body["contained"], body["handed_off"]) == (3, 2, 1)
+    assert body["handoff_reasons"] == {"failed_twice": 1}
+    assert [
+        (i["code"], i["name"], i["conversations"], i["contained"], i["handed_off"])
+        for i in body["intents"]
+    ] == [("returns", "Returns", 2, 1, 1), ("hours", "hours", 1, 1, 0)]
+    assert body["intents"][0]["containment_rate"] == 0.5
+    # Over 9 days, the older conversation too.
+    returns = api.get("/api/assistant/metrics", days=9).json()["intents"][0]
+    assert (returns["conversations"], returns["contained"]) == (3, 2)
+    # Another brand's administrator reads their own brand's only.
+    rival = token_client(client, make_agent(other_brand, Role.ADMIN))
+    assert rival.get("/api/assistant/metrics").json()["intents"] == [
+        {
+            "code": "returns",
+            "name": "Rival returns",
+            "conversations": 1,
+            "contained": 0,
+            "handed_off": 1,
+            "containment_rate": 0.0,
+        }
+    ]
+
+
+def test_metrics_without_any_handled_conversation(api, brand):
+    record(brand, "1", Outcome.CLASSIFIED, "returns")
+    body = api.get("/api/assistant/metrics").json()
+    assert body["conversations"] == 0 and body["intents"] == []
+    schema = api.client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert set(schema["IntentRatesOut"]["properties"]) == {
+        "code",
+        "name",
+        "conversations",
+        "contained",
+        "handed_off",
+        "containment_rate",
+    }

@@ -65,6 +65,10 @@ CASES: dict[str, Case] = {
     "console:proposal_merge": Case("session", "proposal", "post"),
     "console:proposal_dismiss": Case("session", "proposal", "post"),
     "console:merge_undo": Case("session", "merge", "post"),
+    # The agent's own availability: only ever the session's or the token's own membership.
+    "console:availability": Case("session", method="post"),
+    "api:get_availability": Case("token"),
+    "api:put_availability": Case("token", method="put"),
     # REST API: bearer token, brand-scoped. Its description is public.
     "api:openapi-json": Case("public"),
     "api:openapi-view": Case("public"),
@@ -274,6 +278,7 @@ def call(client, case: Case, url: str, **headers):
         body = {"text": "hello", "assignee_id": None, "kind": "email", "value": "x@example.org"}
         body["absorbed_id"] = 1
         body["advisor_id"] = None
+        body["availability"] = "available"
         send = client.put if case.method == "put" else client.post
         return send(url, data=body, content_type="application/json", **headers)
     if case.method == "post":

@@ -3,7 +3,8 @@
 ``request.auth`` is the membership of the API token (see ``comptoir.api.auth``).
 Lists are filtered on its brand; single objects come from the ``access_*``
 fetchers, which answer 404 for another brand's objects. State changes go
-through ``comptoir.conversations.actions`` only.
+through the actions only (``comptoir.conversations.actions``, and
+``comptoir.tenancy.actions`` for the agent's own availability).
 """
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -13,6 +14,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from comptoir.api.schemas import (
     AssignIn,
+    AvailabilityIn,
+    AvailabilityOut,
     ConversationOut,
     CustomerOut,
     ErrorOut,
@@ -31,6 +34,7 @@ from comptoir.conversations.actions import (
 )
 from comptoir.conversations.models import Attachment, Conversation, Message
 from comptoir.customers.models import Customer, Identity
+from comptoir.tenancy.actions import MembershipActionError, set_availability
 from comptoir.tenancy.models import Membership, Team
 
 customers_router = Router(tags=["customers"])
@@ -82,6 +86,29 @@ def list_teams(request: HttpRequest):
     """The brand's teams (an intent's ``team_id`` names one; conversations wait in its queue)."""
     membership = _membership(request)
     return Team.objects.filter(brand_id=membership.brand_id).prefetch_related("members")
+
+
+# The token's own agent
+
+
+@conversations_router.get(
+    "/me/availability", response={200: AvailabilityOut, **REFUSED}, tags=["agents"]
+)
+def get_availability(request: HttpRequest) -> Membership:
+    """Whether the token's agent is available or away, and whether their console is open."""
+    return _membership(request)
+
+
+@conversations_router.put(
+    "/me/availability", response={200: AvailabilityOut, 400: ErrorOut, **REFUSED}, tags=["agents"]
+)
+def put_availability(request: HttpRequest, body: AvailabilityIn):
+    """Set the token's agent available or away (only one's own: there is no other agent's)."""
+    membership = _membership(request)
+    try:
+        return set_availability(membership, body.availability)
+    except MembershipActionError as exc:
+        return Status(400, {"detail": exc.reason})
 
 
 # Customers

@@ -12,6 +12,7 @@ from comptoir.customers.models import Customer
 from comptoir.tenancy.models import Membership, Team
 
 StatusValue = Literal["open", "pending", "resolved"]
+AvailabilityValue = Literal["available", "away"]
 
 # A reply is read by a person; anything longer is almost certainly a mistake.
 MESSAGE_TEXT_MAX_LENGTH = 10_000
@@ -66,6 +67,35 @@ class AgentRef(Schema):
     @staticmethod
     def resolve_name(membership: Membership) -> str:
         return membership.display_name
+
+
+class AvailabilityOut(Schema):
+    membership_id: int = Field(description="The token's agent (membership id).")
+    availability: AvailabilityValue = Field(
+        description="What the agent says: 'available', or 'away' (lunch, meeting)."
+    )
+    online: bool = Field(description="The agent's console is open (seen within the last 90 s).")
+    available: bool = Field(
+        description="Handoffs may go to the agent now: active, console open and not away."
+    )
+
+    @staticmethod
+    def resolve_membership_id(membership: Membership) -> int:
+        return membership.pk
+
+    @staticmethod
+    def resolve_online(membership: Membership) -> bool:
+        return membership.is_online()
+
+    @staticmethod
+    def resolve_available(membership: Membership) -> bool:
+        return membership.is_available()
+
+
+class AvailabilityIn(Schema):
+    availability: AvailabilityValue = Field(
+        description="'away': the assistant's handoffs pass the agent over; 'available': back."
+    )
 
 
 class TeamOut(Schema):

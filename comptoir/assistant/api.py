@@ -36,7 +36,7 @@ from comptoir.api.endpoints import Pagination
 from comptoir.api.schemas import ErrorOut, TextIn
 from comptoir.assistant import configure, engine
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
-from comptoir.assistant.metrics import assistant_rates
+from comptoir.assistant.metrics import assistant_rates, intent_rates
 from comptoir.assistant.models import (
     AssistantSettings,
     ConversationState,
@@ -432,6 +432,21 @@ def predict_intent(request: HttpRequest, body: PredictIn) -> Status:
     )
 
 
+NOT_RECOGNISED = "Not recognised"  # the name of the jobs without intent (the API is in English)
+
+
+class IntentRatesOut(Schema):
+    code: str = Field(description="The intent's name; empty: no intent was recognised.")
+    name: str = Field(
+        description="The intent's label (its code when the brand no longer has it); "
+        '"Not recognised" when the code is empty.'
+    )
+    conversations: int = Field(description="Conversations counted under this intent.")
+    contained: int = Field(description="Of those, answered without a person.")
+    handed_off: int
+    containment_rate: float
+
+
 class RatesOut(Schema):
     start: datetime
     end: datetime
@@ -441,6 +456,11 @@ class RatesOut(Schema):
     containment_rate: float
     handoff_rate: float
     handoff_reasons: dict[str, int] = Field(description="Handoffs per reason code.")
+    intents: list[IntentRatesOut] = Field(
+        description="The same conversations per intent, most first: each counts once, under "
+        "the first intent recognised in it (not recognised when none was); answered then "
+        "handed off counts as handed off. They add up to the totals above."
+    )
 
 
 @assistant_router.get("/assistant/metrics", response={200: RatesOut, **REFUSED})
@@ -448,10 +468,15 @@ def get_metrics(request: HttpRequest, days: int = Query(30, ge=1, le=366)):
     """Containment and handoff over the last ``days`` days (what the console overview shows)."""
     end = timezone.now()
     start = end - timedelta(days=days)
-    rates = assistant_rates(_administrator(request).brand_id, start, end)
+    brand_id = _administrator(request).brand_id
+    rates = assistant_rates(brand_id, start, end)
     return {
         **asdict(rates),
         "handoff_reasons": dict(rates.handoff_reasons),
+        "intents": [
+            {**asdict(row), "name": row.name if row.code else NOT_RECOGNISED}
+            for row in intent_rates(brand_id, start, end)
+        ],
         "start": start,
         "end": end,
     }

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from comptoir.assistant import configure
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
-from comptoir.assistant.metrics import assistant_rates
+from comptoir.assistant.metrics import assistant_rates, intent_rates
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
 from comptoir.assistant.processing import handoff_reason
 from comptoir.tenancy.access import request_membership
@@ -47,10 +47,12 @@ RATES_DAYS = 30
 def _recent_rates(membership: Membership) -> dict:
     """Containment and handoff over the last ``RATES_DAYS`` days, laid out for the page."""
     now = timezone.now()
-    rates = assistant_rates(membership.brand_id, now - timedelta(days=RATES_DAYS), now)
+    start = now - timedelta(days=RATES_DAYS)
+    rates = assistant_rates(membership.brand_id, start, now)
     return {
         "rates": rates,
         "reasons": [(handoff_reason(code), count) for code, count in rates.handoff_reasons],
+        "intents": intent_rates(membership.brand_id, start, now),
     }
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.inbox, name="inbox"),
+    path("availability/", views.availability, name="availability"),
     path("c/<int:conversation_id>/", views.conversation_detail, name="conversation"),
     path("c/<int:conversation_id>/compose/", views.compose, name="compose"),
     path("c/<int:conversation_id>/assign/", views.assign, name="assign"),

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
@@ -47,6 +48,7 @@ from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.models import Conversation
 from comptoir.customers.models import Customer
 from comptoir.tenancy.access import request_membership
+from comptoir.tenancy.actions import MembershipActionError, set_availability
 from comptoir.tenancy.models import Membership
 
 
@@ -195,6 +197,28 @@ def attachment_file(request: HttpRequest, attachment_id: int) -> FileResponse:
     """Stream an attachment of the agent's brand (see ``attachment_files`` for how)."""
     membership = request_membership(request)
     return attachment_response(access_attachment(membership, attachment_id))
+
+
+@require_POST
+@login_required
+def availability(request: HttpRequest) -> HttpResponse:
+    """The agent says they are available or away; always their own status (the session's)."""
+    membership = request_membership(request)
+    error = None
+    try:
+        set_availability(membership, request.POST.get("availability", ""))
+    except MembershipActionError as exc:
+        error = exc.reason
+    if _is_fetch(request):
+        if error:
+            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(status=204)
+    if error:
+        messages.error(request, error)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("console:inbox")
+    return redirect(target)
 
 
 def _action_done(

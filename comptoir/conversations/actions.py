@@ -618,12 +618,12 @@ class Routing(StrEnum):
 def route_to_person(conversation: Conversation, team: Team | None = None) -> Routing:
     """Send a conversation a person must take over (the assistant's handoff) to someone.
 
-    The customer's own advisor first, when they are active and online (their
-    console is open): customers want one interlocutor who knows them, but not
-    to wait for one who is away. Otherwise the team that handles what they
-    asked about waits for it in its queue ("My teams" in the console), else the
-    brand's unassigned queue. A conversation an agent already holds stays with
-    them.
+    The customer's own advisor first, when they are available (active, console
+    open and not marked away, ``Membership.is_available``): customers want one
+    interlocutor who knows them, but not to wait for one who is away. Otherwise
+    the team that handles what they asked about waits for it in its queue ("My
+    teams" in the console), else the brand's unassigned queue. A conversation an
+    agent already holds stays with them.
     """
     if team is not None and team.brand_id != conversation.brand_id:
         raise ConversationStateError("team belongs to another brand")
@@ -632,9 +632,7 @@ def route_to_person(conversation: Conversation, team: Team | None = None) -> Rou
         if conversation.assignee_id is not None:
             return Routing.ALREADY_ASSIGNED
         advisor = conversation.customer.advisor
-        if advisor is not None and not (
-            advisor.is_active and advisor.user.is_active and advisor.is_online()
-        ):
+        if advisor is not None and not advisor.is_available():
             advisor = None
         if advisor is None and (team is None or conversation.team_id == team.pk):
             return Routing.QUEUE if team is None else Routing.TEAM

@@ -24,7 +24,7 @@ class Brand(models.Model):
         return self.name
 
 
-# A console pings every 25 s: missing three pings means the agent is away.
+# A console pings every 25 s: missing three pings means the console was closed.
 ONLINE_WITHIN = timedelta(seconds=90)
 
 
@@ -32,6 +32,13 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+
+
+class Availability(models.TextChoices):
+    """What the agent says of themselves, whether or not their console is open."""
+
+    AVAILABLE = "available", _("Available")
+    AWAY = "away", _("Away")
 
 
 class Membership(models.Model):
@@ -46,6 +53,10 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Last sign of life of the agent's open console (its socket pings every 25 s).
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # "Away" (lunch, meeting) with the console still open: routing passes them over.
+    availability = models.CharField(
+        max_length=16, choices=Availability.choices, default=Availability.AVAILABLE
+    )
 
     class Meta:
         constraints = [
@@ -68,6 +79,14 @@ class Membership(models.Model):
         if self.last_seen_at is None:
             return False
         return (now or timezone.now()) - self.last_seen_at < ONLINE_WITHIN
+
+    @property
+    def is_away(self) -> bool:
+        return self.availability == Availability.AWAY
+
+    def is_available(self, now: datetime | None = None) -> bool:
+        """Routing may give the agent work now: active, console open and not marked away."""
+        return self.is_active and self.user.is_active and not self.is_away and self.is_online(now)
 
 
 class Team(models.Model):

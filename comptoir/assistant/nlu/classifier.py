@@ -49,6 +49,11 @@ SVM_C = 0.5
 # chosen per training set on its held-out data (the smallest best one): on an inner
 # split of Banking77 it gained 0.75 pt (best 4-8), on CLINC150 it cost accuracy.
 KNN_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0)
+# On large sets the examples' embeddings (1,280 dimensions with three encoders) are
+# projected on their 512 principal axes for that term: 15,000 examples x 1,280 float32
+# are 77 MB read from memory for every message (several ms), 31 MB once projected.
+# Accuracy unchanged on Banking77 (mean of five carves); 256 axes cost 0.1 pt.
+KNN_DIMS = 512
 # Held-out share used to fit the temperature and the threshold on large sets;
 # small sets (a brand's phrases) use cross-validation instead.
 HOLDOUT = 0.1
@@ -138,6 +143,7 @@ class _Model:
         intercept: np.ndarray,
         memory: np.ndarray | None = None,
         memory_labels: np.ndarray | None = None,
+        memory_basis: np.ndarray | None = None,
         knn_weight: float = 0.0,
     ) -> None:
         self.encoders = encoders
@@ -157,8 +163,10 @@ class _Model:
         ]
         self._dense = np.ascontiguousarray(self.coef[:, bounds[2] :].T)
         # Training examples' unit-norm embeddings, grouped by class index (for the
-        # nearest-example term), transposed for one (1 x d) @ (d x n) product.
+        # nearest-example term), transposed for one (1 x d) @ (d x n) product; on large
+        # sets, projected on ``memory_basis`` (see KNN_DIMS).
         self.memory = self.memory_labels = self._memory = self._starts = None
+        self.memory_basis = None if memory_basis is None else memory_basis.astype(np.float32)
         if memory is not None and memory_labels is not None and len(memory_labels):
             order = np.argsort(memory_labels, kind="stable")
             self.memory_labels = np.asarray(memory_labels, np.int32)[order]
@@ -197,6 +205,12 @@ class _Model:
             coef = np.vstack([-coef[0], coef[0]])
             intercept = np.array([-intercept[0], intercept[0]])
         index = {c: i for i, c in enumerate(classes)}
+        memory = basis = None
+        if dense:
+            memory = _unit_concat(dense)
+            if min(memory.shape) > KNN_DIMS:
+                basis = _principal_axes(memory, KNN_DIMS)
+                memory = _unit_concat([memory @ basis])
         return cls(
             encoders=encoders,
             word_vocab=word_vocab,
@@ -206,12 +220,14 @@ class _Model:
             classes=classes,
             coef=coef,
             intercept=intercept,
-            memory=_unit_concat(dense) if dense else None,
+            memory=memory,
             memory_labels=np.array([index[str(label)] for label in labels]) if dense else None,
+            memory_basis=basis,
         )
 
     def drop_memory(self) -> None:
         self.memory = self.memory_labels = self._memory = self._starts = None
+        self.memory_basis = None
 
     def scores(
         self, texts: list[str], embeddings: dict[str, np.ndarray] | None = None
@@ -240,7 +256,10 @@ class _Model:
             )
             out += (dense * EMBEDDING_WEIGHT) @ self._dense
             if with_nearest and self._memory is not None:
-                similarity = _unit_concat([dense]) @ self._memory
+                query = _unit_concat([dense])
+                if self.memory_basis is not None:
+                    query = _unit_concat([query @ self.memory_basis])
+                similarity = query @ self._memory
                 nearest = np.maximum.reduceat(similarity, self._starts, axis=1)
         return np.asarray(out, dtype=np.float32) + self.intercept, nearest
 
@@ -249,6 +268,14 @@ def _unit_concat(blocks: list[np.ndarray]) -> np.ndarray:
     """Side-by-side unit-norm embeddings, scaled back to unit norm (cosine = dot)."""
     dense = np.hstack(blocks).astype(np.float32)
     return dense / np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+
+
+def _principal_axes(rows: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` directions along which ``rows`` vary most (uncentred: cosines are
+    taken from the origin), as a (d x count) matrix with orthonormal columns."""
+    gram = rows.T.astype(np.float64) @ rows
+    _, vectors = np.linalg.eigh(gram)  # ascending eigenvalues
+    return np.ascontiguousarray(vectors[:, ::-1][:, :count], dtype=np.float32)
 
 
 def _choose_knn_weight(
@@ -518,6 +545,8 @@ class IntentClassifier:
         memory = {}
         if m.memory is not None:  # already float16: half the bytes of float32
             memory = {"memory": m.memory, "memory_labels": m.memory_labels}
+            if m.memory_basis is not None:
+                memory["memory_basis"] = m.memory_basis
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
@@ -537,7 +566,7 @@ class IntentClassifier:
             with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 header = json.loads(z["header"].tobytes().decode())
                 arrays = {k: z[k] for k in ("coef", "intercept", "word_idf", "char_idf")}
-                for k in ("memory", "memory_labels"):  # absent from older models
+                for k in ("memory", "memory_labels", "memory_basis"):  # absent from older models
                     arrays[k] = z[k] if k in z.files else None
         except (
             OSError,
@@ -564,6 +593,7 @@ class IntentClassifier:
             intercept=arrays["intercept"],
             memory=arrays["memory"],
             memory_labels=arrays["memory_labels"],
+            memory_basis=arrays["memory_basis"],
             knn_weight=float(header.get("knn_weight", 0.0)),
         )
         return cls(model, float(header["temperature"]), float(header["threshold"]))
