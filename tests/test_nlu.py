@@ -8,6 +8,7 @@ import pytest
 
 from comptoir.assistant.nlu import encoders
 from comptoir.assistant.nlu.classifier import (
+    KNN_DIMS,
     KNN_WEIGHTS,
     OOS,
     IntentClassifier,
@@ -177,6 +178,31 @@ def test_nearest_example_term_and_its_weight(classifier):
     # The brand's weight is chosen on held-out phrases; an unused memory is not kept.
     assert classifier._model.knn_weight in KNN_WEIGHTS
     assert (classifier._model.memory is None) == (classifier._model.knn_weight == 0)
+
+
+def test_nearest_example_term_on_a_large_set_uses_principal_axes():
+    # Past KNN_DIMS examples and dimensions, the examples' embeddings are kept projected
+    # on their principal axes (less to read per message); cosines survive it.
+    rng = np.random.default_rng(0)
+    count = KNN_DIMS + 100
+    labels = [("a", "b", "c")[i % 3] for i in range(count)]
+    centres = {label: rng.normal(size=896) for label in "abc"}
+    dense = np.array([centres[label] + rng.normal(size=896) for label in labels], np.float32)
+    embeddings = {"use": dense[:, :512], "minilm": dense[:, 512:]}
+    texts = [f"message number {i}" for i in range(count)]
+    model = _Model.fit(texts, labels, ["use", "minilm"], embeddings)
+    assert model.memory_basis.shape == (896, KNN_DIMS)
+    assert model.memory.shape == (count, KNN_DIMS)
+    first = {name: e[:6] for name, e in embeddings.items()}
+    _, nearest = model.score_parts(texts[:6], first)
+    for row, label in enumerate(labels[:6]):
+        assert nearest[row, model.classes.index(label)] == pytest.approx(1.0, abs=0.02)
+        assert nearest[row].argmax() == model.classes.index(label)
+    # Stored and loaded with the model.
+    model.knn_weight = 2.0
+    loaded = IntentClassifier.from_bytes(IntentClassifier(model, 5.0, 0.0).to_bytes())._model
+    np.testing.assert_array_equal(loaded.memory_basis, model.memory_basis)
+    np.testing.assert_allclose(loaded.score_parts(texts[:6], first)[1], nearest, atol=1e-6)
 
 
 def test_round_trip_through_bytes(classifier):

@@ -30,7 +30,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from comptoir.assistant.nlu import encoders as enc
@@ -110,7 +109,12 @@ def _tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     np.log(x.data, out=x.data)
     x.data += 1.0
     x.data *= idf[x.indices]
-    return normalize(x, copy=False)
+    # Rows to unit length, as sklearn's normalize does, without its input checks (a
+    # third of a millisecond per message, on a path that serves one message at a time).
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=x.data * x.data, minlength=x.shape[0]))
+    x.data /= np.maximum(norms, 1e-12)[rows].astype(np.float32)
+    return x
 
 
 def _idf(counts: sparse.csr_matrix) -> np.ndarray:
