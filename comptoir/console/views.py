@@ -209,29 +209,29 @@ def availability(request: HttpRequest) -> HttpResponse:
         set_availability(membership, request.POST.get("availability", ""))
     except MembershipActionError as exc:
         error = exc.reason
-    if _is_fetch(request):
-        if error:
-            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-        return HttpResponse(status=204)
-    if error:
-        messages.error(request, error)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = reverse("console:inbox")
-    return redirect(target)
+    return _answered(request, error, target)
 
 
 def _action_done(
     request: HttpRequest, conversation: Conversation, error: str | None = None
 ) -> HttpResponse:
-    """204/400 for console.js, or a redirect back to the conversation with a flash message."""
+    """The answer to an action on a conversation: back to it, without JavaScript."""
+    view = parse_inbox_view(request.POST.get("view"))
+    return _answered(request, error, _conversation_url(conversation.pk, view))
+
+
+def _answered(request: HttpRequest, error: str | None, back_to: str) -> HttpResponse:
+    """204/400 for console.js, or a redirect to ``back_to`` with a flash message."""
     if _is_fetch(request):
         if error:
             return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
         return HttpResponse(status=204)
     if error:
         messages.error(request, error)
-    return redirect(_conversation_url(conversation.pk, parse_inbox_view(request.POST.get("view"))))
+    return redirect(back_to)
 
 
 @require_POST
