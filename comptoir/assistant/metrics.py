@@ -62,30 +62,29 @@ class IntentRates:
 
 
 def intent_rates(brand_id: int, start: datetime, end: datetime) -> list[IntentRates]:
-    """``assistant_rates`` broken down by intent, over the same conversations and window.
+    """``assistant_rates`` broken down by intent, over the same jobs and window.
 
-    Each conversation counts once, under one intent: that of its first job (by
-    creation) in [start, end) that was answered or handed off and recorded an
-    intent; under "not recognised" (code "") when none of those jobs recorded
-    one. It is contained or handed off as a whole, exactly as in
-    ``assistant_rates``: a conversation answered on its first message, then
-    handed off (the answer did not help, the customer asked for a person), is
-    a handoff of the intent it started with. So the rows add up to the totals
-    of ``assistant_rates``, and a handoff is charged to what the customer came
-    for, even when the message that triggered it ("advisor", "that is not what
-    I asked") has no intent of its own. Jobs without an intent are skipped when
-    choosing, so that a greeting before the question does not hide the question.
+    A conversation counts under every intent recognised in it, contained or handed
+    off for each: a customer who got their order status from the assistant, then
+    asked for an appointment (which a person handles), is a success of order
+    tracking and a handoff of appointments. A job without an intent belongs to
+    what the customer was talking about: the intent recognised before it in the
+    conversation ("that is not what I asked", handed off, is a handoff of the
+    intent just answered), or, before any, the conversation's first intent (a
+    greeting before the question); "not recognised" (code "") when the
+    conversation has none. So the rows may add up to more conversations than
+    ``assistant_rates`` counts.
 
-    Counting jobs per intent instead would count a conversation several times
-    and rate each answer on its own, missing the handoff that followed it.
+    Counting conversations under their first intent only would charge a later,
+    unrelated handoff to an intent the assistant served well; counting jobs
+    would count a conversation several times under one intent.
 
     Rows are sorted by conversations, most first, then by name. The intent's
     label is read in the same query (the intent may since have been deleted or
     renamed: its code is shown then).
     """
     label = Intent.objects.filter(brand_id=OuterRef("brand_id"), name=OuterRef("intent"))
-    # conversation -> [intent code, name, handed off?], from its oldest job on.
-    conversations: dict[int, list] = {}
+    jobs: dict[int, list[tuple[str, str, str]]] = {}  # conversation -> (outcome, code, name)
     for conversation_id, outcome, code, name in (
         AssistantJob.objects.filter(
             brand_id=brand_id,
@@ -97,16 +96,19 @@ def intent_rates(brand_id: int, start: datetime, end: datetime) -> list[IntentRa
         .order_by("created_at", "pk")
         .values_list("conversation_id", "outcome", "intent", "intent_label")
     ):
-        seen = conversations.setdefault(conversation_id, ["", "", False])
-        if code and not seen[0]:
-            seen[0], seen[1] = code, name or code
-        if outcome == Outcome.HANDOFF:
-            seen[2] = True
-    totals: dict[tuple[str, str], list[int]] = {}
-    for code, name, handed_off in conversations.values():
-        counts = totals.setdefault((code, name), [0, 0])
-        counts[0] += 1
-        counts[1] += handed_off
+        jobs.setdefault(conversation_id, []).append((outcome, code, name or code))
+    totals: dict[tuple[str, str], list[int]] = {}  # (code, name) -> [conversations, handoffs]
+    for conversation_jobs in jobs.values():
+        current = next(((c, n) for _, c, n in conversation_jobs if c), ("", ""))
+        handed_off: dict[tuple[str, str], bool] = {}
+        for outcome, code, name in conversation_jobs:
+            if code:
+                current = (code, name)
+            handed_off[current] = handed_off.get(current, False) or outcome == Outcome.HANDOFF
+        for intent, handoff in handed_off.items():
+            counts = totals.setdefault(intent, [0, 0])
+            counts[0] += 1
+            counts[1] += handoff
     rows = [
         IntentRates(
             code=code,
