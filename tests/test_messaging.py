@@ -24,6 +24,7 @@ from comptoir.outbox.models import Delivery
 from comptoir.touchpoints.messaging.models import MessagingAccount, MessagingRoute
 from comptoir.touchpoints.messaging.outbound import split_text
 from comptoir.touchpoints.messaging.signatures import signature_for
+from comptoir.touchpoints.messaging.whatsapp import MAX_TEXT as WHATSAPP_MAX_TEXT
 from tests.factories import make_brand
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -628,6 +629,27 @@ def test_provider_500_is_retried(client, brand, agent, wa_account, graph):
     delivery.refresh_from_db()
     assert (delivery.status, delivery.provider_id, delivery.attempts) == ("sent", "wamid.LATE", 3)
     assert len(graph.requests_to(path)) == 3
+
+
+def test_a_long_reply_resumes_after_the_parts_already_sent(client, brand, agent, wa_account, graph):
+    """Part 2 of 3 fails: the retry sends parts 2 and 3, not part 1 a second time."""
+    path = f"/v21.0/{PHONE_NUMBER_ID}/messages"
+    graph.respond("POST", path, json_body={"messages": [{"id": "wamid.PART1"}]})
+    graph.respond("POST", path, 500, json_body={"error": {"message": "Service unavailable"}})
+    graph.respond("POST", path, json_body={"messages": [{"id": "wamid.PART2"}]})
+    graph.respond("POST", path, json_body={"messages": [{"id": "wamid.PART3"}]})
+    parts = ["a" * (WHATSAPP_MAX_TEXT - 10), "b" * (WHATSAPP_MAX_TEXT - 10), "c" * 10]
+    reply = customer_reply(agent, brand, client, text="\n".join(parts))
+    deliver_due()
+    delivery = Delivery.objects.get(message=reply)
+    assert (delivery.status, delivery.parts_sent) == ("pending", 1)
+    due_now(reply)
+    deliver_due()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.parts_sent) == ("sent", 3)
+    assert delivery.provider_id == "wamid.PART3"
+    sent = [request.json()["text"]["body"] for request in graph.requests_to(path)]
+    assert sent == [parts[0], parts[1], parts[1], parts[2]]  # part 2 failed once
 
 
 def test_unreachable_provider_is_retried(client, brand, agent, wa_account):

@@ -33,6 +33,9 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     # The provider's id for what was sent (Message-ID, WhatsApp wamid, …).
     provider_id = models.CharField(max_length=255, blank=True)
+    # Parts of a long reply already accepted by the provider (messaging channels split
+    # replies): a retry after a failed part resumes after them instead of resending them.
+    parts_sent = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,11 +34,18 @@ def send_messaging_delivery(delivery: Delivery) -> str:
         raise DeliveryError("empty message", permanent=True)
     provider_ids = []
     with graph_client() as client:
-        for chunk in chunks:
+        for number in range(delivery.parts_sent, len(chunks)):
             try:
-                provider_ids.append(provider.send_text(client, account, recipient_id, chunk))
+                provider_ids.append(
+                    provider.send_text(client, account, recipient_id, chunks[number])
+                )
             except ValueError as error:
                 raise DeliveryError(str(error)) from error
+            # Committed at once (the worker sends outside any transaction): if a later
+            # part fails, the retry starts after this one and the customer does not get
+            # it twice. Only a crash between the provider's answer and this line can.
+            delivery.parts_sent = number + 1
+            Delivery.objects.filter(pk=delivery.pk).update(parts_sent=delivery.parts_sent)
     logger.info(
         "%s delivery %s sent from %s as %s",
         delivery.channel,
@@ -46,7 +53,8 @@ def send_messaging_delivery(delivery: Delivery) -> str:
         account.external_id,
         provider_ids,
     )
-    return provider_ids[-1]
+    # Nothing left to send (every part went out, then a crash kept it pending): id unknown.
+    return provider_ids[-1] if provider_ids else ""
 
 
 def reply_route(delivery: Delivery) -> tuple[MessagingAccount, str]:
