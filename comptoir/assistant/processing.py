@@ -386,6 +386,7 @@ def _hand_off(
     """Warm handoff: route to a person, tell the customer, raise priority, brief the agents."""
     routing = route_to_person(conversation, team=_handoff_team(analysis))
     conversation.refresh_from_db(fields=["assignee", "team"])
+    # Only the customer's own advisor is named to them; a team member is "an advisor".
     advisor = conversation.assignee if routing == Routing.ADVISOR else None
     if can_answer:
         send_automatic_message(
@@ -447,6 +448,12 @@ def _routed_to(routing: Routing, conversation: Conversation) -> dict[str, str]:
         return {"kind": str(routing), "name": conversation.assignee.display_name}
     if routing == Routing.TEAM:
         return {"kind": str(routing), "name": conversation.team.name}
+    if routing == Routing.TEAM_MEMBER:
+        return {
+            "kind": str(routing),
+            "name": conversation.team.name,
+            "agent": conversation.assignee.display_name,
+        }
     return {"kind": str(routing), "name": ""}
 
 
@@ -459,6 +466,11 @@ def routed_to_line(routed_to: dict[str, str]) -> str:
         return name
     if kind == Routing.TEAM:
         where = _("team %(name)s") % {"name": name}
+    elif kind == Routing.TEAM_MEMBER:
+        where = _("%(agent)s, team %(team)s (automatic assignment)") % {
+            "agent": routed_to.get("agent", ""),
+            "team": name,
+        }
     else:
         where = _("the unassigned queue")
     if routed_to.get("advisor_away"):

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from comptoir.assistant.hooks import assistant_enabled_for, enqueue_assistant_job
@@ -611,6 +612,8 @@ class Routing(StrEnum):
 
     ADVISOR = "advisor"
     TEAM = "team"
+    # The team's least busy available member (``Team.auto_assign``).
+    TEAM_MEMBER = "team_member"
     QUEUE = "queue"
     ALREADY_ASSIGNED = "assigned"
 
@@ -621,8 +624,10 @@ def route_to_person(conversation: Conversation, team: Team | None = None) -> Rou
     The customer's own advisor first, when they are available (active, console
     open and not marked away, ``Membership.is_available``): customers want one
     interlocutor who knows them, but not to wait for one who is away. Otherwise
-    the team that handles what they asked about waits for it in its queue ("My
-    teams" in the console), else the brand's unassigned queue. A conversation an
+    the team that handles what they asked about: a team with ``auto_assign``
+    gives it at once to its least busy available member (``_least_busy_member``),
+    any other team, or one with nobody available, lets it wait in its queue ("My
+    teams" in the console); else the brand's unassigned queue. A conversation an
     agent already holds stays with them.
     """
     if team is not None and team.brand_id != conversation.brand_id:
@@ -634,19 +639,54 @@ def route_to_person(conversation: Conversation, team: Team | None = None) -> Rou
         advisor = conversation.customer.advisor
         if advisor is not None and not advisor.is_available():
             advisor = None
-        if advisor is None and (team is None or conversation.team_id == team.pk):
+        member = None
+        if advisor is None and team is not None and team.auto_assign:
+            member = _least_busy_member(team, conversation.brand_id)
+        assignee = advisor or member
+        if assignee is None and (team is None or conversation.team_id == team.pk):
             return Routing.QUEUE if team is None else Routing.TEAM
-        if advisor is not None:
-            conversation.assignee = advisor
+        if assignee is not None:
+            conversation.assignee = assignee
         if team is not None:
             conversation.team = team
         conversation.save(update_fields=["assignee", "team"])
         _conversation_changed(
             conversation,
             status_changed=False,
-            notify_agent_id=advisor.pk if advisor is not None else None,
+            notify_agent_id=assignee.pk if assignee is not None else None,
         )
-    return Routing.ADVISOR if advisor is not None else Routing.TEAM
+    if advisor is not None:
+        return Routing.ADVISOR
+    return Routing.TEAM_MEMBER if member is not None else Routing.TEAM
+
+
+def _least_busy_member(team: Team, brand_id: int) -> Membership | None:
+    """The team's available member holding the fewest open conversations of the brand.
+
+    Open means not resolved (``OPEN_STATUSES``, as the console's *Mine* tab counts);
+    another brand's conversations never count. Ties go to the member whose latest
+    conversation of the brand is the oldest (none at all first): with no assignment
+    time stored, the highest id of the conversations assigned to them (resolved ones
+    too) stands for "assigned most recently", so that members who close their
+    conversations quickly still take turns instead of the same one getting every tie;
+    then the lowest membership id. One query for the members and their loads;
+    availability is ``Membership.is_available``.
+    """
+    held = Q(assigned_conversations__brand_id=brand_id)
+    members = (
+        team.members.filter(brand_id=brand_id)
+        .select_related("user")
+        .annotate(
+            load=Count(
+                "assigned_conversations",
+                filter=held & Q(assigned_conversations__status__in=OPEN_STATUSES),
+            ),
+            latest=Max("assigned_conversations__id", filter=held),
+        )
+        .order_by("load", F("latest").asc(nulls_first=True), "pk")
+    )
+    now = timezone.now()
+    return next((member for member in members if member.is_available(now)), None)
 
 
 def raise_priority(conversation: Conversation, priority: int) -> Conversation:

@@ -28,7 +28,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "brand")
+    list_display = ("name", "brand", "auto_assign")
+    list_filter = ("brand", "auto_assign")
     filter_horizontal = ("members",)
 
 

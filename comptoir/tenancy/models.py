@@ -93,6 +93,14 @@ class Team(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=80)
     members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+    # Off: a handoff to the team waits in its queue ("My teams") for a member to take it.
+    auto_assign = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Give a handoff to this team at once to its available member with the fewest "
+            "unresolved conversations, instead of leaving it in the team's queue."
+        ),
+    )
 
     class Meta:
         constraints = [

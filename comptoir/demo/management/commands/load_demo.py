@@ -243,7 +243,12 @@ class Command(BaseCommand):
                 slug=BRAND_SLUG, defaults={"name": "Maison Demo", "default_language": "fr"}
             )
             agents = self._agents(brand, password)
-            team, _ = Team.objects.get_or_create(brand=brand, name="Service client")
+            # Customer service gives its handoffs to its least busy available member
+            # (Team.auto_assign, also on a demo loaded before it existed); the shops'
+            # team (``_routing``) lets them wait in its queue.
+            team, _ = Team.objects.update_or_create(
+                brand=brand, name="Service client", defaults={"auto_assign": True}
+            )
             team.members.add(*agents.values())
             ensure_demo_mailbox(brand)
             whatsapp = ensure_demo_whatsapp(brand)
@@ -295,7 +300,8 @@ class Command(BaseCommand):
 
     def _routing(self, brand: Brand, agents: dict[str, Membership], service: Team) -> None:
         """Where the assistant's handoffs go: Léa to her advisor Sophie, appointments
-        to the shops' team (Julien's "My teams"), complaints to customer service."""
+        to the shops' team (Julien's "My teams"), complaints to customer service (its
+        least busy available member)."""
         shops, _ = Team.objects.get_or_create(brand=brand, name="Boutiques")
         shops.members.add(agents["julien"])
         Intent.objects.filter(brand=brand, name="appointment").update(team=shops)
