@@ -36,7 +36,7 @@ from comptoir.api.endpoints import Pagination
 from comptoir.api.schemas import ErrorOut, TextIn
 from comptoir.assistant import configure, engine
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
-from comptoir.assistant.metrics import assistant_rates, intent_rates
+from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import (
     AssistantSettings,
     ConversationState,
@@ -457,9 +457,10 @@ class RatesOut(Schema):
     handoff_rate: float
     handoff_reasons: dict[str, int] = Field(description="Handoffs per reason code.")
     intents: list[IntentRatesOut] = Field(
-        description="The same conversations per intent, most first: each counts once, under "
-        "the first intent recognised in it (not recognised when none was); answered then "
-        "handed off counts as handed off. They add up to the totals above."
+        description="The same conversations per intent, most first: a conversation counts "
+        "under each intent recognised in it, and a handoff under the intent the customer was "
+        "talking about (not recognised when none was), so they may add up to more than the "
+        "totals above."
     )
 
 
@@ -475,7 +476,7 @@ def get_metrics(request: HttpRequest, days: int = Query(30, ge=1, le=366)):
         "handoff_reasons": dict(rates.handoff_reasons),
         "intents": [
             {**asdict(row), "name": row.name if row.code else NOT_RECOGNISED}
-            for row in intent_rates(brand_id, start, end)
+            for row in rates.intents
         ],
         "start": start,
         "end": end,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from comptoir.assistant import configure
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
-from comptoir.assistant.metrics import assistant_rates, intent_rates
+from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
 from comptoir.assistant.processing import handoff_reason
 from comptoir.tenancy.access import request_membership
@@ -52,7 +52,7 @@ def _recent_rates(membership: Membership) -> dict:
     return {
         "rates": rates,
         "reasons": [(handoff_reason(code), count) for code, count in rates.handoff_reasons],
-        "intents": intent_rates(membership.brand_id, start, now),
+        "intents": rates.intents,
     }
 
 

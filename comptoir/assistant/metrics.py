@@ -10,6 +10,16 @@ from comptoir.assistant.models import AssistantJob, Intent, Outcome
 
 
 @dataclass(frozen=True)
+class IntentRates:
+    code: str  # the job's ``intent`` (an Intent's ``name``); "" when none was recognised
+    name: str  # the brand's Intent label for that code, else the code ("" when not recognised)
+    conversations: int
+    contained: int  # answered by the assistant alone, never handed off
+    handed_off: int
+    containment_rate: float
+
+
+@dataclass(frozen=True)
 class AssistantRates:
     conversations: int  # conversations the assistant handled (answered or handed off)
     contained: int  # answered by the assistant alone, never handed off
@@ -18,23 +28,25 @@ class AssistantRates:
     handoff_rate: float
     # Why it handed off: (reason code, number of handoffs), most frequent first.
     handoff_reasons: list[tuple[str, int]] = field(default_factory=list)
+    # The same jobs per intent (see ``_per_intent``).
+    intents: list[IntentRates] = field(default_factory=list)
+
+
+# (conversation id, outcome, handoff reason, intent code, intent label or code)
+_Job = tuple[int, str, str, str, str]
 
 
 def assistant_rates(brand_id: int, start: datetime, end: datetime) -> AssistantRates:
-    """Rates over conversations with an assistant job created in [start, end).
+    """Rates over conversations with an assistant job created in [start, end), in one query.
 
     Containment: share of those conversations the assistant handled without a
     person; handoff: share it handed to a person. Messages it only classified
     (calls) or skipped (a person was already there) are not counted.
     """
+    jobs = _handled_jobs(brand_id, start, end)
     outcomes: dict[int, set[str]] = {}
     reasons: Counter[str] = Counter()
-    for conversation_id, outcome, reason in AssistantJob.objects.filter(
-        brand_id=brand_id,
-        created_at__gte=start,
-        created_at__lt=end,
-        outcome__in=(Outcome.ANSWERED, Outcome.HANDOFF),
-    ).values_list("conversation_id", "outcome", "reason"):
+    for conversation_id, outcome, reason, _code, _name in jobs:
         outcomes.setdefault(conversation_id, set()).add(outcome)
         if outcome == Outcome.HANDOFF:
             reasons[reason] += 1
@@ -48,21 +60,36 @@ def assistant_rates(brand_id: int, start: datetime, end: datetime) -> AssistantR
         containment_rate=contained / total if total else 0.0,
         handoff_rate=handed_off / total if total else 0.0,
         handoff_reasons=reasons.most_common(),
+        intents=_per_intent(jobs),
     )
 
 
-@dataclass(frozen=True)
-class IntentRates:
-    code: str  # the job's ``intent`` (an Intent's ``name``); "" when none was recognised
-    name: str  # the brand's Intent label for that code, else the code ("" when not recognised)
-    conversations: int
-    contained: int  # answered by the assistant alone, never handed off
-    handed_off: int
-    containment_rate: float
-
-
 def intent_rates(brand_id: int, start: datetime, end: datetime) -> list[IntentRates]:
-    """``assistant_rates`` broken down by intent, over the same jobs and window.
+    """``assistant_rates(...).intents``: the breakdown by intent alone."""
+    return assistant_rates(brand_id, start, end).intents
+
+
+def _handled_jobs(brand_id: int, start: datetime, end: datetime) -> list[_Job]:
+    """The jobs answered or handed off in [start, end), oldest first, with their intent's
+    label (read in the same query: the intent may since have been deleted or renamed,
+    its code stands in then)."""
+    label = Intent.objects.filter(brand_id=OuterRef("brand_id"), name=OuterRef("intent"))
+    return [
+        (conversation_id, outcome, reason, code, name or code)
+        for conversation_id, outcome, reason, code, name in AssistantJob.objects.filter(
+            brand_id=brand_id,
+            created_at__gte=start,
+            created_at__lt=end,
+            outcome__in=(Outcome.ANSWERED, Outcome.HANDOFF),
+        )
+        .annotate(intent_label=Subquery(label.values("label")[:1]))
+        .order_by("created_at", "pk")
+        .values_list("conversation_id", "outcome", "reason", "intent", "intent_label")
+    ]
+
+
+def _per_intent(handled: list[_Job]) -> list[IntentRates]:
+    """The handled jobs broken down by intent.
 
     A conversation counts under every intent recognised in it, contained or handed
     off for each: a customer who got their order status from the assistant, then
@@ -73,30 +100,17 @@ def intent_rates(brand_id: int, start: datetime, end: datetime) -> list[IntentRa
     intent just answered), or, before any, the conversation's first intent (a
     greeting before the question); "not recognised" (code "") when the
     conversation has none. So the rows may add up to more conversations than
-    ``assistant_rates`` counts.
+    the totals count.
 
     Counting conversations under their first intent only would charge a later,
     unrelated handoff to an intent the assistant served well; counting jobs
     would count a conversation several times under one intent.
 
-    Rows are sorted by conversations, most first, then by name. The intent's
-    label is read in the same query (the intent may since have been deleted or
-    renamed: its code is shown then).
+    Rows are sorted by conversations, most first, then by name.
     """
-    label = Intent.objects.filter(brand_id=OuterRef("brand_id"), name=OuterRef("intent"))
     jobs: dict[int, list[tuple[str, str, str]]] = {}  # conversation -> (outcome, code, name)
-    for conversation_id, outcome, code, name in (
-        AssistantJob.objects.filter(
-            brand_id=brand_id,
-            created_at__gte=start,
-            created_at__lt=end,
-            outcome__in=(Outcome.ANSWERED, Outcome.HANDOFF),
-        )
-        .annotate(intent_label=Subquery(label.values("label")[:1]))
-        .order_by("created_at", "pk")
-        .values_list("conversation_id", "outcome", "intent", "intent_label")
-    ):
-        jobs.setdefault(conversation_id, []).append((outcome, code, name or code))
+    for conversation_id, outcome, _reason, code, name in handled:
+        jobs.setdefault(conversation_id, []).append((outcome, code, name))
     totals: dict[tuple[str, str], list[int]] = {}  # (code, name) -> [conversations, handoffs]
     for conversation_jobs in jobs.values():
         current = next(((c, n) for _, c, n in conversation_jobs if c), ("", ""))
