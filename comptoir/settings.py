@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "comptoir.tenancy",
+    "comptoir.tasks",
+    "comptoir.events",
     "comptoir.customers",
     "comptoir.conversations",
     "comptoir.outbox",
@@ -120,6 +122,32 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (comptoir.tasks): Procrastinate on PostgreSQL; on SQLite the same
+# tasks run from the TaskJob table in ``comptoir serve --worker``.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND") or (
+    "database"
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else "procrastinate"
+)
+if TASKS_BACKEND == "procrastinate":
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("comptoir.tenancy"), "procrastinate.contrib.django")
+    # Our tasks are registered by comptoir.tasks, not by Procrastinate's module discovery.
+    PROCRASTINATE_AUTODISCOVER_MODULE_NAME = ""
+# How often an idle worker of the database engine looks for due jobs (seconds); a
+# job queued in this process wakes it at once.
+TASKS_POLL_SECONDS = float(os.environ.get("TASKS_POLL_SECONDS", "1"))
+# Procrastinate workers send a heartbeat this often; a worker silent for
+# TASKS_STALLED_AFTER_SECONDS is taken for dead and its running jobs are retried
+# On the database engine, without heartbeats, a run older than
+# TASKS_DATABASE_LEASE_SECONDS is taken for dead.
+TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", "5"))
+TASKS_STALLED_AFTER_SECONDS = float(os.environ.get("TASKS_STALLED_AFTER_SECONDS", "30"))
+TASKS_DATABASE_LEASE_SECONDS = float(os.environ.get("TASKS_DATABASE_LEASE_SECONDS", "900"))
+# When workers look for stalled jobs (cron; the 6th field counts seconds).
+TASKS_STALLED_SWEEP_CRON = os.environ.get("TASKS_STALLED_SWEEP_CRON", "* * * * * */15")
+# Check every event payload against its kind's schema (comptoir.events.kinds).
+EVENTS_VALIDATE_PAYLOADS = env_bool("EVENTS_VALIDATE_PAYLOADS", DEBUG)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -222,8 +250,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Lifetime of the signed token a chat visitor's browser keeps (seconds).
 # Outbound deliveries (e-mail, messaging): tries and exponential backoff between them.
-# How often the worker looks for duplicates among customers who gained identities.
-DUPLICATE_SCAN_SECONDS = int(os.environ.get("DUPLICATE_SCAN_SECONDS", "300"))
+# When workers look for duplicates among customers who gained identities (cron).
+DUPLICATE_SCAN_CRON = os.environ.get("DUPLICATE_SCAN_CRON", "*/5 * * * *")
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))

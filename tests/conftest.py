@@ -1,7 +1,7 @@
 import pytest
 
 from comptoir.assistant import engine
-from comptoir.assistant.hooks import forget_enabled_brands
+from comptoir.assistant.enabled_brands import forget_enabled_brands
 from comptoir.tenancy.models import Role
 from tests.factories import make_agent, make_brand
 
@@ -11,6 +11,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Password hashing is deliberately slow; tests create many agents.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every event appended by a test must match its kind's schema.
+    settings.EVENTS_VALIDATE_PAYLOADS = True
 
 
 @pytest.fixture(autouse=True)

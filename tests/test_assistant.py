@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from comptoir.assistant import engine
 from comptoir.assistant.endpoints import EndpointError, call_endpoint, check_url
-from comptoir.assistant.jobs import process_due, run_due
 from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import (
     AssistantJob,
@@ -39,11 +38,12 @@ from comptoir.conversations.models import (
     AuthorKind,
     Channel,
     Conversation,
-    Event,
     Message,
     Priority,
 )
 from comptoir.customers.models import IdentityKind
+from comptoir.events.models import Event
+from comptoir.tasks import run_pending
 from tests.factories import chat_message, ingest_chat, make_brand
 
 # The test brand's intents: (name, automatable, action, answer_fr, answer_en, phrases fr, en).
@@ -207,7 +207,7 @@ def job_of(message: Message) -> AssistantJob:
 def write(brand, text: str, visitor: str = "a" * 32) -> Message:
     """The customer writes in the widget and the worker runs a round."""
     message = ingest_chat(brand, text, visitor_id=visitor)
-    run_due()
+    run_pending()
     return message
 
 
@@ -565,7 +565,7 @@ def test_brand_disabled_after_the_job_was_queued_is_not_answered(brand):
     message = ingest_chat(brand, "Quels sont vos horaires d'ouverture ?")
     settings.enabled = False
     settings.save()
-    run_due()
+    run_pending()
     assert (job_of(message).outcome, job_of(message).reason) == (Outcome.SKIPPED, "disabled")
     assert bot_messages(message.conversation_id) == []
 
@@ -623,7 +623,7 @@ def test_phone_transcript_is_classified_never_answered(brand):
             identities=[IdentityClaim(IdentityKind.PHONE, "+33612345678")],
         )
     ).message
-    run_due()
+    run_pending()
     job = job_of(message)
     assert (job.outcome, job.intent) == (Outcome.CLASSIFIED, "order_tracking")
     assert Message.objects.filter(conversation_id=message.conversation_id).count() == 1
@@ -684,7 +684,7 @@ def test_changing_intents_retrains_in_the_background(brand):
     intent.save()
     model = TrainedModel.objects.get(brand=brand)
     assert model.requested_at is not None and model.trained_at == before
-    run_due()
+    run_pending()
     model = TrainedModel.objects.get(brand=brand)
     assert model.requested_at is None and model.trained_at > before
     assert engine.classifier_for(brand.pk) is engine._classifiers[brand.pk][1]
@@ -747,7 +747,7 @@ def test_channel_the_brand_keeps_for_people_is_classified_only(brand):
 
 BROWSER_HANDOFF = """
 import json
-from comptoir.assistant.jobs import run_due
+from comptoir.tasks import run_pending
 from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.tenancy.models import Brand
@@ -756,7 +756,7 @@ message = ingest_message(InboundMessage(
     text="Bonjour, ma commande MD-20931 n'avance pas, je veux parler à un conseiller",
     identities=[IdentityClaim("chat_visitor", "ab" * 16)], display_name="Inès Laurent",
 )).message
-run_due()
+run_pending()
 print(json.dumps({"conversation": message.conversation_id}))
 """
 
@@ -866,7 +866,7 @@ def test_concurrent_workers_answer_each_message_once():
     def worker() -> None:
         try:
             barrier.wait()
-            while process_due(limit=2):
+            while run_pending(limit=2):
                 pass
         except Exception as error:  # reported below
             errors.append(error)

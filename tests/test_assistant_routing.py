@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.assistant.forms import IntentForm
-from comptoir.assistant.jobs import process_due
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent, JobStatus, Outcome
 from comptoir.conversations.actions import (
     ConversationStateError,
@@ -19,9 +18,11 @@ from comptoir.conversations.actions import (
     assign_conversation,
     route_to_person,
 )
-from comptoir.conversations.models import Conversation, Event
+from comptoir.conversations.models import Conversation
 from comptoir.customers.actions import CustomerActionError, set_advisor
 from comptoir.customers.models import Customer
+from comptoir.events.models import Event
+from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import ingest_chat, make_agent
 from tests.test_assistant import bot_messages, job_of, setup_assistant, write
@@ -269,9 +270,9 @@ def test_a_conversations_jobs_are_handled_one_after_the_other(brand):
     other = ingest_chat(brand, "Comment retourner un article ?", visitor_id="d" * 32)
     assert first.conversation_id == second.conversation_id != other.conversation_id
     # One round takes the first job of each conversation only.
-    assert process_due(limit=10) == 2
+    assert run_pending(limit=10) == 2
     assert job_of(second).status == JobStatus.PENDING
-    assert process_due(limit=10) == 1
+    assert run_pending(limit=10) == 1
     [answer_1, answer_2] = bot_messages(first.conversation_id)
     assert answer_1.pk < answer_2.pk and job_of(second).status == JobStatus.DONE
 
@@ -283,6 +284,6 @@ def test_a_job_waiting_for_its_retry_holds_back_the_next_one(brand):
     AssistantJob.objects.filter(message=first).update(
         next_attempt_at=timezone.now() + timedelta(minutes=1)
     )
-    assert process_due(limit=10) == 0
+    assert run_pending(limit=10) == 0
     assert job_of(second).status == JobStatus.PENDING
     assert bot_messages(first.conversation_id) == []

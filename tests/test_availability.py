@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent
 from comptoir.conversations.actions import Routing, assign_conversation, route_to_person
-from comptoir.conversations.models import Conversation, Event
+from comptoir.conversations.models import Conversation
 from comptoir.customers.actions import set_advisor
+from comptoir.events.models import Event
 from comptoir.tenancy.actions import MembershipActionError, set_availability
 from comptoir.tenancy.models import ApiToken, Availability, Membership, Role, Team
 from tests.factories import ingest_chat, make_agent

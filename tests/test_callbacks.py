@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.conversations.inbound import IdentityClaim
-from comptoir.conversations.models import Channel, Event, Message
+from comptoir.conversations.models import Channel, Message
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken
 from comptoir.touchpoints.phone.actions import CallStateError, call_back_now
 from comptoir.touchpoints.phone.models import (

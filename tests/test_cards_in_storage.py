@@ -5,8 +5,9 @@ import uuid
 import pytest
 
 from comptoir.conversations.inbound import InboundAttachment
-from comptoir.conversations.models import Attachment, Event, Message
+from comptoir.conversations.models import Attachment, Message
 from comptoir.customers.models import Customer
+from comptoir.events.models import Event
 from comptoir.privacy.cards import mask_card_numbers
 from tests.factories import ingest_chat
 

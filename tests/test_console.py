@@ -16,8 +16,9 @@ from comptoir.conversations.actions import (
     send_reply,
 )
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
-from comptoir.conversations.models import Channel, Conversation, Event, Message, Status
+from comptoir.conversations.models import Channel, Conversation, Message, Status
 from comptoir.customers.models import IdentityKind
+from comptoir.events.models import Event
 from tests.factories import PASSWORD, chat_message, ingest_chat
 
 PNG_PIXEL = base64.b64decode(

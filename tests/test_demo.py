@@ -2,8 +2,9 @@
 
 from django.core.management import call_command
 
-from comptoir.conversations.models import Conversation, Event, Message, Status
+from comptoir.conversations.models import Conversation, Message, Status
 from comptoir.customers.models import Customer, Identity
+from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
 
 

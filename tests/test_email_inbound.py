@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.conversations.actions import resolve_conversation, send_reply
-from comptoir.conversations.models import AuthorKind, Channel, Conversation, Event, Message, Status
+from comptoir.conversations.models import AuthorKind, Channel, Conversation, Message, Status
 from comptoir.customers.models import Customer, Identity, IdentityKind
-from comptoir.outbox.actions import deliver_due
+from comptoir.events.models import Event
 from comptoir.outbox.models import DeliveryStatus
+from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.touchpoints.email import receiving
 from comptoir.touchpoints.email.message_ids import new_message_id, normalise_message_id
@@ -364,7 +365,7 @@ def sent_reply(agent, sender: str) -> Message:
     outcome = receive(mail(sender=sender, subject="Livraison"))
     conversation = Conversation.objects.get(pk=outcome.conversation_id)
     reply = send_reply(agent, conversation, "Nous regardons votre commande.")
-    deliver_due()
+    run_pending()
     reply.refresh_from_db()
     assert reply.delivery.status == DeliveryStatus.SENT and reply.external_id
     return reply

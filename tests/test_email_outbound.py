@@ -15,12 +15,13 @@ from comptoir.conversations.actions import (
     send_reply,
 )
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
-from comptoir.conversations.models import Attachment, Channel, Conversation, Event, Message
+from comptoir.conversations.models import Attachment, Channel, Conversation, Message
 from comptoir.customers.models import Identity
-from comptoir.outbox.actions import deliver_due
+from comptoir.events.models import Event
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.outbox.senders import DeliveryError
 from comptoir.settings import parse_email_url
+from comptoir.tasks import run_pending
 from comptoir.touchpoints.email.models import Mailbox
 from comptoir.touchpoints.email.outbound import send_email_delivery
 from comptoir.touchpoints.email.receiving import receive_mail
@@ -83,7 +84,7 @@ def test_agent_reply_leaves_with_threading_headers_parts_and_attachment(
     Attachment(
         brand=brand, message=reply, filename="étiquette.pdf", content_type="application/pdf", size=9
     ).file.save("upload", ContentFile(b"%PDF-1.4\n"), save=True)
-    assert deliver_due() == 1
+    assert run_pending() == 1
 
     assert len(smtp.received) == 1
     envelope = smtp.received[0]
@@ -130,7 +131,7 @@ def test_agent_reply_leaves_with_threading_headers_parts_and_attachment(
 def test_acknowledgement_is_marked_auto_submitted(brand, mailbox, smtp):
     conversation = customer_mail(brand, "ask.1@client.example", "Bonjour").conversation
     send_automatic_message(conversation, "Nous avons bien reçu votre message.", channel="email")
-    deliver_due()
+    run_pending()
     mail = smtp.received[0].message
     assert mail["Auto-Submitted"] == "auto-replied"
     assert mail["In-Reply-To"] == "<ask.1@client.example>"
@@ -141,7 +142,7 @@ def test_a_mail_dated_in_the_future_is_still_the_one_replied_to(brand, mailbox, 
     later = timezone.now() + timedelta(hours=3)
     inbound = customer_mail(brand, "skew.1@client.example", "Bonjour", received_at=later)
     send_reply(agent, inbound.conversation, "Réponse")
-    deliver_due()
+    run_pending()
     assert smtp.received[0].message["In-Reply-To"] == "<skew.1@client.example>"
 
 
@@ -154,7 +155,7 @@ def test_smtp_outage_delays_the_reply_then_sends_it_with_the_same_message_id(
     reply = send_reply(agent, conversation, "Réponse")
 
     before = timezone.now()
-    assert deliver_due() == 1
+    assert run_pending() == 1
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.attempts == 1
@@ -168,9 +169,9 @@ def test_smtp_outage_delays_the_reply_then_sends_it_with_the_same_message_id(
 
     down.start()
     try:
-        assert deliver_due() == 0  # not due yet: backoff
+        assert run_pending() == 0  # not due yet: backoff
         Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
-        assert deliver_due() == 1
+        assert run_pending() == 1
     finally:
         down.stop()
     delivery.refresh_from_db()
@@ -188,7 +189,7 @@ def test_recipient_refused_with_550_fails_for_good(brand, mailbox, agent, smtp):
     smtp.handler.refuse[CUSTOMER] = "550 5.1.1 <paul.martin@client.example>: no such user"
     conversation = customer_mail(brand, "a.1@client.example", "Bonjour").conversation
     reply = send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.attempts == 1
@@ -200,7 +201,7 @@ def test_recipient_deferred_with_450_is_retried(brand, mailbox, agent, smtp):
     smtp.handler.refuse[CUSTOMER] = "450 4.2.1 mailbox busy, try later"
     conversation = customer_mail(brand, "a.1@client.example", "Bonjour").conversation
     reply = send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == DeliveryStatus.PENDING
     assert "450" in delivery.last_error
@@ -214,7 +215,7 @@ def test_a_retry_after_a_crash_sends_the_same_mail_again(brand, mailbox, agent, 
     first_id = send_email_delivery(delivery)  # sent, outcome never recorded
     customer_mail(brand, "a.2@client.example", "Vous êtes là ?")  # arrives meanwhile
 
-    assert deliver_due() == 1  # the lease of the dead worker is over: due again
+    assert run_pending() == 1  # the lease of the dead worker is over: due again
     first, second = smtp.received
     assert first.message["Message-ID"] == second.message["Message-ID"] == f"<{first_id}>"
     for header in ("Date", "In-Reply-To", "References", "Subject"):
@@ -228,7 +229,7 @@ def test_web_chat_replies_create_no_delivery(brand, agent, smtp):
     conversation = ingest_chat(brand, "Bonjour").conversation
     send_reply(agent, conversation, "Bonjour !")
     assert not Delivery.objects.exists()
-    assert deliver_due() == 0
+    assert run_pending() == 0
     assert smtp.received == []
 
 
@@ -236,7 +237,7 @@ def test_an_internal_note_is_never_sent(brand, mailbox, agent, smtp):
     conversation = customer_mail(brand, "a.1@client.example", "Bonjour").conversation
     note = add_note(agent, conversation, "Client difficile, voir avec Julien")
     assert not Delivery.objects.exists()
-    assert deliver_due() == 0
+    assert run_pending() == 0
     # Even a delivery forged for a note is refused by the sender.
     forged = Delivery(brand=brand, message=note, channel="email", next_attempt_at=timezone.now())
     with pytest.raises(DeliveryError) as refused:
@@ -251,7 +252,7 @@ def test_failing_address_fails_the_delivery_with_the_reason(brand, mailbox, agen
         failing_since=timezone.now(), failure_reason="550 mailbox unavailable"
     )
     reply = send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == DeliveryStatus.FAILED
     assert CUSTOMER in delivery.last_error
@@ -264,7 +265,7 @@ def test_the_working_address_is_preferred_to_a_failing_one(brand, mailbox, agent
     customer_mail(brand, "a.2@client.example", "Autre adresse", address="paul@ailleurs.example")
     Identity.objects.filter(value="paul@ailleurs.example").update(failing_since=timezone.now())
     send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     assert smtp.received[0].rcpt_tos == [CUSTOMER]
 
 
@@ -272,7 +273,7 @@ def test_a_customer_without_address_fails_the_delivery(brand, agent, smtp):
     conversation = customer_mail(brand, "a.1@client.example", "Bonjour").conversation
     Identity.objects.filter(customer=conversation.customer).delete()
     reply = send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == DeliveryStatus.FAILED
     assert "no e-mail address" in delivery.last_error
@@ -282,7 +283,7 @@ def test_a_brand_without_mailbox_sends_from_the_default_domain(brand, agent, smt
     settings.DEFAULT_FROM_DOMAIN = "help.example"
     conversation = customer_mail(brand, "a.1@client.example", "Bonjour").conversation
     send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     mail = smtp.received[0].message
     assert mail["From"].addresses[0].addr_spec == f"{brand.slug}@help.example"
     assert mail["Message-ID"].endswith("@help.example>")
@@ -310,7 +311,7 @@ def test_a_file_email_url_writes_each_mail_into_a_directory(
     settings.EMAIL_FILE_PATH = parse_email_url(f"file:{tmp_path}/sent")["EMAIL_FILE_PATH"]
     conversation = customer_mail(brand, "file.1@client.example", "Bonjour").conversation
     reply = send_reply(agent, conversation, "Votre colis part demain.")
-    assert deliver_due() == 1
+    assert run_pending() == 1
     assert Delivery.objects.get(message=reply).status == DeliveryStatus.SENT
     [written] = (tmp_path / "sent").iterdir()
     content = written.read_text()
@@ -331,7 +332,7 @@ def test_the_customers_answer_to_a_reply_threads_back_by_its_message_id(
     )
     conversation = Conversation.objects.get(pk=first.conversation_id)
     send_reply(agent, conversation, "Réponse")
-    deliver_due()
+    run_pending()
     sent = smtp.received[-1].message
     assert sent["To"] == CUSTOMER
     # Resolved, and the answer's subject has no [#id]: only the headers can thread it.
@@ -371,7 +372,7 @@ def test_a_conversation_opened_by_a_call_is_answered_by_e_mail(brand, mailbox, a
     )
     reply = send_reply(agent, conversation, "Nous vous rappelons demain matin.")
     assert reply.channel == Channel.EMAIL
-    assert deliver_due() == 1
+    assert run_pending() == 1
     assert smtp.received[0].rcpt_tos == [CUSTOMER]
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from comptoir.conversations.actions import ingest_message, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
-from comptoir.conversations.models import Channel, Conversation, Event
+from comptoir.conversations.models import Channel, Conversation
 from comptoir.customers.actions import (
     CustomerActionError,
     add_identity,
@@ -32,6 +32,7 @@ from comptoir.customers.models import (
     MergeRecord,
     ProposalStatus,
 )
+from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat, make_agent, make_brand

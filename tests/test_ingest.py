@@ -21,11 +21,11 @@ from comptoir.conversations.models import (
     Channel,
     Contact,
     Conversation,
-    Event,
     Message,
     Status,
 )
 from comptoir.customers.models import Customer, DuplicateProposal, Identity, IdentityKind
+from comptoir.events.models import Event
 from tests.factories import chat_message, ingest_chat, make_agent, make_brand
 
 

@@ -19,8 +19,8 @@ from comptoir.conversations.actions import send_reply
 from comptoir.conversations.models import Channel, Message
 from comptoir.customers.actions import create_customer
 from comptoir.customers.models import Identity
-from comptoir.outbox.actions import deliver_due
 from comptoir.outbox.models import Delivery
+from comptoir.tasks import run_pending
 from comptoir.touchpoints.messaging.models import MessagingAccount, MessagingRoute
 from comptoir.touchpoints.messaging.outbound import split_text
 from comptoir.touchpoints.messaging.signatures import signature_for
@@ -548,7 +548,7 @@ def test_reply_goes_out_through_the_graph_api(client, brand, agent, wa_account, 
     )
     reply = customer_reply(agent, brand, client)
     assert reply.channel == Channel.WHATSAPP
-    assert deliver_due() == 1
+    assert run_pending() == 1
     (request,) = graph.requests_to(f"/v21.0/{PHONE_NUMBER_ID}/messages")
     assert request.method == "POST"
     assert request.headers["Authorization"] == "Bearer wa-access-token"
@@ -570,7 +570,7 @@ def test_statuses_move_the_delivery_forward_only(client, brand, agent, wa_accoun
         json_body={"messages": [{"id": "wamid.OUT1"}]},
     )
     reply = customer_reply(agent, brand, client)
-    deliver_due()
+    run_pending()
 
     def status_now(status):
         response = post_wa(client, brand, wa_payload(statuses=[wa_status("wamid.OUT1", status)]))
@@ -589,7 +589,7 @@ def test_failed_status_records_the_reason(client, brand, agent, wa_account, grap
         "POST", f"/v21.0/{PHONE_NUMBER_ID}/messages", json_body={"messages": [{"id": "wamid.F"}]}
     )
     reply = customer_reply(agent, brand, client)
-    deliver_due()
+    run_pending()
     failed = wa_status(
         "wamid.F",
         "failed",
@@ -613,19 +613,19 @@ def test_provider_500_is_retried(client, brand, agent, wa_account, graph):
     graph.respond("POST", path, 429, json_body={"error": {"message": "Too many", "code": 4}})
     graph.respond("POST", path, json_body={"messages": [{"id": "wamid.LATE"}]})
     reply = customer_reply(agent, brand, client)
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.last_error == "HTTP 500: Service unavailable"
     assert delivery.next_attempt_at > timezone.now()
-    assert deliver_due() == 0  # not due yet
+    assert run_pending() == 0  # not due yet
     due_now(reply)
-    deliver_due()
+    run_pending()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 2)
     assert delivery.last_error == "HTTP 429 (#4): Too many"
     due_now(reply)
-    deliver_due()
+    run_pending()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.provider_id, delivery.attempts) == ("sent", "wamid.LATE", 3)
     assert len(graph.requests_to(path)) == 3
@@ -640,11 +640,11 @@ def test_a_long_reply_resumes_after_the_parts_already_sent(client, brand, agent,
     graph.respond("POST", path, json_body={"messages": [{"id": "wamid.PART3"}]})
     parts = ["a" * (WHATSAPP_MAX_TEXT - 10), "b" * (WHATSAPP_MAX_TEXT - 10), "c" * 10]
     reply = customer_reply(agent, brand, client, text="\n".join(parts))
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert (delivery.status, delivery.parts_sent) == ("pending", 1)
     due_now(reply)
-    deliver_due()
+    run_pending()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.parts_sent) == ("sent", 3)
     assert delivery.provider_id == "wamid.PART3"
@@ -656,7 +656,7 @@ def test_unreachable_provider_is_retried(client, brand, agent, wa_account):
     wa_account.api_base_url = "http://127.0.0.1:9/v21.0"  # discard port: refused
     wa_account.save()
     reply = customer_reply(agent, brand, client)
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == "pending"
     assert delivery.last_error.startswith("provider unreachable")
@@ -679,7 +679,7 @@ def test_provider_4xx_fails_for_good_with_its_reason(client, brand, agent, wa_ac
         },
     )
     reply = customer_reply(agent, brand, client)
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == "failed"
     assert delivery.attempts == 1
@@ -698,7 +698,7 @@ def test_console_timeline_shows_the_delivery_status(
     reply = customer_reply(agent, brand, agent_client)
     url = reverse("console:thread_fragment", kwargs={"conversation_id": reply.conversation_id})
     assert "Sending…" in agent_client.get(url).content.decode()
-    deliver_due()
+    run_pending()
     post_wa(agent_client, brand, wa_payload(statuses=[wa_status("wamid.T", "delivered")]))
     page = agent_client.get(url).content.decode()
     assert "message__delivery--delivered" in page
@@ -810,7 +810,7 @@ def test_messenger_reply_and_watermarks(client, brand, agent, fb_account, graph)
     post_fb(client, brand, fb_payload(fb_event(message={"mid": "m_IN", "text": "Bonjour"})))
     conversation = Message.objects.get(external_id="m_IN").conversation
     reply = send_reply(agent, conversation, "Bonjour, que puis-je faire ?")
-    deliver_due()
+    run_pending()
     (request,) = graph.requests_to("/v21.0/me/messages")
     assert request.headers["Authorization"] == "Bearer fb-page-token"
     assert request.json() == {
@@ -846,7 +846,7 @@ def test_messenger_4xx_is_permanent(client, brand, agent, fb_account, graph):
     post_fb(client, brand, fb_payload(fb_event(message={"mid": "m_IN", "text": "Bonjour"})))
     conversation = Message.objects.get(external_id="m_IN").conversation
     reply = send_reply(agent, conversation, "Bonjour")
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == "failed"
     assert delivery.last_error == "HTTP 400 (#100): No matching user found"
@@ -872,7 +872,7 @@ def test_demo_account_takes_signed_webhooks_and_explains_failing_replies(
     assert response.json()["received"] == 1
     conversation = Message.objects.get(external_id="wamid.DEMO").conversation
     reply = send_reply(agent, conversation, "Bonjour !")
-    deliver_due()
+    run_pending()
     delivery = Delivery.objects.get(message=reply)
     assert delivery.status == "failed"
     assert "has no access token" in delivery.last_error
@@ -897,7 +897,7 @@ def test_demo_sandbox_answers_sends(client, brand, agent, monkeypatch):
         post_webhook(client, brand.slug, payload, "demo-whatsapp-app-secret")
         conversation = Message.objects.get(external_id="wamid.DEMO").conversation
         reply = send_reply(agent, conversation, "Votre colis part demain.")
-        deliver_due()
+        run_pending()
     finally:
         server.shutdown()
         server.server_close()

@@ -1,4 +1,4 @@
-"""The outbox: backoff, giving up, provider statuses and claims that never send twice."""
+"""The outbox: backoff, giving up, provider statuses, and jobs that never send twice."""
 
 import threading
 import time
@@ -8,18 +8,16 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from comptoir.conversations.actions import send_reply
-from comptoir.conversations.models import Event, Message
+from comptoir.conversations.actions import send_automatic_message
+from comptoir.conversations.models import Message
+from comptoir.events.models import Event
 from comptoir.outbox import senders
-from comptoir.outbox.actions import (
-    deliver_due,
-    enqueue_delivery,
-    record_provider_status,
-    retry_delay,
-)
+from comptoir.outbox.actions import record_provider_status, retry_delay
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.outbox.senders import DeliveryError, register_sender
+from comptoir.tasks import run_pending
 from tests.factories import ingest_chat, make_agent, make_brand
+from tests.task_helpers import make_jobs_due
 
 TEST_CHANNEL = "testchan"
 
@@ -46,19 +44,24 @@ def sender():
     senders._senders.pop(TEST_CHANNEL, None)
 
 
-def queued(brand, agent, text: str = "Réponse") -> Delivery:
-    """A reply queued on the test channel, through ``enqueue_delivery``."""
+def queued(brand, agent, text: str = "Réponse") -> Message:
+    """A message on the test channel: its event queues the outbox's job."""
     conversation = ingest_chat(brand, "Bonjour").conversation
-    reply = send_reply(agent, conversation, text)
-    Message.objects.filter(pk=reply.pk).update(channel=TEST_CHANNEL)
-    reply.refresh_from_db()
-    delivery = enqueue_delivery(reply)
-    assert delivery is not None
-    return delivery
+    return send_automatic_message(conversation, text, channel=TEST_CHANNEL)
+
+
+def delivery_of(message: Message) -> Delivery:
+    return Delivery.objects.get(message=message)
+
+
+def delivery_of_sent(message: Message) -> Delivery:
+    run_pending()
+    return delivery_of(message)
 
 
 def make_due(delivery: Delivery) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    make_jobs_due()
 
 
 def test_retry_delay_doubles_and_is_capped(settings):
@@ -76,24 +79,24 @@ def test_temporary_failures_back_off_then_fail_after_max_attempts(brand, agent, 
         raise DeliveryError("provider busy")
 
     sender.behaviour = busy
-    delivery = queued(brand, agent)
+    message = queued(brand, agent)
 
     for attempt, delay in [(1, 30), (2, 60)]:
         before = timezone.now()
-        assert deliver_due() == 1
-        delivery.refresh_from_db()
+        assert run_pending() == 1
+        delivery = delivery_of(message)
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, attempt)
         assert before + timedelta(seconds=delay) <= delivery.next_attempt_at
         assert delivery.next_attempt_at <= timezone.now() + timedelta(seconds=delay)
-        assert deliver_due() == 0  # backing off
+        assert run_pending() == 0  # backing off
         make_due(delivery)
 
-    assert deliver_due() == 1
+    assert run_pending() == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
     assert delivery.last_error == "provider busy"
     make_due(delivery)
-    assert deliver_due() == 0  # failed for good: never tried again
+    assert run_pending() == 0  # failed for good: never tried again
     assert len(sender.calls) == 3
 
 
@@ -102,9 +105,9 @@ def test_a_permanent_error_fails_at_once(brand, agent, sender):
         raise DeliveryError("number not on WhatsApp", permanent=True)
 
     sender.behaviour = refused
-    delivery = queued(brand, agent)
-    deliver_due()
-    delivery.refresh_from_db()
+    message = queued(brand, agent)
+    run_pending()
+    delivery = delivery_of(message)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 1)
 
 
@@ -113,15 +116,15 @@ def test_a_crashing_sender_is_retried_then_succeeds(brand, agent, sender):
         raise RuntimeError("library bug")
 
     sender.behaviour = crash
-    delivery = queued(brand, agent)
-    deliver_due()
-    delivery.refresh_from_db()
+    message = queued(brand, agent)
+    run_pending()
+    delivery = delivery_of(message)
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.last_error == "RuntimeError: library bug"
 
     sender.behaviour = lambda d: "wamid.OK"
     make_due(delivery)
-    deliver_due()
+    run_pending()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.provider_id, delivery.last_error) == (
         DeliveryStatus.SENT,
@@ -131,18 +134,18 @@ def test_a_crashing_sender_is_retried_then_succeeds(brand, agent, sender):
     assert delivery.sent_at is not None
 
 
-def test_a_claimed_delivery_is_not_due_for_another_worker(brand, agent, sender):
+def test_a_running_delivery_is_not_due_for_another_worker(brand, agent, sender):
     """While one worker sends, a second round (another worker) finds nothing to do."""
     seen_by_second_worker = []
-    sender.behaviour = lambda d: seen_by_second_worker.append(deliver_due()) or "id-1"
+    sender.behaviour = lambda d: seen_by_second_worker.append(run_pending()) or "id-1"
     queued(brand, agent)
-    assert deliver_due() == 1
+    assert run_pending() == 1
     assert seen_by_second_worker == [0]
     assert len(sender.calls) == 1
 
 
 def test_a_late_failure_never_undoes_another_workers_send(brand, agent, sender, settings):
-    """A worker whose lease expired mid-send fails after another worker sent the delivery:
+    """A worker taken for dead mid-send fails after another worker sent the delivery:
     its failure must not put the delivery back in the queue (it would be sent twice)."""
     settings.OUTBOX_MAX_ATTEMPTS = 10
 
@@ -154,34 +157,36 @@ def test_a_late_failure_never_undoes_another_workers_send(brand, agent, sender, 
         raise DeliveryError("connection reset")
 
     sender.behaviour = slow_then_fails
-    delivery = queued(brand, agent)
-    deliver_due()
-    delivery.refresh_from_db()
+    message = queued(brand, agent)
+    run_pending()
+    delivery = delivery_of(message)
     assert (delivery.status, delivery.provider_id) == (DeliveryStatus.SENT, "id-by-worker-2")
     make_due(delivery)
-    assert deliver_due() == 0
+    assert run_pending() == 0
 
 
-def test_a_delivery_deleted_after_its_claim_does_not_stop_the_round(brand, agent, sender):
+def test_a_message_deleted_before_its_job_runs_does_not_stop_the_others(brand, agent, sender):
     first = queued(brand, agent, "un")
     second = queued(brand, agent, "deux")
     third = queued(brand, agent, "trois")
 
     def delete_second(delivery):
-        if delivery.pk == first.pk:
-            Message.objects.filter(pk=second.message_id).delete()
+        if delivery.message_id == first.pk:
+            Message.objects.filter(pk=second.pk).delete()
         return f"id-{delivery.pk}"
 
     sender.behaviour = delete_second
-    assert deliver_due() == 3
-    assert sender.calls == [first.pk, third.pk]
-    assert Delivery.objects.get(pk=third.pk).status == DeliveryStatus.SENT
+    assert run_pending() == 3
+    assert sender.calls == [delivery_of(first).pk, delivery_of(third).pk]
+    assert delivery_of(third).status == DeliveryStatus.SENT
+    assert not Delivery.objects.filter(message_id=second.pk).exists()
 
 
 def test_provider_statuses_only_move_forward(brand, agent, sender):
     sender.behaviour = lambda d: "wamid.42"
-    delivery = queued(brand, agent)
-    deliver_due()
+    delivery_message = queued(brand, agent)
+    run_pending()
+    delivery = delivery_of(delivery_message)
 
     def status() -> str:
         return Delivery.objects.get(pk=delivery.pk).status
@@ -204,8 +209,7 @@ def test_provider_statuses_only_move_forward(brand, agent, sender):
 
 def test_provider_statuses_are_scoped_to_brand_and_known_ids(brand, agent, sender):
     sender.behaviour = lambda d: "wamid.7"
-    delivery = queued(brand, agent)
-    deliver_due()
+    delivery = delivery_of_sent(queued(brand, agent))
     other = make_brand("Rival")
     assert record_provider_status(other.pk, TEST_CHANNEL, "wamid.7", "read") is None
     assert record_provider_status(brand.pk, TEST_CHANNEL, "wamid.unknown", "read") is None
@@ -225,7 +229,7 @@ def test_provider_statuses_are_scoped_to_brand_and_known_ids(brand, agent, sende
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor == "sqlite",
-    reason="SQLite serialises writers; SKIP LOCKED is what is tested here",
+    reason="SQLite serialises writers; Procrastinate's SKIP LOCKED is what is tested here",
 )
 
 
@@ -234,7 +238,7 @@ postgresql_only = pytest.mark.skipif(
 def test_concurrent_workers_never_send_one_delivery_twice(sender):
     brand = make_brand("Concurrent")
     agent = make_agent(brand)
-    deliveries = [queued(brand, agent, f"réponse {n}") for n in range(40)]
+    messages = [queued(brand, agent, f"réponse {n}") for n in range(40)]
 
     def slow_send(delivery):
         time.sleep(0.005)  # long enough for rounds to overlap
@@ -248,7 +252,7 @@ def test_concurrent_workers_never_send_one_delivery_twice(sender):
     def worker() -> None:
         try:
             barrier.wait()
-            while deliver_due(limit=3):
+            while run_pending(limit=3):
                 pass
         except Exception as error:  # reported below with the others
             errors.append(error)
@@ -262,5 +266,7 @@ def test_concurrent_workers_never_send_one_delivery_twice(sender):
         thread.join(timeout=60)
 
     assert errors == []
+    deliveries = Delivery.objects.filter(message__in=messages)
     assert sorted(sender.calls) == sorted(d.pk for d in deliveries)  # each exactly once
+    assert len(sender.calls) == len(messages)
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}

@@ -14,8 +14,9 @@ import pytest
 from django.urls import reverse
 
 from comptoir.conversations.inbound import IdentityClaim
-from comptoir.conversations.models import Channel, Contact, Event, Message
+from comptoir.conversations.models import Channel, Contact, Message
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.events.models import Event
 from comptoir.tenancy.models import Role
 from comptoir.touchpoints.phone.models import Call, CallStatus, PhoneLine, Provider
 from comptoir.touchpoints.phone.providers import log_provider

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from comptoir.asgi import application
 from comptoir.conversations.actions import add_note, send_reply
-from comptoir.conversations.models import Event
+from comptoir.events.models import Event
 from comptoir.realtime.consumers import ConsoleConsumer
 from comptoir.tenancy.actions import deactivate_membership
 from comptoir.tenancy.models import Membership

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent
 from comptoir.conversations.actions import Routing, assign_conversation, route_to_person
-from comptoir.conversations.models import Conversation, Event, Status
+from comptoir.conversations.models import Conversation, Status
 from comptoir.customers.actions import set_advisor
+from comptoir.events.models import Event
 from comptoir.tenancy.models import Availability, Membership, Role, Team
 from tests.factories import ingest_chat, make_agent
 from tests.test_assistant import bot_messages, setup_assistant, write

@@ -15,9 +15,10 @@ from comptoir.conversations.actions import (
     send_reply,
 )
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
-from comptoir.conversations.models import Attachment, Channel, Conversation, Event, Message
+from comptoir.conversations.models import Attachment, Channel, Conversation, Message
 from comptoir.customers.actions import link_identity
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.events.models import Event
 from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat
 

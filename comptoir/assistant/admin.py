@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from comptoir.assistant import configure
 from comptoir.assistant.models import (
     AssistantJob,
     AssistantSettings,
@@ -12,8 +13,26 @@ from comptoir.assistant.models import (
 )
 
 
+class ConfiguredByActions(admin.ModelAdmin):
+    """Saves and deletions followed by ``configure``: retraining and caches as in the console."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        configure.object_changed(obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        configure.object_changed(obj)
+
+    def delete_queryset(self, request, queryset):
+        deleted = list(queryset)
+        super().delete_queryset(request, queryset)
+        for obj in deleted:
+            configure.object_changed(obj)
+
+
 @admin.register(AssistantSettings)
-class AssistantSettingsAdmin(admin.ModelAdmin):
+class AssistantSettingsAdmin(ConfiguredByActions):
     # The endpoint is checked by AssistantSettings.clean (http(s), public addresses only
     # unless allow_private_addresses), which the admin form runs before saving.
     list_display = ("brand", "enabled", "confidence_threshold", "action_base_url", "updated_at")
@@ -21,7 +40,7 @@ class AssistantSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Intent)
-class IntentAdmin(admin.ModelAdmin):
+class IntentAdmin(ConfiguredByActions):
     list_display = ("name", "label", "brand", "action", "automatable")
     list_filter = ("brand", "automatable")
     search_fields = ("name", "label")

@@ -5,8 +5,3 @@ class AssistantConfig(AppConfig):
     name = "comptoir.assistant"
     label = "assistant"
     verbose_name = "Assistant"
-
-    def ready(self) -> None:
-        # Intents changing marks the brand's model for retraining; settings
-        # changing refreshes this process's "which brands are enabled" cache.
-        from comptoir.assistant import signals  # noqa: F401

@@ -5,6 +5,7 @@ serves at ``/demo/api/orders/<number>`` (``views.demo_order``). It runs on
 127.0.0.1, so the demo brand — and only it — allows private addresses.
 """
 
+from comptoir.assistant.configure import request_training
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle
 from comptoir.tenancy.models import Brand
 
@@ -115,8 +116,9 @@ def ensure_demo_assistant(brand: Brand, base_url: str) -> AssistantSettings:
         KnowledgeArticle.objects.update_or_create(
             brand=brand, language=language, title=title, defaults={"body": body}
         )
-    # Saving intents asked for training: the worker's first round trains the model
-    # (seconds) before it handles any message, so nothing is answered untrained.
+    # The training job is queued before any message's: the worker trains the model
+    # (seconds) first, so nothing is answered untrained.
+    request_training(brand.pk)
     settings, _ = AssistantSettings.objects.update_or_create(
         brand=brand,
         defaults={

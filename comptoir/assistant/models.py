@@ -107,7 +107,8 @@ class TrainedModel(models.Model):
     data = models.BinaryField(null=True, blank=True)
     trained_at = models.DateTimeField(null=True, blank=True)
     intents_hash = models.CharField(max_length=64, blank=True)
-    # Set when intents change; the worker retrains when it is after trained_at.
+    # Set when intents change (``configure.request_training``), cleared by training:
+    # the console shows "retraining pending" meanwhile.
     requested_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
@@ -129,7 +130,7 @@ class Outcome(models.TextChoices):
 
 
 class AssistantJob(models.Model):
-    """One inbound customer message for the assistant, created in the message's transaction.
+    """What the assistant did with one inbound customer message (created by its task).
 
     Once processed it records the outcome (answered / handoff and why), which
     is what containment and handoff rates are computed from.
@@ -142,7 +143,6 @@ class AssistantJob(models.Model):
     )
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
@@ -155,7 +155,6 @@ class AssistantJob(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="assistant_job_due"),
             models.Index(fields=["brand", "created_at"], name="assistant_job_brand_created"),
         ]
 

@@ -16,8 +16,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.actions import OPEN_STATUSES
-from comptoir.conversations.models import Conversation, Event, Message, Status
+from comptoir.conversations.models import Conversation, Message, Status
 from comptoir.customers.models import Customer, Identity
+from comptoir.events.models import Event
 from comptoir.tenancy.models import Membership, Team
 
 # The inbox shows the most recently active conversations of a view; beyond this

@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from comptoir.assistant.hooks import assistant_enabled_for, enqueue_assistant_job
 from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest_sql import (
@@ -49,7 +48,6 @@ from comptoir.customers.actions import (
     normalise_claims,
 )
 from comptoir.customers.models import Customer, DuplicateProposal, Identity, IdentityKind
-from comptoir.outbox.actions import enqueue_delivery
 from comptoir.outbox.senders import sender_for
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand, Membership, Team
@@ -298,8 +296,6 @@ def _store_inbound(
         created_at=now,
     )
     insert_customer_message(message)
-    if assistant_enabled_for(brand.pk):  # cached per process: no query on this hot path
-        enqueue_assistant_job(message)
     stored = _store_attachments(message, attachments)
     event_kind = "conversation.created" if conversation_created else "message.created"
     payload = message_payload(message, stored)
@@ -524,8 +520,7 @@ def send_automatic_message(
 
 
 def _message_sent(conversation: Conversation, message: Message) -> None:
-    """Queue the message on its channel and tell agents and the customer's widget."""
-    enqueue_delivery(message)
+    """Tell agents, the customer's widget and the listeners (the outbox sends it on its channel)."""
     payload = message_payload(message, [])
     payload["conversation"] = conversation_summary(conversation)
     append_event(

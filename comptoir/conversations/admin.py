@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from comptoir.conversations.models import Conversation, Event
+from comptoir.conversations.models import Conversation
 
 
 @admin.register(Conversation)
@@ -22,21 +22,4 @@ class ConversationAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request):
-        return False
-
-
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    """The event log is append-only."""
-
-    list_display = ("id", "brand", "kind", "conversation", "created_at")
-    list_filter = ("brand", "kind")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -9,14 +9,13 @@ Everything that happens once per customer or per conversation (creating them)
 stays on the ORM in ``actions.py``.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 
-from comptoir.conversations.models import Conversation, Event, Message, Status
+from comptoir.conversations.models import Conversation, Message, Status
 from comptoir.customers.models import Customer
 
 
@@ -166,32 +165,3 @@ def _as_datetime(value: datetime | str) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-_INSERT_EVENT = """
-INSERT INTO conversations_event
-       (brand_id, kind, conversation_id, customer_id, payload, customer_payload, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-RETURNING id
-"""
-
-
-def insert_event(event: Event) -> None:
-    """INSERT an event built in memory and give it its id (the resume position)."""
-    customer_payload = event.customer_payload
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_EVENT,
-            [
-                event.brand_id,
-                event.kind,
-                event.conversation_id,
-                event.customer_id,
-                json.dumps(event.payload),
-                None if customer_payload is None else json.dumps(customer_payload),
-                connection.ops.adapt_datetimefield_value(event.created_at),
-            ],
-        )
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias

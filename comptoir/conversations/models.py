@@ -159,30 +159,3 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
-
-
-class Event(models.Model):
-    """Append-only log of what happened in a brand; clients resume from the last id they saw."""
-
-    id = models.BigAutoField(primary_key=True)
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=40)
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
-    )
-    customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
-    )
-    payload = models.JSONField(default=dict)
-    # What the customer may see of this event (None: nothing). Agents see ``payload``.
-    customer_payload = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["brand", "id"], name="event_brand_id"),
-            models.Index(fields=["customer", "id"], name="event_customer_id"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} #{self.pk}"

@@ -398,9 +398,7 @@ def propose_duplicates(brand: Brand, *, focus: set[int] | None = None) -> list[D
 def propose_for_recent_identities(since: datetime) -> int:
     """Check every customer who gained an identity since ``since``; returns proposals made.
 
-    What the worker runs every ``DUPLICATE_SCAN_SECONDS``: customers created or
-    completed by incoming messages are checked within minutes without ingest
-    ever waiting for it.
+    What the periodic task ``customers.tasks.propose_recent_duplicates`` runs.
     """
     focus: dict[int, set[int]] = defaultdict(set)
     recent = Identity.objects.filter(created_at__gte=since).values_list("brand_id", "customer_id")
@@ -417,7 +415,7 @@ def check_after_commit(customer: Customer) -> None:
 
     Called by agent actions (identity added or verified, unmerge), never by
     ingest: a message must not wait for this, and customers created by ingest
-    are covered by the periodic ``comptoir find_duplicates``.
+    are covered by the periodic task ``customers.tasks.propose_recent_duplicates``.
     """
     brand_id, customer_id = customer.brand_id, customer.pk
 

@@ -1,12 +1,11 @@
-"""Queue, send and track outbound deliveries.
+"""Send and track outbound deliveries.
 
-``enqueue_delivery`` runs inside the transaction that stores the message.
-``deliver_due`` is what a worker calls in a loop: it claims due deliveries
-(``SKIP LOCKED`` on PostgreSQL, so several workers never send one twice at
-once), calls the channel's sender outside any transaction and records the
-outcome. A worker that dies mid-send leaves a lease that expires, and the
-delivery is tried again: delivery is at least once, which is why senders give
-the provider a stable id (a Message-ID, an idempotency key) per message.
+An outbound message's ``message.created`` event queues a job in the message's
+own transaction (``outbox.listeners``); the worker that runs it creates the
+``Delivery`` and calls the channel's sender outside any transaction. A failure
+is retried with backoff by a job queued for ``next_attempt_at``. A worker that
+dies mid-send leaves its job to another: delivery is at least once, which is why
+senders give the provider a stable id (a Message-ID, an idempotency key) per message.
 """
 
 import logging
@@ -18,14 +17,11 @@ from django.utils import timezone
 
 from comptoir.conversations.events import append_event
 from comptoir.conversations.models import Message
-from comptoir.outbox.claims import claim_due
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.outbox.senders import DeliveryError, sender_for
+from comptoir.tasks import task
 
 logger = logging.getLogger(__name__)
-
-# How long a worker may hold a claimed delivery before another may retry it.
-CLAIM_LEASE = timedelta(minutes=5)
 
 # Provider statuses only move forward: a late "delivered" never undoes "read".
 STATUS_RANK = {
@@ -36,16 +32,24 @@ STATUS_RANK = {
 }
 
 
-def enqueue_delivery(message: Message) -> Delivery | None:
-    """Queue ``message`` for its channel's sender; None when the channel has none."""
-    if sender_for(message.channel) is None:
-        return None
-    return Delivery.objects.create(
-        brand_id=message.brand_id,
-        message=message,
-        channel=message.channel,
-        next_attempt_at=message.created_at,
-    )
+def start_delivery(message_id: int) -> Delivery | None:
+    """The message's delivery, created on first call; None when its channel has no sender.
+
+    Idempotent: a job run twice (its worker died) finds the delivery made the first time.
+    """
+    with transaction.atomic():
+        message = Message.objects.filter(pk=message_id).first()
+        if message is None or sender_for(message.channel) is None:
+            return None
+        delivery, _ = Delivery.objects.get_or_create(
+            message=message,
+            defaults={
+                "brand_id": message.brand_id,
+                "channel": message.channel,
+                "next_attempt_at": timezone.now(),
+            },
+        )
+    return delivery
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -56,25 +60,21 @@ def retry_delay(attempts: int) -> timedelta:
     )
 
 
-def deliver_due(limit: int = 50) -> int:
-    """Try every delivery that is due now; returns how many were tried."""
-    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
-    claimed = claim_due(pending, timezone.now(), limit=limit, lease=CLAIM_LEASE)
-    for delivery_id in claimed:
-        delivery = (
-            Delivery.objects.select_related("message", "message__conversation")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        # Gone since the claim (its message was deleted): nothing to send, and the
-        # rest of the round must not wait for the lease to end.
-        if delivery is not None:
-            attempt_delivery(delivery)
-    return len(claimed)
+@task(queue="outbox")
+def send_when_due(delivery_id: int) -> None:
+    """Try a pending delivery again once its backoff has passed (a task)."""
+    delivery = (
+        Delivery.objects.select_related("message", "message__conversation")
+        .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .first()
+    )
+    # Sent meanwhile, failed for good, or its message deleted: nothing to do.
+    if delivery is not None:
+        attempt_delivery(delivery)
 
 
 def attempt_delivery(delivery: Delivery) -> Delivery:
-    """Send one claimed delivery through its channel's sender and record the outcome."""
+    """Send one pending delivery through its channel's sender and record the outcome."""
     sender = sender_for(delivery.channel)
     try:
         if sender is None:
@@ -120,8 +120,8 @@ def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None
             .first()
         )
         if current is not None and current != DeliveryStatus.PENDING:
-            # Our lease ended mid-send and another worker recorded the outcome meanwhile:
-            # requeueing it now would send it twice.
+            # Another run (this job retried while we were still sending) recorded the
+            # outcome meanwhile: requeueing it now would send it twice.
             logger.info("delivery %s: late failure ignored (%s): %s", delivery.pk, current, reason)
             return
         delivery.attempts += 1
@@ -131,6 +131,11 @@ def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None
             logger.warning("delivery %s failed for good: %s", delivery.pk, reason)
         else:
             delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+            send_when_due.enqueue(
+                delivery_id=delivery.pk,
+                run_after=delivery.next_attempt_at,
+                lock=f"delivery:{delivery.pk}",
+            )
             logger.info(
                 "delivery %s attempt %s failed, next at %s: %s",
                 delivery.pk,

@@ -19,8 +19,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from comptoir.conversations.models import Event
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.events.models import Event
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 from comptoir.realtime.publish import agent_frame, customer_frame
 from comptoir.tenancy.access import membership_for_user

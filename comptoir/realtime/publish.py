@@ -11,7 +11,7 @@ from typing import Any
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
-from comptoir.conversations.models import Event
+from comptoir.events.models import Event
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest
 
 from comptoir.conversations.inbound import IdentityClaim
-from comptoir.conversations.models import Attachment, Channel, Event, Message
+from comptoir.conversations.models import Attachment, Channel, Message
 from comptoir.conversations.payloads import message_customer_payload
 from comptoir.customers.models import Customer, Identity, IdentityKind
+from comptoir.events.models import Event
 from comptoir.tenancy.models import Brand
 from comptoir.widget.tokens import Visitor, VisitorTokenError, read_visitor_token
 

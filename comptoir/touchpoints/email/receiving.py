@@ -4,7 +4,7 @@ The SMTP listener, the HTTP endpoint, ``import-mail`` and IMAP polling all
 hand the raw bytes here. Steps: route to a brand (by recipient, or the brand
 the caller already knows), parse, sort out machines (bounces mark addresses
 failing; auto-replies are logged and dropped), find the conversation the mail
-answers, ingest, acknowledge a new conversation. Whatever cannot be parsed or
+answers, ingest (a listener acknowledges a new conversation). Whatever cannot be parsed or
 stored is quarantined raw with the reason, so no mail is ever lost.
 
 A transient database failure (``OperationalError``/``InterfaceError``) is
@@ -34,14 +34,14 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.actions import IngestResult, ingest_message
 from comptoir.conversations.events import append_event
 from comptoir.conversations.models import Channel, Direction, Message
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.events.actors import CUSTOMER
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
-from comptoir.touchpoints.email.acknowledgement import acknowledge
 from comptoir.touchpoints.email.addresses import address_tokens
 from comptoir.touchpoints.email.loops import AutoSubmission, AutoSubmittedKind
 from comptoir.touchpoints.email.message_ids import normalise_message_id
@@ -233,29 +233,42 @@ def _receive(
         reopen_window=timedelta(days=reopen_days),
     )
     try:
-        result = ingest_message(inbound)
+        with transaction.atomic():
+            result = ingest_message(inbound)
+            if result.created:
+                _mail_received(result, mailbox)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:
         logger.exception("mail %s to brand %s could not be stored", parsed.external_id, brand.slug)
         return keep(f"ingest failed: {type(error).__name__}: {error}"[:500], brand)
 
-    conversation = result.message.conversation
-    outcome = MailOutcome(
+    return MailOutcome(
         OutcomeKind.INGESTED if result.created else OutcomeKind.DUPLICATE,
         brand,
         message=result.message,
-        conversation_id=conversation.pk,
+        conversation_id=result.message.conversation_id,
         conversation_created=result.conversation_created,
+        # Queued with the mail (``listeners.acknowledge_new_conversation``), sent by a worker.
+        acknowledged=result.conversation_created and mailbox is not None and mailbox.acknowledge,
     )
-    if result.conversation_created and mailbox is not None and mailbox.acknowledge:
-        try:
-            acknowledge(conversation, mailbox)
-            outcome.acknowledged = True
-        except Exception:
-            # The mail itself is stored: refusing it now would only bring it back as a duplicate.
-            logger.exception("acknowledgement of conversation %s failed", conversation.pk)
-    return outcome
+
+
+def _mail_received(result: IngestResult, mailbox: Mailbox | None) -> None:
+    """Record, with the mail, which mailbox it came to: what its listeners need."""
+    message = result.message
+    append_event(
+        message.brand_id,
+        "email.received",
+        {
+            "message_id": message.pk,
+            "conversation_id": message.conversation_id,
+            "mailbox_id": mailbox.pk if mailbox is not None else None,
+            "conversation_created": result.conversation_created,
+        },
+        conversation=message.conversation,
+        actor=CUSTOMER,
+    )
 
 
 # --- Routing ---------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from comptoir.assistant.hooks import assistant_enabled_for, enqueue_assistant_job
 from comptoir.conversations.actions import (
     ThreadChanged,
     add_note,
@@ -372,9 +371,7 @@ def _store_transcript(call: Call, event: CallEvent) -> Message | None:
             external_id=external_id,
             created_at=call.ended_at or event.occurred_at,
         )
-        kind = "message.created"
-        if assistant_enabled_for(call.brand_id):  # classified only, never answered
-            enqueue_assistant_job(message)
+        kind = "message.created"  # the assistant classifies it (never answers a call)
     payload = message_payload(message, [])
     payload["conversation"] = conversation_summary(conversation)
     append_event(

@@ -7,7 +7,8 @@ import uvicorn
 import uvicorn.config
 from django.core.management.base import BaseCommand
 
-from comptoir.outbox.worker import start_worker_thread
+from comptoir.tasks.backends import current_backend
+from comptoir.tasks.registry import load_all_tasks
 
 
 def log_config() -> dict:
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--worker",
             action="store_true",
-            help="also send queued replies (e-mail, messaging) from this process",
+            help="also run background tasks (replies, the assistant, …) in this process",
         )
         parser.add_argument(
             "--smtp",
@@ -58,8 +59,9 @@ class Command(BaseCommand):
     ):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
         if worker:
-            start_worker_thread()
-            self.stdout.write("Delivery worker running in this process")
+            load_all_tasks()
+            current_backend().run_worker(in_thread=True)
+            self.stdout.write("Task worker running in this process")
         smtp_listener = None
         if smtp:
             from comptoir.touchpoints.email.smtp_server import parse_host_port, smtp_controller

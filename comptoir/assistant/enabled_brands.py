@@ -1,8 +1,8 @@
-"""The assistant's one hook into ingest: a job row in the message's own transaction.
+"""Which brands use the assistant, known without a query on the ingest hot path.
 
-Ingest is the hot path of every channel, so the check "does this brand use
-the assistant?" must cost nothing: the set of enabled brands is read at most
-once every ``ASSISTANT_ENABLED_CACHE_SECONDS`` per process (default 5) and
+Every customer message's event asks "does this brand use the assistant?"
+(``assistant.listeners``), so the answer must cost nothing: the set of enabled
+brands is read at most once every ``ASSISTANT_ENABLED_CACHE_SECONDS`` per process (default 5) and
 refreshed at once in the process that changes a brand's settings. Another
 process sees an enabled/disabled switch within that delay; a message that
 slips through is harmless either way, because the worker checks the setting
@@ -13,7 +13,6 @@ import threading
 import time
 
 from django.conf import settings
-from django.utils import timezone
 
 _lock = threading.Lock()
 _enabled: tuple[float, frozenset[int]] | None = None
@@ -45,17 +44,3 @@ def forget_enabled_brands() -> None:
 
 def assistant_enabled_for(brand_id: int) -> bool:
     return brand_id in enabled_brand_ids()
-
-
-def enqueue_assistant_job(message) -> None:
-    """Queue ``message`` (a customer's, just stored) for the assistant, in ingest's transaction."""
-    from comptoir.assistant.models import AssistantJob
-
-    now = timezone.now()
-    AssistantJob.objects.create(
-        brand_id=message.brand_id,
-        message=message,
-        conversation_id=message.conversation_id,
-        next_attempt_at=now,
-        created_at=now,
-    )

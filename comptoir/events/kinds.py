@@ -1,0 +1,309 @@
+"""Every kind of event, with the schema of its payload: the one registry.
+
+An event's ``payload`` is what agents' consoles receive (and integrators read
+back from the log); ``customer_payload``, when a kind has one, is what the
+customer's own widget may see. ``published=False`` kinds stay in the log for
+listeners and are never sent to sockets. ``append_event`` checks payloads
+against these schemas when ``settings.EVENTS_VALIDATE_PAYLOADS`` is on (tests,
+DEBUG); each kind has a test that produces it through a real action.
+
+Listeners hang on these kinds (``comptoir.events.listeners.on``); which listeners
+exist is listed in docs/architecture.md.
+"""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Schema(BaseModel):
+    # A key an action adds without its schema knowing it fails the kind's test.
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class EventKind:
+    name: str
+    payload: type[Schema]
+    description: str
+    customer_payload: type[Schema] | None = None
+    published: bool = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+KINDS: dict[str, EventKind] = {}
+
+
+def kind(
+    name: str,
+    payload: type[Schema],
+    description: str,
+    *,
+    customer_payload: type[Schema] | None = None,
+    published: bool = True,
+) -> EventKind:
+    if name in KINDS:
+        raise ValueError(f"event kind {name!r} declared twice")
+    KINDS[name] = EventKind(name, payload, description, customer_payload, published)
+    return KINDS[name]
+
+
+# --- Payload schemas --------------------------------------------------------------------------
+
+
+class AttachmentSchema(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+class ConversationSummarySchema(Schema):
+    id: int
+    status: str
+    customer_id: int
+    assignee_id: int | None
+    channel: str
+    last_message_at: str
+
+
+class MessageSchema(Schema):
+    id: int
+    conversation_id: int
+    direction: str
+    author_kind: str
+    author_name: str
+    text: str
+    is_internal_note: bool
+    channel: str
+    created_at: str
+    attachments: list[AttachmentSchema]
+    # The conversation's state after the message (absent on internal notes and edits).
+    conversation: ConversationSummarySchema | None = None
+
+
+class CustomerMessageSchema(Schema):
+    id: int
+    conversation_id: int
+    direction: str
+    author_kind: str
+    author_name: str
+    text: str
+    channel: str
+    created_at: str
+    attachments: list[AttachmentSchema]
+
+
+class ConversationSchema(ConversationSummarySchema):
+    customer_label: str
+    assignee_name: str | None
+    team_id: int | None
+    priority: int
+
+
+class ConversationStatusSchema(Schema):
+    id: int
+    status: str
+
+
+class DeliverySchema(Schema):
+    message_id: int
+    conversation_id: int
+    status: str
+    attempts: int
+    error: str
+
+
+class CallSchema(Schema):
+    id: int
+    conversation_id: int
+    customer_id: int
+    contact_id: int
+    direction: str
+    status: str
+    from_number: str
+    to_number: str
+    agent_id: int | None
+    queued_at: str | None
+    answered_at: str | None
+    ended_at: str | None
+    wait_seconds: int | None
+    talk_seconds: int | None
+    recording_url: str
+
+
+class CallbackSchema(Schema):
+    id: int
+    conversation_id: int | None
+    customer_id: int
+    number: str
+    requested_for: str
+    status: str
+    handled_by_id: int | None
+    call_id: int | None
+
+
+class AvailabilitySchema(Schema):
+    membership_id: int
+    availability: str
+
+
+class CustomerUpdatedSchema(Schema):
+    customer_id: int
+    display_name: str
+
+
+class IdentitySchema(Schema):
+    customer_id: int
+    kind: str
+    value: str
+    id: int | None = None
+    verified: bool | None = None
+    failing_since: str | None = None
+    failure_reason: str | None = None
+    reason: str | None = None
+    actor_id: int | None = None
+
+
+class IdentityClaimedSchema(Schema):
+    from_customer_id: int
+    to_customer_id: int
+    identities: list[tuple[str, str]]
+
+
+class AdvisorSchema(Schema):
+    customer_id: int
+    advisor_id: int | None
+    actor_id: int
+
+
+class DuplicateDismissedSchema(Schema):
+    customer_id: int
+    proposal_id: int
+    actor_id: int
+
+
+class MergeSchema(Schema):
+    merge_id: int
+    survivor_id: int
+    absorbed_id: int
+    actor_id: int
+    customer_id: int
+
+
+class Nothing(Schema):
+    """What a customer's widget gets of a merge: only a sign to look its customer up again."""
+
+
+class MailReceivedSchema(Schema):
+    message_id: int
+    conversation_id: int
+    mailbox_id: int | None
+    conversation_created: bool
+
+
+class AssistantOutcomeSchema(Schema):
+    conversation_id: int
+    message_id: int
+    reason: str
+    intent: str
+    confidence: float | None
+
+
+class IntentsChangedSchema(Schema):
+    brand_id: int
+
+
+# --- The kinds ------------------------------------------------------------------------------
+
+CONVERSATION_CREATED = kind(
+    "conversation.created",
+    MessageSchema,
+    "A customer's first message (or a call's summary line) opened a conversation.",
+    customer_payload=CustomerMessageSchema,
+)
+CONVERSATION_UPDATED = kind(
+    "conversation.updated",
+    ConversationSchema,
+    "Status, assignee, team or priority changed.",
+    customer_payload=ConversationStatusSchema,
+)
+MESSAGE_CREATED = kind(
+    "message.created",
+    MessageSchema,
+    "A message in a conversation: the customer's, an agent's reply or note, the assistant's.",
+    customer_payload=CustomerMessageSchema,
+)
+MESSAGE_UPDATED = kind(
+    "message.updated", MessageSchema, "A message's text changed (a call transcript completed)."
+)
+DELIVERY_UPDATED = kind(
+    "delivery.updated", DeliverySchema, "An outbound message was sent, delivered, read or failed."
+)
+CALL_UPDATED = kind("call.updated", CallSchema, "A phone call rang, was answered or ended.")
+CALLBACK_REQUESTED = kind(
+    "callback.requested", CallbackSchema, "A customer asked to be called back."
+)
+CALLBACK_UPDATED = kind(
+    "callback.updated", CallbackSchema, "A callback request was called, done or cancelled."
+)
+AGENT_AVAILABILITY_CHANGED = kind(
+    "agent.availability_changed", AvailabilitySchema, "An agent set themselves available or away."
+)
+CUSTOMER_UPDATED = kind("customer.updated", CustomerUpdatedSchema, "A customer's name changed.")
+CUSTOMER_IDENTITY_ADDED = kind(
+    "customer.identity_added", IdentitySchema, "An address, number or account joined a customer."
+)
+CUSTOMER_IDENTITY_VERIFIED = kind(
+    "customer.identity_verified", IdentitySchema, "An agent confirmed a customer's identity."
+)
+CUSTOMER_IDENTITY_REMOVED = kind(
+    "customer.identity_removed", IdentitySchema, "An agent removed a customer's identity."
+)
+CUSTOMER_IDENTITY_FAILING = kind(
+    "customer.identity_failing", IdentitySchema, "Mail to this address bounced."
+)
+CUSTOMER_IDENTITY_CLAIMED = kind(
+    "customer.identity_claimed",
+    IdentityClaimedSchema,
+    "A channel proved an identity another customer had only typed: its owner took it.",
+)
+CUSTOMER_ADVISOR_CHANGED = kind(
+    "customer.advisor_changed", AdvisorSchema, "A customer's own advisor changed."
+)
+CUSTOMER_DUPLICATE_DISMISSED = kind(
+    "customer.duplicate_dismissed", DuplicateDismissedSchema, "Two files are not the same person."
+)
+CUSTOMER_MERGED = kind(
+    "customer.merged", MergeSchema, "Two customers were merged.", customer_payload=Nothing
+)
+CUSTOMER_UNMERGED = kind(
+    "customer.unmerged", MergeSchema, "A merge was undone.", customer_payload=Nothing
+)
+MAIL_RECEIVED = kind(
+    "email.received",
+    MailReceivedSchema,
+    "A mail was stored, with the mailbox it came to (what the acknowledgement needs).",
+    published=False,
+)
+ASSISTANT_ANSWERED = kind(
+    "assistant.answered", AssistantOutcomeSchema, "The assistant answered a customer message."
+)
+ASSISTANT_HANDOFF = kind(
+    "assistant.handoff",
+    AssistantOutcomeSchema,
+    "The assistant handed the conversation to a person (``reason`` says why).",
+)
+ASSISTANT_CLASSIFIED = kind(
+    "assistant.classified",
+    AssistantOutcomeSchema,
+    "The assistant recognised the intent of a message it does not answer (a call transcript).",
+)
+ASSISTANT_INTENTS_CHANGED = kind(
+    "assistant.intents_changed",
+    IntentsChangedSchema,
+    "An administrator changed the assistant's intents: its classifier is out of date.",
+    published=False,
+)

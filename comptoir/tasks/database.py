@@ -1,0 +1,172 @@
+"""The ``database`` engine: jobs in the ``TaskJob`` table, run by threads of this process.
+
+For the embedded SQLite set-up (``make demo``): no server to run, and a job
+queued in a transaction survives a restart like any other row. It keeps
+Procrastinate's rules: jobs sharing a ``lock`` run one at a time in queueing
+order, a failed job is retried after its task's wait, a run whose worker died
+(``started_at`` older than ``TASKS_DATABASE_LEASE_SECONDS``: no heartbeats here) is run
+again.
+"""
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+from croniter import croniter
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from comptoir.tasks.models import JobStatus, TaskJob
+from comptoir.tasks.registry import AlreadyQueued, Task, periodic_tasks, registered_tasks
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseBackend:
+    name = "database"
+
+    def __init__(self) -> None:
+        # Set after a commit that queued a job: the worker threads of this process start at once.
+        self._work_queued = threading.Event()
+
+    def enqueue(
+        self,
+        task: Task,
+        kwargs: dict,
+        *,
+        run_after: datetime | None,
+        lock: str | None,
+        queueing_lock: str | None,
+    ) -> None:
+        job = TaskJob(
+            task_name=task.name,
+            queue=task.queue,
+            kwargs=kwargs,
+            lock=lock,
+            queueing_lock=queueing_lock,
+            run_after=run_after or timezone.now(),
+        )
+        if queueing_lock is None:
+            job.save(force_insert=True)
+        else:
+            try:
+                with transaction.atomic():  # a clash must not spoil the caller's transaction
+                    job.save(force_insert=True)
+            except IntegrityError:
+                raise AlreadyQueued(queueing_lock) from None
+        transaction.on_commit(self._work_queued.set)
+
+    def run_pending(self, limit: int | None = None) -> int:
+        ran = 0
+        while limit is None or ran < limit:
+            job = self._claim()
+            if job is None:
+                break
+            self._run(job)
+            ran += 1
+        return ran
+
+    def _claim(self) -> TaskJob | None:
+        now = timezone.now()
+        same_lock = TaskJob.objects.filter(lock=OuterRef("lock"))
+        blocked = Q(lock__isnull=False) & (
+            Exists(same_lock.filter(status=JobStatus.DOING))
+            | Exists(same_lock.filter(status=JobStatus.TODO, pk__lt=OuterRef("pk")))
+        )
+        with transaction.atomic():
+            job = (
+                TaskJob.objects.select_for_update(skip_locked=True)
+                .filter(status=JobStatus.TODO, run_after__lte=now)
+                .exclude(blocked)
+                .order_by("pk")
+                .first()
+            )
+            if job is None:
+                return None
+            TaskJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.DOING, started_at=now, attempts=F("attempts") + 1
+            )
+        job.attempts += 1
+        return job
+
+    def _run(self, job: TaskJob) -> None:
+        task = registered_tasks().get(job.task_name)
+        try:
+            if task is None:
+                raise LookupError(f"no task named {job.task_name!r} in this process")
+            task(**job.kwargs)
+        except Exception as error:
+            logger.exception("task %s (job %s) failed", job.task_name, job.pk)
+            wait = task.retry_in(job.attempts - 1) if task is not None else None
+            changes = {"last_error": f"{type(error).__name__}: {error}"[:2000], "started_at": None}
+            if wait is None:
+                changes["status"] = JobStatus.FAILED
+            else:
+                changes["status"] = JobStatus.TODO
+                changes["run_after"] = timezone.now() + timedelta(seconds=wait)
+            TaskJob.objects.filter(pk=job.pk).update(**changes)
+        else:
+            TaskJob.objects.filter(pk=job.pk).delete()
+
+    def retry_stalled_jobs(self) -> int:
+        stalled_since = timezone.now() - timedelta(seconds=settings.TASKS_DATABASE_LEASE_SECONDS)
+        return TaskJob.objects.filter(status=JobStatus.DOING, started_at__lt=stalled_since).update(
+            status=JobStatus.TODO, started_at=None
+        )
+
+    def run_worker(
+        self, *, concurrency: int = 1, queues: list[str] | None = None, in_thread: bool = False
+    ) -> None:
+        """Run jobs in ``concurrency`` threads (daemon threads when ``in_thread``)."""
+        if queues:
+            raise ValueError("the database engine runs every queue")
+        threads = [
+            threading.Thread(target=self._work, name=f"comptoir-tasks-{i}", daemon=True)
+            for i in range(concurrency)
+        ]
+        threads.append(
+            threading.Thread(target=self._queue_periodic, name="comptoir-periodic", daemon=True)
+        )
+        for thread in threads:
+            thread.start()
+        if not in_thread:
+            for thread in threads:
+                thread.join()
+
+    def _work(self) -> None:
+        while True:
+            ran = 0
+            try:
+                close_old_connections()
+                ran = self.run_pending(limit=20)
+            except Exception:
+                logger.exception("task round failed; trying again shortly")
+            finally:
+                close_old_connections()
+            if not ran:
+                self._work_queued.wait(settings.TASKS_POLL_SECONDS)
+                self._work_queued.clear()
+
+    def _queue_periodic(self) -> None:
+        """Queue each periodic task at its cron times (once: its name is its queueing lock)."""
+        now = timezone.now()
+        schedules = {p.task.name: croniter(p.cron, now) for p in periodic_tasks()}
+        due = {name: schedule.get_next(datetime) for name, schedule in schedules.items()}
+        while due:
+            name, when = min(due.items(), key=lambda item: item[1])
+            pause = (when - timezone.now()).total_seconds()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                close_old_connections()
+                registered_tasks()[name].enqueue(queueing_lock=f"periodic:{name}")
+            except AlreadyQueued:
+                pass
+            except Exception:
+                logger.exception("could not queue periodic task %s", name)
+            finally:
+                close_old_connections()
+            due[name] = schedules[name].get_next(datetime)

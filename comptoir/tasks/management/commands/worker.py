@@ -1,0 +1,52 @@
+"""``comptoir worker``: run background tasks (deliveries, the assistant, periodic jobs)."""
+
+from importlib import import_module
+
+from django.core.management.base import BaseCommand
+
+from comptoir.tasks import load_all_tasks, run_pending
+from comptoir.tasks.backends import current_backend
+
+
+class Command(BaseCommand):
+    help = "Run queued background tasks until stopped (or the due ones once with --once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--concurrency", type=int, default=1, help="jobs run at once by this process"
+        )
+        parser.add_argument(
+            "--queue",
+            action="append",
+            dest="queues",
+            default=None,
+            help="only this queue (repeatable; default: every queue)",
+        )
+        parser.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+        parser.add_argument(
+            "--import",
+            action="append",
+            dest="modules",
+            default=[],
+            metavar="MODULE",
+            help="also import this module's tasks (repeatable)",
+        )
+
+    def handle(
+        self,
+        *args,
+        concurrency: int,
+        queues: list[str] | None,
+        once: bool,
+        modules: list[str],
+        **options,
+    ):
+        load_all_tasks()
+        for module in modules:
+            import_module(module)
+        if once:
+            self.stdout.write(f"{run_pending()} jobs run")
+            return
+        backend = current_backend()
+        self.stdout.write(f"Worker on the {backend.name} engine, concurrency {concurrency}")
+        backend.run_worker(concurrency=concurrency, queues=queues)
