@@ -32,7 +32,10 @@ class TaskJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "run_after"], name="taskjob_due")]
+        indexes = [
+            models.Index(fields=["status", "run_after"], name="taskjob_due"),
+            models.Index(fields=["lock", "status"], name="taskjob_lock"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["queueing_lock"],

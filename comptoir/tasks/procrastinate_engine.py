@@ -180,7 +180,7 @@ class ProcrastinateBackend:
             "delete_jobs": "successful",
             "install_signal_handlers": not in_thread,
         }
-        worker = _worker_app()
+        worker = worker_app()
 
         async def work() -> None:
             async with worker.open_async():
@@ -194,7 +194,7 @@ class ProcrastinateBackend:
             asyncio.run(work())
 
 
-def _worker_app() -> procrastinate.App:
+def worker_app() -> procrastinate.App:
     """An app sharing our tasks but with a connection pool of its own, as workers need.
 
     The tasks keep the Django app: a job a task queues is written through
