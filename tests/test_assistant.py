@@ -655,6 +655,7 @@ def test_summary_escapes_customer_text(brand, agent_client):
 
 def test_agent_assist_suggests_the_intent_answer_and_passages(brand, agent_client):
     setup_assistant(brand)
+    engine.warm_up()  # as a server does at start (else the first answer is "loading")
     message = ingest_chat(brand, "Comment retourner un article et être remboursé ?")
     response = agent_client.get(reverse("assistant:assist", args=[message.conversation_id]))
     assert response.status_code == 200
@@ -767,7 +768,7 @@ def test_agent_reads_the_handoff_summary_in_the_console(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from tests.live_server import Site
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, SERVER_WAIT
 
     site = Site(tmp_path)
     site.manage("migrate", "--no-input")
@@ -791,10 +792,11 @@ def test_agent_reads_the_handoff_summary_in_the_console(tmp_path):
             card_box = card.bounding_box()
             assert card_box["y"] < page.locator("#timeline").bounding_box()["y"]
             expect(page.locator(".message--bot").first).to_be_visible()
-            # Agent assist: open the panel, insert a suggestion into the reply box.
+            # Agent assist: open the panel, insert a suggestion into the reply box. The
+            # server may still be loading its models (the panel says so meanwhile).
             page.locator("#assistant-assist summary").click()
             insert = page.locator("#assistant-assist [data-assist-insert]").first
-            expect(insert).to_be_visible()
+            expect(insert).to_be_visible(timeout=SERVER_WAIT)
             insert.click()
             expect(page.locator("#composer-text")).not_to_have_value("")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -891,7 +893,7 @@ def test_the_widget_shows_the_assistants_answer_as_the_assistants(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from tests.live_server import Site
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SERVER_WAIT
 
     site = Site(tmp_path)
     site.manage("migrate", "--no-input")
@@ -907,7 +909,7 @@ def test_the_widget_shows_the_assistants_answer_as_the_assistants(tmp_path):
             page.get_by_test_id("comptoir-send").click()
             answer = page.locator('[data-testid="comptoir-message"][data-author="bot"]')
             # The worker's first round trains the demo model (seconds) before answering.
-            expect(answer.first).to_be_visible(timeout=60_000)
+            expect(answer.first).to_be_visible(timeout=SERVER_WAIT)
             expect(answer.first).to_contain_text("Assistant automatique")
             expect(answer.first).to_contain_text("dimanche")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
