@@ -819,6 +819,11 @@ message = ingest_message(InboundMessage(
 print(json.dumps({"conversation": message.conversation_id}))
 """
 
+# The worker's first round trains the demo brand's model and loads the language models
+# before answering: seconds alone, minutes on a busy 2-core machine. Only a cap on
+# waiting for the answer, which is checked for until it is there.
+FIRST_ANSWER_SECONDS = 300
+
 BOT_REPLIES = """
 import json
 from comptoir.conversations.models import Message
@@ -839,7 +844,7 @@ def test_demo_answers_order_status_through_the_worker_and_its_own_order_system(t
     site.start_server(port=port, options=("--worker",))
     try:
         conversation = site.python(DEMO_ORDER_QUESTION)["conversation"]
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + FIRST_ANSWER_SECONDS
         texts: list[str] = []
         while time.monotonic() < deadline and not texts:
             time.sleep(0.5)
@@ -893,7 +898,7 @@ def test_the_widget_shows_the_assistants_answer_as_the_assistants(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from tests.live_server import Site
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SERVER_WAIT
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
     site = Site(tmp_path)
     site.manage("migrate", "--no-input")
@@ -908,8 +913,7 @@ def test_the_widget_shows_the_assistants_answer_as_the_assistants(tmp_path):
             page.get_by_test_id("comptoir-input").fill("Vous êtes ouverts le dimanche ?")
             page.get_by_test_id("comptoir-send").click()
             answer = page.locator('[data-testid="comptoir-message"][data-author="bot"]')
-            # The worker's first round trains the demo model (seconds) before answering.
-            expect(answer.first).to_be_visible(timeout=SERVER_WAIT)
+            expect(answer.first).to_be_visible(timeout=FIRST_ANSWER_SECONDS * 1000)
             expect(answer.first).to_contain_text("Assistant automatique")
             expect(answer.first).to_contain_text("dimanche")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ SCREENSHOTS = Path.cwd() / "var" / "screenshots"
 # How long an assertion may wait for what the server does (a live event, the
 # assistant's models, a reconnection). Only a cap: the assertion returns as soon
 # as the page shows it, so it is generous enough for a busy 2-core machine.
-SERVER_WAIT = 60_000  # ms
+SERVER_WAIT = 120_000  # ms
 PASSWORD = "demo-comptoir-2026"
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 # Browsers cut file names at "/" and escape quotes on upload, so this one has neither.
