@@ -655,6 +655,7 @@ def test_summary_escapes_customer_text(brand, agent_client):
 
 def test_agent_assist_suggests_the_intent_answer_and_passages(brand, agent_client):
     setup_assistant(brand)
+    engine.warm_up()  # as a server does at start (else the first answer is "loading")
     message = ingest_chat(brand, "Comment retourner un article et être remboursé ?")
     response = agent_client.get(reverse("assistant:assist", args=[message.conversation_id]))
     assert response.status_code == 200
@@ -767,7 +768,7 @@ def test_agent_reads_the_handoff_summary_in_the_console(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from tests.live_server import Site
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, SERVER_WAIT
 
     site = Site(tmp_path)
     site.manage("migrate", "--no-input")
@@ -791,10 +792,11 @@ def test_agent_reads_the_handoff_summary_in_the_console(tmp_path):
             card_box = card.bounding_box()
             assert card_box["y"] < page.locator("#timeline").bounding_box()["y"]
             expect(page.locator(".message--bot").first).to_be_visible()
-            # Agent assist: open the panel, insert a suggestion into the reply box.
+            # Agent assist: open the panel, insert a suggestion into the reply box. The
+            # server may still be loading its models (the panel says so meanwhile).
             page.locator("#assistant-assist summary").click()
             insert = page.locator("#assistant-assist [data-assist-insert]").first
-            expect(insert).to_be_visible()
+            expect(insert).to_be_visible(timeout=SERVER_WAIT)
             insert.click()
             expect(page.locator("#composer-text")).not_to_have_value("")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -817,6 +819,11 @@ message = ingest_message(InboundMessage(
 print(json.dumps({"conversation": message.conversation_id}))
 """
 
+# The worker's first round trains the demo brand's model and loads the language models
+# before answering: seconds alone, minutes on a busy 2-core machine. Only a cap on
+# waiting for the answer, which is checked for until it is there.
+FIRST_ANSWER_SECONDS = 300
+
 BOT_REPLIES = """
 import json
 from comptoir.conversations.models import Message
@@ -837,7 +844,7 @@ def test_demo_answers_order_status_through_the_worker_and_its_own_order_system(t
     site.start_server(port=port, options=("--worker",))
     try:
         conversation = site.python(DEMO_ORDER_QUESTION)["conversation"]
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + FIRST_ANSWER_SECONDS
         texts: list[str] = []
         while time.monotonic() < deadline and not texts:
             time.sleep(0.5)
@@ -906,8 +913,7 @@ def test_the_widget_shows_the_assistants_answer_as_the_assistants(tmp_path):
             page.get_by_test_id("comptoir-input").fill("Vous êtes ouverts le dimanche ?")
             page.get_by_test_id("comptoir-send").click()
             answer = page.locator('[data-testid="comptoir-message"][data-author="bot"]')
-            # The worker's first round trains the demo model (seconds) before answering.
-            expect(answer.first).to_be_visible(timeout=60_000)
+            expect(answer.first).to_be_visible(timeout=FIRST_ANSWER_SECONDS * 1000)
             expect(answer.first).to_contain_text("Assistant automatique")
             expect(answer.first).to_contain_text("dimanche")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

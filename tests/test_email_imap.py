@@ -1,6 +1,7 @@
 """IMAP polling against a real Dovecot server started by the tests."""
 
 import io
+import logging
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.email.receiving import receive_mail, retry_quarantined
 from tests.imap_server import Dovecot, dovecot_binary
 from tests.live_server import Site
+from tests.test_email_inbound import refusal_records
 
 needs_dovecot = pytest.mark.skipif(
     dovecot_binary() is None, reason="dovecot is not installed (apt-get install dovecot-imapd)"
@@ -133,6 +135,27 @@ def test_a_mail_whose_processing_raises_stays_unseen(mailbox, imap):
     assert poll_mailbox(mailbox).outcomes == {"ingested": 1}
     assert stored("unlucky.2@client.example")
     assert flags_by_message_id(imap)["unlucky.2@client.example"] is True
+
+
+@pytest.mark.live
+@needs_dovecot
+def test_a_senderless_mail_is_quarantined_in_one_warning_without_traceback(mailbox, imap, caplog):
+    caplog.set_level(logging.DEBUG)
+    raw = mail(mailbox, "cron.1@localhost").replace(
+        b"From: Paul Martin <paul@client.example>", b"From: root@localhost"
+    )
+    imap.append("INBOX", raw)
+
+    report = poll_mailbox(mailbox)
+
+    assert report.outcomes == {"quarantined": 1} and report.failed == 0
+    kept = QuarantinedMail.objects.get(brand=mailbox.brand, source="imap")
+    assert kept.reason.startswith("no usable sender address (From)")
+    assert flags_by_message_id(imap) == {"cron.1@localhost": True}  # kept: not fetched again
+    loud, tracebacks = refusal_records(caplog)
+    brand = mailbox.brand.slug
+    assert loud == [(logging.WARNING, f"mail quarantined (brand {brand}, imap): {kept.reason}")]
+    assert tracebacks == []
 
 
 @pytest.mark.live

@@ -4,6 +4,7 @@ Everything goes through ``receive_mail``, the path the SMTP listener, the HTTP
 endpoint, ``import-mail`` and IMAP polling share.
 """
 
+import logging
 import time
 from datetime import timedelta
 from email.message import EmailMessage
@@ -548,6 +549,54 @@ def test_mail_without_sender_is_quarantined(brand, mailbox):
     assert not Conversation.objects.exists()
 
 
+def senderless(from_header: str) -> bytes:
+    return (
+        f"{from_header}To: {SUPPORT}\r\nSubject: Rapport\r\n"
+        f"Message-ID: <senderless@example.com>\r\n\r\nBonjour\r\n"
+    ).encode()
+
+
+SENDERLESS = [
+    pytest.param(corpus("missing_from.eml"), "no sender address (From)", id="no-from"),
+    pytest.param(senderless("From: Ana Lima\r\n"), "no sender address (From)", id="a-name"),
+    pytest.param(
+        senderless("From: root@localhost\r\n"),
+        "no usable sender address (From): not an e-mail address: 'root@localhost'",
+        id="not-an-address",
+    ),
+]
+
+
+def refusal_records(caplog) -> tuple[list[tuple[int, str]], list[logging.LogRecord]]:
+    """(level, message) of every record at WARNING or above, and every record with a traceback."""
+    loud = [(r.levelno, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING]
+    return loud, [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize(("raw", "reason"), SENDERLESS)
+def test_senderless_mail_is_quarantined_in_one_warning_without_traceback(
+    brand, mailbox, caplog, raw, reason
+):
+    caplog.set_level(logging.DEBUG)
+    outcome = receive(raw)
+    assert (outcome.kind, outcome.reason) == (OutcomeKind.QUARANTINED, reason)
+    assert bytes(QuarantinedMail.objects.get(reason=reason).raw) == raw  # nothing lost
+    assert not Conversation.objects.exists()
+    loud, tracebacks = refusal_records(caplog)
+    assert loud == [(logging.WARNING, f"mail quarantined (brand {brand.slug}, smtp): {reason}")]
+    assert tracebacks == []
+
+
+def test_unexpected_ingest_failure_keeps_its_traceback(brand, mailbox, monkeypatch, caplog):
+    def broken(inbound):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(receiving, "ingest_message", broken)
+    assert receive(mail()).kind == OutcomeKind.QUARANTINED
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info[0] is RuntimeError
+
+
 def test_huge_address_headers_are_read_in_linear_time(brand, mailbox):
     """Address-shaped regexes backtrack quadratically on a long run without "@" (ReDoS)."""
     run = "a" * 60_000
@@ -736,6 +785,21 @@ def test_endpoint_reports_quarantine_and_loops(client, brand, mailbox, admin_key
     assert quarantined["outcome"] == "quarantined" and quarantined["quarantine_id"]
     ignored = post_mail(client, corpus("out_of_office.eml"), admin_key).json()
     assert ignored["outcome"] == "ignored"
+
+
+def test_endpoint_quarantines_a_senderless_mail_in_one_warning(
+    client, brand, mailbox, admin_key, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    raw = senderless("From: root@localhost\r\n")
+    body = post_mail(client, raw, admin_key).json()
+    assert body["outcome"] == "quarantined" and body["quarantine_id"]
+    assert bytes(QuarantinedMail.objects.get(pk=body["quarantine_id"]).raw) == raw
+    loud, tracebacks = refusal_records(caplog)
+    assert loud == [
+        (logging.WARNING, f"mail quarantined (brand {brand.slug}, http): {body['reason']}")
+    ]
+    assert tracebacks == []
 
 
 def test_endpoint_refuses_bad_requests(client, brand, mailbox, admin_key, settings):

@@ -4,6 +4,7 @@ The listener stores mail from another thread, so these tests use committed
 transactions (``transaction=True``) like a running server would.
 """
 
+import logging
 import smtplib
 
 import pytest
@@ -14,7 +15,7 @@ from comptoir.touchpoints.email import smtp_server
 from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.email.smtp_server import parse_host_port, smtp_controller
 from tests.live_server import free_port
-from tests.test_email_inbound import CORPUS, SUPPORT, mail
+from tests.test_email_inbound import CORPUS, SUPPORT, mail, refusal_records, senderless
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,6 +94,20 @@ def test_unparseable_mail_is_accepted_and_says_it_is_quarantined(listener, brand
     kept = QuarantinedMail.objects.get()
     assert kept.brand == brand and kept.source == "smtp"
     assert kept.envelope_sender == "ana@example.com" and kept.envelope_recipients == [SUPPORT]
+
+
+def test_senderless_mail_is_quarantined_in_one_warning_without_traceback(listener, brand, caplog):
+    caplog.set_level(logging.DEBUG)
+    raw = senderless("From: root@localhost\r\n")
+    code, reply = send(listener, raw, [SUPPORT])
+    assert code == 250 and b"quarantine" in reply
+    kept = QuarantinedMail.objects.get()
+    assert kept.brand == brand and kept.reason.startswith("no usable sender address (From)")
+    loud, tracebacks = refusal_records(caplog)
+    assert loud == [
+        (logging.WARNING, f"mail quarantined (brand {brand.slug}, smtp): {kept.reason}")
+    ]
+    assert tracebacks == []
 
 
 def test_duplicate_and_auto_reply_are_accepted_without_new_conversations(listener):

@@ -1,5 +1,6 @@
 """``comptoir import-mail``: .eml files, directories, mbox and Maildir, one line per message."""
 
+import logging
 import mailbox
 import re
 from io import StringIO
@@ -11,7 +12,7 @@ from django.core.management import CommandError, call_command
 from comptoir.conversations.models import Conversation, Message
 from comptoir.tenancy.models import Brand
 from comptoir.touchpoints.email.models import QuarantinedMail
-from tests.test_email_inbound import CORPUS, mail
+from tests.test_email_inbound import CORPUS, mail, refusal_records, senderless
 
 LINE = re.compile(r"^(ingested|duplicate|quarantined|ignored|bounce) (\S+) (.+)$")
 
@@ -48,6 +49,21 @@ def test_corpus_directory_one_line_per_message(brand):
     # Running it again changes nothing: every stored mail is a duplicate.
     again = run(str(CORPUS / "plain_utf8.eml"), "--brand", brand.slug)
     assert again[0].startswith("duplicate ")
+
+
+def test_senderless_mail_is_one_quarantine_warning_without_traceback(brand, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "cron.eml"
+    path.write_bytes(senderless("From: root@localhost\r\n"))
+    [line] = run(str(path), "--brand", brand.slug)
+    kept = QuarantinedMail.objects.get(brand=brand, source="import")
+    assert line == f"quarantined {path} ({kept.reason})"
+    assert kept.reason.startswith("no usable sender address (From)")
+    loud, tracebacks = refusal_records(caplog)
+    assert loud == [
+        (logging.WARNING, f"mail quarantined (brand {brand.slug}, import): {kept.reason}")
+    ]
+    assert tracebacks == []
 
 
 def test_mbox_and_maildir(tmp_path, brand):

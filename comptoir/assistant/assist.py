@@ -18,8 +18,20 @@ def _placeholders(template: str) -> set[str]:
 
 
 def suggestions_for(conversation: Conversation) -> dict[str, Any]:
-    """What the agent may want to insert in the reply box, for the last customer message."""
+    """What the agent may want to insert in the reply box, for the last customer message.
+
+    Until this process has loaded its models (``engine.warm_up``: seconds, far
+    more on a busy machine), the answer is ``loading`` at once and the load
+    starts in the background, if the server did not start it already: the
+    console says so and asks again. Waiting for the load here would instead
+    hold a server thread and the agent's request with nothing to show, for
+    longer than some proxies allow.
+    """
     from comptoir.assistant.nlu.language import detect_language
+
+    if not engine.models_ready():
+        engine.warm_up_in_background()
+        return {"loading": True, "message": "", "language": "", "suggestions": [], "passages": []}
 
     last = (
         Message.objects.filter(
@@ -32,7 +44,13 @@ def suggestions_for(conversation: Conversation) -> dict[str, Any]:
         .values_list("text", flat=True)
         .first()
     )
-    result: dict[str, Any] = {"message": "", "language": "", "suggestions": [], "passages": []}
+    result: dict[str, Any] = {
+        "loading": False,
+        "message": "",
+        "language": "",
+        "suggestions": [],
+        "passages": [],
+    }
     if not last or not last.strip():
         return result
     language = detect_language(last)

@@ -221,8 +221,9 @@ def _receive(
             auto.reason,
         )
         return MailOutcome(OutcomeKind.IGNORED, brand, reason=f"auto-reply: {auto.reason}")
-    if not parsed.from_address:
-        return keep("no sender address (From)", brand)
+    refusal = _sender_refusal(parsed)
+    if refusal:
+        return keep(refusal, brand)
 
     reopen_days = mailbox.reopen_window_days if mailbox else DEFAULT_REOPEN_WINDOW_DAYS
     inbound = replace(
@@ -269,6 +270,24 @@ def _mail_received(result: IngestResult, mailbox: Mailbox | None) -> None:
         conversation=message.conversation,
         actor=CUSTOMER,
     )
+
+
+def _sender_refusal(parsed: ParsedMail) -> str:
+    """Why the mail's From cannot name a customer, or "" when it can.
+
+    An e-mail's customer is its From address, so a mail without a usable one
+    (none, a bare name, ``root@localhost``) is an expected refusal: it is
+    quarantined with this reason in one log line. Checked before ingesting:
+    there, ``ingest_message`` would raise ``InvalidIdentity`` and the mail would
+    be reported as a failed ingest, with the traceback real failures need.
+    """
+    if not parsed.from_address:
+        return "no sender address (From)"
+    try:
+        normalise_identity(IdentityKind.EMAIL, parsed.from_address)
+    except InvalidIdentity as error:
+        return f"no usable sender address (From): {error}"
+    return ""
 
 
 # --- Routing ---------------------------------------------------------------------------------
