@@ -40,7 +40,7 @@ def _fresh_runs():
 
 def test_the_engine_follows_the_database(db):
     engine = "database" if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else ""
-    assert settings.TASKS_BACKEND == (engine or "procrastinate")
+    assert (engine or "procrastinate") == settings.TASKS_BACKEND
 
 
 def test_a_job_runs_with_its_arguments(db):

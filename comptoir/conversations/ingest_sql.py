@@ -32,12 +32,42 @@ class KnownCustomer:
     matched_verified: bool
 
 
-_CUSTOMER_FIELDS = ["id", "brand_id", "display_name", "language"]
-_CONVERSATION_FIELDS = ["id", "brand_id", "customer_id", "status", "assignee_id", "channel"]
+# The columns each statement reads or writes, from which its SQL is built.
+# tests/test_ingest_sql_columns.py compares them with the models: a column added
+# to a model must be added here (or the test fails), not found missing by an
+# inbound message at run time.
+#
+# The lookup reads these columns of the customer and of their open conversation
+# and builds the instances with ``Model.from_db``, which takes them in the
+# model's field order; the other fields stay deferred.
+CUSTOMER_LOOKUP_COLUMNS = ("id", "brand_id", "display_name", "language")
+CONVERSATION_LOOKUP_COLUMNS = ("id", "brand_id", "customer_id", "status", "assignee_id", "channel")
+# Every column of a new message and of a new event but the id, which the database gives.
+MESSAGE_INSERT_COLUMNS = (
+    "brand_id",
+    "conversation_id",
+    "contact_id",
+    "direction",
+    "author_kind",
+    "author_id",
+    "text",
+    "is_internal_note",
+    "channel",
+    "external_id",
+    "created_at",
+)
+# What a customer's message changes on their open conversation (see ``_TOUCH_CONVERSATION``).
+CONVERSATION_TOUCH_COLUMNS = ("last_message_at", "status")
 
-_LOOKUP = """
-SELECT i.kind, i.value, c.id, c.brand_id, c.display_name, c.language,
-       v.id, v.brand_id, v.customer_id, v.status, v.assignee_id, v.channel,
+# Positions in a lookup row: (kind, value, customer…, conversation…, open contact id, verified).
+_CUSTOMER_START = 2
+_CONVERSATION_START = _CUSTOMER_START + len(CUSTOMER_LOOKUP_COLUMNS)
+_OPEN_CONTACT = _CONVERSATION_START + len(CONVERSATION_LOOKUP_COLUMNS)
+_VERIFIED = _OPEN_CONTACT + 1
+
+_LOOKUP = f"""
+SELECT i.kind, i.value, {", ".join(f"c.{column}" for column in CUSTOMER_LOOKUP_COLUMNS)},
+       {", ".join(f"v.{column}" for column in CONVERSATION_LOOKUP_COLUMNS)},
        (SELECT k.id FROM conversations_contact k
          WHERE k.conversation_id = v.id AND k.channel = %s AND k.ended_at IS NULL
          ORDER BY k.started_at DESC LIMIT 1),
@@ -48,8 +78,8 @@ SELECT i.kind, i.value, c.id, c.brand_id, c.display_name, c.language,
         SELECT v2.id FROM conversations_conversation v2
          WHERE v2.customer_id = i.customer_id AND v2.status IN (%s, %s)
          ORDER BY v2.last_message_at DESC LIMIT 1)
- WHERE i.brand_id = %s AND ({claims})
-"""
+ WHERE i.brand_id = %s AND ({{claims}})
+"""  # noqa: S608 (built from the column tuples above, never from input)
 
 
 def find_customer_thread(
@@ -75,24 +105,35 @@ def find_customer_thread(
     matched = [rows[claim] for claim in claims if claim in rows]
     if not matched:
         return None
-    first = next((row for row in matched if row[13]), matched[0])
-    customer = Customer.from_db(connection.alias, _CUSTOMER_FIELDS, first[2:6])
+    first = next((row for row in matched if row[_VERIFIED]), matched[0])
+    customer = Customer.from_db(
+        connection.alias, CUSTOMER_LOOKUP_COLUMNS, first[_CUSTOMER_START:_CONVERSATION_START]
+    )
     conversation = None
-    if first[6] is not None:
-        conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, first[6:12])
+    if first[_CONVERSATION_START] is not None:
+        conversation = Conversation.from_db(
+            connection.alias,
+            CONVERSATION_LOOKUP_COLUMNS,
+            first[_CONVERSATION_START:_OPEN_CONTACT],
+        )
         conversation.customer = customer
     return KnownCustomer(
-        customer, set(rows), conversation, first[12], (first[0], first[1]), bool(first[13])
+        customer,
+        set(rows),
+        conversation,
+        first[_OPEN_CONTACT],
+        (first[0], first[1]),
+        bool(first[_VERIFIED]),
     )
 
 
-_INSERT_MESSAGE = """
-INSERT INTO conversations_message
-       (brand_id, conversation_id, contact_id, direction, author_kind, author_id,
-        text, is_internal_note, channel, external_id, created_at)
-VALUES (%s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s)
-RETURNING id
-"""
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    placeholders = ", ".join(["%s"] * len(columns))
+    columns_list = ", ".join(columns)
+    return f"INSERT INTO {table} ({columns_list}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
+
+
+_INSERT_MESSAGE = _insert("conversations_message", MESSAGE_INSERT_COLUMNS)
 
 
 def insert_customer_message(message: Message) -> None:
@@ -100,23 +141,21 @@ def insert_customer_message(message: Message) -> None:
 
     A redelivery (same brand, channel and external id) raises IntegrityError.
     """
-    created_at = connection.ops.adapt_datetimefield_value(message.created_at)
+    row = {
+        "brand_id": message.brand_id,
+        "conversation_id": message.conversation_id,
+        "contact_id": message.contact_id,
+        "direction": message.direction,
+        "author_kind": message.author_kind,
+        "author_id": message.author_id,
+        "text": message.text,
+        "is_internal_note": message.is_internal_note,
+        "channel": message.channel,
+        "external_id": message.external_id,
+        "created_at": connection.ops.adapt_datetimefield_value(message.created_at),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_MESSAGE,
-            [
-                message.brand_id,
-                message.conversation_id,
-                message.contact_id,
-                message.direction,
-                message.author_kind,
-                message.text,
-                False,
-                message.channel,
-                message.external_id,
-                created_at,
-            ],
-        )
+        cursor.execute(_INSERT_MESSAGE, [row[column] for column in MESSAGE_INSERT_COLUMNS])
         message.pk = cursor.fetchone()[0]
     message._state.adding = False
     message._state.db = connection.alias

@@ -96,7 +96,7 @@ def callback_queue(request: HttpRequest) -> HttpResponse:
     recent = list(
         CallbackRequest.objects.filter(brand_id=membership.brand_id)
         .exclude(status__in=OPEN_CALLBACK_STATUSES)
-        .select_related("customer", "handled_by__user")
+        .select_related("customer", "handled_by__user", "call")
         .order_by("-handled_at", "-pk")[:20]
     )
     context = {
