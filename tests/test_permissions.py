@@ -1,8 +1,13 @@
-"""Every URL has a permission case, and every case is tested against outsiders.
+"""Every URL has a permission case, and every case is tested against outsiders and roles.
 
 ``test_every_url_has_a_permission_case`` fails as soon as a URL is added without
-an entry below. For each entry, an anonymous caller and an agent of *another*
-brand are turned away (or, for lists, see none of this brand's data).
+an entry below. For each entry:
+
+- an anonymous caller is turned away;
+- a member of *another* brand, even with the role the URL needs, gets 404 for
+  an object of this brand (or, for lists, sees none of this brand's data);
+- a member of this brand with a role below the one the URL needs gets 403;
+- a member of this brand with exactly that role gets through.
 """
 
 from dataclasses import dataclass
@@ -15,7 +20,7 @@ from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
-from comptoir.tenancy.models import ApiToken, Role
+from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role
 from comptoir.touchpoints.email.models import QuarantinedMail
 from comptoir.touchpoints.messaging.models import MessagingAccount
 from comptoir.touchpoints.messaging.signatures import signature_for
@@ -33,12 +38,14 @@ class Case:
 
     ``auth``: "session" (console login), "token" (API bearer), "visitor" (widget
     token), "signed" (a provider's webhook signed with the brand's secret), or
-    "public". ``target``: the object the URL names, if any.
+    "public". ``target``: the object the URL names, if any. ``role``: the lowest
+    role of a brand's member that may use it (session and token URLs).
     """
 
     auth: str
     target: str | None = None
     method: str = "get"
+    role: str = Role.AGENT
 
 
 CASES: dict[str, Case] = {
@@ -58,13 +65,13 @@ CASES: dict[str, Case] = {
     "console:customer_panel_fragment": Case("session", "customer"),
     "console:attachment": Case("session", "attachment"),
     "console:identity_add": Case("session", "customer", "post"),
-    "console:advisor_set": Case("session", "customer", "post"),
+    "console:advisor_set": Case("session", "customer", "post", role=Role.SUPERVISOR),
     "console:identity_verify": Case("session", "identity", "post"),
     "console:identity_remove": Case("session", "identity", "post"),
     "console:duplicates": Case("session"),
-    "console:proposal_merge": Case("session", "proposal", "post"),
-    "console:proposal_dismiss": Case("session", "proposal", "post"),
-    "console:merge_undo": Case("session", "merge", "post"),
+    "console:proposal_merge": Case("session", "proposal", "post", role=Role.SUPERVISOR),
+    "console:proposal_dismiss": Case("session", "proposal", "post", role=Role.SUPERVISOR),
+    "console:merge_undo": Case("session", "merge", "post", role=Role.SUPERVISOR),
     # The agent's own availability: only ever the session's or the token's own membership.
     "console:availability": Case("session", method="post"),
     "api:get_availability": Case("token"),
@@ -85,14 +92,14 @@ CASES: dict[str, Case] = {
     "api:reopen": Case("token", "conversation", "post"),
     "api:list_identities": Case("token", "customer"),
     "api:post_identity": Case("token", "customer", "post"),
-    "api:put_advisor": Case("token", "customer", "put"),
+    "api:put_advisor": Case("token", "customer", "put", role=Role.SUPERVISOR),
     "api:verify_identity": Case("token", "identity", "post"),
     "api:delete_identity": Case("token", "identity", "delete"),
     "api:list_duplicates": Case("token"),
-    "api:dismiss_duplicate": Case("token", "proposal", "post"),
-    "api:merge_customers": Case("token", "customer", "post"),
+    "api:dismiss_duplicate": Case("token", "proposal", "post", role=Role.SUPERVISOR),
+    "api:merge_customers": Case("token", "customer", "post", role=Role.SUPERVISOR),
     "api:list_merges": Case("token"),
-    "api:unmerge": Case("token", "merge", "post"),
+    "api:unmerge": Case("token", "merge", "post", role=Role.SUPERVISOR),
     # Widget: public script and session; everything else needs the visitor token.
     "widget:script": Case("public"),
     "widget:session": Case("public", method="post"),
@@ -104,10 +111,10 @@ CASES: dict[str, Case] = {
     "demo:shop": Case("public"),
     "set_language": Case("public", method="post"),
     # E-mail: quarantine for the brand's administrators; raw mail posted with an API key.
-    "email:quarantine": Case("session"),
-    "email:quarantine_raw": Case("session", "quarantined"),
-    "email:quarantine_retry": Case("session", "quarantined", "post"),
-    "email:inbound": Case("token", method="post"),
+    "email:quarantine": Case("session", role=Role.ADMIN),
+    "email:quarantine_raw": Case("session", "quarantined", role=Role.ADMIN),
+    "email:quarantine_retry": Case("session", "quarantined", "post", role=Role.ADMIN),
+    "email:inbound": Case("token", method="post", role=Role.ADMIN),
     # Messaging webhooks: public URLs, every POST signed with the brand's app secret.
     "messaging:whatsapp_webhook": Case("signed", "brand", "post"),
     "messaging:messenger_webhook": Case("signed", "brand", "post"),
@@ -128,31 +135,31 @@ CASES: dict[str, Case] = {
     "assistant:assist": Case("session", "conversation"),
     "assistant:demo_order": Case("public"),
     # Assistant configuration: the brand's administrators only.
-    "assistant:console": Case("session"),
-    "assistant:results": Case("session"),
-    "assistant:settings_save": Case("session", method="post"),
-    "assistant:intent_create": Case("session"),
-    "assistant:intent_edit": Case("session", "intent"),
-    "assistant:intent_delete": Case("session", "intent", "post"),
-    "assistant:article_create": Case("session"),
-    "assistant:article_edit": Case("session", "article"),
-    "assistant:article_delete": Case("session", "article", "post"),
+    "assistant:console": Case("session", role=Role.ADMIN),
+    "assistant:results": Case("session", role=Role.SUPERVISOR),
+    "assistant:settings_save": Case("session", method="post", role=Role.ADMIN),
+    "assistant:intent_create": Case("session", role=Role.ADMIN),
+    "assistant:intent_edit": Case("session", "intent", role=Role.ADMIN),
+    "assistant:intent_delete": Case("session", "intent", "post", role=Role.ADMIN),
+    "assistant:article_create": Case("session", role=Role.ADMIN),
+    "assistant:article_edit": Case("session", "article", role=Role.ADMIN),
+    "assistant:article_delete": Case("session", "article", "post", role=Role.ADMIN),
     # Assistant configuration in the API: administrators' tokens only.
-    "api:get_assistant_settings": Case("token"),
-    "api:get_metrics": Case("token"),
+    "api:get_assistant_settings": Case("token", role=Role.ADMIN),
+    "api:get_metrics": Case("token", role=Role.ADMIN),
     "api:list_teams": Case("token"),
-    "api:update_assistant_settings": Case("token", method="put"),
-    "api:list_intents": Case("token"),
-    "api:create_intent": Case("token", method="post"),
-    "api:get_intent": Case("token", "intent"),
-    "api:update_intent": Case("token", "intent", "put"),
-    "api:delete_intent": Case("token", "intent", "delete"),
-    "api:list_articles": Case("token"),
-    "api:create_article": Case("token", method="post"),
-    "api:get_article": Case("token", "article"),
-    "api:update_article": Case("token", "article", "put"),
-    "api:delete_article": Case("token", "article", "delete"),
-    "api:predict_intent": Case("token", method="post"),
+    "api:update_assistant_settings": Case("token", method="put", role=Role.ADMIN),
+    "api:list_intents": Case("token", role=Role.ADMIN),
+    "api:create_intent": Case("token", method="post", role=Role.ADMIN),
+    "api:get_intent": Case("token", "intent", role=Role.ADMIN),
+    "api:update_intent": Case("token", "intent", "put", role=Role.ADMIN),
+    "api:delete_intent": Case("token", "intent", "delete", role=Role.ADMIN),
+    "api:list_articles": Case("token", role=Role.ADMIN),
+    "api:create_article": Case("token", method="post", role=Role.ADMIN),
+    "api:get_article": Case("token", "article", role=Role.ADMIN),
+    "api:update_article": Case("token", "article", "put", role=Role.ADMIN),
+    "api:delete_article": Case("token", "article", "delete", role=Role.ADMIN),
+    "api:predict_intent": Case("token", method="post", role=Role.ADMIN),
 }
 
 
@@ -206,7 +213,10 @@ def assistant_data(brand) -> dict:
 
 
 def identity_resolution_data(brand, customer) -> dict:
-    """An identity, an open duplicate proposal and a merge record of ``brand``."""
+    """An identity, an open duplicate proposal and a merge record of ``brand``.
+
+    ``twin``: another customer of the brand (what a merge in the API names in its body).
+    """
     twin = ingest_chat(brand, "twin").conversation.customer
     absorbed = ingest_chat(brand, "absorbed").conversation.customer
     first, second = sorted((customer.pk, twin.pk))
@@ -218,6 +228,7 @@ def identity_resolution_data(brand, customer) -> dict:
         "identity": customer.identities.first().pk,
         "proposal": proposal.pk,
         "merge": record.pk,
+        "twin": twin.pk,
     }
 
 
@@ -268,7 +279,31 @@ def url_for(name: str, case: Case, data: dict) -> str:
     return reverse(name, kwargs={f"{case.target}_id": data[case.target]})
 
 
-def call(client, case: Case, url: str, **headers):
+def credentials(client, case: Case, member) -> dict:
+    """Log ``member`` in (console) or return the headers that act for them or their brand."""
+    if case.auth == "session":
+        client.force_login(member.user)
+        return {}
+    if case.auth == "token":
+        _, key = ApiToken.issue(member, "permissions")
+        return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    if case.auth == "visitor":
+        # A visitor of the member's brand: a valid token, but nothing of another brand is theirs.
+        token, _ = issue_visitor_token(member.brand_id)
+        return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if case.auth == "signed":
+        # Signed with the member's brand's own secrets.
+        messaging_accounts(member.brand, "member-secret")
+        phone_line(member.brand, "member-secret")
+        return {
+            "HTTP_X_HUB_SIGNATURE_256": signature_for(SIGNED_BODY, "member-secret"),
+            "HTTP_X_COMPTOIR_SIGNATURE": generic_signature("member-secret", SIGNED_BODY),
+            "HTTP_X_TWILIO_SIGNATURE": "c2lnbmVkIGJ5IGFub3RoZXIgYnJhbmQ=",
+        }
+    return {}
+
+
+def call(client, case: Case, url: str, data: dict, **headers):
     if case.method == "delete":
         return client.delete(url, **headers)
     if case.auth == "signed":
@@ -276,23 +311,36 @@ def call(client, case: Case, url: str, **headers):
     if case.method in ("post", "put") and case.auth == "token":
         # Valid for every endpoint's schema, so that access (not validation) decides.
         body = {"text": "hello", "assignee_id": None, "kind": "email", "value": "x@example.org"}
-        body["absorbed_id"] = 1
+        body["absorbed_id"] = data["twin"]
         body["advisor_id"] = None
         body["availability"] = "available"
+        body["number"] = "+33612345679"
+        body |= {"name": "checked", "label": "Checked", "title": "Checked", "language": "en"}
+        body["body"] = "Checked."
+        body |= {"enabled": False, "confidence_threshold": 0.5, "answer_channels": []}
+        body |= {"action_base_url": "", "timeout_seconds": 5}
         send = client.put if case.method == "put" else client.post
         return send(url, data=body, content_type="application/json", **headers)
     if case.method == "post":
-        return client.post(url, data={"text": "hello"}, **headers)
+        # As console.js posts: refusals are answered with their status, not a redirect.
+        return client.post(url, data={"text": "hello"}, HTTP_X_REQUESTED_WITH="fetch", **headers)
     return client.get(url, **headers)
 
 
 PROTECTED = sorted(name for name, case in CASES.items() if case.auth != "public")
+MEMBERS_ONLY = sorted(name for name, case in CASES.items() if case.auth in ("session", "token"))
+# Every (URL, role below the one it needs) pair.
+LOWER_ROLES = [
+    (name, lower)
+    for name, case in sorted(CASES.items())
+    for lower in ROLE_ORDER[: ROLE_ORDER.index(case.role)]
+]
 
 
 @pytest.mark.parametrize("name", PROTECTED)
 def test_anonymous_caller_is_turned_away(client, secret_data, name):
     case = CASES[name]
-    response = call(client, case, url_for(name, case, secret_data))
+    response = call(client, case, url_for(name, case, secret_data), secret_data)
     if case.auth == "session":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("console:login"))
@@ -302,32 +350,41 @@ def test_anonymous_caller_is_turned_away(client, secret_data, name):
 
 
 @pytest.mark.parametrize("name", PROTECTED)
-def test_agent_of_another_brand_sees_nothing(client, secret_data, outsider, name):
+def test_member_of_another_brand_sees_nothing(client, secret_data, other_brand, name):
+    """Even with the role the URL needs: another brand's objects do not exist for them (404)."""
     case = CASES[name]
-    headers = {}
-    if case.auth == "session":
-        client.force_login(outsider.user)
-    elif case.auth == "token":
-        _, key = ApiToken.issue(outsider, "outsider")
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    elif case.auth == "visitor":
-        # A visitor of the other brand: a valid token, but nothing here is theirs.
-        token, _ = issue_visitor_token(outsider.brand_id)
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    elif case.auth == "signed":
-        # Signed with the other brand's own app secret, posted to this brand's URL.
-        messaging_accounts(outsider.brand, "outsider-secret")
-        headers["HTTP_X_HUB_SIGNATURE_256"] = signature_for(SIGNED_BODY, "outsider-secret")
-        phone_line(outsider.brand, "outsider-secret")
-        headers["HTTP_X_COMPTOIR_SIGNATURE"] = generic_signature("outsider-secret", SIGNED_BODY)
-        headers["HTTP_X_TWILIO_SIGNATURE"] = "c2lnbmVkIGJ5IGFub3RoZXIgYnJhbmQ="
-    url = url_for(name, case, secret_data)
-    response = call(client, case, url, **headers)
-    if case.target is not None:
-        assert response.status_code in (403, 404), response.status_code
+    outsider = make_agent(other_brand, case.role, first_name="Eve")
+    headers = credentials(client, case, outsider)
+    response = call(client, case, url_for(name, case, secret_data), secret_data, **headers)
+    if case.target == "brand":
+        # A webhook signed with another brand's secret: refused as badly signed.
+        assert response.status_code == 403, response.status_code
+    elif case.target is not None:
+        assert response.status_code == 404, response.status_code
     else:
         assert response.status_code < 500
     assert SECRET.encode() not in response.content
+
+
+@pytest.mark.parametrize(("name", "lower_role"), LOWER_ROLES)
+def test_a_lower_role_of_the_brand_is_refused(client, secret_data, brand, name, lower_role):
+    case = CASES[name]
+    member = make_agent(brand, lower_role, first_name="Lou")
+    headers = credentials(client, case, member)
+    response = call(client, case, url_for(name, case, secret_data), secret_data, **headers)
+    assert response.status_code == 403, response.status_code
+    assert SECRET.encode() not in response.content
+
+
+@pytest.mark.parametrize("name", MEMBERS_ONLY)
+def test_the_role_the_url_needs_is_enough(client, secret_data, brand, name):
+    """The table's roles are not too high: a member of the brand with exactly that role gets in."""
+    case = CASES[name]
+    member = make_agent(brand, case.role, first_name="Max")
+    headers = credentials(client, case, member)
+    response = call(client, case, url_for(name, case, secret_data), secret_data, **headers)
+    assert response.status_code not in (401, 403, 404), response.status_code
+    assert response.status_code < 500
 
 
 def test_django_admin_is_for_platform_operators_only(agent_client):

@@ -24,7 +24,7 @@ from comptoir.api.schemas import (
     StatusValue,
     TeamOut,
 )
-from comptoir.conversations.access import access_colleague, access_conversation, access_customer
+from comptoir.conversations.access import access_conversation
 from comptoir.conversations.actions import (
     add_note,
     assign_conversation,
@@ -33,7 +33,9 @@ from comptoir.conversations.actions import (
     send_reply,
 )
 from comptoir.conversations.models import Attachment, Conversation, Message
+from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer, Identity
+from comptoir.tenancy.access import access_colleague
 from comptoir.tenancy.actions import MembershipActionError, set_availability
 from comptoir.tenancy.models import Membership, Team
 

@@ -7,6 +7,7 @@ schema's address to validator.swagger.io: it is switched off. Neither page holds
 data, so both are public.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from ninja import NinjaAPI, Swagger
@@ -51,6 +52,12 @@ def token_refused(request: HttpRequest, exc: ApiTokenRefused) -> HttpResponse:
     response = api.create_response(request, {"detail": exc.reason}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="comptoir"'
     return response
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    # The role checks of ``tenancy.access``: the reason names the role needed.
+    return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
 
 
 @api.exception_handler(Http404)

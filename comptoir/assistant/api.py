@@ -24,10 +24,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import AuthorizationError
 from ninja.pagination import paginate
 from pydantic import field_validator
 
@@ -35,6 +34,7 @@ from comptoir.api.auth import ApiTokenAuth
 from comptoir.api.endpoints import Pagination
 from comptoir.api.schemas import ErrorOut, TextIn
 from comptoir.assistant import configure, engine
+from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
 from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import (
@@ -47,6 +47,7 @@ from comptoir.assistant.models import (
 from comptoir.assistant.processing import analyse
 from comptoir.conversations.models import Conversation, Message
 from comptoir.customers.models import Customer
+from comptoir.tenancy.access import check_role
 from comptoir.tenancy.models import Membership, Role
 
 
@@ -59,11 +60,9 @@ class AdministratorTokenAuth(ApiTokenAuth):
 
     def authenticate(self, request: HttpRequest, token: str) -> Membership:
         membership = super().authenticate(request, token)
-        if membership.role != Role.ADMIN:
-            raise AuthorizationError(
-                message="Only the brand's administrators configure the assistant."
-            )
-        return membership
+        return check_role(
+            membership, Role.ADMIN, "Only the brand's administrators configure the assistant."
+        )
 
 
 assistant_router = Router(tags=["assistant"], auth=AdministratorTokenAuth())
@@ -245,20 +244,6 @@ def _articles(admin: Membership) -> QuerySet[KnowledgeArticle]:
     )
 
 
-def _intent(admin: Membership, intent_id: int) -> Intent:
-    intent = _intents(admin).filter(pk=intent_id).first()
-    if intent is None:
-        raise Http404("No such intent.")
-    return intent
-
-
-def _article(admin: Membership, article_id: int) -> KnowledgeArticle:
-    article = _articles(admin).filter(pk=article_id).first()
-    if article is None:
-        raise Http404("No such article.")
-    return article
-
-
 # The API's name of a form field, where they differ.
 API_FIELD_NAMES = {"team": "team_id"}
 
@@ -326,7 +311,7 @@ def create_intent(request: HttpRequest, body: IntentIn) -> Status:
 
 @assistant_router.get("/assistant/intents/{int:intent_id}", response={200: IntentOut, **NOT_FOUND})
 def get_intent(request: HttpRequest, intent_id: int) -> Intent:
-    return _intent(_administrator(request), intent_id)
+    return access_intent(_administrator(request), intent_id, require_role=Role.ADMIN)
 
 
 @assistant_router.put(
@@ -335,7 +320,7 @@ def get_intent(request: HttpRequest, intent_id: int) -> Intent:
 def update_intent(request: HttpRequest, intent_id: int, body: IntentIn) -> Status:
     """Replace the intent (omitted optional fields take their defaults); retrained."""
     admin = _administrator(request)
-    intent = _intent(admin, intent_id)
+    intent = access_intent(admin, intent_id, require_role=Role.ADMIN)
     return _save(admin, IntentForm(_form_data(body), instance=intent, brand=admin.brand))
 
 
@@ -343,7 +328,8 @@ def update_intent(request: HttpRequest, intent_id: int, body: IntentIn) -> Statu
 def delete_intent(request: HttpRequest, intent_id: int) -> Status:
     """Delete the intent; the brand's model is retrained without it."""
     admin = _administrator(request)
-    configure.delete_brand_object(admin, _intent(admin, intent_id))
+    intent = access_intent(admin, intent_id, require_role=Role.ADMIN)
+    configure.delete_brand_object(admin, intent)
     return Status(204, None)
 
 
@@ -368,7 +354,7 @@ def create_article(request: HttpRequest, body: ArticleIn) -> Status:
     "/assistant/articles/{int:article_id}", response={200: ArticleOut, **NOT_FOUND}
 )
 def get_article(request: HttpRequest, article_id: int) -> KnowledgeArticle:
-    return _article(_administrator(request), article_id)
+    return access_article(_administrator(request), article_id, require_role=Role.ADMIN)
 
 
 @assistant_router.put(
@@ -377,14 +363,15 @@ def get_article(request: HttpRequest, article_id: int) -> KnowledgeArticle:
 def update_article(request: HttpRequest, article_id: int, body: ArticleIn) -> Status:
     """Replace the article (``published`` defaults to true when omitted)."""
     admin = _administrator(request)
-    article = _article(admin, article_id)
+    article = access_article(admin, article_id, require_role=Role.ADMIN)
     return _save(admin, ArticleForm(_form_data(body), instance=article))
 
 
 @assistant_router.delete("/assistant/articles/{int:article_id}", response={204: None, **NOT_FOUND})
 def delete_article(request: HttpRequest, article_id: int) -> Status:
     admin = _administrator(request)
-    configure.delete_brand_object(admin, _article(admin, article_id))
+    article = access_article(admin, article_id, require_role=Role.ADMIN)
+    configure.delete_brand_object(admin, article)
     return Status(204, None)
 
 

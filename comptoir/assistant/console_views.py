@@ -10,36 +10,21 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from comptoir.assistant import configure
+from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
 from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
 from comptoir.assistant.processing import handoff_reason
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership, Role
-
-
-def _administrator(request: HttpRequest) -> Membership:
-    membership = request_membership(request)
-    if membership.role != Role.ADMIN:
-        raise PermissionDenied("Only the brand's administrators configure the assistant.")
-    return membership
-
-
-def _supervisor(request: HttpRequest) -> Membership:
-    membership = request_membership(request)
-    if not membership.is_supervisor:
-        raise PermissionDenied("Only supervisors and administrators read the assistant's results.")
-    return membership
-
 
 RATES_DAYS = 30
 
@@ -101,7 +86,7 @@ def _overview(
 @login_required
 def results(request: HttpRequest) -> HttpResponse:
     """Containment and handoff for supervisors (administrators see them on the overview)."""
-    membership = _supervisor(request)
+    membership = request_membership(request, require_role=Role.SUPERVISOR)
     context = {"membership": membership, "rates": _recent_rates(membership)}
     return render(request, "assistant/console/results.html", {**context, "rates_days": RATES_DAYS})
 
@@ -109,14 +94,14 @@ def results(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    membership = _administrator(request)
+    membership = request_membership(request, require_role=Role.ADMIN)
     return _overview(request, membership, SettingsForm(instance=_settings_of(membership)))
 
 
 @require_POST
 @login_required
 def settings_save(request: HttpRequest) -> HttpResponse:
-    membership = _administrator(request)
+    membership = request_membership(request, require_role=Role.ADMIN)
     form = SettingsForm(request.POST, instance=_settings_of(membership))
     if not form.is_valid():
         return _overview(request, membership, form, status=400)
@@ -156,7 +141,7 @@ def _edit(
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def intent_create(request: HttpRequest) -> HttpResponse:
-    membership = _administrator(request)
+    membership = request_membership(request, require_role=Role.ADMIN)
     return _edit(
         request,
         membership,
@@ -170,8 +155,8 @@ def intent_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def intent_edit(request: HttpRequest, intent_id: int) -> HttpResponse:
-    membership = _administrator(request)
-    intent = get_object_or_404(Intent, pk=intent_id, brand=membership.brand)
+    membership = request_membership(request)
+    intent = access_intent(membership, intent_id, require_role=Role.ADMIN)
     return _edit(
         request,
         membership,
@@ -185,8 +170,8 @@ def intent_edit(request: HttpRequest, intent_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def intent_delete(request: HttpRequest, intent_id: int) -> HttpResponse:
-    membership = _administrator(request)
-    intent = get_object_or_404(Intent, pk=intent_id, brand=membership.brand)
+    membership = request_membership(request)
+    intent = access_intent(membership, intent_id, require_role=Role.ADMIN)
     configure.delete_brand_object(membership, intent)
     messages.success(
         request, gettext("Intent deleted; the assistant is retrained in the background.")
@@ -197,7 +182,7 @@ def intent_delete(request: HttpRequest, intent_id: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def article_create(request: HttpRequest) -> HttpResponse:
-    membership = _administrator(request)
+    membership = request_membership(request, require_role=Role.ADMIN)
     return _edit(
         request,
         membership,
@@ -211,8 +196,8 @@ def article_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
-    membership = _administrator(request)
-    article = get_object_or_404(KnowledgeArticle, pk=article_id, brand=membership.brand)
+    membership = request_membership(request)
+    article = access_article(membership, article_id, require_role=Role.ADMIN)
     return _edit(
         request,
         membership,
@@ -226,8 +211,8 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def article_delete(request: HttpRequest, article_id: int) -> HttpResponse:
-    membership = _administrator(request)
-    article = get_object_or_404(KnowledgeArticle, pk=article_id, brand=membership.brand)
+    membership = request_membership(request)
+    article = access_article(membership, article_id, require_role=Role.ADMIN)
     configure.delete_brand_object(membership, article)
     messages.success(request, gettext("Article deleted."))
     return redirect("assistant:console")

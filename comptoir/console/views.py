@@ -30,12 +30,7 @@ from comptoir.console.queries import (
     load_timeline,
     parse_inbox_view,
 )
-from comptoir.conversations.access import (
-    access_attachment,
-    access_colleague,
-    access_conversation,
-    access_customer,
-)
+from comptoir.conversations.access import access_attachment, access_conversation
 from comptoir.conversations.actions import (
     ConversationStateError,
     add_note,
@@ -46,8 +41,9 @@ from comptoir.conversations.actions import (
 )
 from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.models import Conversation
+from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer
-from comptoir.tenancy.access import request_membership
+from comptoir.tenancy.access import access_colleague, request_membership
 from comptoir.tenancy.actions import MembershipActionError, set_availability
 from comptoir.tenancy.models import Membership
 

@@ -12,19 +12,24 @@ from datetime import datetime
 from typing import Literal
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from comptoir.api.endpoints import Pagination
 from comptoir.api.schemas import CustomerOut, ErrorOut, IdentityOut
-from comptoir.conversations.access import access_customer
 from comptoir.customers import actions, merging
-from comptoir.customers.access import access_identity, access_merge, access_proposal
+from comptoir.customers.access import (
+    access_customer,
+    access_identity,
+    access_merge,
+    access_proposal,
+)
 from comptoir.customers.actions import CustomerActionError
 from comptoir.customers.duplicates import reason_label
 from comptoir.customers.merging import MergeRefused
 from comptoir.customers.models import DuplicateProposal, IdentityKind, MergeRecord
+from comptoir.tenancy.access import access_colleague
 from comptoir.tenancy.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -170,10 +175,10 @@ def put_advisor(request: HttpRequest, customer_id: int, body: AdvisorIn):
     customer = access_customer(membership, customer_id)
     advisor = None
     if body.advisor_id is not None:
-        advisor = Membership.objects.filter(
-            pk=body.advisor_id, brand_id=membership.brand_id
-        ).first()
-        if advisor is None:
+        try:
+            advisor = access_colleague(membership, body.advisor_id)
+        except Http404:
+            # Input that names no agent: 400 like any other bad field of the body.
             return _refused(request, CustomerActionError("No such agent.", invalid=True))
     try:
         return actions.set_advisor(membership, customer, advisor)

@@ -19,8 +19,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from comptoir.conversations.access import access_colleague, access_customer
-from comptoir.customers.access import access_identity, access_merge, access_proposal
+from comptoir.customers.access import (
+    access_customer,
+    access_identity,
+    access_merge,
+    access_proposal,
+)
 from comptoir.customers.actions import (
     CustomerActionError,
     add_identity,
@@ -31,7 +35,7 @@ from comptoir.customers.actions import (
 )
 from comptoir.customers.merging import MergeRefused, merge_customers, unmerge
 from comptoir.customers.models import DuplicateProposal, IdentityKind, MergeRecord, ProposalStatus
-from comptoir.tenancy.access import request_membership
+from comptoir.tenancy.access import access_colleague, request_membership
 
 logger = logging.getLogger(__name__)
 

@@ -2,11 +2,43 @@
 
 An agent works for one brand at a time: their first active membership. (A
 brand switcher for people who work for several brands is not built yet.)
+
+Every object a view, endpoint or consumer names by id is fetched through the
+``access_*`` function of the app that owns it (``conversations.access``,
+``customers.access``, ``assistant.access``, the touchpoints' ``access``
+modules, and the colleagues and teams below). They all answer the same way:
+
+- ``PermissionDenied`` (403) when the agent's role is below the one required,
+  checked first, so the answer is the same whether the id exists or not;
+- ``Http404`` when the object does not exist *in the agent's brand*, so
+  another brand's objects are indistinguishable from missing ones.
+
+The console turns ``PermissionDenied`` into Django's 403 page, the API into a
+JSON ``{"detail": reason}`` (``comptoir.api.urls``).
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from comptoir.tenancy.models import Membership
+from comptoir.tenancy.models import Membership, Role, Team
+
+# What the API tells an integrator whose token's role is too low.
+ROLE_REFUSALS = {
+    Role.AGENT: "Only the brand's agents may do this.",
+    Role.SUPERVISOR: "Only the brand's supervisors and administrators may do this.",
+    Role.ADMIN: "Only the brand's administrators may do this.",
+}
+
+
+def check_role(membership: Membership, role: str, reason: str = "") -> Membership:
+    """``membership`` if its role is at least ``role``; PermissionDenied (403) otherwise.
+
+    ``reason`` replaces the generic refusal where the API has always named
+    what the role is needed for.
+    """
+    if not membership.has_role(role):
+        raise PermissionDenied(reason or ROLE_REFUSALS[role])
+    return membership
 
 
 def membership_for_user(user) -> Membership | None:
@@ -21,9 +53,32 @@ def membership_for_user(user) -> Membership | None:
     )
 
 
-def request_membership(request: HttpRequest) -> Membership:
-    """The membership a console request acts for; 404 when the user has none."""
+def request_membership(request: HttpRequest, *, require_role: str = Role.AGENT) -> Membership:
+    """The membership a console request acts for; 404 when the user has none, 403 below the role."""
     membership = membership_for_user(request.user)
     if membership is None:
         raise Http404("No brand for this user.")
-    return membership
+    return check_role(membership, require_role)
+
+
+def access_colleague(
+    membership: Membership, colleague_id: int | str, *, require_role: str = Role.AGENT
+) -> Membership:
+    """An active agent of the same brand (to assign work to, or to name as an advisor)."""
+    check_role(membership, require_role)
+    try:
+        return Membership.objects.select_related("user").get(
+            pk=colleague_id, brand_id=membership.brand_id, is_active=True
+        )
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such agent.") from None
+
+
+def access_team(
+    membership: Membership, team_id: int | str, *, require_role: str = Role.AGENT
+) -> Team:
+    check_role(membership, require_role)
+    try:
+        return Team.objects.get(pk=team_id, brand_id=membership.brand_id)
+    except (Team.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such team.") from None

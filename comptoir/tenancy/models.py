@@ -34,6 +34,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+# Each role may do everything the roles before it may.
+ROLE_ORDER: tuple[str, ...] = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+
 class Availability(models.TextChoices):
     """What the agent says of themselves, whether or not their console is open."""
 
@@ -70,9 +74,23 @@ class Membership(models.Model):
     def display_name(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
 
+    def has_role(self, role: str) -> bool:
+        """At least ``role`` (an administrator is also a supervisor and an agent).
+
+        A role unknown to this version (a row written by a newer one) counts as
+        below every role, so that it is refused rather than let through.
+        """
+        if self.role not in ROLE_ORDER:
+            return False
+        return ROLE_ORDER.index(self.role) >= ROLE_ORDER.index(role)
+
     @property
     def is_supervisor(self) -> bool:
-        return self.role in {Role.SUPERVISOR, Role.ADMIN}
+        return self.has_role(Role.SUPERVISOR)
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.has_role(Role.ADMIN)
 
     def is_online(self, now: datetime | None = None) -> bool:
         """The agent has a console open (seen within ``ONLINE_WITHIN``)."""

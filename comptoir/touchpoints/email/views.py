@@ -15,14 +15,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
-from comptoir.tenancy.access import request_membership
+from comptoir.tenancy.access import check_role, request_membership
 from comptoir.tenancy.models import Membership, Role
+from comptoir.touchpoints.email.access import access_quarantined_mail
 from comptoir.touchpoints.email.models import MailSource, QuarantinedMail
 from comptoir.touchpoints.email.receiving import (
     TRANSIENT_ERRORS,
@@ -37,13 +38,6 @@ QUARANTINE_PAGE_SIZE = 100
 ACCEPTED_CONTENT_TYPES = {"message/rfc822", "application/octet-stream", "text/plain", ""}
 
 
-def _administrator(request: HttpRequest) -> Membership:
-    membership = request_membership(request)
-    if membership.role != Role.ADMIN:
-        raise PermissionDenied("Only the brand's administrators see quarantined mail.")
-    return membership
-
-
 def _brand_quarantine(membership: Membership) -> QuerySet[QuarantinedMail]:
     return QuarantinedMail.objects.filter(brand=membership.brand).defer("raw")
 
@@ -51,7 +45,7 @@ def _brand_quarantine(membership: Membership) -> QuerySet[QuarantinedMail]:
 @require_safe
 @login_required
 def quarantine_list(request: HttpRequest) -> HttpResponse:
-    membership = _administrator(request)
+    membership = request_membership(request, require_role=Role.ADMIN)
     show_resolved = request.GET.get("resolved") == "1"
     mails = _brand_quarantine(membership).filter(resolved=show_resolved).order_by("-received_at")
     return render(
@@ -69,8 +63,8 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def quarantine_raw(request: HttpRequest, quarantined_id: int) -> HttpResponse:
     """The mail exactly as received, as an attachment (never rendered by the browser)."""
-    membership = _administrator(request)
-    mail = get_object_or_404(QuarantinedMail, pk=quarantined_id, brand=membership.brand)
+    membership = request_membership(request)
+    mail = access_quarantined_mail(membership, quarantined_id, require_role=Role.ADMIN)
     response = HttpResponse(bytes(mail.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="quarantined-{mail.pk}.eml"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -81,8 +75,8 @@ def quarantine_raw(request: HttpRequest, quarantined_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def quarantine_retry(request: HttpRequest, quarantined_id: int) -> HttpResponse:
-    membership = _administrator(request)
-    mail = get_object_or_404(QuarantinedMail, pk=quarantined_id, brand=membership.brand)
+    membership = request_membership(request)
+    mail = access_quarantined_mail(membership, quarantined_id, require_role=Role.ADMIN)
     if mail.resolved:
         messages.info(request, gettext("This mail was already retried successfully."))
         return redirect("email:quarantine")
@@ -125,9 +119,11 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
         response = _error(401, refused.reason)
         response["WWW-Authenticate"] = 'Bearer realm="comptoir"'
         return response
-    if membership.role != Role.ADMIN:
+    try:
+        check_role(membership, Role.ADMIN, "Posting raw mail needs an administrator's API key.")
+    except PermissionDenied as forbidden:
         logger.info("inbound mail refused: token of non-administrator %s", membership.pk)
-        return _error(403, "Posting raw mail needs an administrator's API key.")
+        return _error(403, str(forbidden))
     content_type = request.content_type or ""
     if content_type not in ACCEPTED_CONTENT_TYPES:
         logger.info("inbound mail refused: content type %s", content_type)

@@ -9,19 +9,20 @@ import uuid
 from datetime import datetime
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from comptoir.api.endpoints import NOT_FOUND, REFUSED, Pagination
 from comptoir.api.schemas import ErrorOut
-from comptoir.conversations.access import access_customer
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Channel
+from comptoir.customers.access import access_customer
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.models import Membership
+from comptoir.touchpoints.phone.access import access_callback
 from comptoir.touchpoints.phone.actions import customer_phone_claims, request_callback
 from comptoir.touchpoints.phone.models import OPEN_CALLBACK_STATUSES, CallbackRequest
 
@@ -117,7 +118,4 @@ def list_callbacks(
 
 @phone_router.get("/callbacks/{int:callback_id}", response={200: CallbackOut, **NOT_FOUND})
 def get_callback(request: HttpRequest, callback_id: int) -> CallbackRequest:
-    callback = _callbacks(_membership(request)).filter(pk=callback_id).first()
-    if callback is None:
-        raise Http404("No such callback request.")
-    return callback
+    return access_callback(_membership(request), callback_id)

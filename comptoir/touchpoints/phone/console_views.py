@@ -7,7 +7,7 @@ with a redirect and a ``fetch`` from console.js with 204 or 400 and a reason.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,11 +15,11 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from comptoir.console.queries import latest_event_id
-from comptoir.conversations.access import access_customer
+from comptoir.customers.access import access_customer
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.access import request_membership
-from comptoir.tenancy.models import Membership
+from comptoir.touchpoints.phone.access import access_callback
 from comptoir.touchpoints.phone.actions import (
     CallStateError,
     call_back_now,
@@ -69,15 +69,6 @@ def call_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _done(request, reverse("console:conversation", args=[call.contact.conversation_id]))
 
 
-def _access_callback(membership: Membership, callback_id: int) -> CallbackRequest:
-    try:
-        return CallbackRequest.objects.select_related("conversation", "customer", "brand").get(
-            pk=callback_id, brand_id=membership.brand_id
-        )
-    except CallbackRequest.DoesNotExist:
-        raise Http404("No such callback request.") from None
-
-
 @require_safe
 @login_required
 def callback_queue(request: HttpRequest) -> HttpResponse:
@@ -116,7 +107,7 @@ def callback_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def callback_call(request: HttpRequest, callback_id: int) -> HttpResponse:
     membership = request_membership(request)
-    callback = _access_callback(membership, callback_id)
+    callback = access_callback(membership, callback_id)
     back = reverse("phone:callbacks")
     try:
         call = call_back_now(membership, callback)
@@ -129,7 +120,7 @@ def callback_call(request: HttpRequest, callback_id: int) -> HttpResponse:
 
 def _close(request: HttpRequest, callback_id: int, status: str) -> HttpResponse:
     membership = request_membership(request)
-    callback = _access_callback(membership, callback_id)
+    callback = access_callback(membership, callback_id)
     try:
         close_callback(membership, callback, status)
     except CallStateError:
