@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from comptoir.assistant.hooks import forget_enabled_brands
+from comptoir.assistant.enabled_brands import forget_enabled_brands
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -345,7 +345,6 @@ def grow(scene: Scene, rounds: int) -> None:
                 message=message,
                 conversation=message.conversation,
                 status=JobStatus.DONE,
-                next_attempt_at=now,
                 created_at=now,
                 processed_at=now,
                 outcome=outcome,
