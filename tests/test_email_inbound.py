@@ -613,12 +613,12 @@ def test_huge_address_headers_are_read_in_linear_time(brand, mailbox):
         f"From: a@{'b' * 60_000}\u00a0x\r\nTo: {SUPPORT}\r\nSubject: Hi\r\n"
         f"Message-ID: <huge-from@example.com>\r\n\r\nBonjour\r\n"
     ).encode()
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a busy machine does not stretch it
     assert receive(raw).kind == OutcomeKind.INGESTED
     assert receive(bounce).kind == OutcomeKind.IGNORED  # names no mail sent
     assert receive(sender).kind == OutcomeKind.QUARANTINED  # no usable From
     assert receive(raw, brand=brand).kind == OutcomeKind.DUPLICATE  # routing headers read again
-    assert time.monotonic() - started < 3
+    assert time.process_time() - started < 3
 
 
 def test_quarantine_list_fields_mask_card_numbers(brand, mailbox):

@@ -483,7 +483,7 @@ def test_fold_never_hides_everything():
 )
 def test_fold_is_linear_in_the_number_of_lines(text):
     """The fold runs on every console render of a mail: quadratic time is a denial of service."""
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a busy machine does not stretch it
     new, history = fold_quoted_history(text)
     assert new + history  # never hides everything
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1

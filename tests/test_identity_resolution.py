@@ -80,10 +80,10 @@ def test_impossible_claims_are_refused(kind, raw):
 
 
 def test_a_huge_email_claim_is_refused_quickly():
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a busy machine does not stretch it
     with pytest.raises(InvalidIdentity):
         normalise_identity("email", "a@" + "." * 30_000 + "@x")
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
 
 
 def inbound(brand, channel, claims, text="Bonjour") -> InboundMessage:
