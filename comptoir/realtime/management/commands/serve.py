@@ -7,6 +7,7 @@ import uvicorn
 import uvicorn.config
 from django.core.management.base import BaseCommand
 
+from comptoir.assistant.engine import warm_up_in_background
 from comptoir.tasks.backends import current_backend
 from comptoir.tasks.registry import load_all_tasks
 
@@ -58,6 +59,9 @@ class Command(BaseCommand):
         **options,
     ):
         self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
+        # Agent assist (and, with --worker, the assistant) must not wait for the first
+        # request to load the language models: they load while the server starts.
+        warm_up_in_background()
         if worker:
             load_all_tasks()
             current_backend().run_worker(in_thread=True)

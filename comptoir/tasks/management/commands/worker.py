@@ -4,6 +4,7 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
+from comptoir.assistant.engine import warm_up_in_background
 from comptoir.tasks import load_all_tasks, run_pending
 from comptoir.tasks.backends import current_backend
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(f"{run_pending()} jobs run")
             return
+        # The assistant's models load while the worker starts taking jobs, not on the first one.
+        warm_up_in_background()
         backend = current_backend()
         self.stdout.write(f"Worker on the {backend.name} engine, concurrency {concurrency}")
         backend.run_worker(concurrency=concurrency, queues=queues)
