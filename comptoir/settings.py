@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "comptoir.tenancy",
     "comptoir.customers",
     "comptoir.conversations",
+    "comptoir.routing",
     "comptoir.outbox",
     "comptoir.assistant",
     "comptoir.touchpoints.email",

@@ -33,8 +33,9 @@ from comptoir.assistant.models import (
 )
 from comptoir.assistant.retrieval import rank_passages
 from comptoir.assistant.rules import asks_for_human, extract_order_number, rejects_answer
-from comptoir.conversations.actions import add_note, assign_conversation, ingest_message, send_reply
+from comptoir.conversations.actions import add_note, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import (
     AuthorKind,
     Channel,
@@ -44,6 +45,7 @@ from comptoir.conversations.models import (
     Priority,
 )
 from comptoir.customers.models import IdentityKind
+from comptoir.routing.assignment import assign_conversation
 from tests.factories import chat_message, ingest_chat, make_brand
 
 # The test brand's intents: (name, automatable, action, answer_fr, answer_en, phrases fr, en).
@@ -748,7 +750,7 @@ def test_channel_the_brand_keeps_for_people_is_classified_only(brand):
 BROWSER_HANDOFF = """
 import json
 from comptoir.assistant.jobs import run_due
-from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.tenancy.models import Brand
 message = ingest_message(InboundMessage(
@@ -806,7 +808,7 @@ def test_agent_reads_the_handoff_summary_in_the_console(tmp_path):
 
 DEMO_ORDER_QUESTION = """
 import json
-from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.tenancy.models import Brand
 message = ingest_message(InboundMessage(

@@ -6,7 +6,7 @@ which capped ingest near 200 messages/s (see BENCHMARKS.md). These statements
 are plain, portable SQL (PostgreSQL and SQLite ≥ 3.35) and return what the
 actions need to build their model instances without reading them back.
 Everything that happens once per customer or per conversation (creating them)
-stays on the ORM in ``actions.py``.
+stays on the ORM in ``ingest.py`` and ``customers/resolution.py``.
 """
 
 import json
@@ -17,20 +17,16 @@ from typing import Any
 from django.db import connection
 
 from comptoir.conversations.models import Conversation, Event, Message, Status
+from comptoir.customers.lookup import IdentityKey, IdentityMatch
 from comptoir.customers.models import Customer
 
 
 @dataclass(frozen=True)
-class KnownCustomer:
-    """The customer behind the claims, and their open thread on the channel, if any."""
+class OpenThread:
+    """A customer's open conversation (None: none) and its open contact on the channel."""
 
-    customer: Customer
-    known_claims: set[tuple[str, str]]
     conversation: Conversation | None
     open_contact_id: int | None
-    # The claim that decided the customer, and whether that identity is verified.
-    matched_claim: tuple[str, str]
-    matched_verified: bool
 
 
 _CUSTOMER_FIELDS = ["id", "brand_id", "display_name", "language"]
@@ -53,38 +49,35 @@ SELECT i.kind, i.value, c.id, c.brand_id, c.display_name, c.language,
 """
 
 
-def find_customer_thread(
-    brand_id: int, claims: list[tuple[str, str]], channel: str
-) -> KnownCustomer | None:
-    """One query: the customer of the first known claim, their open conversation and contact.
+def find_customer_threads(
+    brand_id: int, claims: list[IdentityKey], channel: str
+) -> list[IdentityMatch]:
+    """One query: the known identities among ``claims``, each with its customer's open thread.
 
-    ``claims`` are normalised (kind, value) pairs, strongest first. A claim
-    matching a verified identity wins over one matching an unverified identity.
+    ``claims`` are normalised (kind, value) pairs. Which match decides the
+    customer is ``customers.resolution``'s rule; this only finds them, with
+    what ingest needs to thread the message (the customer's latest open
+    conversation and its open contact on ``channel``) without another query.
     """
     if not claims:
-        return None
+        return []
     condition = " OR ".join(["(i.kind = %s AND i.value = %s)"] * len(claims))
     params: list[Any] = [channel, Status.OPEN, Status.PENDING, brand_id]
     for kind, value in claims:
         params += [kind, value]
     with connection.cursor() as cursor:
         cursor.execute(_LOOKUP.format(claims=condition), params)
-        rows = {(row[0], row[1]): row for row in cursor.fetchall()}
-    # A verified identity decides over an unverified one (a phone number a
-    # visitor typed in the widget must not outweigh the WhatsApp id the
-    # provider vouches for); among equals, the strongest claim (first) decides.
-    matched = [rows[claim] for claim in claims if claim in rows]
-    if not matched:
-        return None
-    first = next((row for row in matched if row[13]), matched[0])
-    customer = Customer.from_db(connection.alias, _CUSTOMER_FIELDS, first[2:6])
+        rows = cursor.fetchall()
+    return [_match(row) for row in rows]
+
+
+def _match(row: tuple) -> IdentityMatch:
+    customer = Customer.from_db(connection.alias, _CUSTOMER_FIELDS, row[2:6])
     conversation = None
-    if first[6] is not None:
-        conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, first[6:12])
+    if row[6] is not None:
+        conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, row[6:12])
         conversation.customer = customer
-    return KnownCustomer(
-        customer, set(rows), conversation, first[12], (first[0], first[1]), bool(first[13])
-    )
+    return IdentityMatch(row[0], row[1], bool(row[13]), customer, OpenThread(conversation, row[12]))
 
 
 _INSERT_MESSAGE = """
