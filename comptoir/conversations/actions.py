@@ -161,7 +161,8 @@ def send_automatic_message(
 
     It is in the timeline like any reply but is not a response by a person:
     it does not count as the conversation's first response. ``author_kind``
-    is SYSTEM, or BOT for the assistant's answers.
+    is SYSTEM, or BOT for the assistant's answers; either way no agent acted
+    (``actor_id`` None).
     """
     with transaction.atomic():
         conversation = lock_conversation(conversation)
@@ -204,7 +205,8 @@ def add_note(
 ) -> Message:
     """An internal note: visible to agents only, never sent to the customer.
 
-    ``author`` is None with ``author_kind`` BOT for the assistant's handoff summary.
+    ``author`` is who acted: None with ``author_kind`` BOT for the assistant's
+    handoff summary.
     """
     with transaction.atomic():
         conversation = lock_conversation(conversation)
