@@ -274,7 +274,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from comptoir.conversations.actions import ingest_message
+    from comptoir.conversations.ingest import ingest_message
     from comptoir.conversations.models import Conversation, Message
     from comptoir.customers.models import Customer
     from comptoir.tenancy.models import Brand

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "comptoir.events",
     "comptoir.customers",
     "comptoir.conversations",
+    "comptoir.routing",
     "comptoir.outbox",
     "comptoir.assistant",
     "comptoir.touchpoints.email",

@@ -5,8 +5,8 @@ import uuid
 
 from django.contrib.auth import get_user_model
 
-from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel, Message
 from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.models import Brand, Membership, Role

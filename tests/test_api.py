@@ -13,12 +13,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comptoir.conversations.actions import add_note, assign_conversation, resolve_conversation
+from comptoir.conversations.actions import add_note, resolve_conversation
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Conversation, Message, Status
 from comptoir.customers.actions import rename_customer
 from comptoir.customers.models import IdentityKind
 from comptoir.events.models import Event
+from comptoir.routing.assignment import assign_conversation
 from comptoir.tenancy.models import ApiToken, Team
 from tests.factories import ingest_chat, make_agent
 

@@ -32,8 +32,9 @@ from comptoir.assistant.models import (
 )
 from comptoir.assistant.retrieval import rank_passages
 from comptoir.assistant.rules import asks_for_human, extract_order_number, rejects_answer
-from comptoir.conversations.actions import add_note, assign_conversation, ingest_message, send_reply
+from comptoir.conversations.actions import add_note, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import (
     AuthorKind,
     Channel,
@@ -43,6 +44,7 @@ from comptoir.conversations.models import (
 )
 from comptoir.customers.models import IdentityKind
 from comptoir.events.models import Event
+from comptoir.routing.assignment import assign_conversation
 from comptoir.tasks import run_pending
 from tests.factories import chat_message, ingest_chat, make_brand
 
@@ -749,7 +751,7 @@ def test_channel_the_brand_keeps_for_people_is_classified_only(brand):
 BROWSER_HANDOFF = """
 import json
 from comptoir.tasks import run_pending
-from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.tenancy.models import Brand
 message = ingest_message(InboundMessage(
@@ -808,7 +810,7 @@ def test_agent_reads_the_handoff_summary_in_the_console(tmp_path):
 
 DEMO_ORDER_QUESTION = """
 import json
-from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.tenancy.models import Brand
 message = ingest_message(InboundMessage(

@@ -12,16 +12,12 @@ from django.utils import timezone
 
 from comptoir.assistant.forms import IntentForm
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent, JobStatus, Outcome
-from comptoir.conversations.actions import (
-    ConversationStateError,
-    Routing,
-    assign_conversation,
-    route_to_person,
-)
 from comptoir.conversations.models import Conversation
+from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.actions import CustomerActionError, set_advisor
 from comptoir.customers.models import Customer
 from comptoir.events.models import Event
+from comptoir.routing.assignment import Routing, assign_conversation, route_to_person
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import ingest_chat, make_agent
@@ -90,7 +86,7 @@ def test_a_conversation_an_agent_holds_stays_with_them(brand, agent, colleague):
     supervisor = make_agent(brand, Role.SUPERVISOR)
     set_advisor(supervisor, conversation.customer, colleague)
     assign_conversation(agent, conversation, agent)
-    assert route_to_person(conversation) == Routing.ALREADY_ASSIGNED
+    assert route_to_person(None, conversation) == Routing.ALREADY_ASSIGNED
     assert Conversation.objects.get(pk=conversation.pk).assignee == agent
 
 
@@ -164,7 +160,7 @@ def test_a_team_of_another_brand_is_refused(brand, other_brand):
     message = ingest_chat(brand, "Bonjour")
     rival_team = Team.objects.create(brand=other_brand, name="Rivals")
     with pytest.raises(ConversationStateError):
-        route_to_person(message.conversation, team=rival_team)
+        route_to_person(None, message.conversation, team=rival_team)
     assert Conversation.objects.get(pk=message.conversation_id).team is None
 
 

@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent
-from comptoir.conversations.actions import Routing, assign_conversation, route_to_person
 from comptoir.conversations.models import Conversation
 from comptoir.customers.actions import set_advisor
 from comptoir.events.models import Event
-from comptoir.tenancy.actions import MembershipActionError, set_availability
+from comptoir.routing.assignment import Routing, assign_conversation, route_to_person
+from comptoir.routing.presence import set_availability
+from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import ApiToken, Availability, Membership, Role, Team
 from tests.factories import ingest_chat, make_agent
 from tests.test_assistant import bot_messages, setup_assistant, write
@@ -55,10 +56,10 @@ def test_an_agent_is_available_by_default_and_routable_only_with_the_console_ope
 
 def test_away_is_not_available_though_the_console_is_open(agent):
     online(agent)
-    set_availability(agent, Availability.AWAY)
+    set_availability(agent, Availability.AWAY, actor=agent)
     agent = Membership.objects.select_related("user").get(pk=agent.pk)
     assert agent.is_away and agent.is_online() and not agent.is_available()
-    set_availability(agent, Availability.AVAILABLE)
+    set_availability(agent, Availability.AVAILABLE, actor=agent)
     agent = Membership.objects.select_related("user").get(pk=agent.pk)
     assert agent.is_available()
 
@@ -72,21 +73,25 @@ def test_an_inactive_agent_is_not_available(agent, colleague):
 
 
 def test_set_availability_saves_and_records_one_event_per_change(brand, agent, colleague):
-    returned = set_availability(agent, "away")
+    returned = set_availability(agent, "away", actor=agent)
     assert returned.availability == "away" == availability_of(agent)
     assert availability_of(colleague) == "available"
     [event] = availability_events(brand)
-    assert event.payload == {"membership_id": agent.pk, "availability": "away"}
+    assert event.payload == {
+        "membership_id": agent.pk,
+        "availability": "away",
+        "actor_id": agent.pk,
+    }
     assert event.conversation_id is None and event.customer_payload is None  # agents only
-    set_availability(agent, "away")  # already away: nothing to record
+    set_availability(agent, "away", actor=agent)  # already away: nothing to record
     assert len(availability_events(brand)) == 1
-    set_availability(agent, "available")
+    set_availability(agent, "available", actor=agent)
     assert [e.payload["availability"] for e in availability_events(brand)] == ["away", "available"]
 
 
 def test_set_availability_refuses_an_unknown_value(agent):
     with pytest.raises(MembershipActionError) as refused:
-        set_availability(agent, "on holiday")
+        set_availability(agent, "on holiday", actor=agent)
     assert refused.value.invalid
     assert availability_of(agent) == "available"
 
@@ -115,31 +120,31 @@ def advised(brand, agent):
 
 def test_an_online_but_away_advisor_is_passed_over_for_the_team(brand, agent, advised):
     shops = Team.objects.create(brand=brand, name="Boutiques")
-    set_availability(agent, "away")
-    assert route_to_person(advised, team=shops) == Routing.TEAM
+    set_availability(agent, "away", actor=agent)
+    assert route_to_person(None, advised, team=shops) == Routing.TEAM
     conversation = Conversation.objects.get(pk=advised.pk)
     assert (conversation.assignee, conversation.team) == (None, shops)
 
     # Back from lunch: the next handoff goes to them.
-    set_availability(agent, "available")
-    assert route_to_person(conversation, team=shops) == Routing.ADVISOR
+    set_availability(agent, "available", actor=agent)
+    assert route_to_person(None, conversation, team=shops) == Routing.ADVISOR
     conversation = Conversation.objects.get(pk=advised.pk)
     assert (conversation.assignee, conversation.team) == (agent, shops)
 
 
 def test_an_online_but_away_advisor_is_passed_over_for_the_queue(agent, advised):
-    set_availability(agent, "away")
-    assert route_to_person(advised) == Routing.QUEUE
+    set_availability(agent, "away", actor=agent)
+    assert route_to_person(None, advised) == Routing.QUEUE
     assert Conversation.objects.get(pk=advised.pk).assignee is None
-    set_availability(agent, "available")
-    assert route_to_person(advised) == Routing.ADVISOR
+    set_availability(agent, "available", actor=agent)
+    assert route_to_person(None, advised) == Routing.ADVISOR
     assert Conversation.objects.get(pk=advised.pk).assignee == agent
 
 
 def test_away_does_not_take_back_a_conversation_already_held(agent, advised):
     assign_conversation(agent, advised, agent)
-    set_availability(agent, "away")
-    assert route_to_person(advised) == Routing.ALREADY_ASSIGNED
+    set_availability(agent, "away", actor=agent)
+    assert route_to_person(None, advised) == Routing.ALREADY_ASSIGNED
     assert Conversation.objects.get(pk=advised.pk).assignee == agent
 
 
@@ -151,7 +156,7 @@ def test_the_handoff_summary_says_the_advisor_is_away(brand, colleague):
     first = ingest_chat(brand, "Bonjour", visitor_id=VISITOR)
     AssistantJob.objects.filter(message=first).delete()  # only the next message counts
     set_advisor(make_agent(brand, Role.ADMIN), first.conversation.customer, online(colleague))
-    set_availability(colleague, "away")
+    set_availability(colleague, "away", actor=colleague)
     message = write(brand, APPOINTMENT, visitor=VISITOR)
     conversation = Conversation.objects.get(pk=message.conversation_id)
     assert (conversation.assignee, conversation.team) == (None, shops)
@@ -246,7 +251,7 @@ def test_the_console_shows_an_away_advisor_and_colleague(brand, client, agent, c
     conversation = ingest_chat(brand, "Bonjour", visitor_id=VISITOR).conversation
     supervisor = make_agent(brand, Role.SUPERVISOR)
     set_advisor(supervisor, conversation.customer, colleague)
-    set_availability(colleague, "away")
+    set_availability(colleague, "away", actor=colleague)
     assign_conversation(agent, conversation, colleague)
     name = colleague.display_name
 
@@ -264,7 +269,7 @@ def test_the_console_shows_an_away_advisor_and_colleague(brand, client, agent, c
     assert f'<option value="{colleague.pk}" selected>{name} (away)</option>'.encode() in page
     assert b"Until the advisor is back, the assistant hands this customer over" in page
 
-    set_availability(colleague, "available")
+    set_availability(colleague, "available", actor=colleague)
     page = client.get(reverse("console:customer", args=[conversation.customer_id])).content
     assert f'<option value="{colleague.pk}" selected>{name}</option>'.encode() in page
     assert b"chip--away" not in page
@@ -317,7 +322,7 @@ def test_api_refuses_a_bad_value(client, agent):
 
 
 def test_api_another_brands_token_only_reaches_its_own_agent(client, agent, outsider):
-    set_availability(agent, "away")
+    set_availability(agent, "away", actor=agent)
     headers = bearer(outsider)
     response = client.get("/api/me/availability", headers=headers)
     assert response.json()["membership_id"] == outsider.pk

@@ -8,17 +8,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from comptoir.conversations.actions import (
-    add_note,
-    assign_conversation,
-    ingest_message,
-    resolve_conversation,
-    send_reply,
-)
+from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel, Conversation, Message, Status
 from comptoir.customers.models import IdentityKind
 from comptoir.events.models import Event
+from comptoir.routing.assignment import assign_conversation
 from tests.factories import PASSWORD, chat_message, ingest_chat
 
 PNG_PIXEL = base64.b64decode(

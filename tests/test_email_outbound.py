@@ -7,15 +7,15 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from comptoir.conversations.actions import (
-    ConversationStateError,
     add_note,
-    ingest_message,
     resolve_conversation,
     send_automatic_message,
     send_reply,
 )
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Attachment, Channel, Conversation, Message
+from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.models import Identity
 from comptoir.events.models import Event
 from comptoir.outbox.models import Delivery, DeliveryStatus

@@ -1,7 +1,7 @@
 import pytest
 
-from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.inbound import IdentityClaim
+from comptoir.conversations.ingest import ingest_message
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
 from tests.factories import chat_message

@@ -10,15 +10,15 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.urls import reverse
 
-from comptoir.conversations.actions import ingest_message, send_reply
+from comptoir.conversations.actions import send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel, Conversation
 from comptoir.customers.actions import (
     CustomerActionError,
     add_identity,
     record_consent,
     remove_identity,
-    resolve_customer,
 )
 from comptoir.customers.duplicates import Profile, detect, propose_duplicates
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
@@ -32,6 +32,7 @@ from comptoir.customers.models import (
     MergeRecord,
     ProposalStatus,
 )
+from comptoir.customers.resolution import resolve_customer
 from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.widget.tokens import issue_visitor_token
@@ -704,7 +705,7 @@ def test_the_demo_has_a_duplicate_to_decide(db):
 
 def test_a_new_claim_for_a_customer_merged_meanwhile_goes_to_the_survivor(brand, supervisor):
     """Ingest looked the absorbed customer up just before the merge committed."""
-    from comptoir.customers.actions import add_identity_if_free
+    from comptoir.customers.resolution import add_identity_if_free
 
     survivor, absorbed = rich_pair(brand)
     stale = Customer.objects.get(pk=absorbed.pk)

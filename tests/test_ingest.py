@@ -7,15 +7,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comptoir.conversations.actions import (
-    ConversationStateError,
     add_note,
-    assign_conversation,
-    ingest_message,
     reopen_conversation,
     resolve_conversation,
     send_reply,
 )
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import (
     Attachment,
     Channel,
@@ -24,8 +22,10 @@ from comptoir.conversations.models import (
     Message,
     Status,
 )
+from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.models import Customer, DuplicateProposal, Identity, IdentityKind
 from comptoir.events.models import Event
+from comptoir.routing.assignment import assign_conversation
 from tests.factories import chat_message, ingest_chat, make_agent, make_brand
 
 
@@ -246,12 +246,12 @@ def test_concurrent_messages_of_a_returning_customer_open_one_conversation():
 @pytest.mark.django_db(transaction=True)
 def test_message_arriving_while_an_agent_resolves_opens_a_new_conversation(monkeypatch):
     """An agent resolves between the look-up and the write: the message is not lost in it."""
-    from comptoir.conversations import actions
+    from comptoir.conversations import ingest
 
     brand = make_brand()
     agent = make_agent(brand)
     first = ingest_chat(brand, "bonjour", visitor_id="d" * 32)
-    original_lookup = actions.find_customer_thread
+    original_lookup = ingest.find_customer_threads
     calls = []
 
     def lookup_while_an_agent_resolves(*args, **kwargs):
@@ -268,7 +268,7 @@ def test_message_arriving_while_an_agent_resolves_opens_a_new_conversation(monke
         calls.append(known)
         return known
 
-    monkeypatch.setattr(actions, "find_customer_thread", lookup_while_an_agent_resolves)
+    monkeypatch.setattr(ingest, "find_customer_threads", lookup_while_an_agent_resolves)
     second = ingest_chat(brand, "vous êtes là ?", visitor_id="d" * 32)
 
     assert Conversation.objects.get(pk=first.conversation_id).status == Status.RESOLVED

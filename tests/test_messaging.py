@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from comptoir.conversations.actions import send_reply
 from comptoir.conversations.models import Channel, Message
-from comptoir.customers.actions import create_customer
 from comptoir.customers.models import Identity
+from comptoir.customers.resolution import create_customer
 from comptoir.outbox.models import Delivery
 from comptoir.tasks import run_pending
 from comptoir.touchpoints.messaging.models import MessagingAccount, MessagingRoute

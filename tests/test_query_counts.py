@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from comptoir.assistant.enabled_brands import forget_enabled_brands
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comptoir.assistant import engine
+from comptoir.assistant.enabled_brands import forget_enabled_brands
 from comptoir.assistant.models import (
     AssistantJob,
     ConversationState,

@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent
-from comptoir.conversations.actions import Routing, assign_conversation, route_to_person
 from comptoir.conversations.models import Conversation, Status
 from comptoir.customers.actions import set_advisor
 from comptoir.events.models import Event
+from comptoir.routing.assignment import Routing, assign_conversation, route_to_person
 from comptoir.tenancy.models import Availability, Membership, Role, Team
 from tests.factories import ingest_chat, make_agent
 from tests.test_assistant import bot_messages, setup_assistant, write
@@ -57,7 +57,7 @@ def new_conversation(brand) -> Conversation:
 
 
 def routed(conversation: Conversation, team: Team | None) -> tuple[Routing, Conversation]:
-    routing = route_to_person(conversation, team=team)
+    routing = route_to_person(None, conversation, team=team)
     return routing, Conversation.objects.select_related("assignee", "team").get(pk=conversation.pk)
 
 
@@ -150,7 +150,7 @@ def test_loads_are_read_in_one_query_whatever_the_team_size(brand):
         team.members.add(*members)
         conversation = new_conversation(brand)
         with CaptureQueriesContext(connection) as queries:
-            assert route_to_person(conversation, team=team) == Routing.TEAM_MEMBER
+            assert route_to_person(None, conversation, team=team) == Routing.TEAM_MEMBER
         return len(queries)
 
     assert queries_for(2) == queries_for(6)
@@ -218,7 +218,7 @@ def test_the_chosen_member_is_notified(brand, monkeypatch, django_capture_on_com
         lambda event, notify_agent_id=None: sent.append((event.kind, notify_agent_id)),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        route_to_person(new_conversation(brand), team=team_of(brand, member))
+        route_to_person(None, new_conversation(brand), team=team_of(brand, member))
     assert ("conversation.updated", member.pk) in sent
     assert Event.objects.filter(
         brand=brand, kind="conversation.updated", payload__assignee_id=member.pk

@@ -8,13 +8,9 @@ import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
 
-from comptoir.conversations.actions import (
-    add_note,
-    ingest_message,
-    resolve_conversation,
-    send_reply,
-)
+from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Attachment, Channel, Conversation, Message
 from comptoir.customers.actions import link_identity
 from comptoir.customers.models import Customer, IdentityKind

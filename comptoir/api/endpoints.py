@@ -3,8 +3,8 @@
 ``request.auth`` is the membership of the API token (see ``comptoir.api.auth``).
 Lists are filtered on its brand; single objects come from the ``access_*``
 fetchers, which answer 404 for another brand's objects. State changes go
-through the actions only (``comptoir.conversations.actions``, and
-``comptoir.tenancy.actions`` for the agent's own availability).
+through the actions only (``comptoir.conversations.actions``,
+``comptoir.routing`` for assignment and the agent's own availability).
 """
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -27,7 +27,6 @@ from comptoir.api.schemas import (
 from comptoir.conversations.access import access_conversation
 from comptoir.conversations.actions import (
     add_note,
-    assign_conversation,
     reopen_conversation,
     resolve_conversation,
     send_reply,
@@ -35,8 +34,10 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.models import Attachment, Conversation, Message
 from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer, Identity
+from comptoir.routing.assignment import assign_conversation
+from comptoir.routing.presence import set_availability
 from comptoir.tenancy.access import access_colleague
-from comptoir.tenancy.actions import MembershipActionError, set_availability
+from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import Membership, Team
 
 customers_router = Router(tags=["customers"])
@@ -108,7 +109,7 @@ def put_availability(request: HttpRequest, body: AvailabilityIn):
     """Set the token's agent available or away (only one's own: there is no other agent's)."""
     membership = _membership(request)
     try:
-        return set_availability(membership, body.availability)
+        return set_availability(membership, body.availability, actor=membership)
     except MembershipActionError as exc:
         return Status(400, {"detail": exc.reason})
 

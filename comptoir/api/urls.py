@@ -16,7 +16,7 @@ from ninja.operation import Operation
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
 from comptoir.assistant.api import assistant_router
-from comptoir.conversations.actions import ConversationStateError
+from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
 from comptoir.touchpoints.phone.api import phone_router
 

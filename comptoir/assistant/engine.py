@@ -1,7 +1,7 @@
 """Training a brand's classifier and serving its predictions from memory.
 
-Training happens in the worker when intents changed (see ``signals`` and
-``jobs.run_due``). Predictions load the trained bytes once per process and
+Training happens in a worker when intents changed (``configure.request_training``,
+``listeners.retrain``). Predictions load the trained bytes once per process and
 keep the classifier in memory, keyed by (brand, trained_at): a retrain
 anywhere changes ``trained_at`` and the next prediction here reloads it.
 

@@ -36,11 +36,9 @@ from comptoir.assistant.rules import (
     render_template,
 )
 from comptoir.conversations.actions import (
-    Routing,
     add_note,
     can_reply_on,
     raise_priority,
-    route_to_person,
     send_automatic_message,
 )
 from comptoir.conversations.events import append_event
@@ -53,7 +51,8 @@ from comptoir.conversations.models import (
     Priority,
     Status,
 )
-from comptoir.tenancy.models import Membership, Team
+from comptoir.routing.assignment import Routing, handoff_team, route_to_person
+from comptoir.tenancy.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -384,7 +383,8 @@ def _hand_off(
     can_answer: bool,
 ) -> None:
     """Warm handoff: route to a person, tell the customer, raise priority, brief the agents."""
-    routing = route_to_person(conversation, team=_handoff_team(analysis))
+    team = handoff_team(analysis.intent, confident=not analysis.low_confidence)
+    routing = route_to_person(None, conversation, team=team)
     conversation.refresh_from_db(fields=["assignee", "team"])
     # Only the customer's own advisor is named to them; a team member is "an advisor".
     advisor = conversation.assignee if routing == Routing.ADVISOR else None
@@ -396,9 +396,9 @@ def _hand_off(
             author_kind=AuthorKind.BOT,
         )
     if conversation.customer.is_vip and analysis.angry:
-        raise_priority(conversation, Priority.URGENT)
+        raise_priority(None, conversation, Priority.URGENT)
     elif conversation.customer.is_vip or analysis.angry:
-        raise_priority(conversation, Priority.HIGH)
+        raise_priority(None, conversation, Priority.HIGH)
     summary = {
         "reason": decision.reason,
         "intent": analysis.intent.name if analysis.intent else "",
@@ -422,13 +422,6 @@ def _hand_off(
     state.pending_intent = ""
     with translation.override(conversation.brand.default_language or "fr"):
         add_note(None, conversation, summary_text(summary), author_kind=AuthorKind.BOT)
-
-
-def _handoff_team(analysis: Analysis) -> Team | None:
-    """The team of the intent the customer asked about, when it was recognised with confidence."""
-    if analysis.intent is None or analysis.low_confidence:
-        return None
-    return analysis.intent.team
 
 
 def _handoff_announcement(advisor: Membership | None) -> str:

@@ -15,8 +15,8 @@ from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.conversations.actions import OPEN_STATUSES
 from comptoir.conversations.models import Conversation, Message, Status
+from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Customer, Identity
 from comptoir.events.models import Event
 from comptoir.tenancy.models import Membership, Team

@@ -32,19 +32,20 @@ from comptoir.console.queries import (
 )
 from comptoir.conversations.access import access_attachment, access_conversation
 from comptoir.conversations.actions import (
-    ConversationStateError,
     add_note,
-    assign_conversation,
     reopen_conversation,
     resolve_conversation,
     send_reply,
 )
 from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.models import Conversation
+from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer
+from comptoir.routing.assignment import assign_conversation
+from comptoir.routing.presence import set_availability
 from comptoir.tenancy.access import access_colleague, request_membership
-from comptoir.tenancy.actions import MembershipActionError, set_availability
+from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import Membership
 
 
@@ -202,7 +203,7 @@ def availability(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     error = None
     try:
-        set_availability(membership, request.POST.get("availability", ""))
+        set_availability(membership, request.POST.get("availability", ""), actor=membership)
     except MembershipActionError as exc:
         error = exc.reason
     target = request.POST.get("next", "")

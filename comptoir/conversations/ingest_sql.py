@@ -6,7 +6,7 @@ which capped ingest near 200 messages/s (see BENCHMARKS.md). These statements
 are plain, portable SQL (PostgreSQL and SQLite ≥ 3.35) and return what the
 actions need to build their model instances without reading them back.
 Everything that happens once per customer or per conversation (creating them)
-stays on the ORM in ``actions.py``.
+stays on the ORM in ``ingest.py`` and ``customers/resolution.py``.
 """
 
 from dataclasses import dataclass
@@ -16,20 +16,16 @@ from typing import Any
 from django.db import connection
 
 from comptoir.conversations.models import Conversation, Message, Status
+from comptoir.customers.lookup import IdentityKey, IdentityMatch
 from comptoir.customers.models import Customer
 
 
 @dataclass(frozen=True)
-class KnownCustomer:
-    """The customer behind the claims, and their open thread on the channel, if any."""
+class OpenThread:
+    """A customer's open conversation (None: none) and its open contact on the channel."""
 
-    customer: Customer
-    known_claims: set[tuple[str, str]]
     conversation: Conversation | None
     open_contact_id: int | None
-    # The claim that decided the customer, and whether that identity is verified.
-    matched_claim: tuple[str, str]
-    matched_verified: bool
 
 
 # The columns each statement reads or writes, from which its SQL is built.
@@ -82,48 +78,42 @@ SELECT i.kind, i.value, {", ".join(f"c.{column}" for column in CUSTOMER_LOOKUP_C
 """  # noqa: S608 (built from the column tuples above, never from input)
 
 
-def find_customer_thread(
-    brand_id: int, claims: list[tuple[str, str]], channel: str
-) -> KnownCustomer | None:
-    """One query: the customer of the first known claim, their open conversation and contact.
+def find_customer_threads(
+    brand_id: int, claims: list[IdentityKey], channel: str
+) -> list[IdentityMatch]:
+    """One query: the known identities among ``claims``, each with its customer's open thread.
 
-    ``claims`` are normalised (kind, value) pairs, strongest first. A claim
-    matching a verified identity wins over one matching an unverified identity.
+    ``claims`` are normalised (kind, value) pairs. Which match decides the
+    customer is ``customers.resolution``'s rule; this only finds them, with
+    what ingest needs to thread the message (the customer's latest open
+    conversation and its open contact on ``channel``) without another query.
     """
     if not claims:
-        return None
+        return []
     condition = " OR ".join(["(i.kind = %s AND i.value = %s)"] * len(claims))
     params: list[Any] = [channel, Status.OPEN, Status.PENDING, brand_id]
     for kind, value in claims:
         params += [kind, value]
     with connection.cursor() as cursor:
         cursor.execute(_LOOKUP.format(claims=condition), params)
-        rows = {(row[0], row[1]): row for row in cursor.fetchall()}
-    # A verified identity decides over an unverified one (a phone number a
-    # visitor typed in the widget must not outweigh the WhatsApp id the
-    # provider vouches for); among equals, the strongest claim (first) decides.
-    matched = [rows[claim] for claim in claims if claim in rows]
-    if not matched:
-        return None
-    first = next((row for row in matched if row[_VERIFIED]), matched[0])
+        rows = cursor.fetchall()
+    return [_match(row) for row in rows]
+
+
+def _match(row: tuple) -> IdentityMatch:
     customer = Customer.from_db(
-        connection.alias, CUSTOMER_LOOKUP_COLUMNS, first[_CUSTOMER_START:_CONVERSATION_START]
+        connection.alias, CUSTOMER_LOOKUP_COLUMNS, row[_CUSTOMER_START:_CONVERSATION_START]
     )
     conversation = None
-    if first[_CONVERSATION_START] is not None:
+    if row[_CONVERSATION_START] is not None:
         conversation = Conversation.from_db(
             connection.alias,
             CONVERSATION_LOOKUP_COLUMNS,
-            first[_CONVERSATION_START:_OPEN_CONTACT],
+            row[_CONVERSATION_START:_OPEN_CONTACT],
         )
         conversation.customer = customer
-    return KnownCustomer(
-        customer,
-        set(rows),
-        conversation,
-        first[_OPEN_CONTACT],
-        (first[0], first[1]),
-        bool(first[_VERIFIED]),
+    return IdentityMatch(
+        row[0], row[1], bool(row[_VERIFIED]), customer, OpenThread(conversation, row[_OPEN_CONTACT])
     )
 
 

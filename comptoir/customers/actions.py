@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from comptoir.conversations.events import append_event
-from comptoir.conversations.inbound import IdentityClaim
 from comptoir.customers.duplicates import check_after_commit
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import (
@@ -20,126 +19,12 @@ from comptoir.customers.models import (
     ProposalStatus,
 )
 from comptoir.privacy.cards import mask_card_numbers
-from comptoir.tenancy.models import Brand, Membership
-
-
-def normalise_claims(claims: list[IdentityClaim], brand: Brand) -> list[tuple[str, str, bool]]:
-    """(kind, normalised value, verified) of every usable claim, in order; others are dropped."""
-    normalised = []
-    for claim in claims:
-        try:
-            normalised.append(
-                (
-                    claim.kind,
-                    normalise_identity(claim.kind, claim.value, region=brand.default_region),
-                    claim.verified,
-                )
-            )
-        except InvalidIdentity:
-            continue
-    return normalised
+from comptoir.tenancy.models import Membership
 
 
 def clean_display_name(name: str) -> str:
     """A name as stored: trimmed, bounded, and with any card number masked."""
     return mask_card_numbers(name.strip())[:200]
-
-
-def fill_display_name(customer: Customer, name: str) -> None:
-    """Give a nameless customer the name a channel just told us; never overwrite one."""
-    name = clean_display_name(name)
-    if name and not customer.display_name:
-        customer.display_name = name
-        customer.save(update_fields=["display_name", "updated_at"])
-
-
-def resolve_customer(
-    brand: Brand, claims: list[IdentityClaim], *, display_name: str = "", language: str = ""
-) -> Customer:
-    """Find the customer behind ``claims`` (strongest first) or create one.
-
-    Claims the customer does not have yet, and nobody else has, are added to it.
-    Must run inside a transaction.
-    """
-    normalised = normalise_claims(claims, brand)
-    if not normalised:
-        raise InvalidIdentity("no usable identity claim")
-    known = {
-        (i.kind, i.value): i
-        for i in Identity.objects.select_related("customer").filter(
-            brand=brand,
-            kind__in={k for k, _, _ in normalised},
-            value__in={v for _, v, _ in normalised},
-        )
-    }
-    keys = [(kind, value) for kind, value, _verified in normalised]
-    matched = [known[key] for key in keys if key in known]
-    # As in ingest: a verified identity decides over an unverified one.
-    customer = next((i.customer for i in matched if i.verified), None) or next(
-        (i.customer for i in matched), None
-    )
-    if customer is None:
-        return create_customer(brand, normalised, display_name=display_name, language=language)
-    fill_display_name(customer, display_name)
-    for kind, value, verified in normalised:
-        if (kind, value) not in known:
-            add_identity_if_free(brand, customer, kind, value, verified)
-    return customer
-
-
-def create_customer(
-    brand: Brand,
-    normalised_claims: list[tuple[str, str, bool]],
-    *,
-    display_name: str = "",
-    language: str = "",
-) -> Customer:
-    """A new customer holding all ``normalised_claims`` (from ``normalise_claims``).
-
-    Raises IntegrityError when a concurrent transaction took one of the
-    identities first: the caller retries and then finds that customer.
-    """
-    if not normalised_claims:
-        raise InvalidIdentity("no usable identity claim")
-    customer = Customer.objects.create(
-        brand=brand, display_name=clean_display_name(display_name), language=language
-    )
-    Identity.objects.bulk_create(
-        Identity(brand=brand, customer=customer, kind=kind, value=value, verified=verified)
-        for kind, value, verified in normalised_claims
-    )
-    return customer
-
-
-def add_identity_if_free(
-    brand: Brand, customer: Customer, kind: str, value: str, verified: bool
-) -> bool:
-    """Attach the identity unless another transaction took it first (then keep theirs).
-
-    The customer's row is locked first (NO KEY, as ingest does): a merge of
-    this customer in progress finishes before, and when ``customer`` was just
-    merged, the identity goes to the survivor, so an absorbed customer never
-    gains an identity ingest could find it by. One query, on the rare path of a
-    new claim from a known customer only.
-    """
-    try:
-        with transaction.atomic():
-            merged_into_id = (
-                Customer.objects.select_for_update(no_key=True)
-                .filter(pk=customer.pk)
-                .values_list("merged_into_id", flat=True)
-                .first()
-            )
-            Identity.objects.create(
-                brand=brand,
-                customer_id=merged_into_id or customer.pk,
-                kind=kind,
-                value=value,
-                verified=verified,
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Demo data for identity resolution: one likely duplicate for the Duplicates page."""
 
-from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
 from comptoir.customers.duplicates import propose_duplicates
 from comptoir.customers.models import IdentityKind

@@ -23,8 +23,9 @@ from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 from comptoir.realtime.publish import agent_frame, customer_frame
+from comptoir.routing.presence import record_console_seen
 from comptoir.tenancy.access import membership_for_user
-from comptoir.tenancy.models import Brand, Membership
+from comptoir.tenancy.models import Brand
 from comptoir.widget.tokens import VisitorTokenError, read_visitor_token
 
 logger = logging.getLogger(__name__)
@@ -200,16 +201,11 @@ class ConsoleConsumer(EventStreamConsumer):
     def membership_and_session_alive(self) -> bool:
         """The agent is still active in this brand and has not logged out.
 
-        The same query records the agent as online (``Membership.last_seen_at``):
+        The same query records the agent as online (``routing.presence``):
         routing gives a customer's handoff to their advisor only while the
         advisor's console is open.
         """
-        active = (
-            Membership.objects.filter(
-                pk=self.membership_id, is_active=True, user__is_active=True
-            ).update(last_seen_at=timezone.now())
-            == 1
-        )
+        active = record_console_seen(self.membership_id)
         session = self.scope.get("session")
         session_key = getattr(session, "session_key", None)
         return active and (session_key is None or session.exists(session_key))

@@ -22,19 +22,15 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
-from comptoir.customers.actions import (
-    IdentityLink,
-    link_identity,
-    rename_customer,
-    resolve_customer,
-)
+from comptoir.customers.actions import IdentityLink, link_identity, rename_customer
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.customers.resolution import resolve_customer
 from comptoir.tenancy.models import Brand
 from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
 from comptoir.widget.tokens import (

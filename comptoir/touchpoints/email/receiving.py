@@ -34,8 +34,8 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from comptoir.conversations.actions import IngestResult, ingest_message
 from comptoir.conversations.events import append_event
+from comptoir.conversations.ingest import IngestResult, ingest_message
 from comptoir.conversations.models import Channel, Direction, Message
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Identity, IdentityKind

@@ -19,8 +19,8 @@ from django.db import InterfaceError, OperationalError
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
-from comptoir.conversations.actions import ingest_message
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Conversation, Message
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.models import IdentityKind

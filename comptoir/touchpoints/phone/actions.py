@@ -14,15 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from comptoir.conversations.actions import (
-    ThreadChanged,
-    add_note,
-    assign_conversation,
-    ingest_message,
-    open_contact,
-)
+from comptoir.conversations.actions import add_note
 from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ThreadChanged, ingest_message, open_contact
 from comptoir.conversations.models import (
     AuthorKind,
     Channel,
@@ -30,13 +25,13 @@ from comptoir.conversations.models import (
     Conversation,
     Direction,
     Message,
-    Status,
 )
 from comptoir.conversations.payloads import conversation_summary, message_payload
 from comptoir.customers.actions import link_identity
 from comptoir.customers.identities import normalise_phone
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.privacy.cards import mask_card_numbers
+from comptoir.routing.assignment import agent_named, give_to_answering_agent
 from comptoir.tenancy.models import Brand, Membership
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from comptoir.touchpoints.phone.models import (
@@ -112,18 +107,6 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
     return max(int((end - start).total_seconds()), 0)
 
 
-def _brand_agent(brand: Brand, who: str) -> Membership | None:
-    """The active agent of ``brand`` whose e-mail or username is ``who``."""
-    if not who:
-        return None
-    memberships = Membership.objects.select_related("user").filter(brand=brand, is_active=True)
-    agent = memberships.filter(user__email__iexact=who).first()
-    agent = agent or memberships.filter(user__username=who).first()
-    if agent is None:
-        logger.info("call event names agent %r, unknown in brand %s", who, brand.pk)
-    return agent
-
-
 def record_call_event(
     brand: Brand,
     event: CallEvent,
@@ -171,12 +154,12 @@ def _record_in_transaction(
         CallEventRecord.objects.create(
             call=call, key=key, kind=event.kind, occurred_at=event.occurred_at
         )
-        agent = agent or _brand_agent(brand, event.agent)
+        agent = agent or agent_named(brand, event.agent)
         _apply(call, event, agent)
         _save_call(call, conversation_created)
         _store_transcript(call, event)
     if agent is not None and event.kind == CallEventKind.ANSWERED:
-        _give_to_answering_agent(call, agent)
+        give_to_answering_agent(call.contact.conversation, agent)
     return CallEventResult(call, applied=True)
 
 
@@ -371,23 +354,13 @@ def _store_transcript(call: Call, event: CallEvent) -> Message | None:
             external_id=external_id,
             created_at=call.ended_at or event.occurred_at,
         )
-        kind = "message.created"  # the assistant classifies it (never answers a call)
+        kind = "message.created"
     payload = message_payload(message, [])
     payload["conversation"] = conversation_summary(conversation)
     append_event(
         call.brand_id, kind, payload, conversation=conversation, customer=conversation.customer
     )
     return message
-
-
-def _give_to_answering_agent(call: Call, agent: Membership) -> None:
-    """The agent who picked up handles the conversation, unless someone already does."""
-    conversation = call.contact.conversation
-    if conversation.status == Status.RESOLVED:
-        return
-    fresh = Conversation.objects.select_related("customer").get(pk=conversation.pk)
-    if fresh.assignee_id is None:
-        assign_conversation(agent, fresh, agent)
 
 
 # Click-to-call

@@ -19,17 +19,13 @@ from django.utils import timezone
 
 from comptoir.assistant.demo import ensure_demo_assistant
 from comptoir.assistant.models import Intent
-from comptoir.conversations.actions import (
-    add_note,
-    assign_conversation,
-    ingest_message,
-    resolve_conversation,
-    send_reply,
-)
+from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
 from comptoir.customers.demo import ensure_demo_duplicates
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.routing.assignment import assign_conversation
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.demo import DEMO_MAILBOX, ensure_demo_mailbox
 from comptoir.touchpoints.messaging.demo import demo_whatsapp_lines, ensure_demo_whatsapp

@@ -1,0 +1,55 @@
+"""What every action on a conversation shares: its row lock and the event of a change.
+
+Replies and notes (``actions``), ingest (``ingest``) and assignment
+(``comptoir.routing``) all change conversations; they lock and announce
+them the same way, from here.
+"""
+
+from comptoir.conversations.events import append_event
+from comptoir.conversations.models import Conversation, Status
+from comptoir.conversations.payloads import conversation_customer_payload, conversation_payload
+from comptoir.tenancy.models import Membership
+
+# Not resolved: what a customer's next message threads into and agents still have to handle.
+OPEN_STATUSES = (Status.OPEN, Status.PENDING)
+
+
+class ConversationStateError(ValueError):
+    """The requested change does not apply to the conversation as it is."""
+
+
+def lock_conversation(conversation: Conversation) -> Conversation:
+    """The conversation read again under its row lock, for one change at a time.
+
+    NO KEY: rows that merely reference it (messages, contacts) do not wait.
+    """
+    return (
+        Conversation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("customer__advisor__user", "assignee__user", "team")
+        .get(pk=conversation.pk)
+    )
+
+
+def conversation_changed(
+    conversation: Conversation,
+    *,
+    actor: Membership | None,
+    status_changed: bool,
+    notify_agent_id: int | None = None,
+) -> None:
+    """Tell agents; tell the customer only when the status changed (not who handles it).
+
+    ``actor`` is who made the change (None: the customer, the assistant or
+    Comptoir itself); agents' payload carries it as ``actor_id``.
+    """
+    payload = conversation_payload(conversation)
+    payload["actor_id"] = actor.pk if actor is not None else None
+    append_event(
+        conversation.brand_id,
+        "conversation.updated",
+        payload,
+        conversation=conversation,
+        customer=conversation.customer,
+        customer_payload=conversation_customer_payload(conversation) if status_changed else None,
+        notify_agent_id=notify_agent_id,
+    )

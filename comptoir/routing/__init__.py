@@ -1,0 +1,1 @@
+"""Routing: who handles a conversation, and who can be given work now."""
