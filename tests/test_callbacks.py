@@ -15,7 +15,8 @@ from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Channel, Event, Message
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.tenancy.models import ApiToken
-from comptoir.touchpoints.phone.actions import CallStateError, call_back_now
+from comptoir.touchpoints.phone.callbacks import CallStateError
+from comptoir.touchpoints.phone.click_to_call import call_back_now
 from comptoir.touchpoints.phone.models import (
     Call,
     CallbackRequest,

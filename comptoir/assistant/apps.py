@@ -9,4 +9,5 @@ class AssistantConfig(AppConfig):
     def ready(self) -> None:
         # Intents changing marks the brand's model for retraining; settings
         # changing refreshes this process's "which brands are enabled" cache.
-        from comptoir.assistant import signals  # noqa: F401
+        # Each stored customer message may become a job.
+        from comptoir.assistant import ingest_hook, signals  # noqa: F401

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from comptoir.assistant.hooks import assistant_enabled_for, enqueue_assistant_job
+from comptoir.conversations.customer_messages import announce_customer_message
 from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest_sql import (
@@ -298,20 +298,8 @@ def _store_inbound(
         created_at=now,
     )
     insert_customer_message(message)
-    if assistant_enabled_for(brand.pk):  # cached per process: no query on this hot path
-        enqueue_assistant_job(message)
     stored = _store_attachments(message, attachments)
-    event_kind = "conversation.created" if conversation_created else "message.created"
-    payload = message_payload(message, stored)
-    payload["conversation"] = conversation_summary(conversation)
-    append_event(
-        brand,
-        event_kind,
-        payload,
-        conversation=conversation,
-        customer=customer,
-        customer_payload=message_customer_payload(message, stored),
-    )
+    announce_customer_message(message, stored, conversation_created=conversation_created)
     return message, conversation_created
 
 

@@ -1,0 +1,50 @@
+"""Who may import whom: the dependencies that keep one home per concern.
+
+Read from the source with ``ast`` (nothing is imported), so a test fails on
+the import line that breaks a rule, whether or not a test happens to run it.
+"""
+
+import ast
+from pathlib import Path
+
+import comptoir
+
+PACKAGE = Path(comptoir.__file__).parent
+
+
+def imports_of(path: Path) -> set[tuple[str, str]]:
+    """(module, name) for every ``from module import name``; (module, "") for ``import module``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.update((node.module, alias.name) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update((alias.name, "") for alias in node.names)
+    return found
+
+
+def sources(folder: str) -> list[Path]:
+    paths = (PACKAGE / folder).rglob("*.py")
+    return sorted(path for path in paths if "migrations" not in path.parts)
+
+
+def test_conversations_never_import_the_assistant():
+    """The assistant builds on conversations; it reacts to customer messages by a signal."""
+    offenders = [
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in sources("conversations")
+        for module, _ in imports_of(path)
+        if module.startswith("comptoir.assistant")
+    ]
+    assert offenders == []
+
+
+def test_the_phone_writes_messages_only_through_conversation_actions():
+    """Calls and callbacks never touch ``Message`` rows (only the models refer to them)."""
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in sources("touchpoints/phone")
+        if path.name != "models.py"
+        and ("comptoir.conversations.models", "Message") in imports_of(path)
+    ]
+    assert offenders == []
