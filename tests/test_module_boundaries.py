@@ -48,3 +48,24 @@ def test_the_phone_writes_messages_only_through_conversation_actions():
         and ("comptoir.conversations.models", "Message") in imports_of(path)
     ]
     assert offenders == []
+
+
+def test_the_assistant_pipeline_is_imported_only_to_run_it():
+    """Constants and texts live in their own modules: reading them never loads the pipeline."""
+    pipeline = {"process_job", "analyse", "decide", "human_in_charge", "Analysis", "Decision"}
+    imported = {
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in sources(".")
+        for module, name in imports_of(path)
+        if module == "comptoir.assistant.processing" and name not in pipeline
+    }
+    assert imported == set()
+    processing = ast.parse((PACKAGE / "assistant" / "processing.py").read_text(encoding="utf-8"))
+    constants = [
+        target.id
+        for node in processing.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id.isupper()
+    ]
+    assert constants == []

@@ -6,7 +6,7 @@ not requested here: saving or deleting an ``Intent`` fires the same signal as
 in the Django admin (``signals.request_training``), so every path marks the
 brand alike.
 Articles need no training: passages are ranked from the published articles
-at each question (``processing.top_passages``).
+at each question (``retrieval.top_passages``).
 """
 
 import logging
