@@ -19,7 +19,7 @@ from comptoir.conversations.payloads import (
 )
 
 # Sent with ``sender=Message`` and ``message`` (an inbound customer message, just stored).
-customer_message_stored = Signal()
+customer_message_stored = Signal(use_caching=True)
 
 
 def announce_customer_message(
