@@ -39,6 +39,7 @@ from comptoir.conversations.models import (
     AuthorKind,
     Channel,
     Conversation,
+    Direction,
     Message,
     Priority,
 )
@@ -46,6 +47,8 @@ from comptoir.customers.models import IdentityKind
 from comptoir.events.models import Event
 from comptoir.routing.assignment import assign_conversation
 from comptoir.tasks import run_pending
+from comptoir.touchpoints.phone.calls import record_call_event
+from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from tests.factories import chat_message, ingest_chat, make_brand
 
 # The test brand's intents: (name, automatable, action, answer_fr, answer_en, phrases fr, en).
@@ -629,6 +632,58 @@ def test_phone_transcript_is_classified_never_answered(brand):
     job = job_of(message)
     assert (job.outcome, job.intent) == (Outcome.CLASSIFIED, "order_tracking")
     assert Message.objects.filter(conversation_id=message.conversation_id).count() == 1
+
+
+def call_report(kind: str, event_id: str, **extra) -> CallEvent:
+    return CallEvent(
+        provider="generic",
+        call_id="call-7",
+        kind=kind,
+        occurred_at=timezone.now(),
+        event_id=event_id,
+        direction=Direction.INBOUND,
+        from_number="+33612345678",
+        to_number="+33180000001",
+        **extra,
+    )
+
+
+def test_a_call_transcript_goes_the_way_of_a_written_message(brand):
+    """Same "message.created" event as an ingested message, one job, classified, never answered."""
+    phone = [IdentityClaim(IdentityKind.PHONE, "+33612345678")]
+    ingest_chat(brand, "Bonjour", extra_identities=phone)
+    written = ingest_chat(brand, "Je vous appelle", extra_identities=phone)
+    setup_assistant(brand)  # after the chat: the transcript's is the one job
+    record_call_event(brand, call_report(CallEventKind.QUEUED, "q"))
+    text = "Bonjour, je voudrais savoir où en est ma commande, merci"
+    record_call_event(brand, call_report(CallEventKind.TRANSCRIPT, "t1", transcript=text))
+    said = Message.objects.get(channel=Channel.PHONE, author_kind=AuthorKind.CUSTOMER)
+    assert said.conversation_id == written.conversation_id and said.text == text
+
+    def created(message: Message) -> Event:
+        return Event.objects.get(kind="message.created", payload__id=message.pk)
+
+    written_event, said_event = created(written), created(said)
+    assert set(said_event.payload) == set(written_event.payload)
+    assert set(said_event.payload["conversation"]) == set(written_event.payload["conversation"])
+    said_payload = said_event.payload
+    assert (said_payload["author_kind"], said_payload["direction"]) == ("customer", "in")
+    assert said_payload["text"] == text
+    assert said_event.customer_id == written_event.customer_id
+    run_pending()
+    job = job_of(said)
+    assert (job.outcome, job.reason, job.intent) == (
+        Outcome.CLASSIFIED,
+        "not_answered_channel",
+        "order_tracking",
+    )
+    assert bot_messages(said.conversation_id) == []
+    # A corrected transcript replaces the text: an update, not a second message nor a second job.
+    record_call_event(brand, call_report(CallEventKind.TRANSCRIPT, "t2", transcript="Rappelez-moi"))
+    said.refresh_from_db()
+    assert said.text == "Rappelez-moi"
+    assert Event.objects.filter(kind="message.updated", payload__id=said.pk).count() == 1
+    assert AssistantJob.objects.filter(message__channel=Channel.PHONE).count() == 1
 
 
 # What agents see

@@ -17,7 +17,7 @@ from comptoir.assistant.models import (
     Outcome,
     TrainedModel,
 )
-from comptoir.assistant.processing import top_passages
+from comptoir.assistant.retrieval import top_passages
 from comptoir.tenancy.models import Role
 from tests.factories import ingest_chat, make_agent, make_brand
 from tests.test_assistant import setup_assistant, write

@@ -22,7 +22,7 @@ from comptoir.assistant.models import (
     Outcome,
     TrainedModel,
 )
-from comptoir.assistant.processing import top_passages
+from comptoir.assistant.retrieval import top_passages
 from comptoir.conversations.models import Conversation, Message
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import make_agent

@@ -16,7 +16,8 @@ from comptoir.conversations.models import Channel, Message
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken
-from comptoir.touchpoints.phone.actions import CallStateError, call_back_now
+from comptoir.touchpoints.phone.callbacks import CallStateError
+from comptoir.touchpoints.phone.click_to_call import call_back_now
 from comptoir.touchpoints.phone.models import (
     Call,
     CallbackRequest,

@@ -16,24 +16,9 @@ import comptoir
 
 PACKAGE_DIR = Path(comptoir.__file__).resolve().parent
 
-# Groups of modules that may import each other for now, because someone else's
-# work is removing the circle. A group that grows (a module joins it) or is gone
-# fails the tests: update it here.
-ALLOWED_GROUPS = {
-    # The assistant's settings validation (endpoints.py, called from the model's
-    # clean) needs ANSWERED_CHANNELS, defined in processing.py, which imports
-    # endpoints.py, models.py and engine.py: the "phone-split" branch is splitting
-    # processing.py, after which the constant lives apart from what imports endpoints.
-    frozenset(
-        {
-            "comptoir.assistant.endpoints",
-            "comptoir.assistant.engine",
-            "comptoir.assistant.models",
-            "comptoir.assistant.processing",
-        }
-    ),
-}
-
+# Groups of modules that may import each other for now, each with the reason and
+# who removes the circle. None today: keep it so.
+ALLOWED_GROUPS: set[frozenset[str]] = set()
 
 
 def module_files() -> dict[str, Path]:
@@ -186,19 +171,6 @@ def test_no_module_import_circles():
     assert unexpected == [], "import circles:\n" + "\n".join(
         " → ".join(circle) for group in unexpected for circle in circles_of(graph, group)
     )
-
-
-def test_conversations_import_nothing_from_the_assistant():
-    """The assistant hangs on conversations' events (``assistant.listeners``), never the reverse."""
-    graph = import_graph()
-    edges = {
-        (module, imported)
-        for module, targets in graph.items()
-        if module.startswith("comptoir.conversations.")
-        for imported in targets
-        if imported.startswith("comptoir.assistant")
-    }
-    assert edges == set()
 
 
 def test_the_graph_sees_imports_inside_functions_and_skips_type_checking_ones():

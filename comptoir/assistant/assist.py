@@ -5,8 +5,9 @@ from typing import Any
 
 from comptoir.assistant import engine
 from comptoir.assistant.models import Intent
-from comptoir.assistant.processing import LANGUAGES, top_passages
+from comptoir.assistant.retrieval import top_passages
 from comptoir.assistant.rules import extract_order_number, render_template
+from comptoir.assistant.scope import LANGUAGES
 from comptoir.conversations.models import AuthorKind, Conversation, Direction, Message
 
 

@@ -5,7 +5,7 @@ deletes an object; both in a transaction, logging who did it. Changing an
 intent asks for retraining (``request_training``: an event the worker's
 ``listeners.retrain`` answers); changing the settings refreshes this process's
 cache of enabled brands. Articles need no training: passages are ranked from
-the published articles at each question (``processing.top_passages``).
+the published articles at each question (``retrieval.top_passages``).
 """
 
 import logging

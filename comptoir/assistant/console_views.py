@@ -20,9 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from comptoir.assistant import configure
 from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
+from comptoir.assistant.handoff_summary import handoff_reason
 from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle, TrainedModel
-from comptoir.assistant.processing import handoff_reason
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership, Role
 

@@ -21,6 +21,8 @@ import httpx
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from comptoir.assistant.scope import ANSWERED_CHANNELS
+
 if TYPE_CHECKING:
     from comptoir.assistant.models import AssistantSettings
 
@@ -89,8 +91,6 @@ def check_url(url: str, *, allow_private: bool) -> Target:
 
 def validate_settings(settings: "AssistantSettings") -> None:
     """Model validation (admin form): the endpoint must pass the same check as a call."""
-    from comptoir.assistant.processing import ANSWERED_CHANNELS
-
     unknown = set(settings.answer_channels or []) - set(ANSWERED_CHANNELS)
     if unknown:
         raise ValidationError(

@@ -9,8 +9,9 @@ from django import forms
 from django.conf import settings as django_settings
 from django.utils.translation import gettext_lazy as _
 
+from comptoir.assistant.intent_actions import HANDOFF_ACTION, ORDER_STATUS
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle
-from comptoir.assistant.processing import ANSWERED_CHANNELS, HANDOFF_ACTION, ORDER_STATUS
+from comptoir.assistant.scope import ANSWERED_CHANNELS
 from comptoir.conversations.models import Channel
 from comptoir.tenancy.models import Brand, Team
 

@@ -14,20 +14,20 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from comptoir.assistant import engine
 from comptoir.assistant.endpoints import EndpointError, call_endpoint, order_path
+from comptoir.assistant.handoff_summary import summary_text
+from comptoir.assistant.intent_actions import HANDOFF_ACTION, ORDER_STATUS
 from comptoir.assistant.models import (
     AssistantJob,
     AssistantSettings,
     ConversationState,
     Intent,
     JobStatus,
-    KnowledgeArticle,
     Outcome,
 )
-from comptoir.assistant.retrieval import rank_passages
+from comptoir.assistant.retrieval import best_passage
 from comptoir.assistant.rules import (
     asks_for_human,
     extract_order_number,
@@ -35,6 +35,7 @@ from comptoir.assistant.rules import (
     rejects_answer,
     render_template,
 )
+from comptoir.assistant.scope import ANSWERED_CHANNELS, LANGUAGES
 from comptoir.conversations.actions import (
     add_note,
     can_reply_on,
@@ -44,7 +45,6 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.events import append_event
 from comptoir.conversations.models import (
     AuthorKind,
-    Channel,
     Conversation,
     Direction,
     Message,
@@ -55,26 +55,6 @@ from comptoir.routing.assignment import Routing, handoff_team, route_to_person
 from comptoir.tenancy.models import Membership
 
 logger = logging.getLogger(__name__)
-
-# Channels the assistant answers on; a call transcript (phone) is classified only.
-ANSWERED_CHANNELS = {Channel.WEBCHAT, Channel.EMAIL, Channel.WHATSAPP, Channel.MESSENGER}
-LANGUAGES = ("fr", "en")
-ORDER_STATUS = "order_status"
-HANDOFF_ACTION = "handoff"
-# Passages below this BM25 score share too little with the question to be an answer.
-MIN_PASSAGE_SCORE = 1.0
-
-HANDOFF_REASONS = {
-    "asked_for_human": gettext_lazy("The customer asked for a person."),
-    "low_confidence": gettext_lazy("The assistant was not sure what the customer wants."),
-    "not_automatable": gettext_lazy("This request is handled by a person."),
-    "vip": gettext_lazy("VIP customer."),
-    "negative_sentiment": gettext_lazy("The customer sounds upset."),
-    "failed_twice": gettext_lazy("The assistant failed twice in this conversation."),
-    "action_failed": gettext_lazy("The brand system did not answer."),
-    "no_answer": gettext_lazy("The assistant had no answer for this request."),
-    "cannot_reply": gettext_lazy("The assistant cannot answer on this channel."),
-}
 
 
 @dataclass
@@ -324,22 +304,6 @@ def _fill(template: str, conversation: Conversation, values: dict[str, Any]) -> 
     return re.sub(r"[ \t]+([,.!?])", r"\1", text)
 
 
-def best_passage(brand_id: int, language: str, text: str) -> str | None:
-    passages = top_passages(brand_id, language, text, limit=1)
-    if passages and passages[0].score >= MIN_PASSAGE_SCORE:
-        return passages[0].text
-    return None
-
-
-def top_passages(brand_id: int, language: str, text: str, limit: int = 3):
-    articles = list(
-        KnowledgeArticle.objects.filter(
-            brand_id=brand_id, language=language, published=True
-        ).values_list("pk", "title", "body")
-    )
-    return rank_passages(text, articles, limit=limit)
-
-
 def _apply(job: AssistantJob, analysis: Analysis, decision: Decision) -> AssistantJob:
     with transaction.atomic():
         conversation = (
@@ -448,67 +412,6 @@ def _routed_to(routing: Routing, conversation: Conversation) -> dict[str, str]:
             "agent": conversation.assignee.display_name,
         }
     return {"kind": str(routing), "name": ""}
-
-
-def routed_to_line(routed_to: dict[str, str]) -> str:
-    """Where the handoff went, as agents read it on the summary card and in the note."""
-    kind, name = routed_to.get("kind"), routed_to.get("name", "")
-    if kind == Routing.ADVISOR:
-        return _("the customer's advisor, %(name)s") % {"name": name}
-    if kind == Routing.ALREADY_ASSIGNED:
-        return name
-    if kind == Routing.TEAM:
-        where = _("team %(name)s") % {"name": name}
-    elif kind == Routing.TEAM_MEMBER:
-        where = _("%(agent)s, team %(team)s (automatic assignment)") % {
-            "agent": routed_to.get("agent", ""),
-            "team": name,
-        }
-    else:
-        where = _("the unassigned queue")
-    if routed_to.get("advisor_away"):
-        away = _("(their advisor, %(name)s, is away)") % {"name": routed_to["advisor_away"]}
-        where = f"{where} {away}"
-    return where
-
-
-def summary_text(summary: dict[str, Any]) -> str:
-    """The handoff summary as an internal note (the card shows the same, laid out)."""
-    lines = [
-        _("Assistant handoff: %(reason)s") % {"reason": handoff_reason(summary["reason"])},
-        _("Intent: %(intent)s (confidence %(confidence)s)")
-        % {
-            "intent": summary["intent_label"] or summary["intent"] or "?",
-            "confidence": summary["confidence"],
-        },
-        _("Language: %(language)s, sentiment: %(sentiment)s")
-        % {"language": summary["language"], "sentiment": summary["sentiment"]},
-    ]
-    if summary.get("routed_to"):
-        lines.append(_("Routed to: %(where)s") % {"where": routed_to_line(summary["routed_to"])})
-    for key, value in summary["details"].items():
-        lines.append(f"{key}: {value}")
-    for entry in summary["history"]:
-        lines.append(f"- {history_line(entry)}")
-    return "\n".join(lines)
-
-
-def handoff_reason(reason: str) -> str:
-    return str(HANDOFF_REASONS.get(reason, reason))
-
-
-def history_line(entry: dict[str, Any]) -> str:
-    kind = entry.get("kind")
-    if kind == "action":
-        line = _("Looked up order %(number)s") % {"number": entry.get("order_number", "")}
-        if entry.get("error"):
-            line += " — " + _("failed: %(error)s") % {"error": entry["error"]}
-        elif entry.get("result"):
-            line += f" — {entry['result']}"
-        return line
-    if kind == "rejected":
-        return _("Customer said the answer did not help: “%(text)s”") % {"text": entry["text"]}
-    return _("Said: “%(text)s”") % {"text": entry.get("text", "")}
 
 
 def _finish(

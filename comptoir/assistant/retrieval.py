@@ -1,4 +1,4 @@
-"""Knowledge-base passages: articles split into paragraphs, ranked with BM25.
+"""Knowledge-base passages: a brand's published articles split into paragraphs, ranked with BM25.
 
 BM25 over a brand's few hundred paragraphs takes well under a millisecond and
 needs no model; it finds the paragraph that shares the customer's rare words
@@ -10,7 +10,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from comptoir.assistant.models import KnowledgeArticle
 from comptoir.assistant.rules import fold
+
+# Passages below this BM25 score share too little with the question to be an answer.
+MIN_PASSAGE_SCORE = 1.0
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about the topic, in both languages.
@@ -87,6 +91,24 @@ def rank_passages(
             ranked.append(Passage(article_id, title, _strip_markdown(passage), score))
     ranked.sort(key=lambda p: -p.score)
     return ranked[:limit]
+
+
+def best_passage(brand_id: int, language: str, text: str) -> str | None:
+    """The one passage good enough to answer ``text`` with, if any."""
+    passages = top_passages(brand_id, language, text, limit=1)
+    if passages and passages[0].score >= MIN_PASSAGE_SCORE:
+        return passages[0].text
+    return None
+
+
+def top_passages(brand_id: int, language: str, text: str, limit: int = 3) -> list[Passage]:
+    """The best passages of the brand's published articles in ``language``, best first."""
+    articles = list(
+        KnowledgeArticle.objects.filter(
+            brand_id=brand_id, language=language, published=True
+        ).values_list("pk", "title", "body")
+    )
+    return rank_passages(text, articles, limit=limit)
 
 
 def _strip_markdown(text: str) -> str:

@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from comptoir.conversations.events import append_event
+from comptoir.conversations.customer_messages import announce_customer_message
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest_sql import (
     OpenThread,
@@ -33,11 +33,6 @@ from comptoir.conversations.models import (
     Direction,
     Message,
     Status,
-)
-from comptoir.conversations.payloads import (
-    conversation_summary,
-    message_customer_payload,
-    message_payload,
 )
 from comptoir.conversations.state import OPEN_STATUSES, conversation_changed
 from comptoir.customers.lookup import IdentityMatch
@@ -283,17 +278,7 @@ def _store_inbound(
     )
     insert_customer_message(message)
     stored = _store_attachments(message, attachments)
-    event_kind = "conversation.created" if conversation_created else "message.created"
-    payload = message_payload(message, stored)
-    payload["conversation"] = conversation_summary(conversation)
-    append_event(
-        brand,
-        event_kind,
-        payload,
-        conversation=conversation,
-        customer=customer,
-        customer_payload=message_customer_payload(message, stored),
-    )
+    announce_customer_message(message, stored, conversation_created=conversation_created)
     return message, conversation_created
 
 

@@ -23,7 +23,8 @@ from django.db import transaction
 
 from comptoir.events.kinds import EventKind
 from comptoir.events.models import Event
-from comptoir.tasks.registry import Task, register
+from comptoir.tasks.catalogue import register
+from comptoir.tasks.registry import Task
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ The API is shaped like Django's ``django.tasks`` so that moving to it later is a
 backend swap.
 """
 
+from comptoir.tasks.catalogue import AlreadyQueued
 from comptoir.tasks.registry import (
-    AlreadyQueued,
     PeriodicTask,
     Task,
     load_all_tasks,

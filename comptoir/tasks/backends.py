@@ -1,18 +1,19 @@
 """The engine that stores and runs jobs: chosen once per process from ``settings.TASKS_BACKEND``."""
 
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 
-from comptoir.tasks.registry import Task
+if TYPE_CHECKING:
+    from comptoir.tasks.registry import Task
 
 
 class Backend(Protocol):
     name: str
 
     def enqueue(
-        self, task: Task, kwargs: dict, *, run_after, lock: str | None, queueing_lock: str | None
+        self, task: "Task", kwargs: dict, *, run_after, lock: str | None, queueing_lock: str | None
     ) -> None: ...
 
     def run_pending(self, limit: int | None = None) -> int:

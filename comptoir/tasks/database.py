@@ -13,14 +13,18 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from croniter import croniter
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
+from comptoir.tasks.catalogue import AlreadyQueued, periodic_tasks, registered_tasks
 from comptoir.tasks.models import JobStatus, TaskJob
-from comptoir.tasks.registry import AlreadyQueued, Task, periodic_tasks, registered_tasks
+
+if TYPE_CHECKING:
+    from comptoir.tasks.registry import Task
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ class DatabaseBackend:
 
     def enqueue(
         self,
-        task: Task,
+        task: "Task",
         kwargs: dict,
         *,
         run_after: datetime | None,

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from django.conf import settings
@@ -25,12 +25,10 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.django_connector import DjangoConnector
 from procrastinate.retry import RetryStrategy
 
-from comptoir.tasks.registry import (
-    AlreadyQueued,
-    Task,
-    periodic_tasks,
-    registered_tasks,
-)
+from comptoir.tasks.catalogue import AlreadyQueued, periodic_tasks, registered_tasks
+
+if TYPE_CHECKING:
+    from comptoir.tasks.registry import Task
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ def _in_worker_thread(func: Callable[..., Any]) -> Callable[..., Any]:
 class ProcrastinateBackend:
     name = "procrastinate"
 
-    def _procrastinate_task(self, task: Task):
+    def _procrastinate_task(self, task: "Task"):
         registered = app.tasks.get(task.name)
         if registered is None:
             retry = (
@@ -77,7 +75,7 @@ class ProcrastinateBackend:
 
     def enqueue(
         self,
-        task: Task,
+        task: "Task",
         kwargs: dict,
         *,
         run_after: datetime | None,

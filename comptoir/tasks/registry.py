@@ -10,9 +10,17 @@ from typing import Any
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
+from comptoir.tasks.catalogue import AlreadyQueued, register, register_periodic
 
-class AlreadyQueued(Exception):
-    """A job with the same ``queueing_lock`` is already waiting to run: nothing was queued."""
+__all__ = [
+    "AlreadyQueued",
+    "PeriodicTask",
+    "Task",
+    "load_all_tasks",
+    "periodic",
+    "register",
+    "task",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,17 +79,6 @@ class PeriodicTask:
     cron: str
 
 
-_tasks: dict[str, Task] = {}
-_periodic: dict[str, PeriodicTask] = {}
-
-
-def register(new: Task) -> Task:
-    if _tasks.get(new.name, new).func is not new.func:
-        raise ValueError(f"two tasks are named {new.name!r}")
-    _tasks[new.name] = new
-    return new
-
-
 def task(
     *, name: str = "", queue: str = "default", retries: int = 0, retry_wait: int = 30
 ) -> Callable[[Callable[..., Any]], Task]:
@@ -109,7 +106,7 @@ def periodic(*, cron: str, name: str = "", queue: str = "default") -> Callable[.
 
     def declare(func: Callable[[], Any]) -> Task:
         declared = task(name=name, queue=queue)(func)
-        _periodic[declared.name] = PeriodicTask(declared, cron)
+        register_periodic(PeriodicTask(declared, cron))
         return declared
 
     return declare
@@ -118,11 +115,3 @@ def periodic(*, cron: str, name: str = "", queue: str = "default") -> Callable[.
 def load_all_tasks() -> None:
     """Import every app's ``tasks`` and ``listeners`` modules: what a worker must know."""
     autodiscover_modules("tasks", "listeners")
-
-
-def registered_tasks() -> dict[str, Task]:
-    return dict(_tasks)
-
-
-def periodic_tasks() -> list[PeriodicTask]:
-    return list(_periodic.values())

@@ -5,8 +5,8 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy
 
+from comptoir.assistant.handoff_summary import handoff_reason, history_line, routed_to_line
 from comptoir.assistant.models import ConversationState
-from comptoir.assistant.processing import handoff_reason, history_line, routed_to_line
 from comptoir.conversations.models import AuthorKind
 
 register = template.Library()

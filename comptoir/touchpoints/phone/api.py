@@ -23,7 +23,7 @@ from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.models import Membership
 from comptoir.touchpoints.phone.access import access_callback
-from comptoir.touchpoints.phone.actions import customer_phone_claims, request_callback
+from comptoir.touchpoints.phone.callbacks import customer_phone_claims, request_callback
 from comptoir.touchpoints.phone.models import OPEN_CALLBACK_STATUSES, CallbackRequest
 
 phone_router = Router(tags=["callbacks"])

@@ -20,12 +20,8 @@ from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.access import request_membership
 from comptoir.touchpoints.phone.access import access_callback
-from comptoir.touchpoints.phone.actions import (
-    CallStateError,
-    call_back_now,
-    close_callback,
-    start_outbound_call,
-)
+from comptoir.touchpoints.phone.callbacks import CallStateError, close_callback
+from comptoir.touchpoints.phone.click_to_call import call_back_now, start_outbound_call
 from comptoir.touchpoints.phone.models import (
     OPEN_CALLBACK_STATUSES,
     CallbackRequest,

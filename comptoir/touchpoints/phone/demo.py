@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from comptoir.conversations.models import Direction
 from comptoir.tenancy.models import Brand, Membership
-from comptoir.touchpoints.phone.actions import record_call_event
+from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from comptoir.touchpoints.phone.models import PhoneLine, Provider
 

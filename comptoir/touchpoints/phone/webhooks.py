@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from comptoir.tenancy.models import Brand
-from comptoir.touchpoints.phone.actions import record_call_event
+from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.models import PhoneLine
 from comptoir.touchpoints.phone.parsing import BadCallEvent, parse_generic_event, parse_twilio_event
 from comptoir.touchpoints.phone.signatures import generic_signature_valid, twilio_signature_valid

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
 from comptoir.customers.identities import InvalidIdentity
-from comptoir.touchpoints.phone.actions import request_callback
+from comptoir.touchpoints.phone.callbacks import request_callback
 from comptoir.touchpoints.phone.models import CallbackRequest
 from comptoir.widget.texts import visitor_language
 from comptoir.widget.views import error_response, widget_api

@@ -2,7 +2,7 @@
 
 from django import template
 
-from comptoir.touchpoints.phone.actions import format_duration
+from comptoir.touchpoints.phone.formatting import format_duration
 
 register = template.Library()
 
