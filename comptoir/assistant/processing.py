@@ -42,7 +42,6 @@ from comptoir.conversations.actions import (
     raise_priority,
     send_automatic_message,
 )
-from comptoir.conversations.events import append_event
 from comptoir.conversations.models import (
     AuthorKind,
     Conversation,
@@ -51,6 +50,9 @@ from comptoir.conversations.models import (
     Priority,
     Status,
 )
+from comptoir.events.actors import BOT
+from comptoir.events.kinds import ASSISTANT_OUTCOMES
+from comptoir.events.log import append_event
 from comptoir.routing.assignment import Routing, handoff_team, route_to_person
 from comptoir.tenancy.models import Membership
 
@@ -432,7 +434,7 @@ def _finish(
     if outcome in (Outcome.ANSWERED, Outcome.HANDOFF, Outcome.CLASSIFIED):
         append_event(
             job.brand_id,
-            f"assistant.{outcome}",
+            ASSISTANT_OUTCOMES[outcome],
             {
                 "conversation_id": job.conversation_id,
                 "message_id": job.message_id,
@@ -440,6 +442,7 @@ def _finish(
                 "intent": job.intent,
                 "confidence": job.confidence,
             },
+            actor=BOT,
             conversation=job.conversation,
         )
     return job

@@ -12,7 +12,6 @@ appends tells agents (``actor_id``).
 from django.db import transaction
 from django.utils import timezone
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.models import (
     AuthorKind,
     Channel,
@@ -33,6 +32,9 @@ from comptoir.conversations.state import (
     lock_conversation,
 )
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.events import kinds
+from comptoir.events.actors import BOT, SYSTEM, Actor
+from comptoir.events.log import append_event
 from comptoir.outbox.senders import sender_for
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
@@ -145,7 +147,7 @@ def send_reply(author: Membership, conversation: Conversation, text: str) -> Mes
             conversation.first_response_at = message.created_at
             update_fields.append("first_response_at")
         conversation.save(update_fields=update_fields)
-        _message_sent(conversation, message, actor=author)
+        _message_sent(conversation, message, actor=Actor.agent(author))
     return message
 
 
@@ -173,21 +175,19 @@ def send_automatic_message(
             author_kind=author_kind,
             channel=channel,
         )
-        _message_sent(conversation, message, actor=None)
+        _message_sent(conversation, message, actor=BOT if author_kind == AuthorKind.BOT else SYSTEM)
     return message
 
 
-def _message_sent(
-    conversation: Conversation, message: Message, *, actor: Membership | None
-) -> None:
+def _message_sent(conversation: Conversation, message: Message, *, actor: Actor) -> None:
     """Queue the message on its channel and tell agents and the customer's widget."""
     payload = message_payload(message, [])
     payload["conversation"] = conversation_summary(conversation)
-    payload["actor_id"] = _actor_id(actor)
     append_event(
         conversation.brand_id,
-        "message.created",
+        kinds.MESSAGE_CREATED,
         payload,
+        actor=actor,
         conversation=conversation,
         customer=conversation.customer,
         customer_payload=message_customer_payload(message, []),
@@ -211,12 +211,11 @@ def add_note(
         message = _outbound_message(
             author, conversation, text, is_internal_note=True, author_kind=author_kind
         )
-        payload = message_payload(message, [])
-        payload["actor_id"] = _actor_id(author)
         append_event(
             conversation.brand_id,
-            "message.created",
-            payload,
+            kinds.MESSAGE_CREATED,
+            message_payload(message, []),
+            actor=Actor.agent_or(author, BOT if author_kind == AuthorKind.BOT else SYSTEM),
             conversation=conversation,
             customer=conversation.customer,
         )
@@ -236,7 +235,7 @@ def raise_priority(
             return conversation
         conversation.priority = priority
         conversation.save(update_fields=["priority"])
-        conversation_changed(conversation, actor=actor, status_changed=False)
+        conversation_changed(conversation, actor=Actor.agent_or(actor, BOT), status_changed=False)
     return conversation
 
 
@@ -256,7 +255,7 @@ def resolve_conversation(actor: Membership | None, conversation: Conversation) -
         Contact.objects.filter(conversation=conversation, ended_at__isnull=True).update(
             ended_at=now
         )
-        conversation_changed(conversation, actor=actor, status_changed=True)
+        conversation_changed(conversation, actor=Actor.agent_or(actor, SYSTEM), status_changed=True)
     return conversation
 
 
@@ -269,9 +268,5 @@ def reopen_conversation(actor: Membership | None, conversation: Conversation) ->
         conversation.status = Status.OPEN
         conversation.resolved_at = None
         conversation.save(update_fields=["status", "resolved_at"])
-        conversation_changed(conversation, actor=actor, status_changed=True)
+        conversation_changed(conversation, actor=Actor.agent_or(actor, SYSTEM), status_changed=True)
     return conversation
-
-
-def _actor_id(actor: Membership | None) -> int | None:
-    return actor.pk if actor is not None else None

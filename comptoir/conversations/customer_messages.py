@@ -7,13 +7,15 @@ to customer messages listen to (the assistant: ``assistant.listeners``).
 Conversations never import those apps.
 """
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.models import Attachment, Message
 from comptoir.conversations.payloads import (
     conversation_summary,
     message_customer_payload,
     message_payload,
 )
+from comptoir.events import kinds
+from comptoir.events.actors import CUSTOMER
+from comptoir.events.log import append_event
 
 
 def announce_customer_message(
@@ -32,8 +34,9 @@ def announce_customer_message(
     payload["conversation"] = conversation_summary(conversation)
     append_event(
         message.brand_id,
-        "conversation.created" if conversation_created else "message.created",
+        kinds.CONVERSATION_CREATED if conversation_created else kinds.MESSAGE_CREATED,
         payload,
+        actor=CUSTOMER,
         conversation=conversation,
         customer=conversation.customer,
         customer_payload=message_customer_payload(message, attachments),

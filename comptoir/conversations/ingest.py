@@ -38,6 +38,7 @@ from comptoir.conversations.state import OPEN_STATUSES, conversation_changed
 from comptoir.customers.lookup import IdentityMatch
 from comptoir.customers.models import Customer
 from comptoir.customers.resolution import IdentityChanged, Resolution, resolve_claims
+from comptoir.events.actors import CUSTOMER
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
 
@@ -231,7 +232,7 @@ def _hinted_thread(inbound: InboundMessage, customer: Customer) -> Thread | None
         conversation.resolved_at = None
         conversation.save(update_fields=["status", "resolved_at"])
         # The customer reopened it by writing: no agent did.
-        conversation_changed(conversation, actor=None, status_changed=True)
+        conversation_changed(conversation, actor=CUSTOMER, status_changed=True)
         return Thread(customer, conversation)
     return Thread(customer, follows=conversation)
 

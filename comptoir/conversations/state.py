@@ -5,10 +5,11 @@ Replies and notes (``actions``), ingest (``ingest``) and assignment
 them the same way, from here.
 """
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.models import Conversation, Status
 from comptoir.conversations.payloads import conversation_customer_payload, conversation_payload
-from comptoir.tenancy.models import Membership
+from comptoir.events import kinds
+from comptoir.events.actors import Actor
+from comptoir.events.log import append_event
 
 # Not resolved: what a customer's next message threads into and agents still have to handle.
 OPEN_STATUSES = (Status.OPEN, Status.PENDING)
@@ -33,21 +34,20 @@ def lock_conversation(conversation: Conversation) -> Conversation:
 def conversation_changed(
     conversation: Conversation,
     *,
-    actor: Membership | None,
+    actor: Actor,
     status_changed: bool,
     notify_agent_id: int | None = None,
 ) -> None:
     """Tell agents; tell the customer only when the status changed (not who handles it).
 
-    ``actor`` is who made the change (None: the customer, the assistant or
-    Comptoir itself); agents' payload carries it as ``actor_id``.
+    ``actor`` is who made the change: an agent, the customer, the assistant or
+    Comptoir itself (the event log records it).
     """
-    payload = conversation_payload(conversation)
-    payload["actor_id"] = actor.pk if actor is not None else None
     append_event(
         conversation.brand_id,
-        "conversation.updated",
-        payload,
+        kinds.CONVERSATION_UPDATED,
+        conversation_payload(conversation),
+        actor=actor,
         conversation=conversation,
         customer=conversation.customer,
         customer_payload=conversation_customer_payload(conversation) if status_changed else None,

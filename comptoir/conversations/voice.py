@@ -11,9 +11,11 @@ These actions write in the caller's transaction.
 from datetime import datetime
 
 from comptoir.conversations.customer_messages import announce_customer_message
-from comptoir.conversations.events import append_event
 from comptoir.conversations.models import AuthorKind, Contact, Direction, Message
 from comptoir.conversations.payloads import conversation_summary, message_payload
+from comptoir.events import kinds
+from comptoir.events.actors import SYSTEM
+from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 
 
@@ -79,8 +81,9 @@ def record_transcript(
     payload["conversation"] = conversation_summary(conversation)
     append_event(
         contact.brand_id,
-        "message.updated",
+        kinds.MESSAGE_UPDATED,
         payload,
+        actor=SYSTEM,
         conversation=conversation,
         customer=conversation.customer,
     )

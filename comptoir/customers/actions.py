@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comptoir.conversations.events import append_event
 from comptoir.customers.duplicates import check_after_commit
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import (
@@ -18,6 +17,9 @@ from comptoir.customers.models import (
     IdentityKind,
     ProposalStatus,
 )
+from comptoir.events import kinds
+from comptoir.events.actors import CUSTOMER, Actor
+from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
 
@@ -57,8 +59,9 @@ def link_identity(
         )
         append_event(
             customer.brand_id,
-            "customer.identity_added",
+            kinds.CUSTOMER_IDENTITY_ADDED,
             {"customer_id": customer.pk, "kind": kind, "value": value, "verified": verified},
+            actor=CUSTOMER,
             customer=customer,
         )
     return IdentityLink(identity)
@@ -73,8 +76,9 @@ def rename_customer(customer: Customer, display_name: str) -> None:
         customer.save(update_fields=["display_name", "updated_at"])
         append_event(
             customer.brand_id,
-            "customer.updated",
+            kinds.CUSTOMER_UPDATED,
             {"customer_id": customer.pk, "display_name": display_name},
+            actor=CUSTOMER,
             customer=customer,
         )
 
@@ -150,8 +154,9 @@ def add_identity(
             )
             append_event(
                 customer.brand_id,
-                "customer.identity_added",
+                kinds.CUSTOMER_IDENTITY_ADDED,
                 {**identity_payload(identity), "actor_id": actor.pk},
+                actor=Actor.agent(actor),
                 customer=customer,
             )
             check_after_commit(customer)
@@ -189,8 +194,9 @@ def verify_identity(actor: Membership, identity: Identity) -> Identity:
         identity.save(update_fields=["verified"])
         append_event(
             identity.brand_id,
-            "customer.identity_verified",
+            kinds.CUSTOMER_IDENTITY_VERIFIED,
             {**identity_payload(identity), "actor_id": actor.pk},
+            actor=Actor.agent(actor),
             customer=identity.customer,
         )
     return identity
@@ -217,7 +223,13 @@ def remove_identity(actor: Membership, identity: Identity) -> None:
             )
         payload = {**identity_payload(identity), "actor_id": actor.pk}
         identity.delete()
-        append_event(customer.brand_id, "customer.identity_removed", payload, customer=customer)
+        append_event(
+            customer.brand_id,
+            kinds.CUSTOMER_IDENTITY_REMOVED,
+            payload,
+            actor=Actor.agent(actor),
+            customer=customer,
+        )
 
 
 def set_advisor(actor: Membership, customer: Customer, advisor: Membership | None) -> Customer:
@@ -241,12 +253,13 @@ def set_advisor(actor: Membership, customer: Customer, advisor: Membership | Non
         customer.save(update_fields=["advisor", "updated_at"])
         append_event(
             customer.brand_id,
-            "customer.advisor_changed",
+            kinds.CUSTOMER_ADVISOR_CHANGED,
             {
                 "customer_id": customer.pk,
                 "advisor_id": advisor.pk if advisor else None,
                 "actor_id": actor.pk,
             },
+            actor=Actor.agent(actor),
             customer=customer,
         )
     return customer
@@ -269,8 +282,9 @@ def dismiss_proposal(actor: Membership, proposal: DuplicateProposal) -> Duplicat
         for customer_id in (proposal.customer_a_id, proposal.customer_b_id):
             append_event(
                 proposal.brand_id,
-                "customer.duplicate_dismissed",
+                kinds.CUSTOMER_DUPLICATE_DISMISSED,
                 {"customer_id": customer_id, "proposal_id": proposal.pk, "actor_id": actor.pk},
+                actor=Actor.agent(actor),
                 customer=Customer(pk=customer_id),
             )
     return proposal

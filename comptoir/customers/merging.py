@@ -19,7 +19,6 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comptoir.conversations.events import append_event
 from comptoir.customers.duplicates import check_after_commit
 from comptoir.customers.models import (
     Customer,
@@ -27,6 +26,10 @@ from comptoir.customers.models import (
     MergeRecord,
     ProposalStatus,
 )
+from comptoir.events import kinds
+from comptoir.events.actors import Actor
+from comptoir.events.kinds import EventKind
+from comptoir.events.log import append_event
 from comptoir.tenancy.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -151,7 +154,7 @@ def merge_customers(
             moved=moved,
             previous={"fields": previous, "filled": filled},
         )
-        _announce("customer.merged", record, actor)
+        _announce(kinds.CUSTOMER_MERGED, record, actor)
         # The survivor now holds more identities: maybe duplicates of someone else.
         check_after_commit(survivor)
     logger.info(
@@ -179,7 +182,7 @@ def _fill_blanks(survivor: Customer, absorbed: Customer) -> dict[str, Any]:
     return filled
 
 
-def _announce(kind: str, record: MergeRecord, actor: Membership) -> None:
+def _announce(kind: EventKind, record: MergeRecord, actor: Membership) -> None:
     """Tell open consoles (both customers' panels refresh) and the customers' widgets.
 
     The widget event carries nothing: it only makes an open chat socket look up
@@ -196,6 +199,7 @@ def _announce(kind: str, record: MergeRecord, actor: Membership) -> None:
             record.brand_id,
             kind,
             {**payload, "customer_id": customer.pk},
+            actor=Actor.agent(actor),
             customer=customer,
             customer_payload={},
         )
@@ -259,7 +263,7 @@ def unmerge(actor: Membership, record: MergeRecord) -> MergeRecord:
         record.unmerged_at = now
         record.save(update_fields=["unmerged_by", "unmerged_at"])
         record.survivor, record.absorbed = survivor, absorbed
-        _announce("customer.unmerged", record, actor)
+        _announce(kinds.CUSTOMER_UNMERGED, record, actor)
         check_after_commit(absorbed)
     logger.info("merge %s undone by membership %s", record.pk, actor.pk)
     return record

@@ -26,12 +26,14 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.customers.actions import clean_display_name
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.lookup import IdentityKey, IdentityMatch, Lookup, find_identities
 from comptoir.customers.models import Customer, DuplicateProposal, Identity
+from comptoir.events import kinds
+from comptoir.events.actors import CUSTOMER
+from comptoir.events.log import append_event
 from comptoir.tenancy.models import Brand
 
 # (kind, normalised value, verified)
@@ -192,8 +194,9 @@ def _give_to_owner(
     )
     append_event(
         brand,
-        "customer.identity_claimed",
+        kinds.CUSTOMER_IDENTITY_CLAIMED,
         {"from_customer_id": previous.pk, "to_customer_id": owner.pk, "identities": proven},
+        actor=CUSTOMER,
         customer=previous,
     )
     return owner

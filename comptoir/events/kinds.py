@@ -307,3 +307,10 @@ ASSISTANT_INTENTS_CHANGED = kind(
     "An administrator changed the assistant's intents: its classifier is out of date.",
     published=False,
 )
+
+# The event each outcome of the assistant's work on a message appends.
+ASSISTANT_OUTCOMES = {
+    "answered": ASSISTANT_ANSWERED,
+    "handoff": ASSISTANT_HANDOFF,
+    "classified": ASSISTANT_CLASSIFIED,
+}

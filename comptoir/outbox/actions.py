@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.models import Message
+from comptoir.events import kinds
+from comptoir.events.actors import SYSTEM
+from comptoir.events.log import append_event
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.outbox.senders import DeliveryError, sender_for
 from comptoir.tasks import task
@@ -187,7 +189,7 @@ def _delivery_changed(delivery: Delivery) -> None:
     message = delivery.message
     append_event(
         delivery.brand_id,
-        "delivery.updated",
+        kinds.DELIVERY_UPDATED,
         {
             "message_id": message.pk,
             "conversation_id": message.conversation_id,
@@ -195,5 +197,6 @@ def _delivery_changed(delivery: Delivery) -> None:
             "attempts": delivery.attempts,
             "error": delivery.last_error,
         },
+        actor=SYSTEM,
         conversation=message.conversation,
     )

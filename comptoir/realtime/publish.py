@@ -35,11 +35,13 @@ def _publisher_loop() -> asyncio.AbstractEventLoop:
 
 
 def agent_frame(event: Event) -> dict[str, Any]:
+    """What agents receive: the event, and who caused it (an agent's membership id, or not)."""
     return {
         "type": "event",
         "id": event.pk,
         "kind": event.kind,
         "conversation_id": event.conversation_id,
+        "actor": {"kind": event.actor_kind, "membership_id": event.actor_id},
         "payload": event.payload,
     }
 

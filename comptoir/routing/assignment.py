@@ -20,6 +20,7 @@ from comptoir.conversations.state import (
     conversation_changed,
     lock_conversation,
 )
+from comptoir.events.actors import BOT, SYSTEM, Actor
 from comptoir.tenancy.models import Brand, Membership, Team
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def assign_conversation(
         conversation.save(update_fields=["assignee"])
         conversation_changed(
             conversation,
-            actor=actor,
+            actor=Actor.agent_or(actor, SYSTEM),
             status_changed=False,
             notify_agent_id=assignee.pk if assignee else None,
         )
@@ -113,7 +114,7 @@ def route_to_person(
         conversation.save(update_fields=["assignee", "team"])
         conversation_changed(
             conversation,
-            actor=actor,
+            actor=Actor.agent_or(actor, BOT),
             status_changed=False,
             notify_agent_id=assignee.pk if assignee is not None else None,
         )

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comptoir.conversations.events import append_event
+from comptoir.events import kinds
+from comptoir.events.actors import SYSTEM, Actor
+from comptoir.events.log import append_event
 from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import Availability, Membership
 
@@ -40,12 +42,12 @@ def set_availability(
         if changed:
             append_event(
                 membership.brand_id,
-                "agent.availability_changed",
+                kinds.AGENT_AVAILABILITY_CHANGED,
                 {
                     "membership_id": membership.pk,
                     "availability": availability,
-                    "actor_id": actor.pk if actor is not None else None,
                 },
+                actor=Actor.agent_or(actor, SYSTEM),
             )
     return membership
 

@@ -34,12 +34,13 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.ingest import IngestResult, ingest_message
 from comptoir.conversations.models import Channel, Direction, Message
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Identity, IdentityKind
-from comptoir.events.actors import CUSTOMER
+from comptoir.events import kinds
+from comptoir.events.actors import CUSTOMER, SYSTEM
+from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
 from comptoir.touchpoints.email.addresses import address_tokens
@@ -260,7 +261,7 @@ def _mail_received(result: IngestResult, mailbox: Mailbox | None) -> None:
     message = result.message
     append_event(
         message.brand_id,
-        "email.received",
+        kinds.MAIL_RECEIVED,
         {
             "message_id": message.pk,
             "conversation_id": message.conversation_id,
@@ -466,13 +467,14 @@ def mark_addresses_failing(brand: Brand, auto: AutoSubmission, parsed: ParsedMai
             identity.save(update_fields=["failing_since", "failure_reason"])
             append_event(
                 brand,
-                "customer.identity_failing",
+                kinds.CUSTOMER_IDENTITY_FAILING,
                 {
                     "customer_id": identity.customer_id,
                     "kind": identity.kind,
                     "value": identity.value,
                     "reason": reason,
                 },
+                actor=SYSTEM,
                 customer=identity.customer,
             )
     marked = list(dict.fromkeys(identity.value for identity in identities))

@@ -13,12 +13,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from comptoir.conversations.actions import add_note
-from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.ingest import ingest_message
 from comptoir.customers.actions import link_identity
 from comptoir.customers.identities import normalise_phone
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.events import kinds
+from comptoir.events.actors import CUSTOMER, SYSTEM, Actor
+from comptoir.events.kinds import EventKind
+from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand, Membership
 from comptoir.touchpoints.phone.formatting import callback_request_text
@@ -93,7 +96,7 @@ def request_callback(
             source=source,
             message=message,
         )
-        callback_changed(callback, "callback.requested")
+        callback_changed(callback, kinds.CALLBACK_REQUESTED, CUSTOMER)
     return callback, True
 
 
@@ -110,12 +113,13 @@ def _callback_payload(callback: CallbackRequest) -> dict:
     }
 
 
-def callback_changed(callback: CallbackRequest, kind: str) -> None:
+def callback_changed(callback: CallbackRequest, kind: EventKind, actor: Actor) -> None:
     """Append the "callback.*" event ``kind`` for ``callback`` as it now is."""
     append_event(
         callback.brand_id,
         kind,
         _callback_payload(callback),
+        actor=actor,
         conversation=callback.conversation,
         customer=callback.customer,
     )
@@ -142,7 +146,7 @@ def close_callback(agent: Membership, callback: CallbackRequest, status: str) ->
         callback.handled_by = agent
         callback.handled_at = timezone.now()
         callback.save(update_fields=["status", "handled_by", "handled_at"])
-        callback_changed(callback, "callback.updated")
+        callback_changed(callback, kinds.CALLBACK_UPDATED, Actor.agent(agent))
         with translation.override(callback.brand.default_language):
             note = (
                 gettext("Callback to %(number)s done.")
@@ -164,7 +168,7 @@ def close_callbacks_of_ended_call(call: Call) -> None:
         callback.status = status
         callback.handled_at = timezone.now()
         callback.save(update_fields=["status", "handled_at"])
-        callback_changed(callback, "callback.updated")
+        callback_changed(callback, kinds.CALLBACK_UPDATED, SYSTEM)
 
 
 def customer_phone_claims(customer: Customer) -> list[IdentityClaim]:

@@ -14,13 +14,15 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from comptoir.conversations.events import append_event
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.ingest import ThreadChanged, open_contact
 from comptoir.conversations.models import Channel, Contact, Conversation, Direction
 from comptoir.conversations.payloads import conversation_summary, message_payload
 from comptoir.conversations.voice import add_summary_line, record_transcript, update_summary_line
 from comptoir.customers.models import IdentityKind
+from comptoir.events import kinds
+from comptoir.events.actors import SYSTEM
+from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.routing.assignment import agent_named, give_to_answering_agent
 from comptoir.tenancy.models import Brand, Membership
@@ -234,15 +236,17 @@ def _save_call(call: Call, conversation_created: bool) -> None:
         created["conversation"] = conversation_summary(conversation)
         append_event(
             call.brand_id,
-            "conversation.created",
+            kinds.CONVERSATION_CREATED,
             created,
+            actor=SYSTEM,
             conversation=conversation,
             customer=conversation.customer,
         )
     append_event(
         call.brand_id,
-        "call.updated",
+        kinds.CALL_UPDATED,
         payload,
+        actor=SYSTEM,
         conversation=conversation,
         customer=conversation.customer,
     )

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from comptoir.conversations.models import Direction
 from comptoir.customers.identities import normalise_phone
+from comptoir.events import kinds
+from comptoir.events.actors import Actor
 from comptoir.tenancy.models import Brand, Membership
 from comptoir.touchpoints.phone.callbacks import CallStateError, callback_changed, locked_callback
 from comptoir.touchpoints.phone.calls import record_call_event
@@ -93,5 +95,5 @@ def call_back_now(agent: Membership, callback: CallbackRequest) -> Call:
         callback.call = call
         callback.handled_by = agent
         callback.save(update_fields=["call", "handled_by"])
-        callback_changed(callback, "callback.updated")
+        callback_changed(callback, kinds.CALLBACK_UPDATED, Actor.agent(agent))
     return call
