@@ -31,7 +31,7 @@ from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Brand, Role, Team
 from comptoir.touchpoints.email.access import access_quarantined_mail
 from comptoir.touchpoints.email.models import QuarantinedMail
 from comptoir.touchpoints.phone.access import access_call, access_callback
-from comptoir.touchpoints.phone.actions import start_outbound_call
+from comptoir.touchpoints.phone.click_to_call import start_outbound_call
 from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
 from tests.factories import ingest_chat, make_agent, make_brand
 

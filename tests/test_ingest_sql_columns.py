@@ -14,11 +14,11 @@ from django.db import models
 
 from comptoir.conversations import ingest_sql
 from comptoir.conversations import models as conversations
-from comptoir.conversations.actions import assign_conversation
 from comptoir.customers.models import Customer
 from comptoir.events import log as event_log
 from comptoir.events.actors import ActorKind
 from comptoir.events.models import Event
+from comptoir.routing.assignment import assign_conversation
 from tests.factories import ingest_chat
 
 

@@ -51,13 +51,9 @@ from comptoir.customers.models import Customer, IdentityKind
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.models import MailSource, QuarantinedMail
 from comptoir.touchpoints.email.receiving import quarantine_mail
-from comptoir.touchpoints.phone.actions import (
-    call_back_now,
-    close_callback,
-    record_call_event,
-    request_callback,
-    start_outbound_call,
-)
+from comptoir.touchpoints.phone.callbacks import close_callback, request_callback
+from comptoir.touchpoints.phone.calls import record_call_event
+from comptoir.touchpoints.phone.click_to_call import call_back_now, start_outbound_call
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from comptoir.touchpoints.phone.models import Call, CallbackStatus, PhoneLine, Provider
 from tests.factories import ingest_chat, make_agent, make_brand

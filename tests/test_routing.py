@@ -24,7 +24,7 @@ from comptoir.routing.assignment import (
 )
 from comptoir.routing.presence import record_console_seen
 from comptoir.tenancy.models import Membership, Team
-from comptoir.touchpoints.phone.actions import record_call_event
+from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from tests.factories import ingest_chat
 
