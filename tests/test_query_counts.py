@@ -35,19 +35,14 @@ from comptoir.assistant.models import (
     KnowledgeArticle,
     Outcome,
 )
-from comptoir.conversations.actions import (
-    add_note,
-    assign_conversation,
-    resolve_conversation,
-    route_to_person,
-    send_reply,
-)
+from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Attachment, AuthorKind, Channel, Conversation
 from comptoir.customers.actions import add_identity, set_advisor
 from comptoir.customers.duplicates import propose_duplicates
 from comptoir.customers.merging import merge_customers, unmerge
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.models import MailSource, QuarantinedMail
 from comptoir.touchpoints.email.receiving import quarantine_mail

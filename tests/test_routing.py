@@ -14,7 +14,8 @@ from comptoir.conversations.actions import (
     send_automatic_message,
     send_reply,
 )
-from comptoir.conversations.models import AuthorKind, Channel, Event, Priority
+from comptoir.conversations.models import AuthorKind, Channel, Priority
+from comptoir.events.models import Event
 from comptoir.routing.assignment import (
     agent_named,
     assign_conversation,
