@@ -42,18 +42,18 @@ def test_agents_changes_name_the_agent_in_their_events(brand, agent, colleague):
     conversation = ingest_chat(brand).conversation
 
     assign_conversation(agent, conversation, colleague)
-    assert last_update().payload["actor_id"] == agent.pk
+    assert last_update().actor_id == agent.pk
     resolve_conversation(colleague, conversation)
-    assert last_update().payload["actor_id"] == colleague.pk
+    assert last_update().actor_id == colleague.pk
     reopen_conversation(agent, conversation)
-    assert last_update().payload["actor_id"] == agent.pk
+    assert last_update().actor_id == agent.pk
 
     send_reply(colleague, conversation, "Bonjour")
     reply = last_message_event()
-    assert reply.payload["actor_id"] == colleague.pk
+    assert reply.actor_id == colleague.pk
     assert "actor_id" not in reply.customer_payload, "the customer is not told who did what"
     add_note(agent, conversation, "à rappeler")
-    assert last_message_event().payload["actor_id"] == agent.pk
+    assert last_message_event().actor_id == agent.pk
 
 
 def test_what_comptoir_does_by_itself_names_no_actor(brand, agent):
@@ -62,15 +62,15 @@ def test_what_comptoir_does_by_itself_names_no_actor(brand, agent):
     route_to_person(None, conversation)  # the brand's queue: nothing changes, nothing said
     assert not Event.objects.filter(kind="conversation.updated").exists()
     raise_priority(None, conversation, Priority.HIGH)
-    assert last_update().payload["actor_id"] is None
+    assert last_update().actor_id is None
     send_automatic_message(
         conversation, "Nous avons bien reçu votre message.", channel=Channel.WEBCHAT
     )
-    assert last_message_event().payload["actor_id"] is None
+    assert last_message_event().actor_id is None
     add_note(None, conversation, "Résumé", author_kind=AuthorKind.BOT)
-    assert last_message_event().payload["actor_id"] is None
+    assert last_message_event().actor_id is None
     resolve_conversation(None, conversation)
-    assert last_update().payload["actor_id"] is None
+    assert last_update().actor_id is None
 
 
 def test_a_handoff_routed_to_the_advisor_is_done_by_nobody(brand, agent):
@@ -83,7 +83,7 @@ def test_a_handoff_routed_to_the_advisor_is_done_by_nobody(brand, agent):
     route_to_person(None, conversation)
 
     event = last_update()
-    assert (event.payload["assignee_id"], event.payload["actor_id"]) == (agent.pk, None)
+    assert (event.payload["assignee_id"], event.actor_id) == (agent.pk, None)
 
 
 def test_the_agent_who_answers_a_call_takes_the_conversation_as_its_actor(brand, agent):
@@ -111,7 +111,7 @@ def test_the_agent_who_answers_a_call_takes_the_conversation_as_its_actor(brand,
     report(CallEventKind.ANSWERED, agent="Camille@Example.org")
 
     event = last_update()
-    assert (event.payload["assignee_id"], event.payload["actor_id"]) == (agent.pk, agent.pk)
+    assert (event.payload["assignee_id"], event.actor_id) == (agent.pk, agent.pk)
 
 
 def test_a_call_answered_in_a_resolved_or_taken_conversation_is_not_reassigned(
