@@ -29,3 +29,15 @@ def queued_task_names() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT task_name FROM procrastinate_jobs WHERE status = 'todo' ORDER BY id")
         return [row[0] for row in cursor.fetchall()]
+
+
+def drop_queued_jobs(task_name: str) -> int:
+    """Throw away the waiting jobs of one task (as if they had never been queued); how many."""
+    if settings.TASKS_BACKEND == "database":
+        deleted, _ = TaskJob.objects.filter(status=JobStatus.TODO, task_name=task_name).delete()
+        return deleted
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM procrastinate_jobs WHERE status = 'todo' AND task_name = %s", [task_name]
+        )
+        return cursor.rowcount

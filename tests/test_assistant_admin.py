@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from comptoir.assistant.configure import request_training
 from comptoir.assistant.metrics import assistant_rates, intent_rates
 from comptoir.assistant.models import (
     AssistantJob,
@@ -74,6 +75,7 @@ def test_admin_sees_settings_intents_articles_and_training_status(admin_client, 
         action="",
         automatable=True,
     )
+    request_training(brand.pk)  # what saving it in the console does
     KnowledgeArticle.objects.create(brand=brand, title="Retours <script>", body="x", language="en")
     response = admin_client.get(reverse("assistant:console"))
     assert response.status_code == 200
@@ -82,7 +84,7 @@ def test_admin_sees_settings_intents_articles_and_training_status(admin_client, 
     assert "Retours &lt;script&gt;" in html
     intent_row = html.split('id="intent-')[1].split("</tr>")[0]
     assert "<td>3</td>" in intent_row  # 2 French + 1 English phrases
-    assert "Retraining pending" in html  # creating the intent asked for training
+    assert "Retraining pending" in html  # saving the intent asked for training
     assert 'name="action_base_url"' in html
     assert 'name="allow_private_addresses"' not in html  # operator-only
 
@@ -383,7 +385,6 @@ def record(
         message=message,
         conversation=message.conversation,
         status=JobStatus.DONE,
-        next_attempt_at=at,
         created_at=at,
         processed_at=at,
         outcome=outcome,

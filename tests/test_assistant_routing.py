@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from comptoir.assistant import jobs
 from comptoir.assistant.forms import IntentForm
 from comptoir.assistant.models import AssistantJob, ConversationState, Intent, JobStatus, Outcome
 from comptoir.conversations.models import Conversation
@@ -21,16 +22,17 @@ from comptoir.routing.assignment import Routing, assign_conversation, route_to_p
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import ingest_chat, make_agent
-from tests.test_assistant import bot_messages, job_of, setup_assistant, write
+from tests.task_helpers import drop_queued_jobs, make_jobs_due, queued_task_names
+from tests.test_assistant import ANSWER_TASK, bot_messages, job_of, setup_assistant, write
 
 VISITOR = "c" * 32
 APPOINTMENT = "Bonjour, je voudrais prendre rendez-vous en boutique"
 
 
 def customer_of_visitor(brand, visitor: str = VISITOR) -> Customer:
-    """A customer known from an earlier chat (its job removed: only later messages count)."""
+    """A customer known from an earlier chat (its job dropped: only later messages count)."""
     first = ingest_chat(brand, "Bonjour", visitor_id=visitor)
-    AssistantJob.objects.filter(message=first).delete()
+    drop_queued_jobs(ANSWER_TASK)
     return first.conversation.customer
 
 
@@ -259,27 +261,56 @@ def test_api_sets_the_advisor(brand, other_brand, client, agent, colleague):
 # Jobs of one conversation, in order
 
 
-def test_a_conversations_jobs_are_handled_one_after_the_other(brand):
+def test_a_conversations_jobs_are_handled_one_after_the_other(brand, monkeypatch):
     setup_assistant(brand)
     first = ingest_chat(brand, "Quels sont vos horaires d'ouverture ?", visitor_id=VISITOR)
     second = ingest_chat(brand, "Comment retourner un article ?", visitor_id=VISITOR)
     other = ingest_chat(brand, "Comment retourner un article ?", visitor_id="d" * 32)
     assert first.conversation_id == second.conversation_id != other.conversation_id
-    # One round takes the first job of each conversation only.
-    assert run_pending(limit=10) == 2
-    assert job_of(second).status == JobStatus.PENDING
-    assert run_pending(limit=10) == 1
+    handled: list[int] = []
+    rounds: list[int] = []
+    process_job = jobs.process_job
+
+    def process_while_another_worker_runs(job_id: int):
+        if not rounds:
+            # While the first message is being handled, another worker's round takes
+            # the other conversation's job, never the second message of this one.
+            rounds.append(-1)
+            rounds[0] = run_pending()
+        handled.append(AssistantJob.objects.get(pk=job_id).message_id)
+        return process_job(job_id)
+
+    monkeypatch.setattr(jobs, "process_job", process_while_another_worker_runs)
+    assert run_pending() == 2  # the first message, then the second
+    assert rounds == [1]
+    assert handled == [other.pk, first.pk, second.pk]
     [answer_1, answer_2] = bot_messages(first.conversation_id)
     assert answer_1.pk < answer_2.pk and job_of(second).status == JobStatus.DONE
+    assert len(bot_messages(other.conversation_id)) == 1
 
 
-def test_a_job_waiting_for_its_retry_holds_back_the_next_one(brand):
+def test_a_job_waiting_for_its_retry_holds_back_the_next_one(brand, monkeypatch):
     setup_assistant(brand)
     first = ingest_chat(brand, "Quels sont vos horaires d'ouverture ?", visitor_id=VISITOR)
     second = ingest_chat(brand, "Comment retourner un article ?", visitor_id=VISITOR)
-    AssistantJob.objects.filter(message=first).update(
-        next_attempt_at=timezone.now() + timedelta(minutes=1)
-    )
-    assert run_pending(limit=10) == 0
-    assert job_of(second).status == JobStatus.PENDING
+    process_job = jobs.process_job
+
+    def fail_first_try(job_id: int):
+        job = AssistantJob.objects.get(pk=job_id)
+        if job.message_id == first.pk and job.attempts == 1:
+            raise ConnectionError("the brand system is down")
+        return process_job(job_id)
+
+    monkeypatch.setattr(jobs, "process_job", fail_first_try)
+    run_pending()
+    # The first message waits for its retry; the second waits behind it.
+    assert (job_of(first).status, job_of(first).attempts) == (JobStatus.PENDING, 1)
+    assert "brand system is down" in job_of(first).last_error
+    assert not AssistantJob.objects.filter(message=second).exists()
     assert bot_messages(first.conversation_id) == []
+    assert queued_task_names() == [ANSWER_TASK, ANSWER_TASK]
+    make_jobs_due()
+    assert run_pending() == 2
+    assert (job_of(first).status, job_of(first).attempts) == (JobStatus.DONE, 2)
+    [answer_1, answer_2] = bot_messages(first.conversation_id)
+    assert answer_1.pk < answer_2.pk and job_of(second).status == JobStatus.DONE

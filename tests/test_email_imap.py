@@ -13,6 +13,7 @@ from imapclient.imapclient import SEEN
 
 from comptoir.conversations.models import Message
 from comptoir.outbox.models import Delivery
+from comptoir.tasks import run_pending
 from comptoir.touchpoints.email.imap import (
     ImapUrlError,
     parse_imap_url,
@@ -25,7 +26,10 @@ from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.email.receiving import receive_mail, retry_quarantined
 from tests.imap_server import Dovecot, dovecot_binary
 from tests.live_server import Site
+from tests.task_helpers import queued_task_names
 from tests.test_email_inbound import refusal_records
+
+ACKNOWLEDGE_TASK = "comptoir.touchpoints.email.listeners.acknowledge_new_conversation"
 
 needs_dovecot = pytest.mark.skipif(
     dovecot_binary() is None, reason="dovecot is not installed (apt-get install dovecot-imapd)"
@@ -104,7 +108,10 @@ def test_unseen_mail_is_ingested_then_flagged_seen(mailbox, imap):
         "new.1@client.example": True,
         "read.2@client.example": True,
     }
-    # A new conversation from a mailbox that acknowledges: the acknowledgement is queued.
+    # A new conversation from a mailbox that acknowledges: the acknowledgement is queued,
+    # then sent through the outbox.
+    assert ACKNOWLEDGE_TASK in queued_task_names()
+    run_pending()
     assert Delivery.objects.filter(message__conversation=message.conversation).exists()
 
     assert poll_mailbox(mailbox).processed == 0

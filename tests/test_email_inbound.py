@@ -30,9 +30,11 @@ from comptoir.touchpoints.email.message_ids import new_message_id, normalise_mes
 from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.email.receiving import OutcomeKind, receive_mail, retry_quarantined
 from tests.factories import make_agent
+from tests.task_helpers import queued_task_names
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
 SUPPORT = "support@maison.example"
+ACKNOWLEDGE_TASK = "comptoir.touchpoints.email.listeners.acknowledge_new_conversation"
 
 
 def corpus(name: str) -> bytes:
@@ -82,6 +84,8 @@ def mailbox(brand):
 
 
 def acknowledgements(conversation: Conversation) -> list[Message]:
+    """The conversation's acknowledgements, once the worker ran the queued ones."""
+    run_pending()
     return list(Message.objects.filter(conversation=conversation, author_kind=AuthorKind.SYSTEM))
 
 
@@ -139,6 +143,7 @@ def test_given_brand_wins_and_without_mailbox_nothing_is_acknowledged(brand, oth
     outcome = receive(mail(to="whatever@example.net"), brand=other_brand)
     assert outcome.kind == OutcomeKind.INGESTED and outcome.brand == other_brand
     assert not outcome.acknowledged
+    assert not acknowledgements(Conversation.objects.get(pk=outcome.conversation_id))
 
 
 def test_same_message_id_twice_is_a_duplicate_no_op(brand, mailbox):
@@ -149,6 +154,8 @@ def test_same_message_id_twice_is_a_duplicate_no_op(brand, mailbox):
     assert second.conversation_id == first.conversation_id
     assert second.message.pk == first.message.pk
     assert Message.objects.filter(direction="in").count() == 1
+    assert first.acknowledged and not second.acknowledged
+    assert queued_task_names().count(ACKNOWLEDGE_TASK) == 1
     assert len(acknowledgements(Conversation.objects.get(pk=first.conversation_id))) == 1
 
 
@@ -294,6 +301,7 @@ def test_new_conversation_is_acknowledged_once_in_english(brand, mailbox):
     first = receive(mail(language="en-GB"))
     conversation = Conversation.objects.get(pk=first.conversation_id)
     assert first.acknowledged
+    assert queued_task_names().count(ACKNOWLEDGE_TASK) == 1  # sent by the worker
     (ack,) = acknowledgements(conversation)
     assert ack.channel == Channel.EMAIL and ack.direction == "out"
     assert f"[#{conversation.pk}]" in ack.text
@@ -301,6 +309,7 @@ def test_new_conversation_is_acknowledged_once_in_english(brand, mailbox):
     assert conversation.first_response_at is None  # not a person's response
     second = receive(mail("Et aussi…"))
     assert second.conversation_id == conversation.pk and not second.acknowledged
+    assert ACKNOWLEDGE_TASK not in queued_task_names()
     assert len(acknowledgements(conversation)) == 1
 
 

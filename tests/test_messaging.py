@@ -19,6 +19,7 @@ from comptoir.conversations.actions import send_reply
 from comptoir.conversations.models import Channel, Message
 from comptoir.customers.models import Identity
 from comptoir.customers.resolution import create_customer
+from comptoir.outbox.actions import start_delivery
 from comptoir.outbox.models import Delivery
 from comptoir.tasks import run_pending
 from comptoir.touchpoints.messaging.models import MessagingAccount, MessagingRoute
@@ -26,6 +27,7 @@ from comptoir.touchpoints.messaging.outbound import split_text
 from comptoir.touchpoints.messaging.signatures import signature_for
 from comptoir.touchpoints.messaging.whatsapp import MAX_TEXT as WHATSAPP_MAX_TEXT
 from tests.factories import make_brand
+from tests.task_helpers import make_jobs_due
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 PDF = b"%PDF-1.4\n" + b"0" * 300
@@ -209,7 +211,9 @@ def customer_reply(agent, brand, client, text="Merci, je regarde votre commande.
 
 
 def due_now(message: Message) -> None:
+    """The retry of the message's delivery is due (its backoff over)."""
     Delivery.objects.filter(message=message).update(next_attempt_at=timezone.now())
+    make_jobs_due()
 
 
 # --- the handshake ---------------------------------------------------------------------
@@ -697,6 +701,8 @@ def test_console_timeline_shows_the_delivery_status(
     )
     reply = customer_reply(agent, brand, agent_client)
     url = reverse("console:thread_fragment", kwargs={"conversation_id": reply.conversation_id})
+    # The worker's job makes the delivery, then sends it: meanwhile the agent reads "Sending…".
+    start_delivery(reply.pk)
     assert "Sending…" in agent_client.get(url).content.decode()
     run_pending()
     post_wa(agent_client, brand, wa_payload(statuses=[wa_status("wamid.T", "delivered")]))

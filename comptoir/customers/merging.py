@@ -49,7 +49,7 @@ KNOWN_LINKS = {
     "customers.identity.customer": "identities",
     "customers.consent.customer": "consents",
     "conversations.conversation.customer": "conversations",
-    "conversations.event.customer": "events",
+    "events.event.customer": "events",
 }
 # Rows that must all come back for an unmerge to be safe (events may be purged).
 REQUIRED_BACK = ("identities", "conversations", "consents")

@@ -35,7 +35,7 @@ _CLAIM = f"""
 UPDATE {_TABLE} SET status = 'doing', started_at = %s, attempts = attempts + 1
 WHERE status = 'todo' AND id = (
     SELECT job.id FROM {_TABLE} AS job
-    WHERE job.status = 'todo' AND job.run_after <= %s
+    WHERE job.status = 'todo' AND job.run_after <= %s {{queues}}
       AND (job.lock IS NULL OR NOT EXISTS (
           SELECT 1 FROM {_TABLE} AS other
           WHERE other.lock = job.lock
@@ -54,6 +54,7 @@ class DatabaseBackend:
     def __init__(self) -> None:
         # Set after a commit that queued a job: the worker threads of this process start at once.
         self._work_queued = threading.Event()
+        self._periodic_started = threading.Event()
 
     def enqueue(
         self,
@@ -82,21 +83,22 @@ class DatabaseBackend:
                 raise AlreadyQueued(queueing_lock) from None
         transaction.on_commit(self._work_queued.set)
 
-    def run_pending(self, limit: int | None = None) -> int:
+    def run_pending(self, limit: int | None = None, queues: list[str] | None = None) -> int:
         ran = 0
         while limit is None or ran < limit:
-            job = self._claim()
+            job = self._claim(queues)
             if job is None:
                 break
             self._run(job)
             ran += 1
         return ran
 
-    def _claim(self) -> TaskJob | None:
+    def _claim(self, queues: list[str] | None = None) -> TaskJob | None:
         """Take the oldest due job whose lock is free, in one statement (SQLite has one writer)."""
         now = connection.ops.adapt_datetimefield_value(timezone.now())
+        in_queues = f"AND job.queue IN ({', '.join(['%s'] * len(queues))})" if queues else ""
         with connection.cursor() as cursor:
-            cursor.execute(_CLAIM, [now, now])
+            cursor.execute(_CLAIM.format(queues=in_queues), [now, now, *(queues or [])])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -137,28 +139,30 @@ class DatabaseBackend:
     def run_worker(
         self, *, concurrency: int = 1, queues: list[str] | None = None, in_thread: bool = False
     ) -> None:
-        """Run jobs in ``concurrency`` threads (daemon threads when ``in_thread``)."""
-        if queues:
-            raise ValueError("the database engine runs every queue")
+        """Run the jobs of ``queues`` (None: all) in ``concurrency`` threads."""
         threads = [
-            threading.Thread(target=self._work, name=f"comptoir-tasks-{i}", daemon=True)
+            threading.Thread(
+                target=self._work, args=(queues,), name=f"comptoir-tasks-{i}", daemon=True
+            )
             for i in range(concurrency)
         ]
-        threads.append(
-            threading.Thread(target=self._queue_periodic, name="comptoir-periodic", daemon=True)
-        )
+        if not self._periodic_started.is_set():  # one per process, however many workers
+            self._periodic_started.set()
+            threads.append(
+                threading.Thread(target=self._queue_periodic, name="comptoir-periodic", daemon=True)
+            )
         for thread in threads:
             thread.start()
         if not in_thread:
             for thread in threads:
                 thread.join()
 
-    def _work(self) -> None:
+    def _work(self, queues: list[str] | None) -> None:
         while True:
             ran = 0
             try:
                 close_old_connections()
-                ran = self.run_pending(limit=20)
+                ran = self.run_pending(limit=20, queues=queues)
             except Exception:
                 logger.exception("task round failed; trying again shortly")
             finally:

@@ -11,6 +11,9 @@ from comptoir.assistant.engine import warm_up_in_background
 from comptoir.tasks.backends import current_backend
 from comptoir.tasks.registry import load_all_tasks
 
+ASSISTANT_QUEUES = ["assistant"]
+OTHER_QUEUES = ["default", "outbox"]
+
 
 def log_config() -> dict:
     """uvicorn's logging, with visitor tokens masked in every line it writes."""
@@ -64,8 +67,12 @@ class Command(BaseCommand):
         warm_up_in_background()
         if worker:
             load_all_tasks()
-            current_backend().run_worker(in_thread=True)
-            self.stdout.write("Task worker running in this process")
+            # The assistant's queue apart: a training (seconds, minutes on a busy
+            # machine) must not hold back replies, and it runs before the messages
+            # queued after it, so that nothing is answered by an untrained model.
+            for queues in ASSISTANT_QUEUES, OTHER_QUEUES:
+                current_backend().run_worker(in_thread=True, queues=queues)
+            self.stdout.write("Task workers running in this process")
         smtp_listener = None
         if smtp:
             from comptoir.touchpoints.email.smtp_server import parse_host_port, smtp_controller
