@@ -258,7 +258,7 @@ def grow(scene: Scene, rounds: int) -> None:
         set_advisor(admin, asked.conversation.customer, agent)
         # One waiting in the new team's queue, one for the administrator.
         queued = ingest_chat(brand, f"En attente {n}").conversation
-        route_to_person(queued, team)
+        route_to_person(None, queued, team)
         mine = ingest_chat(brand, f"Pour l'administrateur {n}").conversation
         assign_conversation(admin, mine, admin)
         # The opened conversation: a message with a file, a reply, a note, a call, a new assignee.
