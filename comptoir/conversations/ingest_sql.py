@@ -190,7 +190,7 @@ def touch_open_conversation(conversation: Conversation, at: datetime) -> bool:
 
 
 def _as_datetime(value: datetime | str) -> datetime:
-    """PostgreSQL returns a datetime; SQLite returns its text, in UTC."""
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    """PostgreSQL returns an aware datetime; SQLite a naive one or its text, both in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -12,8 +12,10 @@ exist is listed in docs/architecture.md.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class Schema(BaseModel):
@@ -53,6 +55,16 @@ def kind(
 # --- Payload schemas --------------------------------------------------------------------------
 
 
+def _aware(value: str) -> str:
+    if datetime.fromisoformat(value).tzinfo is None:
+        raise ValueError("a timestamp without its time zone")
+    return value
+
+
+# An ISO 8601 timestamp with its offset: browsers read one without as local time.
+Timestamp = Annotated[str, AfterValidator(_aware)]
+
+
 class AttachmentSchema(Schema):
     id: int
     filename: str
@@ -66,7 +78,7 @@ class ConversationSummarySchema(Schema):
     customer_id: int
     assignee_id: int | None
     channel: str
-    last_message_at: str
+    last_message_at: Timestamp
 
 
 class MessageSchema(Schema):
@@ -78,7 +90,7 @@ class MessageSchema(Schema):
     text: str
     is_internal_note: bool
     channel: str
-    created_at: str
+    created_at: Timestamp
     attachments: list[AttachmentSchema]
     # The conversation's state after the message (absent on internal notes and edits).
     conversation: ConversationSummarySchema | None = None
@@ -92,7 +104,7 @@ class CustomerMessageSchema(Schema):
     author_name: str
     text: str
     channel: str
-    created_at: str
+    created_at: Timestamp
     attachments: list[AttachmentSchema]
 
 
