@@ -30,10 +30,16 @@ def suggestions_for(conversation: Conversation) -> dict[str, Any]:
     """
     from comptoir.assistant.nlu.language import detect_language
 
+    result: dict[str, Any] = {
+        "loading": False,
+        "message": "",
+        "language": "",
+        "suggestions": [],
+        "passages": [],
+    }
     if not engine.models_ready():
         engine.warm_up_in_background()
-        return {"loading": True, "message": "", "language": "", "suggestions": [], "passages": []}
-
+        return {**result, "loading": True}
     last = (
         Message.objects.filter(
             conversation=conversation,
@@ -45,13 +51,6 @@ def suggestions_for(conversation: Conversation) -> dict[str, Any]:
         .values_list("text", flat=True)
         .first()
     )
-    result: dict[str, Any] = {
-        "loading": False,
-        "message": "",
-        "language": "",
-        "suggestions": [],
-        "passages": [],
-    }
     if not last or not last.strip():
         return result
     language = detect_language(last)
