@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.assistant import configure, engine
+from comptoir.assistant.enabled_brands import forget_enabled_brands
 from comptoir.assistant.endpoints import EndpointError, call_endpoint, check_url
 from comptoir.assistant.metrics import assistant_rates
 from comptoir.assistant.models import (
@@ -205,7 +206,9 @@ def setup_assistant(brand, *, enabled: bool = True, **settings) -> AssistantSett
         model = engine.train_brand(brand.pk)
         assert model.data is not None, model.last_error
         _trained[digest] = bytes(model.data)
-    return AssistantSettings.objects.create(brand=brand, enabled=enabled, **settings)
+    assistant_settings = AssistantSettings.objects.create(brand=brand, enabled=enabled, **settings)
+    forget_enabled_brands()  # as ``configure`` does: this process sees the switch at once
+    return assistant_settings
 
 
 def bot_messages(conversation_id: int, *, notes: bool = False) -> list[Message]:

@@ -88,6 +88,9 @@ def test_procrastinate_job_of_a_killed_worker_is_finished_by_another(tmp_path: P
             "SELECT status FROM procrastinate_jobs WHERE task_name = %s", [leave_marks.name]
         )
         assert cursor.fetchall() == []  # succeeded (succeeded jobs are deleted)
+        # The workers' periodic jobs and records are not flushed with Django's tables.
+        cursor.execute("DELETE FROM procrastinate_jobs")
+        cursor.execute("DELETE FROM procrastinate_workers")
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite engine's workers")
