@@ -144,7 +144,8 @@ def test_inbound_call_lifecycle_computes_wait_and_talk_time(client, brand, line,
     summary = call.summary_message
     # Written in the brand's language (French by default).
     assert "Appel entrant du +33612345678" in summary.text and "3:10" in summary.text
-    kinds = list(Event.objects.filter(conversation=conversation).values_list("kind", flat=True))
+    events = Event.objects.filter(conversation=conversation).order_by("id")
+    kinds = list(events.values_list("kind", flat=True))
     assert kinds[0] == "conversation.created" and kinds.count("call.updated") == 4
 
     client.force_login(agent.user)

@@ -3,13 +3,13 @@
 import pytest
 from django.db import transaction
 
+from comptoir.conversations import ingest
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.ingest import ingest_message, open_contact
 from comptoir.conversations.models import Channel, Conversation
 from comptoir.customers.identities import InvalidIdentity
-from comptoir.customers.lookup import find_identities
 from comptoir.customers.models import Customer, DuplicateProposal, Identity, IdentityKind
-from comptoir.customers.resolution import normalise_claims, resolve_claims, resolve_customer
+from comptoir.customers.resolution import normalise_claims, resolve_customer
 from tests.factories import ingest_chat
 
 
@@ -60,22 +60,22 @@ def test_a_new_customer_s_identities_are_written_in_key_order(brand):
     assert written == sorted(written) == ["chat_visitor", "email", "phone"]
 
 
-def test_a_customer_created_meanwhile_by_another_writer_is_found_not_duplicated(brand):
-    """The look-up missed a customer another transaction was creating: the clash finds it."""
-    first = ingest_chat(brand, visitor_id="c" * 32).conversation.customer
+def test_a_customer_created_meanwhile_by_another_writer_is_found_not_duplicated(brand, monkeypatch):
+    """The look-up missed a customer another writer was creating: the clash, then a retry."""
+    first = ingest_chat(brand, visitor_id="c" * 32)
+    real_lookup = ingest.find_customer_threads
     looked_up = []
 
-    def stale_then_fresh(keys):
+    def stale_once(brand_id, keys, channel):
         looked_up.append(keys)
-        return [] if len(looked_up) == 1 else find_identities(brand.pk, keys)
+        return [] if len(looked_up) == 1 else real_lookup(brand_id, keys, channel)
 
-    claims = [IdentityClaim(IdentityKind.CHAT_VISITOR, "c" * 32, verified=True)]
-    with transaction.atomic():
-        resolution = resolve_claims(brand, claims, lookup=stale_then_fresh)
-        # The clash was rolled back to a savepoint: the transaction goes on.
-        assert Customer.objects.filter(brand=brand).count() == 1
-    assert resolution.customer.pk == first.pk and resolution.match is not None
-    assert len(looked_up) == 2
+    monkeypatch.setattr(ingest, "find_customer_threads", stale_once)
+    second = ingest_chat(brand, "encore moi", visitor_id="c" * 32)
+
+    assert len(looked_up) == 2, "the uniqueness clash ran the transaction once more"
+    assert Customer.objects.filter(brand=brand).count() == 1
+    assert second.conversation_id == first.conversation_id
 
 
 def test_without_a_usable_claim_nobody_is_created(brand):
