@@ -150,7 +150,7 @@ def test_a_late_failure_never_undoes_another_workers_send(brand, agent, sender, 
     settings.OUTBOX_MAX_ATTEMPTS = 10
 
     def slow_then_fails(delivery):
-        # Meanwhile the lease ended and a second worker sent it.
+        # Meanwhile this worker was taken for dead and a second worker sent it.
         Delivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.SENT, provider_id="id-by-worker-2", sent_at=timezone.now()
         )

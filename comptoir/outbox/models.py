@@ -1,8 +1,9 @@
 """Deliveries: an agent's reply waiting to leave, or gone, on the customer's channel.
 
-A delivery is written in the same transaction as its message (a transactional
-outbox), so a reply is never acknowledged to the agent without being queued,
-and a provider outage delays it without losing it.
+The job that sends a reply is queued in the reply's own transaction (the
+message's event, ``outbox.listeners``), so a reply is never acknowledged to the
+agent without being queued; that job creates the delivery, which tracks the
+attempts, and a provider outage delays it without losing it.
 """
 
 from django.db import models
@@ -28,7 +29,7 @@ class Delivery(models.Model):
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
-    # When a worker may next try; also the lease of the worker trying now.
+    # When the next try is due (a job is queued for then).
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
     # The provider's id for what was sent (Message-ID, WhatsApp wamid, …).

@@ -106,7 +106,7 @@ def ensure_message_id(message: Message, domain: str) -> str:
     """The message's Message-ID, generated and stored once, before any SMTP attempt.
 
     A conditional UPDATE stores it, so two workers racing on one message
-    (a lease that expired mid-send) agree on the id the first one stored.
+    (a job run again after its worker was taken for dead) agree on the id the first one stored.
     """
     if message.external_id:
         return message.external_id
