@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from comptoir.conversations.actions import ingest_message
+from comptoir.conversations.ingest import ingest_message
 from comptoir.touchpoints.email.loops import AutoSubmittedKind
 from comptoir.touchpoints.email.parsing import UnparseableMail, parse_mail, to_inbound
 from comptoir.touchpoints.email.quoting import fold_quoted_history
