@@ -22,8 +22,8 @@ from comptoir.conversations.models import (
     Status,
 )
 from comptoir.conversations.payloads import (
-    conversation_summary,
     message_customer_payload,
+    message_event_payload,
     message_payload,
 )
 from comptoir.conversations.state import (
@@ -181,8 +181,7 @@ def send_automatic_message(
 
 def _message_sent(conversation: Conversation, message: Message, *, actor: Actor) -> None:
     """Queue the message on its channel and tell agents and the customer's widget."""
-    payload = message_payload(message, [])
-    payload["conversation"] = conversation_summary(conversation)
+    payload = message_event_payload(message, [], conversation)
     append_event(
         conversation.brand_id,
         kinds.MESSAGE_CREATED,

@@ -9,9 +9,8 @@ Conversations never import those apps.
 
 from comptoir.conversations.models import Attachment, Message
 from comptoir.conversations.payloads import (
-    conversation_summary,
     message_customer_payload,
-    message_payload,
+    message_event_payload,
 )
 from comptoir.events import kinds
 from comptoir.events.actors import CUSTOMER
@@ -30,8 +29,7 @@ def announce_customer_message(
     conversation's summary, and what the customer's widget may show of it.
     """
     conversation = message.conversation
-    payload = message_payload(message, attachments)
-    payload["conversation"] = conversation_summary(conversation)
+    payload = message_event_payload(message, attachments, conversation)
     append_event(
         message.brand_id,
         kinds.CONVERSATION_CREATED if conversation_created else kinds.MESSAGE_CREATED,

@@ -41,6 +41,15 @@ def message_payload(message: Message, attachments: list[Attachment]) -> dict[str
     }
 
 
+def message_event_payload(
+    message: Message, attachments: list[Attachment], conversation: Conversation
+) -> dict[str, Any]:
+    """A message as its ``message.created`` event tells agents: with the conversation's state."""
+    payload = message_payload(message, attachments)
+    payload["conversation"] = conversation_summary(conversation)
+    return payload
+
+
 def message_customer_payload(
     message: Message, attachments: list[Attachment]
 ) -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from datetime import datetime
 
 from comptoir.conversations.customer_messages import announce_customer_message
 from comptoir.conversations.models import AuthorKind, Contact, Direction, Message
-from comptoir.conversations.payloads import conversation_summary, message_payload
+from comptoir.conversations.payloads import (
+    message_event_payload,
+)
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM
 from comptoir.events.log import append_event
@@ -77,8 +79,7 @@ def record_transcript(
         return message
     message.text = text
     message.save(update_fields=["text"])
-    payload = message_payload(message, [])
-    payload["conversation"] = conversation_summary(conversation)
+    payload = message_event_payload(message, [], conversation)
     append_event(
         contact.brand_id,
         kinds.MESSAGE_UPDATED,

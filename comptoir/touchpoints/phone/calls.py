@@ -17,7 +17,9 @@ from django.utils import translation
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.ingest import ThreadChanged, open_contact
 from comptoir.conversations.models import Channel, Contact, Conversation, Direction
-from comptoir.conversations.payloads import conversation_summary, message_payload
+from comptoir.conversations.payloads import (
+    message_event_payload,
+)
 from comptoir.conversations.voice import add_summary_line, record_transcript, update_summary_line
 from comptoir.customers.models import IdentityKind
 from comptoir.events import kinds
@@ -232,8 +234,7 @@ def _save_call(call: Call, conversation_created: bool) -> None:
             update_summary_line(summary, call_summary_text(call))
     payload = _call_payload(call)
     if conversation_created and summary is not None:
-        created = message_payload(summary, [])
-        created["conversation"] = conversation_summary(conversation)
+        created = message_event_payload(summary, [], conversation)
         append_event(
             call.brand_id,
             kinds.CONVERSATION_CREATED,
