@@ -6,6 +6,7 @@ on SQLite they are ``database``-engine workers sharing a site's database file.
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,8 +54,15 @@ def marks(folder: Path, prefix: str) -> list[str]:
     return sorted(p.name.split("-", 1)[1] for p in folder.glob(f"{prefix}-*"))
 
 
-def kill_a_worker_mid_job(env: dict[str, str], folder: Path, logs: Path) -> None:
-    """A job's first worker is SIGKILLed while running it; a second worker must finish it."""
+def kill_a_worker_mid_job(
+    env: dict[str, str], folder: Path, logs: Path, job_is_gone: Callable[[], bool]
+) -> None:
+    """A job's first worker is SIGKILLed while running it; a second worker must finish it.
+
+    The workers are stopped only once ``job_is_gone`` holds: the job marks itself
+    done before its worker records the success, and a worker stopped in between
+    would leave the job for the next one.
+    """
     first = start_worker(env, logs / "first.log")
     second = None
     try:
@@ -66,6 +74,7 @@ def kill_a_worker_mid_job(env: dict[str, str], folder: Path, logs: Path) -> None
         wait_for(lambda: marks(folder, "done") != [], "the job to be finished")
         assert marks(folder, "done") == [str(second.pid)], (logs / "second.log").read_text()
         assert marks(folder, "started") == sorted([str(first.pid), str(second.pid)])
+        wait_for(job_is_gone, "the finished job to be recorded (succeeded jobs are deleted)")
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
@@ -82,12 +91,16 @@ def test_procrastinate_job_of_a_killed_worker_is_finished_by_another(tmp_path: P
     name = connection.settings_dict["NAME"]
     env = {**os.environ, **FAST_STALL_DETECTION}
     env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    kill_a_worker_mid_job(env, folder, tmp_path)
+
+    def job_is_gone() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT status FROM procrastinate_jobs WHERE task_name = %s", [leave_marks.name]
+            )
+            return cursor.fetchall() == []
+
+    kill_a_worker_mid_job(env, folder, tmp_path, job_is_gone)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT status FROM procrastinate_jobs WHERE task_name = %s", [leave_marks.name]
-        )
-        assert cursor.fetchall() == []  # succeeded (succeeded jobs are deleted)
         # The workers' periodic jobs and records are not flushed with Django's tables.
         cursor.execute("DELETE FROM procrastinate_jobs")
         cursor.execute("DELETE FROM procrastinate_workers")
@@ -103,10 +116,18 @@ def test_database_job_of_a_killed_worker_is_finished_by_another(tmp_path: Path):
         "import json; from tests.worker_tasks import leave_marks; "
         f"leave_marks.enqueue(folder={str(folder)!r}); print(json.dumps({{}}))"
     )
-    kill_a_worker_mid_job(site.env, folder, tmp_path)
+
+    def job_is_gone() -> bool:
+        with sqlite3.connect(tmp_path / "comptoir.sqlite3", timeout=30) as database:
+            rows = database.execute(
+                "SELECT COUNT(*) FROM tasks_taskjob WHERE task_name = ?", [leave_marks.name]
+            ).fetchone()
+        return rows == (0,)
+
+    kill_a_worker_mid_job(site.env, folder, tmp_path, job_is_gone)
     left = site.python(
         "import json; from comptoir.tasks.models import TaskJob; "
         f"jobs = TaskJob.objects.filter(task_name={leave_marks.name!r}).count(); "
         "print(json.dumps({'jobs': jobs}))"
     )
-    assert left == {"jobs": 0}  # succeeded (succeeded jobs are deleted)
+    assert left == {"jobs": 0}
