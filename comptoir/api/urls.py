@@ -21,6 +21,7 @@ from ninja.parser import Parser
 
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
+from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
@@ -63,6 +64,10 @@ api = ComptoirAPI(
     docs=Swagger(settings={"validatorUrl": None}),
     parser=CleaningParser(),
 )
+# Every write may carry an Idempotency-Key (comptoir.api.idempotency): the transaction
+# and the recorded answer around the whole operation, the key's check after auth.
+api.add_decorator(idempotent_run, mode="view")
+api.add_decorator(reserve_key, mode="operation")
 api.add_router("/", customers_router)
 api.add_router("/", conversations_router)
 api.add_router("/", identities_router)
