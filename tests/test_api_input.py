@@ -186,3 +186,23 @@ def test_a_nul_in_a_search_or_a_callback_note_is_dropped(client, auth, conversat
     response = post(client, auth, "/api/callbacks", body)
     assert response.status_code == 201, response.content
     assert response.json()["note"] == "rappel svp"
+
+
+# Page URLs (console, widget): ids beyond a bigint are unknown pages, not database errors
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/console/c/{HUGE}/",
+        f"/console/customers/{HUGE}/",
+        f"/console/attachments/{HUGE}/",
+        f"/widget/api/attachments/{HUGE}/",
+    ],
+)
+def test_huge_ids_in_page_urls_are_404(agent_client, url):
+    assert agent_client.get(url).status_code == 404
+
+
+def test_the_largest_bigint_in_a_page_url_is_looked_up(agent_client):
+    assert agent_client.get(f"/console/c/{2**63 - 1}/").status_code == 404
