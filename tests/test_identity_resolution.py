@@ -38,7 +38,7 @@ from comptoir.events.models import Event
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.widget.tokens import issue_visitor_token
-from tests.factories import ingest_chat, make_agent, make_brand
+from tests.factories import WS_TIMEOUT, ingest_chat, make_agent, make_brand
 from tests.task_helpers import queued_task_names
 
 # --- normalisation --------------------------------------------------------------------------
@@ -549,13 +549,13 @@ async def test_an_open_widget_socket_follows_the_merge():
         merge_customers(supervisor, survivor, absorbed)
 
     await database_sync_to_async(merge)()
-    frame = await socket.receive_json_from(timeout=3)
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame["kind"] == "customer.merged" and frame["payload"] == {}
     # A reply in the survivor's conversation now reaches this visitor's widget.
     await database_sync_to_async(send_reply)(supervisor, survivor_message.conversation, "Bonjour !")
     frames = []
     while not any(f.get("kind") == "message.created" for f in frames):
-        frames.append(await socket.receive_json_from(timeout=3))
+        frames.append(await socket.receive_json_from(timeout=WS_TIMEOUT))
     assert frames[-1]["payload"]["text"] == "Bonjour !"
     await socket.disconnect()
 
