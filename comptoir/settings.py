@@ -254,6 +254,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Outbound deliveries (e-mail, messaging): tries and exponential backoff between them.
 # When workers look for duplicates among customers who gained identities (cron).
 DUPLICATE_SCAN_CRON = os.environ.get("DUPLICATE_SCAN_CRON", "*/5 * * * *")
+
+# The router's sweep (routing.tasks.sweep): waiting conversations decided again every 10 s
+# (advisor's extra wait, widening thresholds, consoles opened).
+ROUTING_SWEEP_CRON = os.environ.get("ROUTING_SWEEP_CRON", "* * * * * */10")
+# How long a process trusts its list of brands routing new conversations on a channel.
+ROUTING_CACHE_SECONDS = 5
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))

@@ -12,7 +12,7 @@ from comptoir.customers.models import Customer
 from comptoir.tenancy.models import Membership, Team
 
 StatusValue = Literal["open", "pending", "resolved"]
-AvailabilityValue = Literal["available", "away"]
+AvailabilityValue = Literal["available", "busy", "away", "offline"]
 
 # A reply is read by a person; anything longer is almost certainly a mistake.
 MESSAGE_TEXT_MAX_LENGTH = 10_000
@@ -80,7 +80,8 @@ class AgentRef(Schema):
 class AvailabilityOut(Schema):
     membership_id: int = Field(description="The token's agent (membership id).")
     availability: AvailabilityValue = Field(
-        description="What the agent says: 'available', or 'away' (lunch, meeting)."
+        description="What the agent says: 'available', 'busy' (keeps their work, gets nothing "
+        "new), 'away' (lunch, meeting, or after inactivity) or 'offline' (signed off)."
     )
     online: bool = Field(description="The agent's console is open (seen within the last 90 s).")
     available: bool = Field(
@@ -102,7 +103,8 @@ class AvailabilityOut(Schema):
 
 class AvailabilityIn(Schema):
     availability: AvailabilityValue = Field(
-        description="'away': the assistant's handoffs pass the agent over; 'available': back."
+        description="'busy', 'away', 'offline': the router passes the agent over; "
+        "'available': back."
     )
 
 
