@@ -173,6 +173,9 @@ class AssignmentSchema(Schema):
     reason: str
     # How long it waited in the router's queue (None: it never waited there).
     waited_seconds: int | None
+    # When it was decided (the router's clock, which a simulation sets): handle times
+    # are measured from here to the conversation's resolution (``routing.estimates``).
+    assigned_at: Timestamp
 
 
 class CustomerUpdatedSchema(Schema):

@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.utils import timezone
 
 from comptoir.conversations.models import Conversation, Status
 from comptoir.conversations.state import (
@@ -53,6 +52,7 @@ def assign_conversation(
         assignee.brand_id != conversation.brand_id or not assignee.is_active
     ):
         raise ConversationStateError("assignee is not an active agent of this brand")
+    now = clock.now()
     with transaction.atomic():
         conversation = lock_conversation(conversation)
         previous = conversation.assignee_id
@@ -70,7 +70,7 @@ def assign_conversation(
         entry = QueueEntry.objects.filter(conversation=conversation).first()
         waited = None
         if entry is not None and assignee is not None:
-            waited = max(0, int((timezone.now() - entry.queued_at).total_seconds()))
+            waited = max(0, int((now - entry.queued_at).total_seconds()))
             entry.delete()
         append_event(
             conversation.brand_id,
@@ -82,14 +82,13 @@ def assign_conversation(
                 "previous_assignee_id": previous,
                 "reason": str(reason or (Reason.TRANSFER if previous else Reason.MANUAL)),
                 "waited_seconds": waited,
+                "assigned_at": now.isoformat(),
             },
             actor=actor_of,
             conversation=conversation,
         )
         if assignee is not None:
-            AgentProfile.objects.filter(membership_id=assignee.pk).update(
-                last_assigned_at=timezone.now()
-            )
+            AgentProfile.objects.filter(membership_id=assignee.pk).update(last_assigned_at=now)
     return conversation
 
 
@@ -128,6 +127,7 @@ def transfer_to_team(
                 "previous_assignee_id": previous,
                 "reason": str(Reason.TRANSFER),
                 "waited_seconds": None,
+                "assigned_at": now.isoformat(),
             },
             actor=actor_of,
             conversation=conversation,

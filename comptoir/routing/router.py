@@ -440,6 +440,7 @@ def _assign(
             "previous_assignee_id": None,
             "reason": str(reason),
             "waited_seconds": waited,
+            "assigned_at": now.isoformat(),
         },
         actor=actor,
         conversation=conversation,
