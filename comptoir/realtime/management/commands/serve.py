@@ -5,9 +5,11 @@ import threading
 
 import uvicorn
 import uvicorn.config
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from comptoir.assistant.engine import warm_up_in_background
+from comptoir.observability.exposition import forget_process_metrics
 from comptoir.tasks.backends import current_backend
 from comptoir.tasks.registry import load_all_tasks
 
@@ -16,13 +18,21 @@ OTHER_QUEUES = ["default", "outbox"]
 
 
 def log_config() -> dict:
-    """uvicorn's logging, with visitor tokens masked in every line it writes."""
+    """uvicorn's logging, with visitor tokens masked in every line it writes.
+
+    With ``LOG_FORMAT=json`` its lines (access log included) are JSON objects like
+    Comptoir's own (``comptoir.observability.logs``).
+    """
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["filters"] = {
-        "redact_tokens": {"()": "comptoir.realtime.log_redaction.RedactTokensFilter"}
+        "redact_tokens": {"()": "comptoir.realtime.log_redaction.RedactTokensFilter"},
+        "request_id": {"()": "comptoir.observability.logs.RequestIdFilter"},
     }
+    if settings.LOG_FORMAT == "json":
+        json_formatter = {"()": "comptoir.observability.logs.JsonFormatter"}
+        config["formatters"] = {"default": json_formatter, "access": json_formatter}
     for handler in config["handlers"].values():
-        handler["filters"] = ["redact_tokens"]
+        handler["filters"] = ["redact_tokens", "request_id"]
     return config
 
 
@@ -104,5 +114,6 @@ class Command(BaseCommand):
             )
         finally:
             imap_stop.set()
+            forget_process_metrics()
             if smtp_listener is not None:
                 smtp_listener.stop()
