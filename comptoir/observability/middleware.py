@@ -8,17 +8,17 @@ counted by route name, so that ``/console/conversations/17/`` and ``/…/18/`` a
 series.
 """
 
+import contextvars
 import hmac
 import ipaddress
-import re
 import time
-import uuid
 from functools import cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from comptoir.observability.asgi import valid_request_id
 from comptoir.observability.exposition import render_metrics
 from comptoir.observability.logs import request_id
 from comptoir.observability.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
@@ -26,7 +26,6 @@ from comptoir.observability.readiness import run_checks
 
 HEALTHZ, READYZ, METRICS = "/healthz", "/readyz", "/metrics"
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -83,9 +82,11 @@ def route_name(request: HttpRequest) -> str:
     return match.route or "unmatched"
 
 
-def _incoming_request_id(request: HttpRequest) -> str:
-    given = request.headers.get("X-Request-ID", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+def _enter_request(request: HttpRequest) -> contextvars.Token | None:
+    """Use the id ``observability.asgi`` set around the request, or set one (tests, WSGI)."""
+    if request_id.get() is not None:
+        return None
+    return request_id.set(valid_request_id(request.headers.get("X-Request-ID", "")))
 
 
 def _record(request: HttpRequest, response: HttpResponse, started: float) -> None:
@@ -118,14 +119,15 @@ class ObservabilityMiddleware:
         if path == METRICS:
             return metrics(request)
         started = time.perf_counter()
-        token = request_id.set(_incoming_request_id(request))
+        token = _enter_request(request)
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id.get()
             _record(request, response, started)
             return response
         finally:
-            request_id.reset(token)
+            if token is not None:
+                request_id.reset(token)
 
     async def __acall__(self, request: HttpRequest):
         path = request.path_info
@@ -137,11 +139,12 @@ class ObservabilityMiddleware:
         if path == METRICS:
             return await sync_to_async(metrics)(request)
         started = time.perf_counter()
-        token = request_id.set(_incoming_request_id(request))
+        token = _enter_request(request)
         try:
             response = await self.get_response(request)
             response["X-Request-ID"] = request_id.get()
             _record(request, response, started)
             return response
         finally:
-            request_id.reset(token)
+            if token is not None:
+                request_id.reset(token)
