@@ -4,15 +4,18 @@ import json
 import logging
 
 import pytest
+from channels.db import database_sync_to_async
 from django.urls import reverse
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from comptoir.observability.logs import JsonFormatter, request_id
 from comptoir.outbox import senders
 from comptoir.outbox.senders import DeliveryError, register_sender
 from comptoir.tasks import run_pending
-from tests.factories import ingest_chat
+from tests.factories import ingest_chat, make_agent, make_brand
 from tests.test_outbox import TEST_CHANNEL, RecordingSender, queued
+from tests.test_realtime import console_socket, receive_until
 
 PUBLIC_ADDRESS = "203.0.113.9"
 
@@ -189,12 +192,6 @@ def test_json_log_lines_carry_time_level_logger_message_and_request_id():
 
 @pytest.mark.django_db(transaction=True)
 async def test_open_sockets_and_resume_sizes_are_measured():
-    from channels.db import database_sync_to_async
-    from prometheus_client import REGISTRY
-
-    from tests.factories import make_agent, make_brand
-    from tests.test_realtime import console_socket, receive_until
-
     def value(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0.0
 
