@@ -213,3 +213,11 @@ async def test_open_sockets_and_resume_sizes_are_measured():
     assert value("comptoir_realtime_resume_events_sum", stream="console") >= replayed_before + 3
     await socket.disconnect()
     assert value("comptoir_websockets_open", stream="console") == open_before
+
+
+@pytest.mark.django_db
+def test_allowed_networks_are_a_setting(client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_NETWORKS = ["203.0.113.0/24"]
+    assert client.get("/metrics", REMOTE_ADDR=PUBLIC_ADDRESS).status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403

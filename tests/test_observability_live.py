@@ -3,6 +3,7 @@
 import asyncio
 import json
 import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +12,7 @@ from collections.abc import Callable
 import pytest
 import websockets
 
-from tests.live_server import Site, agent_session
+from tests.live_server import COMPTOIR, Site, agent_session, free_port
 from tests.own_services import OwnPostgres, OwnRedis
 from tests.test_multiprocess import SEED, console_events, post_json
 
@@ -148,3 +149,55 @@ def test_json_logs_are_one_object_per_line_with_the_request_id(tmp_path):
     assert not_found["request_id"] == request_id
     assert not_found["logger"] == "django.request"
     assert any(e["logger"] == "uvicorn.access" and "/no-such-page" in e["message"] for e in entries)
+
+
+COUNT_ONE_MESSAGE = """
+import json
+from comptoir.observability.metrics import MESSAGES_INGESTED
+MESSAGES_INGESTED.labels(channel="email").inc()
+print(json.dumps({}))
+"""
+
+RENDER = """
+import json
+from comptoir.observability.exposition import render_metrics
+print(json.dumps({"text": render_metrics()[0].decode()}))
+"""
+
+
+def test_multiprocess_mode_adds_up_the_processes_of_a_machine(tmp_path):
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    site = Site(tmp_path, extra_env={"PROMETHEUS_MULTIPROC_DIR": str(shared)})
+    site.manage("migrate", "--no-input")
+    site.python(COUNT_ONE_MESSAGE)  # two processes, each counting one message…
+    site.python(COUNT_ONE_MESSAGE)
+    text = site.python(RENDER)["text"]  # …read by a third
+    assert 'comptoir_messages_ingested_total{channel="email"} 2.0' in text
+
+
+def test_a_worker_serves_its_own_metrics_on_its_port(tmp_path):
+    site = Site(tmp_path)
+    site.manage("migrate", "--no-input")
+    port = free_port()
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [*COMPTOIR, "worker", "--metrics-port", str(port)], env=site.env, stdout=log, stderr=log
+    )
+    try:
+
+        def scraped() -> str | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    return response.read().decode()
+            except OSError:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+                return None
+
+        wait_for(lambda: scraped() is not None, "the worker's metrics port")
+        text = scraped()
+        assert "# TYPE comptoir_messages_ingested_total counter" in text
+        assert "# TYPE comptoir_realtime_events_published_total counter" in text
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

@@ -42,8 +42,8 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 @cache
-def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(n, strict=False) for n in settings.METRICS_ALLOWED_NETWORKS]
+def _networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
 
 
 def metrics_access_granted(request: HttpRequest) -> bool:
@@ -56,7 +56,7 @@ def metrics_access_granted(request: HttpRequest) -> bool:
         client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return any(client in network for network in _allowed_networks())
+    return any(client in network for network in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS)))
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
