@@ -12,6 +12,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
 
+from comptoir.observability.asgi import with_request_id  # noqa: E402
 from comptoir.realtime.routing import websocket_application  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -77,5 +78,8 @@ def close_on_database_outage(app):
 
 
 application = ProtocolTypeRouter(
-    {"http": django_asgi_app, "websocket": close_on_database_outage(websocket_application)}
+    {
+        "http": with_request_id(django_asgi_app),
+        "websocket": close_on_database_outage(websocket_application),
+    }
 )

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
+from comptoir.observability.metrics import RESUME_EVENTS, SOCKETS_OPEN
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 from comptoir.realtime.publish import agent_frame, customer_frame
 from comptoir.routing.presence import record_console_seen
@@ -51,10 +52,14 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     authenticated = False
     checked_at = 0.0
+    stream = ""  # metrics label: "console" or "widget"
+    counted_open = False
 
     async def connect(self) -> None:
         self.groups_joined = []
         await self.accept()
+        SOCKETS_OPEN.labels(stream=self.stream).inc()
+        self.counted_open = True
         self.authenticated = await self.authenticate()
         self.checked_at = time.monotonic()
 
@@ -89,6 +94,9 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.groups_joined.append(group)
 
     async def disconnect(self, code: int) -> None:
+        if self.counted_open:
+            SOCKETS_OPEN.labels(stream=self.stream).dec()
+            self.counted_open = False
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -137,6 +145,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def resume(self, last_event_id: int) -> None:
         frames, complete = await database_sync_to_async(self.missed_frames)(last_event_id)
+        RESUME_EVENTS.labels(stream=self.stream).observe(len(frames))
         for frame in frames:
             await self.send_json(frame)
         if not complete:
@@ -181,6 +190,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 class ConsoleConsumer(EventStreamConsumer):
     """An agent's console: every event of the agent's brand."""
 
+    stream = "console"
+
     async def authenticate(self) -> bool:
         membership = await database_sync_to_async(membership_for_user)(self.scope.get("user"))
         if membership is None:
@@ -219,6 +230,8 @@ class ConsoleConsumer(EventStreamConsumer):
 
 class WidgetConsumer(EventStreamConsumer):
     """A visitor's widget: only what the customer may see, across their conversations."""
+
+    stream = "widget"
 
     customer_id: int | None = None
 
