@@ -85,6 +85,7 @@ CASES: dict[str, Case] = {
     "api:get_customer": Case("token", "customer"),
     "api:list_customer_conversations": Case("token", "customer"),
     "api:get_conversation": Case("token", "conversation"),
+    "api:get_conversation_wait": Case("token", "conversation"),
     "api:list_messages": Case("token", "conversation"),
     "api:post_message": Case("token", "conversation", "post"),
     "api:assign": Case("token", "conversation", "post"),
@@ -105,6 +106,7 @@ CASES: dict[str, Case] = {
     "widget:session": Case("public", method="post"),
     "widget:messages": Case("visitor", method="post"),
     "widget:identify": Case("visitor", method="post"),
+    "widget:wait": Case("visitor", method="post"),
     "widget:attachment": Case("visitor", "attachment"),
     # Demo shop and language switch.
     "demo:home": Case("public"),

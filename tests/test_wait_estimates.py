@@ -3,22 +3,31 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from comptoir.conversations.actions import resolve_conversation
-from comptoir.conversations.models import Conversation, Priority
+from comptoir.conversations.models import Channel, Conversation, Priority
 from comptoir.customers.models import Customer
-from comptoir.routing.assignment import assign_conversation
+from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.routing.estimates import (
     DEFAULT_HANDLE_SECONDS,
     estimate_wait,
     forget_handle_times,
     mean_handle_seconds,
 )
-from comptoir.routing.models import AgentProfile, ChannelGroup, QueueEntry
+from comptoir.routing.models import AgentProfile, ChannelGroup, QueueEntry, RoutingSettings
 from comptoir.routing.router import assign_next
+from comptoir.routing.rules import forget_routing_cache
+from comptoir.routing.wait_texts import spoken_duration, wait_sentence
+from comptoir.tenancy.models import ApiToken
+from comptoir.touchpoints.phone.models import PhoneLine, Provider
 from tests.factories import make_agent
+from tests.test_api import bearer
+from tests.test_phone import LINE, SECRET, T0, event, post_generic
 from tests.test_router import holding, new_conversation, online, team_of, waiting_in
+from tests.test_widget import auth, send, start_session
+
+WAIT_URL = "/widget/api/wait"
 
 
 @pytest.fixture(autouse=True)
@@ -129,3 +138,138 @@ def test_another_brands_line_is_not_counted(brand, other_brand, agent):
     mine = waiting_in(team, brand)
     estimate = estimate_wait(mine.pk)
     assert (estimate.position, estimate.waiting, estimate.agents_available) == (1, 1, 1)
+
+
+# --- what the widget shows ------------------------------------------------------------------
+
+
+def test_the_widget_tells_the_visitor_their_place_and_wait_in_seconds(client, brand, agent):
+    team = team_of(brand, online(agent))
+    holding(agent, 3)
+    ahead = waiting_in(team, brand)
+    assert ahead
+    token = start_session(client, brand, language="en").json()["token"]
+    assert send(client, token, "Bonjour").status_code == 201
+    conversation = Conversation.objects.order_by("-pk").first()
+    route_to_person(None, conversation, team=team)
+
+    # The widget sends the session's language (Accept-Language), as with every request.
+    answer = client.post(
+        WAIT_URL, {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en", **auth(token)
+    )
+    assert answer.status_code == 200
+    handle = DEFAULT_HANDLE_SECONDS[ChannelGroup.CHAT]
+    [waiting] = answer.json()["waiting"]
+    assert waiting["conversation_id"] == conversation.pk
+    assert (waiting["position"], waiting["waiting"]) == (2, 2)
+    assert waiting["estimated_wait_seconds"] == round(2 * handle / 3)
+    assert waiting["text"] == "You are number 2 in line. Estimated wait: 5 min 20 s."
+
+    french = client.post(
+        WAIT_URL, {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="fr", **auth(token)
+    )
+    assert french.json()["waiting"][0]["text"] == (
+        "Vous êtes numéro 2 dans la file. Attente estimée : 5 min 20 s."
+    )
+
+    # Taken by a person: nothing to wait for any more.
+    assign_conversation(agent, conversation, agent)
+    answer = client.post(WAIT_URL, {}, content_type="application/json", **auth(token))
+    assert answer.json() == {"waiting": []}
+
+
+def test_a_visitor_sees_only_their_own_wait(client, brand, agent):
+    team = team_of(brand, agent)
+    waiting_in(team, brand)  # someone else's conversation
+    token = start_session(client, brand).json()["token"]
+    answer = client.post(WAIT_URL, {}, content_type="application/json", **auth(token))
+    assert answer.json() == {"waiting": []}
+    refused = client.post(WAIT_URL, {}, content_type="application/json")
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "french"),
+    [
+        (1, "1 second", "1 seconde"),
+        (45, "45 seconds", "45 secondes"),
+        (60, "1 min", "1 min"),
+        (200, "3 min 20 s", "3 min 20 s"),
+        (3900, "1 h 05 min", "1 h 05 min"),
+    ],
+)
+def test_durations_are_told_to_the_second(seconds, english, french):
+    with translation.override("en"):
+        assert spoken_duration(seconds) == english
+    with translation.override("fr"):
+        assert spoken_duration(seconds) == french
+
+
+def test_nobody_available_is_said_not_estimated(brand, agent):
+    team = team_of(brand, agent)
+    estimate = estimate_wait(waiting_in(team, brand).pk)
+    with translation.override("en"):
+        assert wait_sentence(estimate) == (
+            "You are next in line. No advisor is available right now: we answer as soon as one is."
+        )
+
+
+# --- what the phone's IVR reads out ----------------------------------------------------------
+
+
+@pytest.fixture
+def phone_line(brand):
+    return PhoneLine.objects.create(
+        brand=brand, number=LINE, provider=Provider.LOG, webhook_secret=SECRET
+    )
+
+
+@pytest.mark.usefixtures("phone_line")
+def test_the_call_webhook_answers_the_callers_place_and_wait(client, brand, agent):
+    RoutingSettings.objects.create(brand=brand, route_new_channels="phone")
+    forget_routing_cache()
+    holding(online(agent), 1, channel=Channel.PHONE)  # one call at once: busy
+    answer = post_generic(client, brand, event("queued", T0))
+    assert answer.status_code == 200
+    handle = DEFAULT_HANDLE_SECONDS[ChannelGroup.CALL]
+    assert answer.json()["queue"] == {
+        "position": 1,
+        "waiting": 1,
+        "estimated_wait_seconds": handle,
+        "agents_available": 1,
+        "text": "Vous êtes le prochain dans la file. Attente estimée : 5 min.",
+    }
+    agent.user.email = "camille@example.org"
+    agent.user.save()
+    answered = event("answered", T0 + timedelta(seconds=42), agent="camille@example.org")
+    assert post_generic(client, brand, answered).json()["queue"] is None
+
+
+@pytest.mark.usefixtures("phone_line")
+def test_a_brand_that_does_not_route_calls_gives_no_queue(client, brand):
+    assert post_generic(client, brand, event("queued", T0)).json()["queue"] is None
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def test_the_api_gives_a_conversations_place_and_wait(client, brand, agent, outsider):
+    team = team_of(brand, online(agent))
+    holding(agent, 3)
+    waiting = waiting_in(team, brand)
+    url = f"/api/conversations/{waiting.pk}/wait"
+    key = ApiToken.issue(agent, "tests")[1]
+    answer = client.get(url, headers=bearer(key))
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "waiting": True,
+        "position": 1,
+        "in_line": 1,
+        "estimated_wait_seconds": round(DEFAULT_HANDLE_SECONDS[ChannelGroup.CHAT] / 3),
+        "agents_available": 1,
+    }
+    taken = Conversation.objects.filter(assignee=agent).first()
+    answer = client.get(f"/api/conversations/{taken.pk}/wait", headers=bearer(key))
+    assert answer.json()["waiting"] is False
+    other_key = ApiToken.issue(outsider, "tests")[1]
+    assert client.get(url, headers=bearer(other_key)).status_code == 404

@@ -25,6 +25,7 @@ from comptoir.api.schemas import (
     ObjectId,
     StatusValue,
     TeamOut,
+    WaitOut,
 )
 from comptoir.conversations.access import access_conversation
 from comptoir.conversations.actions import (
@@ -37,6 +38,7 @@ from comptoir.conversations.models import Attachment, Conversation, Message
 from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer, Identity
 from comptoir.routing.assignment import assign_conversation
+from comptoir.routing.estimates import estimate_wait
 from comptoir.routing.presence import set_availability
 from comptoir.tenancy.access import access_colleague
 from comptoir.tenancy.actions import MembershipActionError
@@ -203,6 +205,24 @@ def list_conversations(
 )
 def get_conversation(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     return access_conversation(_membership(request), conversation_id)
+
+
+@conversations_router.get(
+    "/conversations/{int:conversation_id}/wait", response={200: WaitOut, **NOT_FOUND}
+)
+def get_conversation_wait(request: HttpRequest, conversation_id: ObjectId) -> dict:
+    """Its place in the router's line and the expected wait in seconds (what the customer sees)."""
+    conversation = access_conversation(_membership(request), conversation_id)
+    estimate = estimate_wait(conversation.pk)
+    if estimate is None:
+        return {"waiting": False}
+    return {
+        "waiting": True,
+        "position": estimate.position,
+        "in_line": estimate.waiting,
+        "estimated_wait_seconds": estimate.seconds,
+        "agents_available": estimate.agents_available,
+    }
 
 
 @conversations_router.get(

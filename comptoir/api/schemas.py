@@ -118,6 +118,19 @@ class TeamOut(Schema):
         return sorted(member.pk for member in team.members.all())
 
 
+class WaitOut(Schema):
+    """Where a conversation stands in the router's line (``routing.estimates``)."""
+
+    waiting: bool = Field(description="Whether it waits in a line for an agent.")
+    position: int | None = Field(None, description="1: the next one an agent takes.")
+    in_line: int | None = Field(None, description="Conversations in that line, this one included.")
+    estimated_wait_seconds: int | None = Field(
+        None,
+        description="Expected wait in seconds; null when nobody who could take it is available.",
+    )
+    agents_available: int | None = None
+
+
 class ConversationOut(Schema):
     id: int
     status: StatusValue

@@ -26,12 +26,13 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from comptoir.conversations.models import Conversation
+from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.events import kinds
 from comptoir.events.models import Event
 from comptoir.routing import clock, hooks
 from comptoir.routing.models import AgentProfile, ChannelGroup, QueueEntry, channel_group
 from comptoir.routing.router import score
-from comptoir.routing.rules import routing_settings
+from comptoir.routing.rules import channels_routed_when_new, routing_settings
 from comptoir.routing.waits import queue_length_wait
 from comptoir.tenancy.models import Membership
 
@@ -69,27 +70,59 @@ class WaitEstimate:
 
 
 def estimate_wait(conversation_id: int, *, now: datetime | None = None) -> WaitEstimate | None:
-    """The conversation's place and expected wait; None when it waits in no line."""
-    entry = QueueEntry.objects.filter(conversation_id=conversation_id).first()
+    """The conversation's place and expected wait; None when it waits in no line.
+
+    A new conversation on a channel the brand routes at once is counted as joining its
+    line even before the router's job has queued it: a caller's IVR asks right away.
+    """
+    now = now or clock.now()
+    entry = (
+        QueueEntry.objects.select_related("conversation__customer")
+        .filter(conversation_id=conversation_id)
+        .first()
+    ) or _joining(conversation_id, now)
     if entry is None:
         return None
-    now = now or clock.now()
     rules = routing_settings(entry.brand_id)
     group = channel_group(entry.channel)
     line = [
         queued
         for queued in QueueEntry.objects.filter(brand_id=entry.brand_id, team_id=entry.team_id)
+        .exclude(pk=entry.pk)
         .select_related("conversation__customer")
         .order_by("queued_at", "pk")
         if channel_group(queued.channel) == group
     ]
+    line.append(entry)
     at_risk = hooks.sla_at_risk([queued.conversation_id for queued in line])
-    line.sort(key=lambda queued: -score(queued, rules, now, at_risk))  # stable: oldest first
-    position = next(i for i, queued in enumerate(line, start=1) if queued.pk == entry.pk)
+    ranked = sorted(
+        line, key=lambda queued: (-score(queued, rules, now, at_risk), queued.queued_at)
+    )
+    position = ranked.index(entry) + 1
     agents, slots = _servers(entry, group, rules, now)
     handle = mean_handle_seconds(entry.brand_id, entry.team_id, group, now=now)
     seconds = round(queue_length_wait(position - 1, slots, handle)) if slots else None
     return WaitEstimate(position, len(line), seconds, agents, round(handle))
+
+
+def _joining(conversation_id: int, now: datetime) -> QueueEntry | None:
+    """An unsaved entry for a new conversation the router is about to queue, or None."""
+    conversation = (
+        Conversation.objects.select_related("customer")
+        .filter(pk=conversation_id, assignee__isnull=True, status__in=OPEN_STATUSES)
+        .first()
+    )
+    if conversation is None:
+        return None
+    if conversation.channel not in channels_routed_when_new().get(conversation.brand_id, ()):
+        return None
+    return QueueEntry(
+        brand_id=conversation.brand_id,
+        conversation=conversation,
+        team_id=conversation.team_id,
+        channel=conversation.channel,
+        queued_at=now,
+    )
 
 
 def _servers(entry: QueueEntry, group: str, rules, now: datetime) -> tuple[int, int]:

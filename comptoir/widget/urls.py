@@ -12,6 +12,7 @@ urlpatterns = [
     path("widget/api/session", views.session, name="session"),
     path("widget/api/messages", views.messages, name="messages"),
     path("widget/api/identify", views.identify, name="identify"),
+    path("widget/api/wait", views.wait, name="wait"),
     path(
         "widget/api/attachments/<id:attachment_id>/",
         views.attachment_file,

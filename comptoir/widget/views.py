@@ -31,6 +31,8 @@ from comptoir.customers.actions import IdentityLink, link_identity, rename_custo
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.customers.resolution import resolve_customer
+from comptoir.routing.estimates import estimate_wait
+from comptoir.routing.wait_texts import wait_sentence
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data
 from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
@@ -47,6 +49,7 @@ from comptoir.widget.visitors import (
     customer_card,
     customer_history,
     last_customer_event_id,
+    open_conversation_ids,
     visitor_attachment,
     visitor_claims,
     visitor_customer,
@@ -269,6 +272,31 @@ def _link_visitor_email(
         if name:
             rename_customer(customer, name)
     return customer, link
+
+
+@widget_api(("POST",))
+def wait(request: HttpRequest) -> HttpResponse:
+    """Where the visitor's waiting conversations stand: place in line and wait in seconds.
+
+    The widget asks while the visitor waits for a person (every few seconds, so the
+    place it shows follows the line) and stops once the answer is empty.
+    """
+    visitor, brand = authenticate_visitor(bearer_token(request))
+    customer = visitor_customer(visitor)
+    waiting = []
+    if customer is not None:
+        with translation.override(visitor_language(request, None, brand)):
+            for conversation_id in open_conversation_ids(customer):
+                estimate = estimate_wait(conversation_id)
+                if estimate is not None:
+                    waiting.append(
+                        {
+                            "conversation_id": conversation_id,
+                            **estimate.as_dict(),
+                            "text": wait_sentence(estimate),
+                        }
+                    )
+    return JsonResponse({"waiting": waiting})
 
 
 @widget_api(("GET", "HEAD"))

@@ -12,8 +12,9 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest
 
 from comptoir.conversations.inbound import IdentityClaim
-from comptoir.conversations.models import Attachment, Channel, Message
+from comptoir.conversations.models import Attachment, Channel, Conversation, Message
 from comptoir.conversations.payloads import message_customer_payload
+from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Customer, Identity, IdentityKind
 from comptoir.events.models import Event
 from comptoir.tenancy.models import Brand
@@ -99,6 +100,17 @@ def customer_history(customer: Customer | None) -> list[dict[str, Any]]:
     messages.reverse()
     payloads = (message_customer_payload(m, list(m.attachments.all())) for m in messages)
     return [p for p in payloads if p is not None]
+
+
+def open_conversation_ids(customer: Customer, limit: int = 5) -> list[int]:
+    """The customer's open conversations nobody has taken yet: those that may wait in a line."""
+    return list(
+        Conversation.objects.filter(
+            customer=customer, assignee__isnull=True, status__in=OPEN_STATUSES
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def last_customer_event_id(customer: Customer | None) -> int:

@@ -13,9 +13,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from comptoir.routing.estimates import estimate_wait
+from comptoir.routing.wait_texts import wait_sentence
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.calls import record_call_event
@@ -90,14 +93,29 @@ def generic_events(request: HttpRequest, brand_slug: str) -> HttpResponse:
     except BadCallEvent as exc:
         return refuse(request, 400, str(exc))
     result = record_call_event(brand, event, line=line)
+    conversation_id = result.call.contact.conversation_id
     return JsonResponse(
         {
             "call_id": result.call.pk,
-            "conversation_id": result.call.contact.conversation_id,
+            "conversation_id": conversation_id,
             "status": result.call.status,
             "duplicate": not result.applied,
+            "queue": _queue_answer(brand, conversation_id),
         }
     )
+
+
+def _queue_answer(brand: Brand, conversation_id: int) -> dict | None:
+    """The caller's place and wait in seconds, with a sentence for the IVR to read out.
+
+    None when the call waits in no line (answered, ended, or a brand that does not
+    route calls): the telephony plays its own message.
+    """
+    estimate = estimate_wait(conversation_id)
+    if estimate is None:
+        return None
+    with translation.override(brand.default_language):
+        return {**estimate.as_dict(), "text": wait_sentence(estimate)}
 
 
 @csrf_exempt

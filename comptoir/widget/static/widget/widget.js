@@ -23,7 +23,8 @@
   var state = {
     token: null, session: null, texts: {}, limits: {}, persisted: false,
     highest: 0, seen: {}, open: false, socket: null, retries: 0, retryTimer: null,
-    pingTimer: null, unread: 0, file: null, starting: null, fileUrl: null
+    pingTimer: null, unread: 0, file: null, starting: null, fileUrl: null,
+    waitTimer: null, waitText: ""
   };
 
   /* ---------- small DOM helpers: nodes and textContent only, never HTML strings ---------- */
@@ -380,7 +381,7 @@
       renderThread();
       updateIdentifyBox();
       launcher.hidden = false;
-      if (state.persisted) connect();
+      if (state.persisted) { connect(); checkWait(); }
       return data;
     }).catch(function (err) {
       if (window.console) console.warn("Comptoir widget unavailable:", err);
@@ -463,6 +464,7 @@
         showStatus(t("ack"));
         connect();
         resume();
+        checkWait();
       } else if (item.parentNode) {
         item.remove();
       }
@@ -603,6 +605,25 @@
     }).catch(function () { showError(t("network_error")); });
   }
 
+  /* ---------- waiting in line: place and wait in seconds, asked while the visitor waits ---------- */
+  var WAIT_CHECK_MS = 10000;
+  function checkWait() {
+    clearTimeout(state.waitTimer);
+    state.waitTimer = null;
+    if (!state.token) return;
+    api("/widget/api/wait", { json: {} }).then(function (result) {
+      var waiting = (result.data && result.data.waiting) || [];
+      if (waiting.length) {
+        state.waitText = waiting[0].text;
+        showStatus(state.waitText);
+        state.waitTimer = setTimeout(checkWait, WAIT_CHECK_MS);
+      } else if (state.waitText) {
+        if (statusLine.textContent === state.waitText) showStatus("");
+        state.waitText = "";
+      }
+    }).catch(function () { state.waitTimer = setTimeout(checkWait, WAIT_CHECK_MS); });
+  }
+
   /* ---------- real time ---------- */
   function resume() {
     if (state.socket && state.socket.readyState === 1) {
@@ -679,6 +700,7 @@
       if (addMessage(payload) && payload.author_kind !== "customer") {
         showStatus("");
         if (!state.open) setUnread(state.unread + 1);
+        checkWait();  // the assistant handed over (now in line), or a person answered (no more)
       }
     } else if (frame.kind === "conversation.updated" && payload.status === "resolved") {
       addSystemLine(t("conversation_closed"), "closed:" + frame.id);
