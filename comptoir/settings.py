@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "comptoir.customers",
     "comptoir.conversations",
     "comptoir.routing",
+    "comptoir.sla",
     "comptoir.outbox",
     "comptoir.assistant",
     "comptoir.touchpoints.email",
