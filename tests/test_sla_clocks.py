@@ -22,7 +22,8 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.models import Channel
 from comptoir.events.models import Event
 from comptoir.sla import configure
-from comptoir.sla.clocks import apply_event, check_clock
+from comptoir.sla.clocks import apply_event
+from comptoir.sla.tasks import check_clock_now as check_clock
 from comptoir.sla.models import ClockState, ReopenRule, SlaClock, Target
 from comptoir.sla.risk import at_risk_conversation_ids, clocks_of, team_opening
 from comptoir.tasks import run_pending

@@ -2,7 +2,7 @@
 
 ``apply_event`` is the one entry point for conversation events (called by
 ``sla.listeners`` in a worker, one event at a time per conversation, in
-order); ``check_clock`` is the timers' (``sla.tasks``). Every instant comes
+order); ``sla.tasks.check_clock`` is the timers'. Every instant comes
 from the event (when it happened), never from when the worker got to it, so a
 late worker computes the same clocks.
 
@@ -26,26 +26,21 @@ had not run yet): the breach event is appended then.
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from comptoir.conversations.models import AuthorKind, Conversation, Direction, Status
 from comptoir.events import kinds
-from comptoir.events.actors import SYSTEM
-from comptoir.events.log import append_event
 from comptoir.events.models import Event
-from comptoir.sla.calendars import Calendar, add_business_seconds, business_seconds_between
+from comptoir.sla.announce import breach, calendar_of, used_seconds
+from comptoir.sla.calendars import Calendar, add_business_seconds
 from comptoir.sla.models import ClockState, ConversationSla, ReopenRule, SlaClock, SlaPolicy, Target
 from comptoir.sla.policies import policy_for
+from comptoir.sla.tasks import check_clock
 
 TARGET_FIELDS = {
     Target.FIRST_RESPONSE: "first_response_seconds",
     Target.NEXT_RESPONSE: "next_response_seconds",
     Target.RESOLUTION: "resolution_seconds",
 }
-
-
-def calendar_of(policy: SlaPolicy) -> Calendar:
-    return policy.calendar.as_calendar()
 
 
 def target_seconds(policy: SlaPolicy, target: str) -> int | None:
@@ -55,18 +50,8 @@ def target_seconds(policy: SlaPolicy, target: str) -> int | None:
 # --- One clock --------------------------------------------------------------------------------
 
 
-def used_seconds(clock: SlaClock, calendar: Calendar, at: datetime) -> float:
-    """Business seconds the clock has used up to ``at``."""
-    used = clock.elapsed_seconds
-    if clock.state == ClockState.RUNNING and clock.running_since is not None:
-        used += business_seconds_between(calendar, clock.running_since, at)
-    return used
-
-
 def _schedule(clock: SlaClock, calendar: Calendar, percent: int) -> None:
     """Due and at-risk instants of a running clock, and the timers that check them."""
-    from comptoir.sla.tasks import check_clock
-
     since = clock.running_since
     clock.due_at = add_business_seconds(
         calendar, since, clock.target_seconds - clock.elapsed_seconds
@@ -145,37 +130,8 @@ def _stop(clock: SlaClock, calendar: Calendar, at: datetime) -> None:
     clock.at_risk_at = None
     clock.stopped_at = at
     if was_running and clock.breached_at is None and clock.due_at and at > clock.due_at:
-        _breach(clock, calendar, at)
+        breach(clock, calendar, at)
     clock.save()
-
-
-def _clock_payload(clock: SlaClock, calendar: Calendar, now: datetime) -> dict:
-    left = clock.target_seconds - used_seconds(clock, calendar, now)
-    sla = clock.sla
-    return {
-        "conversation_id": clock.conversation_id,
-        "target": clock.target,
-        "policy_id": sla.policy_id,
-        "due_at": clock.due_at.isoformat(),
-        "seconds_left": round(left),
-    }
-
-
-def _breach(clock: SlaClock, calendar: Calendar, now: datetime) -> None:
-    clock.breached_at = clock.due_at
-    _announce(kinds.SLA_BREACHED, clock, calendar, now)
-
-
-def _announce(kind, clock: SlaClock, calendar: Calendar, now: datetime) -> None:
-    conversation = Conversation.objects.select_related("customer").get(pk=clock.conversation_id)
-    append_event(
-        clock.brand_id,
-        kind,
-        _clock_payload(clock, calendar, now),
-        actor=SYSTEM,
-        conversation=conversation,
-        customer=conversation.customer,
-    )
 
 
 # --- Events -----------------------------------------------------------------------------------
@@ -302,43 +258,3 @@ def _follow_policy(sla: ConversationSla, conversation: Conversation, at: datetim
         if clock.state == ClockState.RUNNING:
             _schedule(clock, calendar, policy.at_risk_percent)
         clock.save()
-
-
-# --- Timers -----------------------------------------------------------------------------------
-
-
-def check_clock(clock_id: int, now: datetime | None = None) -> None:
-    """A timer fired: announce the risk or the breach if, read again now, it is due.
-
-    Safe to run any number of times: each announcement is recorded on the
-    clock and made once; a clock that was paused, stopped or moved since the
-    timer was queued is left alone (its new timers are queued).
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        clock = (
-            SlaClock.objects.select_for_update(of=("self",))
-            .select_related("sla__policy__calendar")
-            .filter(pk=clock_id)
-            .first()
-        )
-        if clock is None or clock.state != ClockState.RUNNING or clock.sla.policy is None:
-            return
-        calendar = calendar_of(clock.sla.policy)
-        changed = False
-        if (
-            clock.at_risk_notified_at is None
-            and clock.at_risk_at is not None
-            and now >= clock.at_risk_at
-            and (clock.due_at is None or now < clock.due_at)
-        ):
-            clock.at_risk_notified_at = now
-            _announce(kinds.SLA_AT_RISK, clock, calendar, now)
-            changed = True
-        if clock.breached_at is None and clock.due_at is not None and now >= clock.due_at:
-            if clock.at_risk_notified_at is None:
-                clock.at_risk_notified_at = now
-            _breach(clock, calendar, now)
-            changed = True
-        if changed:
-            clock.save(update_fields=["at_risk_notified_at", "breached_at"])
