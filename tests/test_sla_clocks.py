@@ -23,9 +23,9 @@ from comptoir.conversations.models import Channel
 from comptoir.events.models import Event
 from comptoir.sla import configure
 from comptoir.sla.clocks import apply_event
-from comptoir.sla.tasks import check_clock_now as check_clock
 from comptoir.sla.models import ClockState, ReopenRule, SlaClock, Target
 from comptoir.sla.risk import at_risk_conversation_ids, clocks_of, team_opening
+from comptoir.sla.tasks import check_clock_now as check_clock
 from comptoir.tasks import run_pending
 from tests.factories import ingest_chat
 from tests.sla_helpers import (

@@ -24,6 +24,7 @@ urlpatterns = [
     path("c/<int:conversation_id>/assign/", views.assign, name="assign"),
     path("c/<int:conversation_id>/resolve/", views.resolve, name="resolve"),
     path("c/<int:conversation_id>/reopen/", views.reopen, name="reopen"),
+    path("c/<int:conversation_id>/pending/", views.pending, name="pending"),
     path("c/<int:conversation_id>/thread/", views.thread_fragment, name="thread_fragment"),
     path(
         "c/<int:conversation_id>/panel/",
