@@ -156,3 +156,31 @@ def test_mark_pending_from_the_console(agent_client, brand):
     assert response.status_code == 302
     conversation.refresh_from_db()
     assert conversation.status == Status.PENDING
+
+
+def test_the_inbox_and_the_conversation_page_flag_a_conversation_close_to_breach(
+    client, brand, agent
+):
+    office_policy(brand)
+    with time_machine.travel(paris(2031, 6, 3, 9), tick=False):
+        at_risk = ingest_chat(brand, "Vite !").conversation
+        run_pending()
+    with time_machine.travel(paris(2031, 6, 3, 10, 40), tick=False):
+        calm = ingest_chat(brand, "Quand vous pourrez").conversation
+        run_pending()
+        # Logged in at the travelled time: a session opened in the present expired in 2031.
+        client.force_login(agent.user)
+        inbox = client.get(reverse("console:inbox") + "?view=all").content.decode()
+        page = client.get(reverse("console:conversation", args=[calm.pk])).content.decode()
+    # 100 min of the 2 h first-response target used (at risk after 96): 20 min left. The new
+    # one is not at risk: its page shows the wall-clock time to its due time (14:10, after
+    # the lunch break), the inbox nothing.
+    assert inbox.count("chip--sla-at-risk") == 1
+    assert "SLA: 20 min left" in inbox
+    meta = page.split("thread__meta")[1].split("</div>")[0]
+    assert "SLA: 3 h 30 left" in meta and "chip--sla-at-risk" not in meta
+    with time_machine.travel(paris(2031, 6, 3, 11, 10), tick=False):
+        client.force_login(agent.user)
+        client.cookies.load({"django_language": "fr"})
+        page = client.get(reverse("console:conversation", args=[at_risk.pk])).content.decode()
+    assert "SLA dépassé de 10 min" in page
