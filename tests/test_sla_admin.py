@@ -67,6 +67,16 @@ def test_bad_hours_and_a_bad_ical_file_are_refused_with_a_reason(admin_client, b
         reverse("sla:calendar_create"), {"name": "C", "time_zone": "Mars/Olympus"}
     )
     assert response.status_code == 400
+    # A second default calendar (no team), or a name taken: refused, not a server error.
+    response = admin_client.post(
+        reverse("sla:calendar_create"), {"name": "C", "time_zone": "Europe/Paris"}
+    )
+    assert response.status_code == 400 and "already has a default" in response.content.decode()
+    team = Team.objects.create(brand=brand, name="Experts")
+    response = admin_client.post(
+        reverse("sla:calendar_create"), {"name": "B", "time_zone": "UTC", "team": team.pk}
+    )
+    assert response.status_code == 400 and "Another calendar" in response.content.decode()
     upload = SimpleUploadedFile("x.ics", b"not a calendar", content_type="text/calendar")
     response = admin_client.post(
         reverse("sla:calendar_import", args=[calendar.pk]), {"file": upload}, follow=True

@@ -62,6 +62,18 @@ class CalendarForm(forms.ModelForm):
         self.fields["team"].queryset = Team.objects.filter(brand=brand).order_by("name")
         self.fields["team"].required = False
 
+    def clean(self):
+        # The brand is not a field of the form: its unique constraints are checked here.
+        cleaned = super().clean()
+        others = BusinessCalendar.objects.filter(brand=self.instance.brand).exclude(
+            pk=self.instance.pk
+        )
+        if cleaned.get("name") and others.filter(name=cleaned["name"]).exists():
+            self.add_error("name", _("Another calendar has this name."))
+        if cleaned.get("team") is None and others.filter(team__isnull=True).exists():
+            self.add_error("team", _("The brand already has a default calendar: choose a team."))
+        return cleaned
+
 
 class WeekForm(forms.Form):
     """One text field per weekday: ranges separated by commas; empty: closed."""
