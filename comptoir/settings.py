@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "comptoir.customers",
     "comptoir.conversations",
     "comptoir.routing",
+    "comptoir.sla",
     "comptoir.outbox",
     "comptoir.assistant",
     "comptoir.touchpoints.email",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("console/", include("comptoir.console.urls")),
     path("", include("comptoir.assistant.urls")),
     path("", include("comptoir.routing.urls")),
+    path("", include("comptoir.sla.urls")),
     path("", include("comptoir.widget.urls")),
     path("", include("comptoir.touchpoints.email.urls")),
     path("", include("comptoir.touchpoints.phone.urls")),

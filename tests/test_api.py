@@ -149,6 +149,8 @@ def _every_url(conversation: Conversation) -> list[tuple[str, str, dict | None]]
         ("post", f"/api/conversations/{c}/assign", {"assignee_id": None}),
         ("post", f"/api/conversations/{c}/resolve", None),
         ("post", f"/api/conversations/{c}/reopen", None),
+        ("post", f"/api/conversations/{c}/pending", None),
+        ("get", f"/api/conversations/{c}/sla", None),
     ]
 
 

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
 
 from comptoir.assistant.configure import delete_brand_object
 from comptoir.assistant.models import Intent
-from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
+from comptoir.conversations.actions import (
+    add_note,
+    mark_pending,
+    resolve_conversation,
+    send_reply,
+)
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
@@ -52,6 +58,7 @@ from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEventKind
 from comptoir.touchpoints.phone.models import CallbackStatus
 from tests.factories import ingest_chat, make_agent
+from tests.sla_helpers import office_policy, paris, run_timers
 from tests.test_assistant import call_report, setup_assistant, write
 from tests.test_email_inbound import GHOST, SUPPORT, dsn_for, mail, receive, sent_reply
 from tests.test_outbox import TEST_CHANNEL, RecordingSender, queued
@@ -405,6 +412,38 @@ def admin_deletes_an_intent(brand: Brand) -> Produced:
     return Produced(appended("assistant.intents_changed", before), ActorKind.AGENT, admin.pk)
 
 
+# --- SLAs -------------------------------------------------------------------------------------
+
+
+def agent_marks_pending(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    conversation = ingest_chat(brand).conversation
+    before = last_event_id()
+    mark_pending(agent, conversation)
+    event = appended("conversation.updated", before)
+    return Produced(event, ActorKind.AGENT, agent.pk, shown_to_customer=True)
+
+
+def _sla_timer_fires(brand: Brand, kind: str, hours_later: float) -> Produced:
+    office_policy(brand)
+    with time_machine.travel(paris(2031, 6, 3, 9), tick=False):
+        conversation = ingest_chat(brand).conversation
+        run_pending()
+    before = last_event_id()
+    with time_machine.travel(paris(2031, 6, 3, 9) + timedelta(hours=hours_later), tick=False):
+        run_timers()
+    return Produced(appended(kind, before, conversation=conversation), ActorKind.SYSTEM)
+
+
+def sla_timer_finds_a_target_at_risk(brand: Brand) -> Produced:
+    # First response 2 h: at risk after 96 min, breached after 2 h.
+    return _sla_timer_fires(brand, "sla.at_risk", 1.75)
+
+
+def sla_timer_finds_a_target_breached(brand: Brand) -> Produced:
+    return _sla_timer_fires(brand, "sla.breached", 2.5)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -412,6 +451,7 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.updated", agent_resolves),
     ("conversation.updated", agent_assigns),
     ("conversation.updated", handoff_routed_to_a_team),
+    ("conversation.updated", agent_marks_pending),
     ("message.created", chat_message_in_an_open_conversation),
     ("message.created", agent_reply),
     ("message.created", agent_note),
@@ -440,6 +480,8 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("assistant.handoff", assistant_hands_off),
     ("assistant.classified", assistant_classifies_a_transcript),
     ("assistant.intents_changed", admin_deletes_an_intent),
+    ("sla.at_risk", sla_timer_finds_a_target_at_risk),
+    ("sla.breached", sla_timer_finds_a_target_breached),
 ]
 
 

@@ -11,6 +11,7 @@ an entry below. For each entry:
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -20,6 +21,7 @@ from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
+from comptoir.sla import configure
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role
 from comptoir.touchpoints.email.models import QuarantinedMail
 from comptoir.touchpoints.messaging.models import MessagingAccount
@@ -28,6 +30,7 @@ from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
 from comptoir.touchpoints.phone.signatures import generic_signature
 from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat, make_agent
+from tests.sla_helpers import office_calendar, office_policy
 
 SECRET = "SECRET-TEXT-4242"
 
@@ -61,6 +64,7 @@ CASES: dict[str, Case] = {
     "console:assign": Case("session", "conversation", "post"),
     "console:resolve": Case("session", "conversation", "post"),
     "console:reopen": Case("session", "conversation", "post"),
+    "console:pending": Case("session", "conversation", "post"),
     "console:customer": Case("session", "customer"),
     "console:customer_panel_fragment": Case("session", "customer"),
     "console:attachment": Case("session", "attachment"),
@@ -91,6 +95,18 @@ CASES: dict[str, Case] = {
     "api:assign": Case("token", "conversation", "post"),
     "api:resolve": Case("token", "conversation", "post"),
     "api:reopen": Case("token", "conversation", "post"),
+    "api:pending": Case("token", "conversation", "post"),
+    "api:get_conversation_sla": Case("token", "conversation"),
+    # SLA administration: the brand's administrators only.
+    "sla:overview": Case("session", role=Role.ADMIN),
+    "sla:calendar_create": Case("session", method="post", role=Role.ADMIN),
+    "sla:calendar_edit": Case("session", "calendar", role=Role.ADMIN),
+    "sla:holiday_add": Case("session", "calendar", "post", role=Role.ADMIN),
+    "sla:calendar_import": Case("session", "calendar", "post", role=Role.ADMIN),
+    "sla:holiday_delete": Case("session", "holiday", "post", role=Role.ADMIN),
+    "sla:policy_create": Case("session", method="post", role=Role.ADMIN),
+    "sla:policy_edit": Case("session", "policy", role=Role.ADMIN),
+    "sla:policy_delete": Case("session", "policy", "post", role=Role.ADMIN),
     "api:list_identities": Case("token", "customer"),
     "api:post_identity": Case("token", "customer", "post"),
     "api:put_advisor": Case("token", "customer", "put", role=Role.SUPERVISOR),
@@ -207,7 +223,16 @@ def secret_data(brand, agent):
             brand=brand, source="smtp", raw=f"Subject: {SECRET}\r\n\r\n".encode(), reason=SECRET
         ).pk,
         **assistant_data(brand),
+        **sla_data(brand),
     }
+
+
+def sla_data(brand) -> dict:
+    """A calendar with a holiday and a policy of ``brand``, all named with the secret."""
+    calendar = office_calendar(brand, name=SECRET)
+    holiday = configure.add_holiday(calendar, date(2031, 7, 14), SECRET)
+    policy = office_policy(brand, calendar, name=SECRET)
+    return {"calendar": calendar.pk, "holiday": holiday.pk, "policy": policy.pk}
 
 
 def assistant_data(brand) -> dict:

@@ -66,8 +66,8 @@ QUERY_COUNTS = [
     ("/console/?view=mine", 6),
     ("/console/?view=teams", 6),
     ("/console/fragments/inbox/", 5),
-    ("/console/c/{conversation}/", 17),
-    ("/console/c/{conversation}/thread/", 9),
+    ("/console/c/{conversation}/", 18),  # + the SLA badge's soonest running clock
+    ("/console/c/{conversation}/thread/", 10),
     ("/console/c/{conversation}/panel/", 10),
     ("/console/customers/{customer}/", 13),
     ("/console/customers/{customer}/panel/", 11),

@@ -30,6 +30,7 @@ from comptoir.api.schemas import (
 from comptoir.conversations.access import access_conversation
 from comptoir.conversations.actions import (
     add_note,
+    mark_pending,
     reopen_conversation,
     resolve_conversation,
     send_reply,
@@ -291,3 +292,13 @@ def reopen(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     """Reopen a resolved conversation; 409 when it is not resolved."""
     membership = _membership(request)
     return reopen_conversation(membership, access_conversation(membership, conversation_id))
+
+
+@conversations_router.post(
+    "/conversations/{int:conversation_id}/pending",
+    response={200: ConversationOut, **STATE_ERRORS},
+)
+def pending(request: HttpRequest, conversation_id: int) -> Conversation:
+    """Waiting on the customer: SLA clocks pause until they write; 409 unless open."""
+    membership = _membership(request)
+    return mark_pending(membership, access_conversation(membership, conversation_id))

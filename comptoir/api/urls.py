@@ -25,6 +25,7 @@ from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
+from comptoir.sla.api import sla_router
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.api import phone_router
 
@@ -73,6 +74,7 @@ api.add_router("/", conversations_router)
 api.add_router("/", identities_router)
 api.add_router("/", phone_router)
 api.add_router("/", assistant_router)
+api.add_router("/", sla_router)
 
 
 @api.exception_handler(ApiTokenRefused)

@@ -19,6 +19,7 @@ from comptoir.conversations.models import Conversation, Message, Status
 from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Customer, Identity
 from comptoir.events.models import Event
+from comptoir.sla.models import ClockState, SlaClock
 from comptoir.tenancy.models import Membership, Team
 
 # The inbox shows the most recently active conversations of a view; beyond this
@@ -98,6 +99,12 @@ def _last_visible_message(field: str) -> Subquery:
     )
 
 
+def _running_sla_clock(field: str) -> Subquery:
+    """The soonest ``field`` (due or at-risk instant) of the row's running SLA clocks."""
+    running = SlaClock.objects.filter(conversation=OuterRef("pk"), state=ClockState.RUNNING)
+    return Subquery(running.order_by(field).values(field)[:1])
+
+
 def load_inbox(membership: Membership, view: InboxView) -> Inbox:
     """The tabs with their counts and the conversations of the chosen view (two queries)."""
     open_conversations = Conversation.objects.filter(
@@ -119,6 +126,8 @@ def load_inbox(membership: Membership, view: InboxView) -> Inbox:
         .annotate(
             last_text=_last_visible_message("text"),
             last_author_kind=_last_visible_message("author_kind"),
+            sla_due_at=_running_sla_clock("due_at"),
+            sla_at_risk_at=_running_sla_clock("at_risk_at"),
         )
         .order_by("-last_message_at", "-id")[:INBOX_LIMIT]
     )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("c/<id:conversation_id>/assign/", views.assign, name="assign"),
     path("c/<id:conversation_id>/resolve/", views.resolve, name="resolve"),
     path("c/<id:conversation_id>/reopen/", views.reopen, name="reopen"),
+    path("c/<id:conversation_id>/pending/", views.pending, name="pending"),
     path("c/<id:conversation_id>/thread/", views.thread_fragment, name="thread_fragment"),
     path(
         "c/<id:conversation_id>/panel/",

@@ -33,6 +33,7 @@ from comptoir.console.queries import (
 from comptoir.conversations.access import access_attachment, access_conversation
 from comptoir.conversations.actions import (
     add_note,
+    mark_pending,
     reopen_conversation,
     resolve_conversation,
     send_reply,
@@ -291,6 +292,15 @@ def resolve(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _change_status(
         request, conversation_id, reopen_conversation, gettext("This conversation is already open.")
+    )
+
+
+@require_POST
+@login_required
+def pending(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Waiting on the customer: SLA clocks pause until the customer writes."""
+    return _change_status(
+        request, conversation_id, mark_pending, gettext("Only an open conversation can wait.")
     )
 
 

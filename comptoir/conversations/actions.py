@@ -258,6 +258,22 @@ def resolve_conversation(actor: Membership | None, conversation: Conversation) -
     return conversation
 
 
+def mark_pending(actor: Membership | None, conversation: Conversation) -> Conversation:
+    """The conversation waits on the customer (an answer, a document): SLA clocks pause.
+
+    It stays in the inbox; the customer's next message makes it open again
+    (``ingest``). Refused on a resolved or already pending conversation.
+    """
+    with transaction.atomic():
+        conversation = lock_conversation(conversation)
+        if conversation.status != Status.OPEN:
+            raise ConversationStateError(f"conversation is {conversation.status}, not open")
+        conversation.status = Status.PENDING
+        conversation.save(update_fields=["status"])
+        conversation_changed(conversation, actor=Actor.agent_or(actor, SYSTEM), status_changed=True)
+    return conversation
+
+
 def reopen_conversation(actor: Membership | None, conversation: Conversation) -> Conversation:
     """A resolved conversation is handled again. ``actor``: who reopened it (None: Comptoir)."""
     with transaction.atomic():

@@ -244,6 +244,17 @@ class IntentsChangedSchema(Schema):
     brand_id: int
 
 
+class SlaClockSchema(Schema):
+    """One SLA target of a conversation as it stands when at risk or breached."""
+
+    conversation_id: int
+    target: str  # first_response, next_response, resolution
+    policy_id: int | None
+    due_at: Timestamp
+    # Business seconds left before the breach (negative once breached).
+    seconds_left: int
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -342,6 +353,14 @@ ASSISTANT_INTENTS_CHANGED = kind(
     IntentsChangedSchema,
     "An administrator changed the assistant's intents: its classifier is out of date.",
     published=False,
+)
+SLA_AT_RISK = kind(
+    "sla.at_risk",
+    SlaClockSchema,
+    "An SLA target of a conversation has used its at-risk share of its time (80 % by default).",
+)
+SLA_BREACHED = kind(
+    "sla.breached", SlaClockSchema, "An SLA target of a conversation passed its due time."
 )
 
 # The event each outcome of the assistant's work on a message appends.
