@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from comptoir.conversations.models import Channel, Conversation, Priority, Statu
 from comptoir.customers.actions import set_advisor
 from comptoir.customers.models import Customer
 from comptoir.events.models import Event
+from comptoir.routing import hooks
 from comptoir.routing.assignment import (
     Routing,
     assign_conversation,
@@ -37,6 +39,7 @@ from comptoir.routing.router import Reason, assign_next
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import Availability, Membership, Role, Team
 from tests.factories import ingest_chat, make_agent, make_brand
+from tests.sla_helpers import office_calendar, office_policy, paris
 
 
 def online(membership: Membership, at=None) -> Membership:
@@ -150,6 +153,21 @@ def test_a_busy_advisor_freed_within_the_wait_gets_it(brand, agent, colleague, a
     run_pending()  # the resolution frees the advisor: the router runs
     assert state(conversation).assignee == agent
     assert reasons(brand)[-1] == (conversation.pk, agent.pk, "advisor")
+
+
+def test_a_freed_advisor_takes_their_own_customer_before_the_line(brand, agent, admin):
+    team = team_of(brand, online(agent))
+    holding(agent, 3)
+    older = waiting_in(team, brand)  # waiting longer, no advisor
+    returning = new_conversation(brand)
+    set_advisor(admin, returning.customer, agent)
+    route_to_person(None, returning, team=team)
+    assert assign_next(brand.pk) == []  # the advisor is full
+    held = Conversation.objects.filter(assignee=agent).first()
+    Conversation.objects.filter(pk=held.pk).update(status=Status.RESOLVED)
+    [decision] = assign_next(brand.pk)  # one chat freed
+    assert (decision.conversation_id, decision.reason) == (returning.pk, Reason.ADVISOR)
+    assert QueueEntry.objects.filter(conversation=older).exists()  # next free chat is theirs
 
 
 def test_an_away_advisor_is_not_waited_for(brand, agent, colleague, admin):
@@ -402,3 +420,31 @@ def test_concurrent_routers_never_assign_twice_nor_exceed_a_capacity():
     loads = [Conversation.objects.filter(assignee=m).count() for m in members]
     assert loads == [3, 3, 3, 3]
     assert QueueEntry.objects.filter(brand=brand).count() == 18
+
+
+# With the SLA app: business hours and risks reach the router through routing.hooks
+
+
+def test_a_closed_team_is_not_offered_its_queue_until_it_opens(brand, agent):
+    office_calendar(brand)  # Monday to Friday
+    saturday, monday = paris(2031, 6, 7, 11), paris(2031, 6, 9, 9, 5)
+    with time_machine.travel(saturday, tick=False):
+        team = team_of(brand, online(agent, at=saturday))
+        waiting = waiting_in(team, brand)
+        assert assign_next(brand.pk, now=saturday) == []
+    with time_machine.travel(monday, tick=False):
+        online(agent, at=monday)
+        [decision] = assign_next(brand.pk, now=monday)
+    assert decision.conversation_id == waiting.pk
+
+
+def test_conversations_at_risk_of_their_sla_are_weighed_first(brand):
+    office_policy(brand)  # office hours; first response within 2 hours, at risk at 80 %
+    with time_machine.travel(paris(2031, 6, 9, 9), tick=False):
+        message = ingest_chat(brand, "Bonjour")
+        run_pending()
+    conversation = message.conversation
+    with time_machine.travel(paris(2031, 6, 9, 10), tick=False):
+        assert hooks.sla_at_risk([conversation.pk]) == set()
+    with time_machine.travel(paris(2031, 6, 9, 10, 40), tick=False):
+        assert hooks.sla_at_risk([conversation.pk]) == {conversation.pk}

@@ -198,8 +198,10 @@ def _measure_handle_seconds(
     )
     if team_id is not None:
         resolved = resolved.filter(team_id=team_id)
+    # The last conversations *resolved* (not the last assigned: among those, the long ones
+    # are still being handled, and the mean would come out too short).
     handled = sorted(
-        (assigned_at[pk], (resolved_at - assigned_at[pk]).total_seconds())
+        (resolved_at, (resolved_at - assigned_at[pk]).total_seconds())
         for pk, channel, resolved_at in resolved.values_list("pk", "channel", "resolved_at")
         if channel_group(channel) == group and resolved_at > assigned_at[pk]
     )

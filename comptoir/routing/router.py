@@ -15,6 +15,10 @@ thresholds). For each waiting conversation (``QueueEntry``), highest score first
 3. after ``drop_optional_after_seconds``, without the optional skills; after
    ``overflow_after_seconds``, the members of the team's overflow team.
 
+An advisor who is free takes their own waiting customer first, before the line is
+served in score order: a returning customer gets continuity whenever it costs nobody
+more than the advisor's extra wait.
+
 Several processes may run it at once: each decision is one transaction that
 holds the conversation's row lock and the chosen agent's ``AgentProfile`` row
 lock, both taken with ``SKIP LOCKED`` (another process deciding on them is
@@ -205,17 +209,51 @@ def assign_next(
     waiting = list(entries.order_by("queued_at", "pk")[:SCAN_LIMIT])
     if not waiting:
         return []
+    free = free_members(brand_id, rules, now)
+    waiting = [entry for entry in waiting if free.get(channel_group(entry.channel))]
+    if not waiting:
+        return []  # every agent busy or away: nothing to decide, no transaction opened
     at_risk = hooks.sla_at_risk([entry.conversation_id for entry in waiting])
     waiting.sort(key=lambda entry: -score(entry, rules, now, at_risk))
     decisions: list[Decision] = []
     full: set[tuple[int, str]] = set()  # (team, channel group) with nobody free this run
-    for entry in waiting:
-        if len(decisions) >= limit:
-            break
-        decision = _decide(entry, rules, now, actor, full)
-        if decision is not None:
-            decisions.append(decision)
+    # Advisors first: an agent who is free takes their own waiting customer before the
+    # line does (the continuity the customer came back for); then the line, in order.
+    advised = [entry for entry in waiting if entry.advisor_id in free[channel_group(entry.channel)]]
+    for advisor_only, entries in ((True, advised), (False, waiting)):
+        for entry in entries:
+            if len(decisions) >= limit:
+                return decisions
+            if any(d.conversation_id == entry.conversation_id for d in decisions):
+                continue
+            decision = _decide(entry, rules, now, actor, full, advisor_only=advisor_only)
+            if decision is not None:
+                decisions.append(decision)
     return decisions
+
+
+def free_members(brand_id: int, rules: RoutingSettings, now: datetime) -> dict[str, set[int]]:
+    """Per channel group, the agents of the brand who could take a conversation now.
+
+    Read once per run, before any lock: a saturated line (everyone busy, the usual
+    state when conversations wait) costs three queries instead of a transaction per
+    waiting conversation. A superset is safe: each decision checks again under its locks.
+    """
+    members = list(
+        Membership.objects.select_related("user").filter(brand_id=brand_id, is_active=True)
+    )
+    available = [member for member in members if member.is_available(now)]
+    free: dict[str, set[int]] = {group: set() for group in ChannelGroup.values}
+    if not available:
+        return free
+    profiles = {p.membership_id: p for p in AgentProfile.objects.filter(membership__in=available)}
+    loads = loads_of(brand_id, [member.pk for member in available])
+    for member in available:
+        profile = profiles.get(member.pk) or AgentProfile(membership=member, brand_id=brand_id)
+        for group in ChannelGroup.values:
+            if spare_capacity(profile, loads[member.pk], group, rules) > 0:
+                free[group].add(member.pk)
+    return free
 
 
 def _decide(
@@ -224,6 +262,8 @@ def _decide(
     now: datetime,
     actor: Actor,
     full: set[tuple[int, str]],
+    *,
+    advisor_only: bool = False,
 ) -> Decision | None:
     with transaction.atomic():
         conversation = (
@@ -252,6 +292,8 @@ def _decide(
                 return _assign(conversation, entry, chosen, None, reason, waited, now, actor)
             if entry.advisor_until and now < entry.advisor_until and _worth_waiting(advisor, now):
                 return None
+        if advisor_only:
+            return None
         team = entry.team
         if team is None or not team.auto_assign or not hooks.team_is_open(team.pk):
             return None

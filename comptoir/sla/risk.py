@@ -5,10 +5,12 @@ tells customers when a closed team is back; both read from here, never from
 the SLA tables directly.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 
 from comptoir.conversations.models import Conversation
 from comptoir.sla.calendars import Calendar, is_open, next_opening
@@ -93,3 +95,27 @@ def clocks_of(conversation: Conversation, now: datetime) -> list[ClockView]:
         )
         for clock in SlaClock.objects.filter(conversation=conversation).order_by("pk")
     ]
+
+
+# What the router asks (``routing.hooks``, installed by ``SlaConfig.ready``): plain ids in,
+# the wall clock's now.
+
+
+def conversations_at_risk_among(conversation_ids: Iterable[int]) -> set[int]:
+    """Those of ``conversation_ids`` with a running clock past its at-risk instant."""
+    ids = list(conversation_ids)
+    if not ids:
+        return set()
+    return set(
+        SlaClock.objects.filter(
+            conversation_id__in=ids, state=ClockState.RUNNING, at_risk_at__lte=timezone.now()
+        ).values_list("conversation_id", flat=True)
+    )
+
+
+def team_is_open_now(team_id: int) -> bool:
+    """Whether the team works now (its calendar, else its brand's; always without one)."""
+    brand_id = Team.objects.filter(pk=team_id).values_list("brand_id", flat=True).first()
+    if brand_id is None:
+        return True
+    return team_opening(brand_id, team_id, timezone.now()).open_now
