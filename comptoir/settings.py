@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "comptoir.touchpoints.email",
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
+    "comptoir.search",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.widget",

@@ -18,6 +18,7 @@ from comptoir.api.endpoints import conversations_router, customers_router
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
+from comptoir.search.api import search_router
 from comptoir.touchpoints.phone.api import phone_router
 
 
@@ -45,6 +46,7 @@ api.add_router("/", conversations_router)
 api.add_router("/", identities_router)
 api.add_router("/", phone_router)
 api.add_router("/", assistant_router)
+api.add_router("/", search_router)
 
 
 @api.exception_handler(ApiTokenRefused)
