@@ -77,7 +77,7 @@ QUERY_COUNTS = [
     # Search (comptoir/search/urls.py): teams, colleagues, saved views, then the page of
     # results, its total and its snippets
     ("/console/search/?q=Demande", 9),
-    ("/console/search/?q=exemple.fr&sort=waiting", 9),
+    ("/console/search/?q=Réponse&sort=waiting", 9),
     ("/console/search/?status=open&assignee=none&sort=oldest", 8),
     # The assistant in the console (comptoir/assistant/urls.py)
     ("/console/c/{conversation}/assist/", 8),

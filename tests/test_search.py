@@ -24,7 +24,7 @@ from comptoir.search.actions import MAX_VIEWS_PER_AGENT, SavedViewError, save_vi
 from comptoir.search.highlight import START, STOP, snippet_html, snippet_text
 from comptoir.search.models import SavedView
 from comptoir.search.params import Page, SearchFilters, SearchParams, Sort
-from comptoir.search.query import COUNT_LIMIT, search_conversations
+from comptoir.search.query import search_conversations
 from comptoir.tenancy.models import ApiToken, Role, Team
 from tests.factories import ingest_chat, make_agent
 
@@ -136,7 +136,6 @@ def test_a_typo_in_a_name_or_an_address_still_finds_the_customer_on_postgresql(b
     assert found(agent, "Hugo Laurnet") == [hugo.pk]
     assert found(agent, "hugo.laurnet@exemple.com") == [hugo.pk]
     assert found(agent, "Hugo Lorent") == [hugo.pk]
-    assert len(found(agent, "exemple.com")) == 2  # a domain alone: everyone there
 
 
 def test_words_are_prefixes_on_sqlite(agent, hugo):
@@ -281,7 +280,8 @@ def test_pages_and_total(brand, agent):
     results = search_conversations(agent, "retour", page=Page(offset=5, limit=5))
     assert results.total == 7 and len(results.hits) == 2
     assert results.next_offset is None and results.previous_offset == 0
-    assert not results.total_is_lower_bound and COUNT_LIMIT == 1000
+    beyond = search_conversations(agent, "retour", page=Page(offset=10, limit=5))
+    assert beyond.total == 7 and beyond.hits == []
 
 
 # Snippets
@@ -430,7 +430,7 @@ def test_the_api_searches_with_the_same_filters_and_pages(api, agent, brand, hug
     answer = api.get("/api/search", {"q": "colis", "status": "open", "limit": 10})
     assert answer.status_code == 200
     body = answer.json()
-    assert body["count"] == 1 and body["count_is_lower_bound"] is False
+    assert body["count"] == 1
     item = body["items"][0]
     assert item["conversation"]["id"] == hugo.pk
     assert item["conversation"]["customer"]["label"] == "Hugo Laurent"

@@ -10,14 +10,16 @@ from ninja import Field, Query, Router, Schema
 
 from comptoir.api.schemas import ConversationOut, ErrorOut
 from comptoir.search.params import Page, SearchParams
-from comptoir.search.query import COUNT_LIMIT, SearchHit, search_conversations
+from comptoir.search.query import MAX_OFFSET, SearchHit, search_conversations
 
 search_router = Router(tags=["search"])
 
 
 class SearchQuery(SearchParams):
     limit: int = Field(50, ge=1, le=200, description="Page size (at most 200).")
-    offset: int = Field(0, ge=0, le=COUNT_LIMIT, description="How many results to skip.")
+    offset: int = Field(
+        0, ge=0, le=MAX_OFFSET, description=f"How many results to skip (at most {MAX_OFFSET})."
+    )
 
 
 class SearchHitOut(Schema):
@@ -41,8 +43,7 @@ class SearchHitOut(Schema):
 
 class SearchPageOut(Schema):
     items: list[SearchHitOut]
-    count: int = Field(description=f"How many conversations match (at most {COUNT_LIMIT}).")
-    count_is_lower_bound: bool = Field(description=f"True: more than {COUNT_LIMIT} match.")
+    count: int = Field(description="How many conversations match.")
 
 
 @search_router.get("/search", response={200: SearchPageOut, 401: ErrorOut})
@@ -59,5 +60,4 @@ def search(request: HttpRequest, params: Query[SearchQuery]) -> dict:
     return {
         "items": results.hits,
         "count": results.total,
-        "count_is_lower_bound": results.total_is_lower_bound,
     }

@@ -21,7 +21,7 @@ from comptoir.conversations.models import Channel, Priority, Status
 from comptoir.search.access import access_saved_view
 from comptoir.search.actions import SavedViewError, delete_view, save_view, view_url, views_of
 from comptoir.search.params import Page, SearchParams, Sort
-from comptoir.search.query import COUNT_LIMIT, search_conversations
+from comptoir.search.query import MAX_OFFSET, search_conversations
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership, Team
 
@@ -44,7 +44,7 @@ def _reason(error: dict[str, Any]) -> str:
 
 def _offset(value: str | None) -> int:
     try:
-        return min(max(int(value or 0), 0), COUNT_LIMIT)
+        return min(max(int(value or 0), 0), MAX_OFFSET)
     except ValueError:
         return 0
 

@@ -6,16 +6,29 @@ the brand is a condition of every indexed lookup (``backends``) and of the
 outer query. The backend follows the database: PostgreSQL full-text search
 and trigrams, or SQLite FTS5 (``search.ddl`` creates what each needs).
 
-Three queries whatever the data: the page (with customer, assignee and team),
-its total (counted up to ``COUNT_LIMIT``), and the snippets of the page's
-matching messages.
+Three queries whatever the data: the ids of the page with the total (one pass
+over the matches, a window count), the page's conversations (with customer,
+assignee, team and last message), and the snippets of its matching messages.
+Joining the details after the page is cut keeps them off the thousands of rows
+a common word matches.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.db import connection
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -27,9 +40,8 @@ from comptoir.search.params import Page, SearchFilters, Sort
 from comptoir.search.terms import read_terms
 from comptoir.tenancy.models import Membership
 
-# Beyond this many matches the total reads "1000+": counting them all costs as much
-# as finding them, and nobody pages that far.
-COUNT_LIMIT = 1000
+# The deepest page: past it the agent narrows the search.
+MAX_OFFSET = 1000
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,6 @@ class SearchHit:
 class SearchResults:
     hits: list[SearchHit]
     total: int
-    total_is_lower_bound: bool  # more than COUNT_LIMIT matched
     page: Page
 
     @property
@@ -136,21 +147,39 @@ def search_conversations(
         sql, params = backend.matching_conversations(membership.brand_id, terms)
         # The backends' SQL is constants; the text and the brand are parameters.
         conversations = conversations.filter(id__in=RawSQL(sql, params))  # noqa: S611
-    matched = conversations
-    conversations = conversations.annotate(
-        last_text=_last_visible_message("text"),
-        last_author_kind=_last_visible_message("author_kind"),
+    if sort == Sort.WAITING:
+        conversations = conversations.annotate(
+            last_author_kind=_last_visible_message("author_kind")
+        )
+    # The page's ids and the total in one pass over the matches; the rows of the page after.
+    ranked = list(
+        _sorted(conversations, sort)
+        .annotate(total=Window(Count("id")))
+        .values_list("id", "total")[page.offset : page.offset + page.limit]
     )
-    found = list(
-        _sorted(conversations, sort).select_related("customer", "assignee__user", "team")[
-            page.offset : page.offset + page.limit
-        ]
-    )
-    total = matched.order_by().values("id")[: COUNT_LIMIT + 1].count()
+    if ranked:
+        total = ranked[0][1]
+    elif page.offset:
+        total = conversations.count()  # a page beyond the last
+    else:
+        total = 0
+    ids = [conversation_id for conversation_id, _ in ranked]
+    found: list[Conversation] = []
     marked: dict[int, str] = {}
-    if terms is not None and found:
-        with connection.cursor() as cursor:
-            marked = backend.snippets(cursor, membership.brand_id, terms, [c.pk for c in found])
+    if ids:
+        rows = (
+            Conversation.objects.filter(pk__in=ids)
+            .select_related("customer", "assignee__user", "team")
+            .annotate(
+                last_text=_last_visible_message("text"),
+                last_author_kind=_last_visible_message("author_kind"),
+            )
+            .in_bulk()
+        )
+        found = [rows[conversation_id] for conversation_id in ids]
+        if terms is not None:
+            with connection.cursor() as cursor:
+                marked = backend.snippets(cursor, membership.brand_id, terms, ids)
     hits = [
         SearchHit(
             conversation,
@@ -159,9 +188,4 @@ def search_conversations(
         )
         for conversation in found
     ]
-    return SearchResults(
-        hits=hits,
-        total=min(total, COUNT_LIMIT),
-        total_is_lower_bound=total > COUNT_LIMIT,
-        page=page,
-    )
+    return SearchResults(hits=hits, total=total, page=page)

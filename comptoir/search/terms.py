@@ -57,5 +57,6 @@ def read_terms(text: str, region: str) -> SearchTerms:
         with suppress(InvalidIdentity):
             identities.append((IdentityKind.CUSTOMER_NUMBER, normalise_customer_number(text)))
     email_like = " " not in text and len(text) >= 4 and ("@" in text or "." in text)
-    name_like = len(text) >= 3 and any(ch.isalpha() for ch in text)
+    # An address is compared with addresses, not names (every Hugo Laurent is not hugo@…).
+    name_like = "@" not in text and len(text) >= 3 and any(ch.isalpha() for ch in text)
     return SearchTerms(text=text, identities=identities, email_like=email_like, name_like=name_like)
