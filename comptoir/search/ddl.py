@@ -79,6 +79,19 @@ POSTGRES_INDEXES = {
 }
 
 
+# pg_trgm's ``%`` finds pairs above this similarity (its default, 0.3, lets "Hugo" alone
+# bring every Hugo as a candidate for "Hugo Laurnet"; typos score 0.5 and more). Set for
+# the database (new connections) and for the migrating session; without it (a restore
+# that drops database settings) search only gets looser and slower.
+TRIGRAM_SIMILARITY = 0.45
+POSTGRES_SETTINGS = [
+    "DO $$ BEGIN EXECUTE format("
+    f"'ALTER DATABASE %I SET pg_trgm.similarity_threshold = {TRIGRAM_SIMILARITY}',"
+    " current_database()); END $$",
+    f"SET pg_trgm.similarity_threshold = {TRIGRAM_SIMILARITY}",
+]
+
+
 def postgres_setup(schema_of_unaccent: str) -> list[str]:
     """Extensions first (``unaccent``'s schema is read in between), then functions and configs."""
     unaccent = f'"{schema_of_unaccent}".unaccent'
@@ -104,6 +117,8 @@ POSTGRES_EXTENSIONS = [
 
 POSTGRES_TEARDOWN = [
     *(f"DROP INDEX IF EXISTS {name}" for name in POSTGRES_INDEXES),
+    "DO $$ BEGIN EXECUTE format("
+    "'ALTER DATABASE %I RESET pg_trgm.similarity_threshold', current_database()); END $$",
     f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {FR}",
     f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {SIMPLE}",
     "DROP FUNCTION IF EXISTS comptoir_unaccent(text)",
@@ -233,6 +248,8 @@ def install(connection) -> None:
             for statement in postgres_setup(cursor.fetchone()[0]):
                 cursor.execute(statement)
             for statement in POSTGRES_INDEXES.values():
+                cursor.execute(statement)
+            for statement in POSTGRES_SETTINGS:
                 cursor.execute(statement)
         elif connection.vendor == "sqlite":
             sqlite_rebuild(cursor)

@@ -9,7 +9,7 @@ Each condition is one indexed lookup (``search.ddl``), restricted to the brand:
   and case folded (GIN, pg_trgm);
 - e-mail addresses: trigram similarity of the part before the ``@`` (a typo
   in an address still finds it; the domain is left out, or every address at
-  gmail.com would be a candidate);
+  gmail.com would be a candidate), unless the address is a customer's exactly;
 - exact normalised identities (phone numbers in E.164, WhatsApp ids, customer
   numbers) on their unique index.
 
@@ -17,6 +17,7 @@ The SQL is built from ``search.ddl``'s constants only; what the agent typed is
 always a parameter.
 """
 
+from comptoir.customers.models import IdentityKind
 from comptoir.search import ddl
 from comptoir.search.highlight import START, STOP
 from comptoir.search.terms import SearchTerms
@@ -45,7 +46,9 @@ SELECT v.id FROM conversations_conversation v
   JOIN customers_identity i ON i.customer_id = v.customer_id
  WHERE i.brand_id = %s AND i.kind = 'email'
    AND {_LOCAL} %% split_part(lower(%s), '@', 1)
-   AND similarity({_LOCAL}, split_part(lower(%s), '@', 1)) >= {EMAIL_SIMILARITY}"""  # noqa: S608
+   AND similarity({_LOCAL}, split_part(lower(%s), '@', 1)) >= {EMAIL_SIMILARITY}
+   AND NOT EXISTS (SELECT 1 FROM customers_identity x
+                    WHERE x.brand_id = %s AND x.kind = 'email' AND x.value = %s)"""  # noqa: S608
 
 _IDENTITIES = """
 SELECT v.id FROM conversations_conversation v
@@ -76,8 +79,10 @@ def matching_conversations(brand_id: int, terms: SearchTerms) -> tuple[str, list
         parts.append(_NAMES)
         params += [brand_id, text, text]
     if terms.email_like:
+        # Only when the address is no customer's exactly: then it is a typo or a part.
+        exact = next((v for kind, v in terms.identities if kind == IdentityKind.EMAIL), "")
         parts.append(_EMAILS)
-        params += [brand_id, text, text]
+        params += [brand_id, text, text, brand_id, exact]
     if terms.identities:
         pairs = " OR ".join(["(i.kind = %s AND i.value = %s)"] * len(terms.identities))
         parts.append(_IDENTITIES.format(pairs=pairs))
