@@ -66,6 +66,7 @@ bench: venv
 	$(BIN)/python bench/tasks.py
 	$(BIN)/python bench/tasks.py --database-url sqlite:///var/bench/tasks.sqlite3
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/search.py
 	$(BIN)/python bench/intents.py --carve ../shared/data/banking77/train.csv var/bench/banking77
 	$(BIN)/python bench/intents.py --train var/bench/banking77/train.csv --test var/bench/banking77/test.csv
 	# one carve's 2,001 test queries are a small sample: the mean over five carves

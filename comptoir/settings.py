@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "comptoir.touchpoints.email",
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
+    "comptoir.search",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.widget",

@@ -26,6 +26,8 @@ from comptoir.customers.access import (
 )
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
+from comptoir.search.access import access_saved_view
+from comptoir.search.models import SavedView
 from comptoir.tenancy.access import ROLE_REFUSALS, access_colleague, access_team, check_role
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Brand, Role, Team
 from comptoir.touchpoints.email.access import access_quarantined_mail
@@ -214,3 +216,20 @@ def test_an_inactive_colleague_is_not_found(brand, agent, colleague):
     colleague.save(update_fields=["is_active"])
     with pytest.raises(Http404):
         access_colleague(agent, colleague.pk)
+
+
+# A saved view belongs to its agent, not to the brand: it is not in the table above
+# (whose objects any member with the role may fetch).
+
+
+def test_a_saved_view_is_fetched_by_its_owner_only(brand, agent, other_brand):
+    view = SavedView.objects.create(brand=brand, owner=agent, name="Mine", filters={})
+    assert access_saved_view(agent, view.pk) == view
+    for someone in (make_agent(brand, Role.ADMIN), make_agent(other_brand, Role.ADMIN)):
+        with pytest.raises(Http404):
+            access_saved_view(someone, view.pk)
+    for bad_id in (10_000_000, "abc", None):
+        with pytest.raises(Http404):
+            access_saved_view(agent, bad_id)
+    with pytest.raises(PermissionDenied):
+        access_saved_view(agent, view.pk, require_role=Role.SUPERVISOR)

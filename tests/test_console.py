@@ -455,11 +455,12 @@ def test_customer_supplied_text_is_escaped(agent_client, agent, brand):
 
 # --- query counts ---------------------------------------------------------------------------
 
-# Session, user, membership, last event id, then the page's own fixed queries.
-MAX_INBOX_QUERIES = 6
+# Session, user, membership, last event id, the agent's saved views (search), then the
+# page's own fixed queries.
+MAX_INBOX_QUERIES = 7
 # +2 for the identity-resolution part of the customer panel (proposals, merges), +1 for the
-# SLA badge (the soonest running clock).
-MAX_CONVERSATION_QUERIES = 16
+# SLA badge (the soonest running clock), +1 for the agent's saved views.
+MAX_CONVERSATION_QUERIES = 17
 
 
 def make_busy_brand(brand, agent, colleague, conversations: int) -> Conversation:

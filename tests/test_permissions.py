@@ -21,6 +21,7 @@ from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
+from comptoir.search.models import SavedView
 from comptoir.sla import configure
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role
 from comptoir.touchpoints.email.models import QuarantinedMail
@@ -182,6 +183,20 @@ CASES: dict[str, Case] = {
     "api:update_article": Case("token", "article", "put", role=Role.ADMIN),
     "api:delete_article": Case("token", "article", "delete", role=Role.ADMIN),
     "api:predict_intent": Case("token", method="post", role=Role.ADMIN),
+    # Search: any agent of the brand; a saved view is its owner's only (see PRIVATE_TARGETS).
+    "search:console": Case("session"),
+    "search:view_create": Case("session", method="post"),
+    "search:view_delete": Case("session", "saved_view", "post"),
+    "api:search": Case("token"),
+}
+
+# Objects that belong to one agent, not to the brand: made for the member who calls.
+PRIVATE_TARGETS = {
+    "saved_view": lambda member: (
+        SavedView.objects.create(
+            brand=member.brand, owner=member, name=SECRET, filters={"q": SECRET}
+        ).pk
+    ),
 }
 
 
@@ -224,6 +239,7 @@ def secret_data(brand, agent):
         ).pk,
         **assistant_data(brand),
         **sla_data(brand),
+        "saved_view": PRIVATE_TARGETS["saved_view"](agent),
     }
 
 
@@ -414,9 +430,21 @@ def test_the_role_the_url_needs_is_enough(client, secret_data, brand, name):
     case = CASES[name]
     member = make_agent(brand, case.role, first_name="Max")
     headers = credentials(client, case, member)
+    if case.target in PRIVATE_TARGETS:
+        secret_data = {**secret_data, case.target: PRIVATE_TARGETS[case.target](member)}
     response = call(client, case, url_for(name, case, secret_data), secret_data, **headers)
     assert response.status_code not in (401, 403, 404), response.status_code
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.target in PRIVATE_TARGETS))
+def test_another_agent_of_the_brand_does_not_see_a_private_object(client, secret_data, brand, name):
+    """Even an administrator of the same brand: another agent's saved view does not exist (404)."""
+    case = CASES[name]
+    administrator = make_agent(brand, Role.ADMIN, first_name="Ada")
+    headers = credentials(client, case, administrator)
+    response = call(client, case, url_for(name, case, secret_data), secret_data, **headers)
+    assert response.status_code == 404, response.status_code
 
 
 def test_django_admin_is_for_platform_operators_only(agent_client):

@@ -57,22 +57,28 @@ from tests.factories import ingest_chat, make_agent, make_brand
 pytestmark = pytest.mark.django_db
 
 # (page or API list, queries). ``{name}`` is an id of the scene (``Scene.ids``).
-# Console pages count the session, the user and their membership first (3); the
+# Console pages count the session, the user and their membership first (3), and the
+# inbox the agent's saved views (1, comptoir/search); the
 # API counts its token (1), then the total of a paginated list (1).
 QUERY_COUNTS = [
     # The console (comptoir/console/urls.py)
     ("/console/login/", 0),
-    ("/console/", 6),
-    ("/console/?view=mine", 6),
-    ("/console/?view=teams", 6),
-    ("/console/fragments/inbox/", 5),
-    ("/console/c/{conversation}/", 18),  # + the SLA badge's soonest running clock
+    ("/console/", 7),
+    ("/console/?view=mine", 7),
+    ("/console/?view=teams", 7),
+    ("/console/fragments/inbox/", 6),
+    ("/console/c/{conversation}/", 19),  # + SLA badge, + saved views
     ("/console/c/{conversation}/thread/", 10),
     ("/console/c/{conversation}/panel/", 10),
-    ("/console/customers/{customer}/", 13),
+    ("/console/customers/{customer}/", 14),
     ("/console/customers/{customer}/panel/", 11),
     ("/console/attachments/{attachment}/", 4),
     ("/console/duplicates/", 5),
+    # Search (comptoir/search/urls.py): teams, colleagues, saved views, then the page of
+    # results, its total and its snippets
+    ("/console/search/?q=Demande", 9),
+    ("/console/search/?q=Réponse&sort=waiting", 9),
+    ("/console/search/?status=open&assignee=none&sort=oldest", 8),
     # The assistant in the console (comptoir/assistant/urls.py)
     ("/console/c/{conversation}/assist/", 8),
     ("/console/assistant/", 8),
@@ -102,6 +108,8 @@ QUERY_COUNTS = [
     ("/api/assistant/intents", 3),
     ("/api/assistant/articles", 3),
     ("/api/assistant/metrics", 2),
+    ("/api/search?q=Demande", 4),
+    ("/api/search?q=Réponse&status=open&sort=waiting", 4),
 ]
 
 PNG_PIXEL = bytes.fromhex(

@@ -25,6 +25,7 @@ from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
+from comptoir.search.api import search_router
 from comptoir.sla.api import sla_router
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.api import phone_router
@@ -75,6 +76,7 @@ api.add_router("/", identities_router)
 api.add_router("/", phone_router)
 api.add_router("/", assistant_router)
 api.add_router("/", sla_router)
+api.add_router("/", search_router)
 
 
 @api.exception_handler(ApiTokenRefused)

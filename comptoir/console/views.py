@@ -45,6 +45,7 @@ from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer
 from comptoir.routing.assignment import assign_conversation
 from comptoir.routing.presence import set_availability
+from comptoir.search.actions import views_of
 from comptoir.tenancy.access import access_colleague, request_membership
 from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import Membership
@@ -86,6 +87,7 @@ def _workspace(
         "last_event_id": last_event_id,
         "view": view,
         "inbox": load_inbox(membership, view),
+        "saved_views": views_of(membership),
         "current_conversation_id": conversation.pk if conversation else None,
     }
     if conversation is not None:
@@ -142,6 +144,7 @@ def inbox_fragment(request: HttpRequest) -> HttpResponse:
         "membership": membership,
         "view": view,
         "inbox": load_inbox(membership, view),
+        "saved_views": views_of(membership),
         "current_conversation_id": current_conversation_id,
     }
     return _no_store(render(request, "console/_inbox.html", context))

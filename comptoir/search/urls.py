@@ -1,0 +1,17 @@
+"""Search in the console (namespace ``search``); ``GET /api/search`` is in ``search.api``."""
+
+from django.urls import path
+
+from comptoir.search import console_views
+
+app_name = "search"
+
+urlpatterns = [
+    path("console/search/", console_views.search, name="console"),
+    path("console/search/views/", console_views.view_create, name="view_create"),
+    path(
+        "console/search/views/<int:saved_view_id>/delete/",
+        console_views.view_delete,
+        name="view_delete",
+    ),
+]
