@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone, translation
 
 from comptoir.conversations.actions import resolve_conversation
@@ -22,6 +23,7 @@ from comptoir.routing.wait_texts import spoken_duration, wait_sentence
 from comptoir.tenancy.models import ApiToken
 from comptoir.touchpoints.phone.models import PhoneLine, Provider
 from tests.factories import make_agent
+from tests.sla_helpers import office_calendar, paris
 from tests.test_api import bearer
 from tests.test_phone import LINE, SECRET, T0, event, post_generic
 from tests.test_router import holding, new_conversation, online, team_of, waiting_in
@@ -59,6 +61,7 @@ def test_place_and_wait_with_every_agent_busy(brand, agent, colleague):
         "waiting": 3,
         "estimated_wait_seconds": round(2 * handle / 6),
         "agents_available": 2,
+        "offer_callback": False,  # 160 s: under the default 300 s
     }
 
 
@@ -237,6 +240,8 @@ def test_the_call_webhook_answers_the_callers_place_and_wait(client, brand, agen
         "waiting": 1,
         "estimated_wait_seconds": handle,
         "agents_available": 1,
+        "offer_callback": False,  # 300 s: not over the default threshold
+        "back_at": None,
         "text": "Vous êtes le prochain dans la file. Attente estimée : 5 min.",
     }
     agent.user.email = "camille@example.org"
@@ -273,3 +278,36 @@ def test_the_api_gives_a_conversations_place_and_wait(client, brand, agent, outs
     assert answer.json()["waiting"] is False
     other_key = ApiToken.issue(outsider, "tests")[1]
     assert client.get(url, headers=bearer(other_key)).status_code == 404
+
+
+def test_a_long_wait_or_nobody_available_offers_a_callback(brand, agent, colleague):
+    team = team_of(brand, online(agent))
+    holding(agent, 3)
+    line = [waiting_in(team, brand) for _ in range(3)]  # 160 s, 320 s, 480 s (3 chats at once)
+    assert [estimate_wait(c.pk).offer_callback for c in line] == [False, True, True]
+    RoutingSettings.objects.create(brand=brand, offer_callback_after_seconds=0)  # never
+    assert not estimate_wait(line[-1].pk).offer_callback
+    RoutingSettings.objects.filter(brand=brand).update(offer_callback_after_seconds=60)
+    nobody = waiting_in(team_of(brand, colleague, name="Boutique"), brand)  # console closed
+    assert estimate_wait(nobody.pk).offer_callback
+
+
+def test_a_closed_team_says_when_it_is_back_instead_of_a_wait(client, brand, agent):
+    office_calendar(brand)  # Monday to Friday, 9:00 to 18:00 in Paris
+    with time_machine.travel(paris(2031, 6, 7, 11), tick=False):  # a Saturday
+        team = team_of(brand, online(agent))
+        holding(agent, 3)
+        token = start_session(client, brand).json()["token"]
+        send(client, token, "Bonjour")
+        conversation = Conversation.objects.order_by("-pk").first()
+        route_to_person(None, conversation, team=team)
+        answer = client.post(
+            WAIT_URL, {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="fr", **auth(token)
+        )
+    [waiting] = answer.json()["waiting"]
+    assert waiting["estimated_wait_seconds"] is None
+    assert waiting["offer_callback"] is True
+    assert waiting["back_at"] == "2031-06-09T09:00:00+02:00"
+    assert waiting["text"] == (
+        "Nous sommes fermés pour le moment : nous revenons le 9 juin 2031 à 09:00."
+    )

@@ -59,13 +59,16 @@ class WaitEstimate:
     seconds: int | None  # None: nobody who could take it is available now
     agents_available: int
     handle_seconds: int  # the line's recent mean time with an agent
+    # The brand's threshold is passed (or nobody is available): offer to call back instead.
+    offer_callback: bool = False
 
-    def as_dict(self) -> dict[str, int | None]:
+    def as_dict(self) -> dict[str, int | bool | None]:
         return {
             "position": self.position,
             "waiting": self.waiting,
             "estimated_wait_seconds": self.seconds,
             "agents_available": self.agents_available,
+            "offer_callback": self.offer_callback,
         }
 
 
@@ -102,7 +105,9 @@ def estimate_wait(conversation_id: int, *, now: datetime | None = None) -> WaitE
     agents, slots = _servers(entry, group, rules, now)
     handle = mean_handle_seconds(entry.brand_id, entry.team_id, group, now=now)
     seconds = round(queue_length_wait(position - 1, slots, handle)) if slots else None
-    return WaitEstimate(position, len(line), seconds, agents, round(handle))
+    threshold = rules.offer_callback_after_seconds
+    offer = bool(threshold) and (seconds is None or seconds > threshold)
+    return WaitEstimate(position, len(line), seconds, agents, round(handle), offer)
 
 
 def _joining(conversation_id: int, now: datetime) -> QueueEntry | None:

@@ -30,6 +30,7 @@ class RoutingSettingsForm(forms.ModelForm):
             "urgent_weight_minutes",
             "sla_risk_weight_minutes",
             "route_new_channels",
+            "offer_callback_after_seconds",
         ]
 
     def clean_route_new_channels(self) -> str:

@@ -99,6 +99,11 @@ class RoutingSettings(models.Model):
     route_new_channels = models.CharField(
         _("route new conversations on"), max_length=120, blank=True
     )
+    # Above this estimated wait (or with nobody available), a waiting chat visitor is offered
+    # a callback instead of waiting (``routing.estimates.WaitEstimate.offer_callback``).
+    offer_callback_after_seconds = models.PositiveIntegerField(
+        _("offer a callback when the wait exceeds (seconds, 0: never)"), default=300
+    )
 
     def __str__(self) -> str:
         return f"routing of brand {self.brand_id}"

@@ -137,6 +137,8 @@ def widget_texts() -> dict[str, Any]:
         "unavailable": refusal_reason("unknown_brand"),
         # "Call me back" form (comptoir.touchpoints.phone.widget_views).
         "callback_prompt": gettext("Rather talk? We call you back"),
+        # Shown with the wait when it is long, nobody is available or the team is closed.
+        "callback_offer": gettext("Rather not wait? We can call you back."),
         "callback_number": gettext("Your phone number"),
         "callback_when": gettext("When"),
         "callback_now": gettext("As soon as possible"),

@@ -31,8 +31,7 @@ from comptoir.customers.actions import IdentityLink, link_identity, rename_custo
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.customers.resolution import resolve_customer
-from comptoir.routing.estimates import estimate_wait
-from comptoir.routing.wait_texts import wait_sentence
+from comptoir.sla.customer_wait import wait_answer
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data
 from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
@@ -287,15 +286,9 @@ def wait(request: HttpRequest) -> HttpResponse:
     if customer is not None:
         with translation.override(visitor_language(request, None, brand)):
             for conversation_id in open_conversation_ids(customer):
-                estimate = estimate_wait(conversation_id)
-                if estimate is not None:
-                    waiting.append(
-                        {
-                            "conversation_id": conversation_id,
-                            **estimate.as_dict(),
-                            "text": wait_sentence(estimate),
-                        }
-                    )
+                answer = wait_answer(conversation_id)
+                if answer is not None:
+                    waiting.append({"conversation_id": conversation_id, **answer})
     return JsonResponse({"waiting": waiting})
 
 

@@ -17,8 +17,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from comptoir.routing.estimates import estimate_wait
-from comptoir.routing.wait_texts import wait_sentence
+from comptoir.sla.customer_wait import wait_answer
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.calls import record_call_event
@@ -111,11 +110,8 @@ def _queue_answer(brand: Brand, conversation_id: int) -> dict | None:
     None when the call waits in no line (answered, ended, or a brand that does not
     route calls): the telephony plays its own message.
     """
-    estimate = estimate_wait(conversation_id)
-    if estimate is None:
-        return None
     with translation.override(brand.default_language):
-        return {**estimate.as_dict(), "text": wait_sentence(estimate)}
+        return wait_answer(conversation_id)
 
 
 @csrf_exempt

@@ -96,6 +96,8 @@
     ".icon-btn{flex:none;width:40px;height:40px;border:0;border-radius:10px;background:transparent;color:inherit;display:flex;align-items:center;justify-content:center}",
     ".icon-btn:hover{background:rgba(127,127,127,.18)}",
     ".identify{border-bottom:1px solid #e6e8ec;background:#fafbfc;font-size:14px}",
+    ".callback.is-offered{background:#fff7e0}",
+    ".callback.is-offered .link-btn{font-weight:600}",
     ".link-btn{display:block;width:100%;padding:9px 18px;border:0;background:transparent;color:var(--accent);text-align:left;text-decoration:underline}",
     ".identify form{display:grid;gap:8px;padding:4px 18px 12px}",
     ".identify label{display:grid;gap:3px;font-size:13px;color:#4a5160}",
@@ -614,12 +616,14 @@
     api("/widget/api/wait", { json: {} }).then(function (result) {
       var waiting = (result.data && result.data.waiting) || [];
       if (waiting.length) {
-        state.waitText = waiting[0].text;
+        state.waitText = waiting[0].text + (waiting[0].offer_callback ? " " + t("callback_offer") : "");
+        callbackBox.classList.toggle("is-offered", !!waiting[0].offer_callback);
         showStatus(state.waitText);
         state.waitTimer = setTimeout(checkWait, WAIT_CHECK_MS);
       } else if (state.waitText) {
         if (statusLine.textContent === state.waitText) showStatus("");
         state.waitText = "";
+        callbackBox.classList.remove("is-offered");
       }
     }).catch(function () { state.waitTimer = setTimeout(checkWait, WAIT_CHECK_MS); });
   }
