@@ -34,11 +34,13 @@ def test_an_administrator_sets_the_rules_and_an_agents_capacity_languages_and_sk
             "urgent_weight_minutes": 15,
             "sla_risk_weight_minutes": 20,
             "route_new_channels": "email, phone",
+            "offer_callback_after_seconds": 180,
         },
     )
     assert response.status_code == 302
     rules = RoutingSettings.objects.get(brand=brand)
     assert (rules.advisor_wait_seconds, rules.chat_capacity) == (30, 4)
+    assert rules.offer_callback_after_seconds == 180
     assert rules.route_new_channels == "email,phone"
     assert channels_routed_when_new()[brand.pk] == {"email", "phone"}
 
