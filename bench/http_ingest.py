@@ -23,7 +23,7 @@ rate the HTTP path is compared with.
     .venv/bin/python bench/http_ingest.py                     # 2 servers, Redis, 3000 messages
     .venv/bin/python bench/http_ingest.py --n 5000 --visitors 48 --whatsapp-senders 16
     .venv/bin/python bench/http_ingest.py --redis-url ''      # in-memory layer per process
-    .venv/bin/python bench/http_ingest.py --py-spy var/bench/spy   # flame graphs of the servers
+    .venv/bin/python bench/http_ingest.py --py-spy var/bench/spy   # profiles of the servers
 
 Prints ``http: <n> msg/s``, ``in-process: <n> msg/s`` and ``ratio: <x>``
 (http / in-process) on their own lines, with context lines around them
@@ -99,7 +99,13 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--py-spy",
         metavar="PREFIX",
-        help="record each server with py-spy during the timed run (PREFIX-<port>.svg)",
+        help="record the servers with py-spy while timed (collapsed stacks: PREFIX-<port>.folded)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("keep-alive", "httpx"),
+        default="keep-alive",
+        help="keep-alive: one asyncio connection per customer (light); httpx: its AsyncClient",
     )
     parser.add_argument("--seed", type=int, default=2026)
     return parser.parse_args()
@@ -279,8 +285,10 @@ def start_py_spy(servers: list[Server], prefix: str) -> None:
                 "--rate",
                 "200",
                 "--threads",
+                "--format",
+                "raw",
                 "--output",
-                f"{prefix}-{port}.svg",
+                f"{prefix}-{port}.folded",
                 "--nonblocking",
             ],
             stdout=subprocess.DEVNULL,
@@ -317,6 +325,7 @@ class Tally:
     session_latencies: list[float] = field(default_factory=list)
     refused: dict[str, int] = field(default_factory=dict)
     widget_ids: list[str] = field(default_factory=list)
+    reconnections: int = 0
     whatsapp_ids: list[str] = field(default_factory=list)
 
     @property
@@ -333,36 +342,126 @@ class Tally:
         self.refused[key] = self.refused.get(key, 0) + 1
 
 
-async def widget_visitor(client, base_url: str, brand_slug: str, tally: Tally, rng, per: int):
-    """Visitors one after the other: a session, then ``per`` messages, each waiting for its answer."""
+class KeepAliveConnection:
+    """One HTTP/1.1 keep-alive connection, as a browser keeps to a site: POST, read the answer.
+
+    Written on asyncio streams because httpx's client costs about 8 ms of CPU per
+    request, as much as the server's work, on the same two cores. The answers of
+    these endpoints always carry a Content-Length. A connection the server closed
+    while idle is opened again and the request sent again: every request of this
+    bench is idempotent (a widget ``client_id``, a WhatsApp message id).
+    """
+
+    def __init__(self, url: str) -> None:
+        host, _, port = url.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reconnections = 0
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        for attempt in range(3):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                self.writer.write(request)
+                return await self._answer()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.writer.close()
+                self.reader = self.writer = None
+                self.reconnections += 1
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _answer(self) -> tuple[int, bytes]:
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = None
+        closing = False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                closing = True
+        if length is None:
+            raise SystemExit(f"an answer without Content-Length: {head!r}")
+        body = await self.reader.readexactly(length)
+        if closing:
+            self.writer.close()
+            self.reader = self.writer = None
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class HttpxConnection:
+    """The same interface on httpx's AsyncClient (``--client httpx``)."""
+
+    reconnections = 0
+
+    def __init__(self, client, url: str) -> None:
+        self.client, self.url = client, url
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        response = await self.client.post(f"{self.url}{path}", content=body, headers=headers)
+        return response.status_code, response.content
+
+    async def close(self) -> None:
+        pass
+
+
+def multipart(fields: dict[str, str]) -> tuple[bytes, str]:
+    """A form as the widget's ``FormData`` sends it: body and Content-Type."""
+    boundary = f"----comptoirbench{uuid.uuid4().hex}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+async def widget_visitor(http, brand_slug: str, tally: Tally, rng, per: int) -> None:
+    """Visitors one after another: a session, then ``per`` messages, each awaiting its answer."""
     while not tally.done():
         started = time.perf_counter()
-        response = await client.post(
-            f"{base_url}/widget/api/session", json={"brand": brand_slug, "language": "fr"}
+        status, body = await http.post(
+            "/widget/api/session",
+            json.dumps({"brand": brand_slug, "language": "fr"}).encode(),
+            {"Content-Type": "application/json"},
         )
-        if response.status_code != 200:
-            tally.refuse("session", response.status_code, response.text)
+        if status != 200:
+            tally.refuse("session", status, body.decode())
             continue
         tally.session_latencies.append(time.perf_counter() - started)
         tally.sessions += 1
-        headers = {"Authorization": f"Bearer {response.json()['token']}"}
+        token = json.loads(body)["token"]
         for _ in range(per):
             if tally.done():
                 return
-            fields = {
-                "text": (None, rng.choice(in_process.TEXTS)),
-                "client_id": (None, uuid.uuid4().hex),
-            }
-            started = time.perf_counter()
-            response = await client.post(
-                f"{base_url}/widget/api/messages", files=fields, headers=headers
+            form, content_type = multipart(
+                {"text": rng.choice(in_process.TEXTS), "client_id": uuid.uuid4().hex}
             )
-            if response.status_code != 201:
-                tally.refuse("widget message", response.status_code, response.text)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+            started = time.perf_counter()
+            status, body = await http.post("/widget/api/messages", form, headers)
+            if status != 201:
+                tally.refuse("widget message", status, body.decode())
                 continue
             tally.latencies.append(time.perf_counter() - started)
             tally.widget += 1
-            tally.widget_ids.append(response.json()["message"]["id"])
+            tally.widget_ids.append(json.loads(body)["message"]["id"])
 
 
 def whatsapp_body(sender: str, wamid: str, text: str, phone_number_id: str) -> bytes:
@@ -399,9 +498,7 @@ def whatsapp_body(sender: str, wamid: str, text: str, phone_number_id: str) -> b
     return json.dumps(payload).encode()
 
 
-async def whatsapp_sender(
-    client, base_url: str, brand_slug: str, tally: Tally, rng, phone_number_id: str
-):
+async def whatsapp_sender(http, brand_slug: str, tally: Tally, rng, phone_number_id: str) -> None:
     """A WhatsApp customer: one signed webhook per message, as Meta delivers them."""
     from comptoir.touchpoints.messaging.signatures import signature_for
 
@@ -414,11 +511,9 @@ async def whatsapp_sender(
             "X-Hub-Signature-256": signature_for(body, APP_SECRET),
         }
         started = time.perf_counter()
-        response = await client.post(
-            f"{base_url}/webhooks/whatsapp/{brand_slug}", content=body, headers=headers
-        )
-        if response.status_code != 200 or response.json().get("received") != 1:
-            tally.refuse("whatsapp webhook", response.status_code, response.text)
+        status, answer = await http.post(f"/webhooks/whatsapp/{brand_slug}", body, headers)
+        if status != 200 or json.loads(answer).get("received") != 1:
+            tally.refuse("whatsapp webhook", status, answer.decode())
             continue
         tally.latencies.append(time.perf_counter() - started)
         tally.whatsapp += 1
@@ -441,10 +536,17 @@ async def drive(
     concurrency = arguments.visitors + arguments.whatsapp_senders
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+
+        def connection(i: int):
+            url = servers[i % len(servers)].url
+            if arguments.client == "httpx":
+                return HttpxConnection(client, url)
+            return KeepAliveConnection(url)
+
+        connections = [connection(i) for i in range(concurrency)]
         customers = [
             widget_visitor(
-                client,
-                servers[i % len(servers)].url,
+                connections[i],
                 brand_slug,
                 tally,
                 random.Random(rng.random()),
@@ -453,8 +555,7 @@ async def drive(
             for i in range(arguments.visitors)
         ] + [
             whatsapp_sender(
-                client,
-                servers[i % len(servers)].url,
+                connections[arguments.visitors + i],
                 brand_slug,
                 tally,
                 random.Random(rng.random()),
@@ -465,6 +566,9 @@ async def drive(
         started = time.perf_counter()
         await asyncio.gather(*customers)
         elapsed = time.perf_counter() - started
+        for each in connections:
+            await each.close()
+    tally.reconnections = sum(each.reconnections for each in connections)
     return tally, elapsed
 
 
@@ -550,7 +654,9 @@ def main() -> None:
                   arguments.seed)
         )  # fmt: skip
         client_cpu = process_cpu_seconds(os.getpid()) - client_cpu
-        server_cpu = [server.cpu_seconds() - cpu for server, cpu in zip(servers, server_cpu)]
+        server_cpu = [
+            server.cpu_seconds() - cpu for server, cpu in zip(servers, server_cpu, strict=True)
+        ]
     finally:
         stop_servers(servers)
     connection.close()
@@ -567,6 +673,7 @@ def main() -> None:
     )
     layer = "Redis" if arguments.redis_url else "in-memory (per process)"
     options = " ".join(arguments.server_option + arguments.server_env) or "defaults"
+    print(f"client: {arguments.client}")
     print(f"servers: {arguments.servers} x comptoir serve ({options}), channel layer {layer}")
     print(
         f"concurrency: {arguments.visitors} widget visitors ({arguments.messages_per_visitor} "
@@ -575,10 +682,12 @@ def main() -> None:
     print(
         f"acknowledged: {tally.acknowledged} messages ({tally.widget} widget, "
         f"{tally.whatsapp} WhatsApp) in {elapsed:.1f} s, {tally.sessions} widget sessions, "
-        f"refused: {tally.refused or 'none'}; all acknowledged found stored"
+        f"refused: {tally.refused or 'none'}, reconnections: {tally.reconnections}; "
+        "all acknowledged found stored"
     )
     print(
-        f"http latency: {milliseconds(tally.latencies)}; session {milliseconds(tally.session_latencies)}"
+        f"http latency: {milliseconds(tally.latencies)}; "
+        f"session {milliseconds(tally.session_latencies)}"
     )
     print(
         "cpu per message: servers "

@@ -10,6 +10,7 @@ so no message is acknowledged without being stored. Items that can never be
 stored (a malformed item, a sender id that is no identity) are skipped for good.
 """
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -82,7 +83,9 @@ def receive_batch(
             "%s webhook: skipped %s: %s", provider.channel, skipped.where, skipped.reason
         )
     by_id = {account.external_id: account for account in accounts}
-    with graph_client() as client:
+    # Only media need the Graph API: most webhooks carry text alone.
+    needs_graph = any(parsed.media for parsed in batch.messages)
+    with graph_client() if needs_graph else contextlib.nullcontext() as client:
         for index, parsed in enumerate(batch.messages):
             account = by_id.get(parsed.account_id)
             if account is None:
@@ -157,17 +160,22 @@ def identity_claims(channel: str, sender_id: str) -> list[IdentityClaim]:
 
 def receive_message(
     provider: MessagingProvider,
-    client: httpx.Client,
+    client: httpx.Client | None,
     account: MessagingAccount,
     parsed: ParsedMessage,
 ) -> bool:
-    """Store one message (media fetched first, outside any transaction); False if a duplicate."""
+    """Store one message (media fetched first, outside any transaction); False if a duplicate.
+
+    ``client`` may be None when ``parsed`` has no media.
+    """
     brand = account.brand
-    already = Message.objects.filter(
-        brand=brand, channel=provider.channel, external_id=parsed.external_id
-    ).exists()
-    if already:
-        return False  # a redelivery: do not download its media again
+    if parsed.media:
+        already = Message.objects.filter(
+            brand=brand, channel=provider.channel, external_id=parsed.external_id
+        ).exists()
+        if already:
+            return False  # a redelivery: do not download its media again
+    # Text alone: ingest_message recognises a redelivery by its external id.
     attachments, notes = [], []
     for ref in parsed.media:
         attachment, note = fetch_media(provider, client, account, ref)
@@ -195,6 +203,20 @@ def receive_message(
 def remember_route(
     account: MessagingAccount, conversation: Conversation, recipient_id: str
 ) -> None:
+    """Where replies to ``conversation`` go on this provider: this account, to this sender.
+
+    Read first and written only when it changed: nearly every message follows
+    the same route as the one before it, and a write costs a commit of its own
+    (so ``updated_at`` is when the route last changed).
+    """
+    unchanged = MessagingRoute.objects.filter(
+        conversation=conversation,
+        provider=account.provider,
+        account=account,
+        recipient_id=recipient_id,
+    ).exists()
+    if unchanged:
+        return
     MessagingRoute.objects.update_or_create(
         conversation=conversation,
         provider=account.provider,
