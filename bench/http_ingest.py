@@ -99,7 +99,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--py-spy",
         metavar="PREFIX",
-        help="record the servers with py-spy while timed (collapsed stacks: PREFIX-<port>.folded)",
+        help="profile the servers (py-spy, GIL holders) while timed: PREFIX-<port>.folded",
     )
     parser.add_argument(
         "--client",
@@ -285,6 +285,7 @@ def start_py_spy(servers: list[Server], prefix: str) -> None:
                 "--rate",
                 "200",
                 "--threads",
+                "--gil",
                 "--format",
                 "raw",
                 "--output",
