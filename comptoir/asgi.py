@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup(set_prefix=False)  # what get_asgi_application() does first
 

@@ -6,9 +6,10 @@ request reads is scoped to that customer. These are the widget's
 permission-checked fetchers, as ``conversations.access`` is for agents.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.http import Http404, HttpRequest
 
 from comptoir.conversations.inbound import IdentityClaim
@@ -36,6 +37,41 @@ def authenticate_visitor(token: str | None) -> tuple[Visitor, Brand]:
     if brand is None:
         raise VisitorTokenError("invalid visitor token", "token_invalid")
     return visitor, brand
+
+
+@dataclass(frozen=True)
+class KnownVisitor:
+    """A visitor with their brand, their customer (None before they write) and its e-mail."""
+
+    visitor: Visitor
+    brand: Brand
+    customer: Customer | None
+    email: str | None
+
+
+def authenticate_visitor_and_customer(token: str | None) -> KnownVisitor:
+    """``authenticate_visitor``, ``visitor_customer`` and ``customer_email`` in one query.
+
+    For the widget's message endpoint, the hottest request there is: the
+    visitor's identity row brings their brand, customer and e-mail. A visitor
+    who has no customer yet costs a second query, for the brand alone.
+    """
+    visitor = read_visitor_token(token)
+    latest_email = (
+        Identity.objects.filter(customer=OuterRef("customer_id"), kind=IdentityKind.EMAIL)
+        .order_by("-created_at", "-id")
+        .values("value")[:1]
+    )
+    identity = (
+        Identity.objects.select_related("brand", "customer")
+        .filter(brand_id=visitor.brand_id, kind=IdentityKind.CHAT_VISITOR, value=visitor.visitor_id)
+        .annotate(customer_email=Subquery(latest_email))
+        .first()
+    )
+    if identity is not None:
+        return KnownVisitor(visitor, identity.brand, identity.customer, identity.customer_email)
+    visitor, brand = authenticate_visitor(token)
+    return KnownVisitor(visitor, brand, None, None)
 
 
 def visitor_customer(visitor: Visitor) -> Customer | None:
@@ -70,8 +106,12 @@ def visitor_claims(visitor: Visitor, customer: Customer | None) -> list[Identity
     The e-mail is one the visitor's own customer already holds, so it can only
     confirm the same customer, never pull the visitor into someone else's record.
     """
+    return claims_of(visitor, customer_email(customer) if customer is not None else None)
+
+
+def claims_of(visitor: Visitor, email: str | None) -> list[IdentityClaim]:
+    """``visitor_claims`` when the customer's e-mail is already known (``KnownVisitor``)."""
     claims = [IdentityClaim(IdentityKind.CHAT_VISITOR, visitor.visitor_id, verified=True)]
-    email = customer_email(customer) if customer is not None else None
     if email:
         claims.append(IdentityClaim(IdentityKind.EMAIL, email))
     return claims

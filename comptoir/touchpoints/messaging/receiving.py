@@ -196,25 +196,31 @@ def receive_message(
             received_at=parsed.received_at,
         )
     )
-    remember_route(account, result.message.conversation, parsed.sender_id)
+    remember_route(
+        account, result.message.conversation, parsed.sender_id, new=result.conversation_created
+    )
     return result.created
 
 
 def remember_route(
-    account: MessagingAccount, conversation: Conversation, recipient_id: str
+    account: MessagingAccount, conversation: Conversation, recipient_id: str, *, new: bool = False
 ) -> None:
     """Where replies to ``conversation`` go on this provider: this account, to this sender.
 
     Read first and written only when it changed: nearly every message follows
     the same route as the one before it, and a write costs a commit of its own
-    (so ``updated_at`` is when the route last changed).
+    (so ``updated_at`` is when the route last changed). A ``new`` conversation has
+    no route yet: nothing to read.
     """
-    unchanged = MessagingRoute.objects.filter(
-        conversation=conversation,
-        provider=account.provider,
-        account=account,
-        recipient_id=recipient_id,
-    ).exists()
+    unchanged = (
+        not new
+        and MessagingRoute.objects.filter(
+            conversation=conversation,
+            provider=account.provider,
+            account=account,
+            recipient_id=recipient_id,
+        ).exists()
+    )
     if unchanged:
         return
     MessagingRoute.objects.update_or_create(
