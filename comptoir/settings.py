@@ -76,6 +76,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "comptoir.urls"
 ASGI_APPLICATION = "comptoir.asgi.application"
+# Threads that run HTTP requests' Django code in one ``comptoir serve`` process
+# (comptoir/http_handler.py): requests beyond them wait for one. Each holds at most one
+# database connection; 0 starts a thread per request instead (Django's own way).
+HTTP_THREADS = int(os.environ.get("HTTP_THREADS", "20"))
 
 TEMPLATES = [
     {

@@ -46,6 +46,7 @@ def recording_view(request: HttpRequest) -> HttpResponse:
 urlpatterns = [path("recorded/", recording_view)]
 
 
+@pytest.mark.django_db  # the handler closes the request's connections afterwards
 @override_settings(
     ROOT_URLCONF=__name__,
     MIDDLEWARE=[
@@ -60,7 +61,7 @@ async def test_middleware_and_view_run_in_one_thread_off_the_event_loop():
     seen.clear()
     handler = SyncMiddlewareASGIHandler()
     communicator = HttpCommunicator(handler, "GET", "/recorded/")
-    response = await communicator.get_response()
+    response = await communicator.get_response(timeout=30)  # a bound: the first loads a lot
     await communicator.wait(timeout=5)
     assert response["status"] == 200
     assert response["body"] == b"ok"
@@ -78,7 +79,7 @@ async def post(path: str, body: bytes, content_type: str, **headers: str) -> dic
         body=body,
         headers=[(name.encode(), value.encode()) for name, value in all_headers.items()],
     )
-    response = await communicator.get_response()
+    response = await communicator.get_response(timeout=30)  # a bound: the first loads a lot
     # Until the application returns, as uvicorn lets it: request_finished (which gives
     # the database connection back) comes after the answer was sent.
     await communicator.wait(timeout=5)
