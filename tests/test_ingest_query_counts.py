@@ -29,7 +29,7 @@ APP_SECRET = "wa-app-secret"
 QUERY_COUNTS = {
     "widget session, new visitor": 2,
     "widget session, returning visitor": 6,
-    "widget message, first of a visitor": 11,
+    "widget message, first of a visitor": 10,
     "widget message, next of a visitor": 7,
     "whatsapp webhook, first of a sender": 16,
     "whatsapp webhook, next of a sender": 8,

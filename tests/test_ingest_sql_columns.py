@@ -1,5 +1,5 @@
-"""The raw SQL of ingest (``conversations/ingest_sql.py``, ``events/log.py``) names the models'
-columns.
+"""The raw SQL of ingest (``conversations/ingest_sql.py``, ``events/log.py``, the widget's
+``visitors.authenticate_visitor_and_customer``) names the models' columns.
 
 Ingest writes messages and events with hand-written INSERTs. A column added to
 one of those models and forgotten there would fail every inbound message at
@@ -14,11 +14,15 @@ from django.db import models
 
 from comptoir.conversations import ingest_sql
 from comptoir.conversations import models as conversations
-from comptoir.customers.models import Customer
+from comptoir.customers.actions import link_identity
+from comptoir.customers.models import Customer, IdentityKind
 from comptoir.events import log as event_log
 from comptoir.events.actors import ActorKind
 from comptoir.events.models import Event
 from comptoir.routing.assignment import assign_conversation
+from comptoir.tenancy.models import Brand
+from comptoir.widget import visitors
+from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat
 
 
@@ -65,6 +69,28 @@ def test_the_lookup_reads_existing_columns_in_model_order():
     assert list(ingest_sql.CONVERSATION_LOOKUP_COLUMNS) == attnames_in_model_order(
         conversations.Conversation, ingest_sql.CONVERSATION_LOOKUP_COLUMNS
     )
+
+
+def test_the_widget_visitor_lookup_reads_existing_columns_in_model_order():
+    # comptoir/widget/visitors.py: the brand and the customer of a widget message.
+    assert list(visitors.BRAND_COLUMNS) == attnames_in_model_order(Brand, visitors.BRAND_COLUMNS)
+    assert list(visitors.CUSTOMER_COLUMNS) == attnames_in_model_order(
+        Customer, visitors.CUSTOMER_COLUMNS
+    )
+
+
+def test_the_widget_visitor_lookup_builds_the_brand_customer_and_email_of_the_orm(brand):
+    token, visitor = issue_visitor_token(brand.pk)
+    known = visitors.authenticate_visitor_and_customer(token)
+    assert (known.brand.pk, known.customer, known.email) == (brand.pk, None, None)
+    customer = ingest_chat(brand, "Bonjour", visitor_id=visitor.visitor_id).conversation.customer
+    link_identity(customer, IdentityKind.EMAIL, "lea@exemple.fr")
+    known = visitors.authenticate_visitor_and_customer(token)
+    loaded = {column: getattr(known.brand, column) for column in visitors.BRAND_COLUMNS}
+    assert loaded == {column: getattr(brand, column) for column in visitors.BRAND_COLUMNS}
+    assert known.customer.pk == customer.pk
+    assert known.customer.display_name == customer.display_name
+    assert known.email == "lea@exemple.fr"
 
 
 def field_values(instance: models.Model) -> dict[str, object]:
