@@ -63,6 +63,7 @@ bench: venv
 	mkdir -p var/bench
 	rm -f var/bench/tasks.sqlite3
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/http_ingest.py
 	$(BIN)/python bench/tasks.py
 	$(BIN)/python bench/tasks.py --database-url sqlite:///var/bench/tasks.sqlite3
 	$(BIN)/python bench/identity.py

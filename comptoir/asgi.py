@@ -5,17 +5,21 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
 
-from django.core.asgi import get_asgi_application
+import django
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what get_asgi_application() does first
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
 
+from comptoir.http_handler import SyncMiddlewareASGIHandler  # noqa: E402
 from comptoir.observability.asgi import with_request_id  # noqa: E402
 from comptoir.realtime.routing import websocket_application  # noqa: E402
 
 logger = logging.getLogger(__name__)
+
+# HTTP: Django with its middleware run as under WSGI, in one thread hop (http_handler.py).
+django_asgi_app = SyncMiddlewareASGIHandler()
 
 # Close code of a socket refused because the database is unreachable: 4503, like HTTP's
 # 503 ("try again later"); the clients reconnect with backoff and resume from their last id.

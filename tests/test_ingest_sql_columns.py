@@ -1,5 +1,6 @@
-"""The raw SQL of ingest (``conversations/ingest_sql.py``, ``events/log.py``) names the models'
-columns.
+"""The raw SQL of ingest (``conversations/ingest_sql.py``, ``events/log.py``, the widget's
+``visitors.authenticate_visitor_and_customer``, the messaging webhooks' account look-up)
+names the models' columns.
 
 Ingest writes messages and events with hand-written INSERTs. A column added to
 one of those models and forgotten there would fail every inbound message at
@@ -14,11 +15,17 @@ from django.db import models
 
 from comptoir.conversations import ingest_sql
 from comptoir.conversations import models as conversations
-from comptoir.customers.models import Customer
+from comptoir.customers.actions import link_identity
+from comptoir.customers.models import Customer, IdentityKind
 from comptoir.events import log as event_log
 from comptoir.events.actors import ActorKind
 from comptoir.events.models import Event
 from comptoir.routing.assignment import assign_conversation
+from comptoir.tenancy.models import Brand
+from comptoir.touchpoints.messaging import receiving
+from comptoir.touchpoints.messaging.models import MessagingAccount
+from comptoir.widget import visitors
+from comptoir.widget.tokens import issue_visitor_token
 from tests.factories import ingest_chat
 
 
@@ -65,6 +72,64 @@ def test_the_lookup_reads_existing_columns_in_model_order():
     assert list(ingest_sql.CONVERSATION_LOOKUP_COLUMNS) == attnames_in_model_order(
         conversations.Conversation, ingest_sql.CONVERSATION_LOOKUP_COLUMNS
     )
+
+
+def test_the_widget_visitor_lookup_reads_existing_columns_in_model_order():
+    # comptoir/widget/visitors.py: the brand and the customer of a widget message.
+    assert list(visitors.BRAND_COLUMNS) == attnames_in_model_order(Brand, visitors.BRAND_COLUMNS)
+    assert list(visitors.CUSTOMER_COLUMNS) == attnames_in_model_order(
+        Customer, visitors.CUSTOMER_COLUMNS
+    )
+
+
+def test_the_widget_visitor_lookup_builds_the_brand_customer_and_email_of_the_orm(brand):
+    token, visitor = issue_visitor_token(brand.pk)
+    known = visitors.authenticate_visitor_and_customer(token)
+    assert (known.brand.pk, known.customer, known.email) == (brand.pk, None, None)
+    customer = ingest_chat(brand, "Bonjour", visitor_id=visitor.visitor_id).conversation.customer
+    link_identity(customer, IdentityKind.EMAIL, "lea@exemple.fr")
+    known = visitors.authenticate_visitor_and_customer(token)
+    loaded = {column: getattr(known.brand, column) for column in visitors.BRAND_COLUMNS}
+    assert loaded == {column: getattr(brand, column) for column in visitors.BRAND_COLUMNS}
+    assert known.customer.pk == customer.pk
+    assert known.customer.display_name == customer.display_name
+    assert known.email == "lea@exemple.fr"
+
+
+def test_the_webhook_account_lookup_reads_existing_columns_in_model_order():
+    # comptoir/touchpoints/messaging/receiving.py: the accounts (and brand) of a webhook.
+    assert list(receiving.ACCOUNT_COLUMNS) == attnames_in_model_order(
+        MessagingAccount, receiving.ACCOUNT_COLUMNS
+    )
+    assert list(receiving.BRAND_COLUMNS) == attnames_in_model_order(Brand, receiving.BRAND_COLUMNS)
+
+
+def test_the_webhook_account_lookup_finds_what_the_orm_finds(brand, other_brand):
+    def account(owner, provider, external_id, active=True):
+        return MessagingAccount.objects.create(
+            brand=owner,
+            provider=provider,
+            external_id=external_id,
+            display_name=f"Compte {external_id}",
+            access_token=f"token-{external_id}",
+            app_secret=f"secret-{external_id}",
+            verify_token=f"verify-{external_id}",
+            api_base_url=f"https://graph.example/{external_id}",
+            is_active=active,
+        )
+
+    wanted = [account(brand, "whatsapp", "1"), account(brand, "whatsapp", "2")]
+    account(brand, "whatsapp", "3", active=False)
+    account(brand, "messenger", "4")
+    account(other_brand, "whatsapp", "5")
+    found = receiving.webhook_accounts(brand.slug, "whatsapp")
+    assert [a.pk for a in found] == [a.pk for a in wanted]
+    for loaded, created in zip(found, wanted, strict=True):
+        for column in receiving.ACCOUNT_COLUMNS:
+            assert getattr(loaded, column) == getattr(created, column), column
+        assert loaded.brand.slug == brand.slug
+        assert loaded.brand.default_language == brand.default_language
+    assert receiving.webhook_accounts(other_brand.slug, "messenger") == []
 
 
 def field_values(instance: models.Model) -> dict[str, object]:

@@ -44,13 +44,14 @@ from comptoir.widget.tokens import (
 from comptoir.widget.uploads import guard_uploads
 from comptoir.widget.visitors import (
     authenticate_visitor,
+    authenticate_visitor_and_customer,
     bearer_token,
+    claims_of,
     customer_card,
     customer_history,
     last_customer_event_id,
     open_conversation_ids,
     visitor_attachment,
-    visitor_claims,
     visitor_customer,
 )
 
@@ -179,7 +180,8 @@ def messages(request: HttpRequest) -> HttpResponse:
     both the stored message and the reason.
     """
     guard = guard_uploads(request)
-    visitor, brand = authenticate_visitor(bearer_token(request))
+    known = authenticate_visitor_and_customer(bearer_token(request))
+    visitor, brand, customer = known.visitor, known.brand, known.customer
     language = visitor_language(request, None, brand)
     with translation.override(language):
         try:
@@ -204,21 +206,22 @@ def messages(request: HttpRequest) -> HttpResponse:
             if refusal is not None:
                 return error_response(refusal.status, refusal.code, message=None)
             return error_response(400, "empty_message", message=None)
-        customer = visitor_customer(visitor)
         result = ingest_message(
             InboundMessage(
                 brand=brand,
                 channel=Channel.WEBCHAT,
                 external_id=f"{visitor.visitor_id}:{client_id}",
                 text=text.strip(),
-                identities=visitor_claims(visitor, customer),
+                identities=claims_of(visitor, known.email),
                 attachments=attachments,
                 display_name=customer.display_name if customer else "",
                 language=language,
             )
         )
         message = result.message
-        payload = message_customer_payload(message, list(message.attachments.all()))
+        # A message stored just now without files has none: no query for them.
+        stored_files = list(message.attachments.all()) if attachments or not result.created else []
+        payload = message_customer_payload(message, stored_files)
         if refusal is not None:
             return error_response(refusal.status, refusal.code, message=payload)
         return JsonResponse({"message": payload}, status=201 if result.created else 200)

@@ -23,7 +23,11 @@ from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.messaging.models import MessagingAccount, Provider
 from comptoir.touchpoints.messaging.payloads import MalformedPayload
 from comptoir.touchpoints.messaging.providers import provider_for
-from comptoir.touchpoints.messaging.receiving import TRANSIENT_ERRORS, receive_batch
+from comptoir.touchpoints.messaging.receiving import (
+    TRANSIENT_ERRORS,
+    receive_batch,
+    webhook_accounts,
+)
 from comptoir.touchpoints.messaging.signatures import signature_matches
 
 logger = logging.getLogger(__name__)
@@ -41,11 +45,7 @@ def _refuse(status: int, reason: str, channel: str, brand_slug: str) -> JsonResp
 
 
 def _accounts(brand_slug: str, channel: str) -> list[MessagingAccount]:
-    return list(
-        MessagingAccount.objects.select_related("brand").filter(
-            brand__slug=brand_slug, provider=channel, is_active=True
-        )
-    )
+    return webhook_accounts(brand_slug, channel)
 
 
 @csrf_exempt
