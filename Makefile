@@ -67,6 +67,7 @@ bench: venv
 	$(BIN)/python bench/tasks.py
 	$(BIN)/python bench/tasks.py --database-url sqlite:///var/bench/tasks.sqlite3
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/intents.py --carve ../shared/data/banking77/train.csv var/bench/banking77
 	$(BIN)/python bench/intents.py --train var/bench/banking77/train.csv --test var/bench/banking77/test.csv
