@@ -48,9 +48,16 @@ def console_socket(session_key: str) -> WebsocketCommunicator:
 
 
 def point_database_at(port: str) -> None:
-    """Every new connection, in every thread, goes to ``port``; open ones are closed."""
-    connections["default"].settings_dict["PORT"] = port
+    """Every new connection, in every thread, goes to ``port``; open ones are closed.
+
+    With a connection pool (``DATABASE_POOL_MAX_SIZE``) the pool is closed too: the
+    next one is opened with the new port.
+    """
+    database = connections["default"]
+    database.settings_dict["PORT"] = port
     connections.close_all()
+    if database.settings_dict.get("OPTIONS", {}).get("pool"):
+        database.close_pool()
 
 
 async def test_console_reconnect_during_an_outage_is_closed_with_4503(caplog):
@@ -65,8 +72,9 @@ async def test_console_reconnect_during_an_outage_is_closed_with_4503(caplog):
     try:
         caplog.set_level(logging.WARNING, logger="comptoir.asgi")
         socket = console_socket(session_key)
-        connected, _ = await socket.connect(timeout=10)
-        closing = await socket.receive_output(timeout=10)
+        # Deadlines, not waits: a pool tries to connect for DATABASE_POOL_TIMEOUT (10 s).
+        connected, _ = await socket.connect(timeout=30)
+        closing = await socket.receive_output(timeout=30)
     finally:
         await database_sync_to_async(point_database_at)(port)
     assert connected  # accepted, so that the close code and reason reach the browser
