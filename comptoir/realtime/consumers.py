@@ -351,7 +351,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         if self.lost_seen is not None and message["lost"] != self.lost_seen:
             behind = True
         self.lost_seen = message["lost"]
-        restarted = set()
+        # Redis came back empty: every number restarted from zero.
+        restarted = set(message["sequences"]) if message.get("restarted") else set()
         for group, current in message["sequences"].items():
             last = self.sequences.get(group)
             previous = self.behind_at.pop(group, None)

@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import threading
 import time
+import weakref
 from typing import Any
 
 from asgiref.sync import SyncToAsync
@@ -92,7 +93,8 @@ class Publisher:
         self.waiting = 0
         self.idle = threading.Event()
         self.idle.set()
-        self.queues: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
+        self.queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.runners: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.thread_loop: asyncio.AbstractEventLoop | None = None
         self.down_until = 0.0
         self.owe_catch_up = False
@@ -102,13 +104,15 @@ class Publisher:
         if layer is None:
             return
         with self.lock:
-            if self.waiting >= settings.REALTIME_PUBLISH_QUEUE:
+            full = self.waiting >= settings.REALTIME_PUBLISH_QUEUE
+            if full:
                 self.dropped("publisher queue full")
-                return
-            self.waiting += 1
-            self.idle.clear()
+            else:
+                self.waiting += 1
+                self.idle.clear()
         loop = self.loop_for(layer)
-        loop.call_soon_threadsafe(self.enqueue, loop, layer, sends)
+        # A dropped publication still wakes the publisher: it reports the loss.
+        loop.call_soon_threadsafe(self.enqueue, loop, layer, None if full else sends)
 
     def loop_for(self, layer: Any) -> asyncio.AbstractEventLoop:
         if not hasattr(layer, "hosts"):  # in-memory: its groups live on the server's loop
@@ -127,12 +131,15 @@ class Publisher:
                 ).start()
             return self.thread_loop
 
-    def enqueue(self, loop: asyncio.AbstractEventLoop, layer: Any, sends: list[Send]) -> None:
+    def enqueue(
+        self, loop: asyncio.AbstractEventLoop, layer: Any, sends: list[Send] | None
+    ) -> None:
         queue = self.queues.get(loop)
-        if queue is None:
+        if queue is None or self.runners[loop].done():
             queue = self.queues[loop] = asyncio.Queue()
-            loop.create_task(self.run(queue, layer))
-        queue.put_nowait(sends)
+            self.runners[loop] = loop.create_task(self.run(queue, layer))
+        if sends is not None:
+            queue.put_nowait(sends)
 
     async def run(self, queue: asyncio.Queue, layer: Any) -> None:
         while True:

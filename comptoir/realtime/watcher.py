@@ -78,6 +78,7 @@ class Watcher:
                     "sequences": {g: sequences[g] for g in socket.groups_joined if g in sequences},
                     "lost": lost,
                     "recovered": recovered,
+                    "restarted": not kept_data,
                 }
             )
 
