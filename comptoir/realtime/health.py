@@ -65,7 +65,7 @@ class OutageLog:
             "Redis unreachable (%s: %s): live delivery paused; sockets stay open and "
             "catch up from the event log when it is back",
             type(error).__name__,
-            error or "timeout",
+            str(error) or "no answer in time",
         )
 
     def recovered(self) -> None:
