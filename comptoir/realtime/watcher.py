@@ -87,6 +87,8 @@ class Watcher:
         timeout = settings.REALTIME_REDIS_TIMEOUT
         try:
             for socket in sockets:
+                if socket not in self.sockets:
+                    continue  # closed meanwhile: do not bring its membership back
                 for group in list(socket.groups_joined):
                     await with_timeout(self.layer.group_add(group, socket.channel_name), timeout)
         except Exception as error:
