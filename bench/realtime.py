@@ -92,6 +92,7 @@ class Results:
     def __init__(self) -> None:
         self.sent = 0
         self.sent_at: dict[int, float] = {}  # message id -> when its POST started
+        self.acked_at: dict[int, float] = {}  # message id -> when its POST was answered
         self.failed = 0
         self.received: dict[str, dict[int, float]] = defaultdict(dict)  # agent -> message -> t
         self.frames_per_message: Counter[tuple[str, int]] = Counter()
@@ -125,12 +126,16 @@ async def visitor(
                     headers={"Authorization": f"Bearer {token}"},
                 )
                 response.raise_for_status()
-                results.sent_at[response.json()["message"]["id"]] = started
+                message_id = response.json()["message"]["id"]
+                results.sent_at[message_id] = started
+                results.acked_at[message_id] = time.monotonic()
             except (httpx.HTTPError, KeyError, ValueError):
                 results.failed += 1
             await asyncio.sleep(rng.expovariate(1 / args.interval))
         await results.stop_sending.wait()
         reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+            await reader
 
 
 async def drain_socket(socket) -> None:
@@ -266,6 +271,13 @@ def main() -> None:
         for m, received_at in results.received[name].items()
         if m in results.sent_at
     ]
+    acks = [results.acked_at[m] - results.sent_at[m] for m in results.sent_at]
+    after_ack = [
+        received_at - results.acked_at[m]
+        for name in agent_names
+        for m, received_at in results.received[name].items()
+        if m in results.acked_at
+    ]
     received_pairs = sum(
         1 for name in agent_names for m in results.received[name] if m in results.sent_at
     )
@@ -285,6 +297,11 @@ def main() -> None:
     print(
         f"visitors: {args.visitors} on one process, agents: {args.agents} on another; "
         f"{args.duration:.0f} s, one message per visitor every {args.interval:.1f} s on average"
+    )
+    print(
+        f"acknowledgement p50/p99: {percentile(acks, 50) * 1000:.0f}/"
+        f"{percentile(acks, 99) * 1000:.0f} ms; acknowledgement→agent p50/p99: "
+        f"{percentile(after_ack, 50) * 1000:.0f}/{percentile(after_ack, 99) * 1000:.0f} ms"
     )
     print(f"server warnings: {dict(warnings) or 'none'}; failed posts: {results.failed}")
     print(f"sent: {results.sent}")

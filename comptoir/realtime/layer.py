@@ -104,34 +104,49 @@ class RedisChannelLayer(ChannelsRedisChannelLayer):
         await self.connection(0).ping()
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        """channels_redis's ``group_send``, counting channels over capacity and warning.
+        await self._group_send(group, message, sequenced=False)
 
-        Same Redis commands as the original (4.3.0), one shard at a time.
+    async def group_send_sequenced(self, group: str, message: dict[str, Any]) -> int:
+        """Send ``message`` to the group with the group's next number; returns the number."""
+        return await self._group_send(group, message, sequenced=True)
+
+    async def _group_send(self, group: str, message: dict[str, Any], *, sequenced: bool) -> int:
+        """channels_redis's ``group_send`` (4.3.0) in two round trips, counting overflows.
+
+        First the group's members (and its next number), then, per shard, the same
+        capacity-checking script as channels_redis; channels over capacity are
+        counted and logged at WARNING (channels_redis logs them at INFO).
         """
         assert self.require_valid_group_name(group), "Group name not valid"
         key = self._group_key(group)
-        connection = self.connection(self.consistent_hash(group))
-        await connection.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
-        channel_names = [x.decode("utf8") for x in await connection.zrange(key, 0, -1)]
+        pipe = self.connection(self.consistent_hash(group)).pipeline(transaction=False)
+        if sequenced:
+            pipe.incr(self.sequence_key(group))
+            pipe.expire(self.sequence_key(group), SEQUENCE_TTL)
+        pipe.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
+        pipe.zrange(key, 0, -1)
+        replies = await pipe.execute()
+        sequence = int(replies[0]) if sequenced else 0
+        if sequenced:
+            message = {**message, "group": group, "seq": sequence}
+        channel_names = [x.decode("utf8") for x in replies[-1]]
         by_connection, key_to_message, key_to_capacity = self._map_channel_keys_to_connection(
             channel_names, message
         )
         over_capacity = 0
         for index, channel_keys in by_connection.items():
-            shard = self.connection(index)
-            pipe = shard.pipeline()
+            pipe = self.connection(index).pipeline(transaction=False)
             for channel_key in channel_keys:
                 pipe.zremrangebyscore(channel_key, min=0, max=int(time.time()) - int(self.expiry))
-            await pipe.execute()
             args = [key_to_message[k] for k in channel_keys]
             args += [key_to_capacity[k] for k in channel_keys]
             args += [time.time(), self.expiry]
-            over_capacity += await shard.eval(
-                _GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args
-            )
+            pipe.eval(_GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
+            over_capacity += (await pipe.execute())[-1]
         if over_capacity:
             count("channel_overflow", over_capacity)
             _channel_overflow(over_capacity, group)
+        return sequence
 
 
 _GROUP_SEND_LUA = """
@@ -173,6 +188,11 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
 
     async def ping(self) -> None:
         return None
+
+    async def group_send_sequenced(self, group: str, message: dict[str, Any]) -> int:
+        sequence = await self.next_sequence(group)
+        await self.group_send(group, {**message, "group": group, "seq": sequence})
+        return sequence
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         self.require_valid_group_name(group)

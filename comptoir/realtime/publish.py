@@ -82,11 +82,8 @@ Send = tuple[str, dict[str, Any], bool]  # group, message, whether it carries a 
 
 
 class Publisher:
-    """This process's publications, in order, on one event loop per channel layer kind.
-
-    Redis: a loop in a daemon thread. In-memory: the ASGI server's loop when there is
-    one (its groups live there), else the thread's.
-    """
+    """This process's publications, in order: on the ASGI server's loop in the server,
+    else (commands, workers) on a loop in a daemon thread."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -115,14 +112,15 @@ class Publisher:
         loop.call_soon_threadsafe(self.enqueue, loop, layer, None if full else sends)
 
     def loop_for(self, layer: Any) -> asyncio.AbstractEventLoop:
-        if not hasattr(layer, "hosts"):  # in-memory: its groups live on the server's loop
-            main_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-            if main_loop is not None and main_loop.is_running():
-                return main_loop
-            try:
-                return asyncio.get_running_loop()
-            except RuntimeError:
-                pass
+        # In the server, its own loop: in-memory groups live there, and a publisher
+        # thread would wait for the GIL at every Redis round trip on a busy process.
+        main_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        if main_loop is not None and main_loop.is_running():
+            return main_loop
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
         with self.lock:
             if self.thread_loop is None:
                 self.thread_loop = asyncio.new_event_loop()
@@ -172,11 +170,18 @@ class Publisher:
         if self.owe_catch_up:
             await with_timeout(layer.report_lost(), timeout)
             self.owe_catch_up = False
-        for group, message, sequenced in sends:
-            if sequenced:
-                sequence = await with_timeout(layer.next_sequence(group), timeout)
-                message = {**message, "group": group, "seq": sequence}
-            await with_timeout(layer.group_send(group, message), timeout)
+        # The groups of one publication at once: two round trips in all, not per group.
+        await with_timeout(
+            asyncio.gather(
+                *(
+                    layer.group_send_sequenced(group, message)
+                    if sequenced
+                    else layer.group_send(group, message)
+                    for group, message, sequenced in sends
+                )
+            ),
+            timeout,
+        )
         redis_outage.recovered()
         count("published")
 
