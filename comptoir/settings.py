@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from comptoir.storage_settings import storage_settings
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("COMPTOIR_VAR_DIR", Path.cwd() / "var")).resolve()
 
@@ -63,11 +65,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /healthz, /readyz and /metrics ahead of everything else (no host
+    # check, session or CSRF), tags every other request with an id and counts it.
+    "comptoir.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "comptoir.text_cleaning.text_cleaning_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -114,8 +120,16 @@ else:
     # Server-side binding lets PostgreSQL reuse the plans of prepared statements
     # (about a third less time per ingested message). PgBouncer in transaction
     # mode cannot keep prepared statements: set DATABASE_PREPARED_STATEMENTS=0.
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # PGBOUNCER_TRANSACTION_POOLING=1 sets both for a pooler in transaction mode
+    # (docs/deployment.md): no prepared statements, no server-side cursors.
+    PGBOUNCER_TRANSACTION_POOLING = env_bool("PGBOUNCER_TRANSACTION_POOLING", False)
+    DATABASES["default"]["OPTIONS"] = {
+        # A database that does not answer fails a request in seconds, not minutes.
+        "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    }
+    if env_bool("DATABASE_PREPARED_STATEMENTS", not PGBOUNCER_TRANSACTION_POOLING):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER_TRANSACTION_POOLING
     # One test database per test run, so that concurrent runs never drop each other's.
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("TEST_DATABASE_NAME")
@@ -135,6 +149,10 @@ if TASKS_BACKEND == "procrastinate":
     INSTALLED_APPS.insert(INSTALLED_APPS.index("comptoir.tenancy"), "procrastinate.contrib.django")
     # Our tasks are registered by comptoir.tasks, not by Procrastinate's module discovery.
     PROCRASTINATE_AUTODISCOVER_MODULE_NAME = ""
+# Procrastinate workers LISTEN for new jobs, which needs a session of their own: behind
+# PgBouncer in transaction mode, give them a direct URL to PostgreSQL (queueing and the
+# tasks themselves keep DATABASE_URL). Empty: workers use DATABASE_URL.
+TASKS_DATABASE_URL = os.environ.get("TASKS_DATABASE_URL", "")
 # How often an idle worker of the database engine looks for due jobs (seconds); a
 # job queued in this process wakes it at once.
 TASKS_POLL_SECONDS = float(os.environ.get("TASKS_POLL_SECONDS", "1"))
@@ -226,6 +244,9 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or None  # whitenoise serves app sta
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Attachments: files under MEDIA_ROOT by default; on several machines, an S3-compatible
+# bucket shared by every process (comptoir.storage_settings, docs/deployment.md).
+STORAGES = storage_settings(os.environ)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -292,6 +313,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Outbound deliveries (e-mail, messaging): tries and exponential backoff between them.
 # When workers look for duplicates among customers who gained identities (cron).
 DUPLICATE_SCAN_CRON = os.environ.get("DUPLICATE_SCAN_CRON", "*/5 * * * *")
+
+# The router's sweep (routing.tasks.sweep): waiting conversations decided again every 10 s
+# (advisor's extra wait, widening thresholds, consoles opened).
+ROUTING_SWEEP_CRON = os.environ.get("ROUTING_SWEEP_CRON", "* * * * * */10")
+# How long a process trusts its list of brands routing new conversations on a channel.
+ROUTING_CACHE_SECONDS = 5
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
@@ -303,10 +330,32 @@ MESSAGING_MEDIA_ALLOW_PRIVATE_HOSTS = os.environ.get("MESSAGING_MEDIA_ALLOW_PRIV
 
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", str(180 * 24 * 3600)))
 
+# Health checks and metrics (comptoir.observability, docs/deployment.md).
+# How long /readyz waits for the database and Redis before answering 503 (seconds).
+READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
+# /metrics answers clients of these networks, or anyone with "Authorization: Bearer
+# METRICS_TOKEN" (empty: no token accepted).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128").split(",")
+    if n.strip()
+]
+
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "comptoir.observability.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "comptoir.observability.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"comptoir": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}},
 }

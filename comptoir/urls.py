@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("comptoir.demo.urls")),
     path("console/", include("comptoir.console.urls")),
     path("", include("comptoir.assistant.urls")),
+    path("", include("comptoir.routing.urls")),
     path("", include("comptoir.widget.urls")),
     path("", include("comptoir.touchpoints.email.urls")),
     path("", include("comptoir.touchpoints.phone.urls")),

@@ -2,6 +2,7 @@ import pytest
 
 from comptoir.assistant import engine
 from comptoir.assistant.enabled_brands import forget_enabled_brands
+from comptoir.routing.rules import forget_routing_cache
 from comptoir.tenancy.models import Role
 from tests.factories import make_agent, make_brand
 
@@ -20,9 +21,11 @@ def _fresh_assistant_caches():
     # Brand ids are reused between tests on SQLite: no process cache of the assistant
     # (brands with it switched on, trained classifiers) may outlive a test.
     forget_enabled_brands()
+    forget_routing_cache()
     engine.forget_classifiers()
     yield
     forget_enabled_brands()
+    forget_routing_cache()
     engine.forget_classifiers()
 
 

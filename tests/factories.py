@@ -14,6 +14,9 @@ from comptoir.tenancy.models import Brand, Membership, Role
 _sequence = itertools.count(1)
 
 PASSWORD = "correct-horse-battery"
+# How long a WebSocket test waits for a frame it expects: a deadline for a state, generous
+# so a busy two-core machine never fails a test that would pass on an idle one.
+WS_TIMEOUT = 30
 
 
 def make_brand(name: str = "Brand") -> Brand:

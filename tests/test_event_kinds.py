@@ -11,9 +11,11 @@ row fails ``test_every_kind_has_a_producer``.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.db.models import Max
+from django.utils import timezone
 from pydantic import ValidationError
 
 from comptoir.assistant.configure import delete_brand_object
@@ -40,9 +42,10 @@ from comptoir.outbox import senders
 from comptoir.outbox.actions import record_provider_status
 from comptoir.outbox.senders import register_sender
 from comptoir.routing.assignment import assign_conversation, route_to_person
-from comptoir.routing.presence import set_availability
+from comptoir.routing.models import AgentProfile
+from comptoir.routing.presence import set_availability, set_inactive_agents_away
 from comptoir.tasks import run_pending
-from comptoir.tenancy.models import Availability, Brand, Role, Team
+from comptoir.tenancy.models import Availability, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.models import Mailbox
 from comptoir.touchpoints.phone.callbacks import close_callback, request_callback
 from comptoir.touchpoints.phone.calls import record_call_event
@@ -210,6 +213,35 @@ def callback_closed(brand: Brand) -> Produced:
     before = last_event_id()
     close_callback(agent, callback, CallbackStatus.DONE)
     return Produced(appended("callback.updated", before), ActorKind.AGENT, agent.pk)
+
+
+def agent_assigns_by_hand(brand: Brand) -> Produced:
+    agent, colleague = make_agent(brand), make_agent(brand)
+    conversation = ingest_chat(brand).conversation
+    before = last_event_id()
+    assign_conversation(agent, conversation, colleague)
+    return Produced(appended("conversation.assigned", before), ActorKind.AGENT, agent.pk)
+
+
+def router_gives_a_handoff_to_a_team_member(brand: Brand) -> Produced:
+    member = make_agent(brand)
+    Membership.objects.filter(pk=member.pk).update(last_seen_at=timezone.now())
+    team = Team.objects.create(brand=brand, name="Livraisons", auto_assign=True)
+    team.members.add(member)
+    conversation = ingest_chat(brand).conversation
+    before = last_event_id()
+    route_to_person(None, conversation, team)
+    return Produced(appended("conversation.assigned", before), ActorKind.BOT)
+
+
+def inactive_agent_set_away(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Membership.objects.filter(pk=agent.pk).update(last_seen_at=timezone.now())
+    AgentProfile.objects.create(membership=agent, brand=brand, last_active_at=long_ago)
+    before = last_event_id()
+    set_inactive_agents_away()
+    return Produced(appended("agent.availability_changed", before), ActorKind.SYSTEM)
 
 
 def agent_goes_away(brand: Brand) -> Produced:
@@ -389,6 +421,9 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("callback.requested", callback_requested),
     ("callback.updated", callback_closed),
     ("agent.availability_changed", agent_goes_away),
+    ("agent.availability_changed", inactive_agent_set_away),
+    ("conversation.assigned", agent_assigns_by_hand),
+    ("conversation.assigned", router_gives_a_handoff_to_a_team_member),
     ("customer.updated", customer_names_themselves),
     ("customer.identity_added", agent_adds_an_identity),
     ("customer.identity_added", customer_types_an_address),

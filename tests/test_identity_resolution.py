@@ -22,6 +22,7 @@ from comptoir.customers.actions import (
 )
 from comptoir.customers.duplicates import Profile, detect, propose_duplicates
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
+from comptoir.customers.listeners import look_for_duplicates
 from comptoir.customers.merging import MergeRefused, merge_customers, unmerge
 from comptoir.customers.models import (
     Consent,
@@ -34,9 +35,11 @@ from comptoir.customers.models import (
 )
 from comptoir.customers.resolution import resolve_customer
 from comptoir.events.models import Event
+from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.widget.tokens import issue_visitor_token
-from tests.factories import ingest_chat, make_agent, make_brand
+from tests.factories import WS_TIMEOUT, ingest_chat, make_agent, make_brand
+from tests.task_helpers import queued_task_names
 
 # --- normalisation --------------------------------------------------------------------------
 
@@ -288,13 +291,41 @@ def test_an_identity_held_by_another_customer_is_proposed_not_moved(brand, agent
     assert proposal.reasons[0]["code"] == "same_identity"
 
 
-def test_agent_added_identity_triggers_a_check(brand, agent, django_capture_on_commit_callbacks):
+LOOK_FOR_DUPLICATES = f"{look_for_duplicates.__module__}.{look_for_duplicates.__name__}"
+
+
+def test_agent_added_identity_triggers_a_check(brand, agent):
     first = resolve_customer(brand, [IdentityClaim("phone", "06 12 34 56 78")])
     second = resolve_customer(brand, [IdentityClaim("email", "b@exemple.fr")])
-    with django_capture_on_commit_callbacks(execute=True):
-        add_identity(agent, second, "whatsapp", "+33 6 12 34 56 78", verified=True)
+    add_identity(agent, second, "whatsapp", "+33 6 12 34 56 78", verified=True)
+    assert not DuplicateProposal.objects.exists()  # a worker's job, not the agent's request
+    assert queued_task_names() == [LOOK_FOR_DUPLICATES]
+    run_pending()
     proposal = DuplicateProposal.objects.get()
     assert (proposal.customer_a_id, proposal.customer_b_id) == (first.pk, second.pk)
+
+
+def test_identities_from_messages_are_left_to_the_periodic_scan(brand):
+    ingest_chat(brand, "Bonjour", extra_identities=[IdentityClaim("phone", "0612345678")])
+    assert LOOK_FOR_DUPLICATES not in queued_task_names()
+
+
+def test_a_merge_looks_for_duplicates_of_the_survivor(brand, supervisor):
+    survivor = resolve_customer(brand, [IdentityClaim("email", "a@exemple.fr")])
+    absorbed = resolve_customer(brand, [IdentityClaim("phone", "06 12 34 56 78")])
+    third = resolve_customer(brand, [IdentityClaim("whatsapp", "+33612345678")])
+    record = merge_customers(supervisor, survivor, absorbed)
+    # One event per customer; only the survivor, who received identities, is looked at.
+    assert queued_task_names() == [LOOK_FOR_DUPLICATES]
+    run_pending()
+    proposal = DuplicateProposal.objects.get()
+    assert {proposal.customer_a_id, proposal.customer_b_id} == {survivor.pk, third.pk}
+    DuplicateProposal.objects.all().delete()
+    unmerge(supervisor, record)
+    run_pending()
+    # The phone went back to the absorbed customer (the pair itself is recorded as dismissed).
+    proposal = DuplicateProposal.objects.get(status=ProposalStatus.OPEN)
+    assert {proposal.customer_a_id, proposal.customer_b_id} == {absorbed.pk, third.pk}
 
 
 # --- merge and unmerge ----------------------------------------------------------------------
@@ -518,13 +549,13 @@ async def test_an_open_widget_socket_follows_the_merge():
         merge_customers(supervisor, survivor, absorbed)
 
     await database_sync_to_async(merge)()
-    frame = await socket.receive_json_from(timeout=3)
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame["kind"] == "customer.merged" and frame["payload"] == {}
     # A reply in the survivor's conversation now reaches this visitor's widget.
     await database_sync_to_async(send_reply)(supervisor, survivor_message.conversation, "Bonjour !")
     frames = []
     while not any(f.get("kind") == "message.created" for f in frames):
-        frames.append(await socket.receive_json_from(timeout=3))
+        frames.append(await socket.receive_json_from(timeout=WS_TIMEOUT))
     assert frames[-1]["payload"]["text"] == "Bonjour !"
     await socket.disconnect()
 

@@ -144,6 +144,10 @@ CASES: dict[str, Case] = {
     "assistant:article_create": Case("session", role=Role.ADMIN),
     "assistant:article_edit": Case("session", "article", role=Role.ADMIN),
     "assistant:article_delete": Case("session", "article", "post", role=Role.ADMIN),
+    # Routing rules, skills and agents' capacity: the brand's administrators only.
+    "routing:console": Case("session", role=Role.ADMIN),
+    "routing:skill_add": Case("session", method="post", role=Role.ADMIN),
+    "routing:agent": Case("session", "membership", role=Role.ADMIN),
     # Assistant configuration in the API: administrators' tokens only.
     "api:get_assistant_settings": Case("token", role=Role.ADMIN),
     "api:get_metrics": Case("token", role=Role.ADMIN),
@@ -193,6 +197,7 @@ def secret_data(brand, agent):
         **identity_data,
         "conversation": message.conversation.pk,
         "customer": message.conversation.customer_id,
+        "membership": agent.pk,
         "attachment": message.attachments.get().pk,
         "brand": messaging_accounts(brand, "brand-secret"),
         "callback": phone_data(brand, message.conversation),

@@ -17,7 +17,7 @@ from comptoir.realtime.consumers import ConsoleConsumer
 from comptoir.tenancy.actions import deactivate_membership
 from comptoir.tenancy.models import Membership
 from comptoir.widget.tokens import issue_visitor_token
-from tests.factories import ingest_chat, make_agent, make_brand
+from tests.factories import WS_TIMEOUT, ingest_chat, make_agent, make_brand
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def widget_socket(token: str) -> WebsocketCommunicator:
 async def receive_until(communicator, frame_type: str) -> list[dict]:
     frames = []
     while True:
-        frame = await communicator.receive_json_from(timeout=3)
+        frame = await communicator.receive_json_from(timeout=WS_TIMEOUT)
         frames.append(frame)
         if frame["type"] == frame_type:
             return frames
@@ -59,7 +59,7 @@ async def test_console_receives_live_events_of_its_brand_only():
 
     await database_sync_to_async(ingest_chat)(brand, "Bonjour !", visitor_id=VISITOR)
 
-    frame = await mine.receive_json_from(timeout=3)
+    frame = await mine.receive_json_from(timeout=WS_TIMEOUT)
     assert frame["kind"] == "conversation.created"
     assert frame["payload"]["text"] == "Bonjour !"
     assert await theirs.receive_nothing(timeout=0.3)
@@ -111,7 +111,7 @@ async def test_resume_sends_recent_events_below_the_position_again():
 async def test_anonymous_console_socket_is_closed_with_a_reason():
     socket = console_socket(AnonymousUser())
     await socket.connect()
-    frame = await socket.receive_json_from()
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame == {
         "type": "error",
         "code": "not_authenticated",
@@ -124,7 +124,7 @@ async def test_anonymous_console_socket_is_closed_with_a_reason():
 async def test_widget_socket_refuses_bad_tokens(token):
     socket = widget_socket(token)
     await socket.connect()
-    frame = await socket.receive_json_from()
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame["type"] == "error" and frame["code"] in {"token_missing", "token_invalid"}
     assert (await socket.receive_output())["code"] == 4401
 
@@ -135,7 +135,7 @@ async def test_widget_socket_refuses_expired_token(settings):
     settings.WIDGET_TOKEN_MAX_AGE = -1
     socket = widget_socket(token)
     await socket.connect()
-    assert (await socket.receive_json_from())["code"] == "token_expired"
+    assert (await socket.receive_json_from(timeout=WS_TIMEOUT))["code"] == "token_expired"
 
 
 async def test_widget_sees_replies_but_never_internal_notes():
@@ -154,7 +154,7 @@ async def test_widget_sees_replies_but_never_internal_notes():
 
     await database_sync_to_async(add_note)(agent, message.conversation, "secret note")
     await database_sync_to_async(send_reply)(agent, message.conversation, "Bonjour !")
-    frame = await socket.receive_json_from(timeout=3)
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame["payload"]["text"] == "Bonjour !"
     assert "is_internal_note" not in frame["payload"]
     assert await socket.receive_nothing(timeout=0.3)
@@ -175,7 +175,7 @@ async def test_widget_never_receives_another_customers_events():
     await database_sync_to_async(send_reply)(agent, other.conversation, "not for you")
     assert await socket.receive_nothing(timeout=0.3)
     await database_sync_to_async(send_reply)(agent, mine.conversation, "for you")
-    assert (await socket.receive_json_from(timeout=3))["payload"]["text"] == "for you"
+    assert (await socket.receive_json_from(timeout=WS_TIMEOUT))["payload"]["text"] == "for you"
     await socket.disconnect()
 
 
@@ -201,11 +201,11 @@ async def test_malformed_frame_closes_only_that_socket(frame, binary):
         await bad.send_to(bytes_data=frame)
     else:
         await bad.send_to(text_data=frame)
-    error = await bad.receive_json_from()
+    error = await bad.receive_json_from(timeout=WS_TIMEOUT)
     assert error["type"] == "error" and error["code"] == "bad_frame" and error["detail"]
     assert (await bad.receive_output())["code"] == 4400
     await good.send_json_to({"type": "ping"})
-    assert await good.receive_json_from() == {"type": "pong"}
+    assert await good.receive_json_from(timeout=WS_TIMEOUT) == {"type": "pong"}
     await good.disconnect()
 
 
@@ -221,9 +221,9 @@ async def test_console_socket_is_closed_once_the_agent_is_deactivated():
     await database_sync_to_async(ingest_chat)(brand, "données privées")
     # Live events re-check access at most every LIVE_RECHECK_SECONDS; any frame
     # from the client (a ping every 25 s, a resume) re-checks at once.
-    await socket.receive_json_from(timeout=3)  # still inside the live re-check window
+    await socket.receive_json_from(timeout=WS_TIMEOUT)  # still inside the live re-check window
     await socket.send_json_to({"type": "resume", "last_event_id": 0})
-    frame = await socket.receive_json_from()
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame == {"type": "error", "code": "not_authenticated", "detail": "access was withdrawn"}
     assert (await socket.receive_output())["code"] == 4401
     await socket.disconnect()
@@ -236,10 +236,10 @@ async def test_live_events_stop_after_the_recheck_interval(monkeypatch):
     socket = console_socket(agent.user)
     await socket.connect()
     await socket.send_json_to({"type": "ping"})  # the socket has joined its groups once it answers
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await socket.receive_json_from(timeout=WS_TIMEOUT) == {"type": "pong"}
     await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(is_active=False)
     await database_sync_to_async(ingest_chat)(brand, "données privées")
-    frame = await socket.receive_json_from(timeout=3)
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame["code"] == "not_authenticated"
     assert "données privées" not in str(frame)
     await socket.disconnect()
@@ -251,9 +251,9 @@ async def test_deactivating_an_agent_closes_their_open_console_at_once():
     socket = console_socket(agent.user)
     await socket.connect()
     await socket.send_json_to({"type": "ping"})  # the socket has joined its groups once it answers
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await socket.receive_json_from(timeout=WS_TIMEOUT) == {"type": "pong"}
     await database_sync_to_async(deactivate_membership)(agent)
-    frame = await socket.receive_json_from(timeout=3)
+    frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
     assert frame == {"type": "error", "code": "not_authenticated", "detail": "access was withdrawn"}
     assert (await socket.receive_output())["code"] == 4401
     await database_sync_to_async(ingest_chat)(brand, "données privées")
@@ -268,12 +268,12 @@ async def test_an_open_console_keeps_its_agent_online():
     socket = console_socket(agent.user)
     await socket.connect()
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await socket.receive_json_from(timeout=WS_TIMEOUT) == {"type": "pong"}
     agent = await database_sync_to_async(Membership.objects.get)(pk=agent.pk)
     assert agent.is_online()
     first_seen = agent.last_seen_at
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await socket.receive_json_from(timeout=WS_TIMEOUT) == {"type": "pong"}
     agent = await database_sync_to_async(Membership.objects.get)(pk=agent.pk)
     assert agent.last_seen_at > first_seen  # every ping is a sign of life
     # Three missed pings later, the agent counts as away.

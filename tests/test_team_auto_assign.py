@@ -103,7 +103,7 @@ def test_another_brands_conversations_never_count(brand, other_brand):
 
 def test_a_member_of_another_brand_is_never_chosen(brand, other_brand, outsider):
     member = online(make_agent(brand))
-    holding(member, 3)
+    holding(member, 2)  # busier, within the default chat capacity (3)
     online(outsider)  # added to the team by mistake, and idle
     routing, conversation = routed(new_conversation(brand), team_of(brand, member, outsider))
     assert (routing, conversation.assignee) == (Routing.TEAM_MEMBER, member)
@@ -121,7 +121,7 @@ def test_away_offline_and_inactive_members_are_passed_over(brand):
     inactive.save(update_fields=["is_active"])
     disabled_user.user.is_active = False
     disabled_user.user.save(update_fields=["is_active"])
-    holding(available, 5)  # the busiest, but the only one who can take it
+    holding(available, 2)  # the busiest, but the only one who can take it (capacity 3)
     team = team_of(brand, away, offline, inactive, disabled_user, available)
     routing, conversation = routed(new_conversation(brand), team)
     assert (routing, conversation.assignee) == (Routing.TEAM_MEMBER, available)
@@ -194,7 +194,7 @@ def test_a_conversation_already_in_the_teams_queue_is_assigned_too(brand):
 
 def test_the_customers_available_advisor_comes_before_the_team(brand, colleague):
     member = online(make_agent(brand))
-    holding(online(colleague), 5)
+    holding(online(colleague), 2)  # busier than the member, not at capacity (3 chats)
     conversation = new_conversation(brand)
     set_advisor(make_agent(brand, Role.ADMIN), conversation.customer, colleague)
     routing, conversation = routed(conversation, team_of(brand, member))

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from comptoir.api.schemas import (
+    MAX_BIGINT,
     AssignIn,
     AvailabilityIn,
     AvailabilityOut,
@@ -21,6 +22,7 @@ from comptoir.api.schemas import (
     ErrorOut,
     MessageIn,
     MessageOut,
+    ObjectId,
     StatusValue,
     TeamOut,
 )
@@ -49,9 +51,15 @@ NOT_FOUND = {401: ErrorOut, 404: ErrorOut}
 STATE_ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
+# Far beyond any brand's row count, and small enough for every database's OFFSET.
+MAX_OFFSET = 1_000_000_000
+
+
 class PageInput(Schema):
     limit: int = Field(50, ge=1, le=200, description="Page size (at most 200).")
-    offset: int = Field(0, ge=0, description="How many rows to skip.")
+    offset: int = Field(
+        0, ge=0, le=MAX_OFFSET, description=f"How many rows to skip (at most {MAX_OFFSET:,})."
+    )
 
 
 class Pagination(LimitOffsetPagination):
@@ -137,7 +145,7 @@ def list_customers(
 
 
 @customers_router.get("/customers/{int:customer_id}", response={200: CustomerOut, **NOT_FOUND})
-def get_customer(request: HttpRequest, customer_id: int) -> Customer:
+def get_customer(request: HttpRequest, customer_id: ObjectId) -> Customer:
     """One customer with every identity by which the channels recognise them."""
     customer = access_customer(_membership(request), customer_id)
     return _customers(_membership(request)).get(pk=customer.pk)
@@ -148,7 +156,9 @@ def get_customer(request: HttpRequest, customer_id: int) -> Customer:
     response={200: list[ConversationOut], **NOT_FOUND},
 )
 @paginate(Pagination)
-def list_customer_conversations(request: HttpRequest, customer_id: int) -> QuerySet[Conversation]:
+def list_customer_conversations(
+    request: HttpRequest, customer_id: ObjectId
+) -> QuerySet[Conversation]:
     """The customer's conversations, most recently active first."""
     customer = access_customer(_membership(request), customer_id)
     return _conversations(_membership(request)).filter(customer=customer)
@@ -164,10 +174,13 @@ def list_conversations(
     status: StatusValue | None = None,
     assignee: str | None = Query(
         None,
-        pattern=r"^(me|none|\d+)$",
+        # At most 18 digits: always a bigint, so the filter can never overflow.
+        pattern=r"^(me|none|\d{1,18})$",
         description="'me' (the token's agent), 'none' (unassigned) or a membership id.",
     ),
-    customer: int | None = Query(None, description="Only this customer's conversations."),
+    customer: int | None = Query(
+        None, ge=1, le=MAX_BIGINT, description="Only this customer's conversations."
+    ),
 ) -> QuerySet[Conversation]:
     """The brand's conversations, most recently active first (``last_message_at``)."""
     membership = _membership(request)
@@ -188,7 +201,7 @@ def list_conversations(
 @conversations_router.get(
     "/conversations/{int:conversation_id}", response={200: ConversationOut, **NOT_FOUND}
 )
-def get_conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+def get_conversation(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     return access_conversation(_membership(request), conversation_id)
 
 
@@ -197,7 +210,7 @@ def get_conversation(request: HttpRequest, conversation_id: int) -> Conversation
     response={200: list[MessageOut], **NOT_FOUND},
 )
 @paginate(Pagination)
-def list_messages(request: HttpRequest, conversation_id: int) -> QuerySet[Message]:
+def list_messages(request: HttpRequest, conversation_id: ObjectId) -> QuerySet[Message]:
     """Every message of the conversation, oldest first, internal notes included."""
     conversation = access_conversation(_membership(request), conversation_id)
     return (
@@ -212,7 +225,7 @@ def list_messages(request: HttpRequest, conversation_id: int) -> QuerySet[Messag
     "/conversations/{int:conversation_id}/messages",
     response={201: MessageOut, **STATE_ERRORS},
 )
-def post_message(request: HttpRequest, conversation_id: int, body: MessageIn) -> Status:
+def post_message(request: HttpRequest, conversation_id: ObjectId, body: MessageIn) -> Status:
     """A reply to the customer, or an internal note when ``internal_note`` is true.
 
     A reply to a resolved conversation is refused (409): reopen it first.
@@ -230,7 +243,7 @@ def post_message(request: HttpRequest, conversation_id: int, body: MessageIn) ->
     "/conversations/{int:conversation_id}/assign",
     response={200: ConversationOut, **STATE_ERRORS},
 )
-def assign(request: HttpRequest, conversation_id: int, body: AssignIn) -> Conversation:
+def assign(request: HttpRequest, conversation_id: ObjectId, body: AssignIn) -> Conversation:
     """Give the conversation to an agent of the brand, or back to the queue with null."""
     membership = _membership(request)
     conversation = access_conversation(membership, conversation_id)
@@ -244,7 +257,7 @@ def assign(request: HttpRequest, conversation_id: int, body: AssignIn) -> Conver
     "/conversations/{int:conversation_id}/resolve",
     response={200: ConversationOut, **STATE_ERRORS},
 )
-def resolve(request: HttpRequest, conversation_id: int) -> Conversation:
+def resolve(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     """Mark the conversation resolved; 409 when it already is."""
     membership = _membership(request)
     return resolve_conversation(membership, access_conversation(membership, conversation_id))
@@ -254,7 +267,7 @@ def resolve(request: HttpRequest, conversation_id: int) -> Conversation:
     "/conversations/{int:conversation_id}/reopen",
     response={200: ConversationOut, **STATE_ERRORS},
 )
-def reopen(request: HttpRequest, conversation_id: int) -> Conversation:
+def reopen(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     """Reopen a resolved conversation; 409 when it is not resolved."""
     membership = _membership(request)
     return reopen_conversation(membership, access_conversation(membership, conversation_id))

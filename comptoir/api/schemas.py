@@ -1,10 +1,10 @@
 """The JSON shapes of the integrator API, as published in its OpenAPI document."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import StrictBool, field_validator
 
 from comptoir.conversations.models import Conversation, Message
 from comptoir.conversations.payloads import author_name
@@ -12,10 +12,18 @@ from comptoir.customers.models import Customer
 from comptoir.tenancy.models import Membership, Team
 
 StatusValue = Literal["open", "pending", "resolved"]
-AvailabilityValue = Literal["available", "away"]
+AvailabilityValue = Literal["available", "busy", "away", "offline"]
 
 # A reply is read by a person; anything longer is almost certainly a mistake.
 MESSAGE_TEXT_MAX_LENGTH = 10_000
+
+# Every id is a PostgreSQL bigint: a larger number cannot name a row and, unchecked,
+# makes the database raise (a 500). Ids in a path that is out of range answer 404,
+# anywhere else 422 (``comptoir.api.urls``).
+MAX_BIGINT = 2**63 - 1
+ObjectId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+# Booleans in bodies are JSON ``true``/``false`` only: ``"internal_note": 0`` used to be
+# read as false and send an intended note to the customer.
 
 
 class ErrorOut(Schema):
@@ -72,7 +80,8 @@ class AgentRef(Schema):
 class AvailabilityOut(Schema):
     membership_id: int = Field(description="The token's agent (membership id).")
     availability: AvailabilityValue = Field(
-        description="What the agent says: 'available', or 'away' (lunch, meeting)."
+        description="What the agent says: 'available', 'busy' (keeps their work, gets nothing "
+        "new), 'away' (lunch, meeting, or after inactivity) or 'offline' (signed off)."
     )
     online: bool = Field(description="The agent's console is open (seen within the last 90 s).")
     available: bool = Field(
@@ -94,7 +103,8 @@ class AvailabilityOut(Schema):
 
 class AvailabilityIn(Schema):
     availability: AvailabilityValue = Field(
-        description="'away': the assistant's handoffs pass the agent over; 'available': back."
+        description="'busy', 'away', 'offline': the router passes the agent over; "
+        "'available': back."
     )
 
 
@@ -166,12 +176,12 @@ class TextIn(Schema):
 
 
 class MessageIn(TextIn):
-    internal_note: bool = Field(
+    internal_note: StrictBool = Field(
         False, description="True: an internal note for agents, not sent to the customer."
     )
 
 
 class AssignIn(Schema):
-    assignee_id: int | None = Field(
+    assignee_id: ObjectId | None = Field(
         description="Membership id of an active agent of the brand; null to unassign."
     )

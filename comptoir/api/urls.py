@@ -7,17 +7,25 @@ schema's address to validator.swagger.io: it is switched off. Neither page holds
 data, so both are public.
 """
 
+import json
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Swagger
+from ninja.errors import ValidationError
 from ninja.operation import Operation
+from ninja.parser import Parser
 
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
+from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
+from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.api import phone_router
 
 
@@ -25,6 +33,21 @@ class ComptoirAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         """Short operation ids (``list_customers``) for the clients generated from the schema."""
         return operation.view_func.__name__
+
+
+class CleaningParser(Parser):
+    """JSON bodies and query strings with the characters PostgreSQL refuses removed.
+
+    Every string of every request, before any schema reads it (``comptoir.text_cleaning``).
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return clean_data(json.loads(request.body))
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        return clean_data(super().parse_querydict(data, list_fields, request))
 
 
 api = ComptoirAPI(
@@ -39,7 +62,12 @@ api = ComptoirAPI(
     urls_namespace="api",
     auth=ApiTokenAuth(),
     docs=Swagger(settings={"validatorUrl": None}),
+    parser=CleaningParser(),
 )
+# Every write may carry an Idempotency-Key (comptoir.api.idempotency): the transaction
+# and the recorded answer around the whole operation, the key's check after auth.
+api.add_decorator(idempotent_run, mode="view")
+api.add_decorator(reserve_key, mode="operation")
 api.add_router("/", customers_router)
 api.add_router("/", conversations_router)
 api.add_router("/", identities_router)
@@ -65,6 +93,21 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     # The access fetchers' messages ("No such conversation.") name the kind of
     # object only, never whether it exists in another brand.
     return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """422 with pydantic's reasons; 404 when only ids in the path are invalid.
+
+    The path's converters already take digits only, so what fails there is an id
+    out of range (0, or beyond a bigint): no such object can exist.
+    """
+    if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        names = ", ".join(str(error["loc"][-1]) for error in exc.errors)
+        return api.create_response(
+            request, {"detail": f"Not found: {names} out of range."}, status=404
+        )
+    return api.create_response(request, {"detail": exc.errors}, status=422)
 
 
 @api.exception_handler(ConversationStateError)

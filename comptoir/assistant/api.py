@@ -28,11 +28,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import field_validator
+from pydantic import StrictBool, field_validator
 
 from comptoir.api.auth import ApiTokenAuth
 from comptoir.api.endpoints import Pagination
-from comptoir.api.schemas import ErrorOut, TextIn
+from comptoir.api.schemas import ErrorOut, ObjectId, TextIn
 from comptoir.assistant import configure, engine
 from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.forms import ArticleForm, IntentForm, SettingsForm
@@ -93,9 +93,10 @@ class TrainingOut(Schema):
 
 
 class SettingsIn(Schema):
-    enabled: bool = Field(description="The assistant answers and hands off on this brand.")
+    enabled: StrictBool = Field(description="The assistant answers and hands off on this brand.")
     confidence_threshold: float = Field(
-        description="0 to 1; below it the assistant hands off instead of answering."
+        allow_inf_nan=False,
+        description="0 to 1; below it the assistant hands off instead of answering.",
     )
     answer_channels: list[str] = Field(
         description="Where it answers (webchat, email, whatsapp, messenger); "
@@ -106,7 +107,8 @@ class SettingsIn(Schema):
         "empty: no actions."
     )
     timeout_seconds: float = Field(
-        description="Timeout of calls to that API, in seconds (over 0, at most 30)."
+        allow_inf_nan=False,
+        description="Timeout of calls to that API, in seconds (over 0, at most 30).",
     )
 
 
@@ -143,8 +145,8 @@ class IntentIn(Schema):
     action: str = Field(
         "", description='"" (answer or knowledge base), "order_status" or "handoff".'
     )
-    automatable: bool = Field(False, description="May be handled without a person.")
-    team_id: int | None = Field(
+    automatable: StrictBool = Field(False, description="May be handled without a person.")
+    team_id: ObjectId | None = Field(
         None, description="The brand's team that receives handoffs on this intent."
     )
 
@@ -177,7 +179,7 @@ class ArticleIn(Schema):
     title: str
     language: str = Field(description="fr or en.")
     body: str = Field(description="Markdown, stored as typed.")
-    published: bool = Field(True, description="Unpublished articles are never quoted.")
+    published: StrictBool = Field(True, description="Unpublished articles are never quoted.")
 
 
 class ArticleOut(ArticleIn):
@@ -310,14 +312,14 @@ def create_intent(request: HttpRequest, body: IntentIn) -> Status:
 
 
 @assistant_router.get("/assistant/intents/{int:intent_id}", response={200: IntentOut, **NOT_FOUND})
-def get_intent(request: HttpRequest, intent_id: int) -> Intent:
+def get_intent(request: HttpRequest, intent_id: ObjectId) -> Intent:
     return access_intent(_administrator(request), intent_id, require_role=Role.ADMIN)
 
 
 @assistant_router.put(
     "/assistant/intents/{int:intent_id}", response={200: IntentOut, **INVALID, **NOT_FOUND}
 )
-def update_intent(request: HttpRequest, intent_id: int, body: IntentIn) -> Status:
+def update_intent(request: HttpRequest, intent_id: ObjectId, body: IntentIn) -> Status:
     """Replace the intent (omitted optional fields take their defaults); retrained."""
     admin = _administrator(request)
     intent = access_intent(admin, intent_id, require_role=Role.ADMIN)
@@ -325,7 +327,7 @@ def update_intent(request: HttpRequest, intent_id: int, body: IntentIn) -> Statu
 
 
 @assistant_router.delete("/assistant/intents/{int:intent_id}", response={204: None, **NOT_FOUND})
-def delete_intent(request: HttpRequest, intent_id: int) -> Status:
+def delete_intent(request: HttpRequest, intent_id: ObjectId) -> Status:
     """Delete the intent; the brand's model is retrained without it."""
     admin = _administrator(request)
     intent = access_intent(admin, intent_id, require_role=Role.ADMIN)
@@ -353,14 +355,14 @@ def create_article(request: HttpRequest, body: ArticleIn) -> Status:
 @assistant_router.get(
     "/assistant/articles/{int:article_id}", response={200: ArticleOut, **NOT_FOUND}
 )
-def get_article(request: HttpRequest, article_id: int) -> KnowledgeArticle:
+def get_article(request: HttpRequest, article_id: ObjectId) -> KnowledgeArticle:
     return access_article(_administrator(request), article_id, require_role=Role.ADMIN)
 
 
 @assistant_router.put(
     "/assistant/articles/{int:article_id}", response={200: ArticleOut, **INVALID, **NOT_FOUND}
 )
-def update_article(request: HttpRequest, article_id: int, body: ArticleIn) -> Status:
+def update_article(request: HttpRequest, article_id: ObjectId, body: ArticleIn) -> Status:
     """Replace the article (``published`` defaults to true when omitted)."""
     admin = _administrator(request)
     article = access_article(admin, article_id, require_role=Role.ADMIN)
@@ -368,7 +370,7 @@ def update_article(request: HttpRequest, article_id: int, body: ArticleIn) -> St
 
 
 @assistant_router.delete("/assistant/articles/{int:article_id}", response={204: None, **NOT_FOUND})
-def delete_article(request: HttpRequest, article_id: int) -> Status:
+def delete_article(request: HttpRequest, article_id: ObjectId) -> Status:
     admin = _administrator(request)
     article = access_article(admin, article_id, require_role=Role.ADMIN)
     configure.delete_brand_object(admin, article)

@@ -30,6 +30,8 @@ def routed_to_line(routed_to: dict[str, str]) -> str:
     kind, name = routed_to.get("kind"), routed_to.get("name", "")
     if kind == Routing.ADVISOR:
         return _("the customer's advisor, %(name)s") % {"name": name}
+    if kind == Routing.LAST_AGENT:
+        return _("the agent who last handled the customer, %(name)s") % {"name": name}
     if kind == Routing.ALREADY_ASSIGNED:
         return name
     if kind == Routing.TEAM:

@@ -350,7 +350,14 @@ def _hand_off(
 ) -> None:
     """Warm handoff: route to a person, tell the customer, raise priority, brief the agents."""
     team = handoff_team(analysis.intent, confident=not analysis.low_confidence)
-    routing = route_to_person(None, conversation, team=team)
+    sure = analysis.intent is not None and not analysis.low_confidence
+    routing = route_to_person(
+        None,
+        conversation,
+        team=team,
+        intent_id=analysis.intent.pk if sure else None,
+        language=analysis.language,
+    )
     conversation.refresh_from_db(fields=["assignee", "team"])
     # Only the customer's own advisor is named to them; a team member is "an advisor".
     advisor = conversation.assignee if routing == Routing.ADVISOR else None
@@ -380,7 +387,11 @@ def _hand_off(
         "routed_to": _routed_to(routing, conversation),
     }
     unavailable = conversation.customer.advisor
-    if unavailable is not None and routing not in (Routing.ADVISOR, Routing.ALREADY_ASSIGNED):
+    if unavailable is not None and routing not in (
+        Routing.ADVISOR,
+        Routing.LAST_AGENT,
+        Routing.ALREADY_ASSIGNED,
+    ):
         summary["routed_to"]["advisor_away"] = unavailable.display_name
     state.summary = summary
     state.handed_off_at = timezone.now()
@@ -403,7 +414,7 @@ def _handoff_announcement(advisor: Membership | None) -> str:
 
 
 def _routed_to(routing: Routing, conversation: Conversation) -> dict[str, str]:
-    if routing in (Routing.ADVISOR, Routing.ALREADY_ASSIGNED):
+    if routing in (Routing.ADVISOR, Routing.LAST_AGENT, Routing.ALREADY_ASSIGNED):
         return {"kind": str(routing), "name": conversation.assignee.display_name}
     if routing == Routing.TEAM:
         return {"kind": str(routing), "name": conversation.team.name}

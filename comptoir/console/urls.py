@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from comptoir import url_ids  # noqa: F401 — registers <id:…>
 from comptoir.console import views
 from comptoir.customers import console_views as customer_views
 
@@ -19,53 +20,53 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.inbox, name="inbox"),
     path("availability/", views.availability, name="availability"),
-    path("c/<int:conversation_id>/", views.conversation_detail, name="conversation"),
-    path("c/<int:conversation_id>/compose/", views.compose, name="compose"),
-    path("c/<int:conversation_id>/assign/", views.assign, name="assign"),
-    path("c/<int:conversation_id>/resolve/", views.resolve, name="resolve"),
-    path("c/<int:conversation_id>/reopen/", views.reopen, name="reopen"),
-    path("c/<int:conversation_id>/thread/", views.thread_fragment, name="thread_fragment"),
+    path("c/<id:conversation_id>/", views.conversation_detail, name="conversation"),
+    path("c/<id:conversation_id>/compose/", views.compose, name="compose"),
+    path("c/<id:conversation_id>/assign/", views.assign, name="assign"),
+    path("c/<id:conversation_id>/resolve/", views.resolve, name="resolve"),
+    path("c/<id:conversation_id>/reopen/", views.reopen, name="reopen"),
+    path("c/<id:conversation_id>/thread/", views.thread_fragment, name="thread_fragment"),
     path(
-        "c/<int:conversation_id>/panel/",
+        "c/<id:conversation_id>/panel/",
         views.conversation_panel_fragment,
         name="conversation_panel_fragment",
     ),
-    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("customers/<id:customer_id>/", views.customer_detail, name="customer"),
     path(
-        "customers/<int:customer_id>/panel/",
+        "customers/<id:customer_id>/panel/",
         views.customer_panel_fragment,
         name="customer_panel_fragment",
     ),
     path(
-        "customers/<int:customer_id>/identities/add/",
+        "customers/<id:customer_id>/identities/add/",
         customer_views.identity_add,
         name="identity_add",
     ),
     path(
-        "customers/<int:customer_id>/advisor/",
+        "customers/<id:customer_id>/advisor/",
         customer_views.advisor_set,
         name="advisor_set",
     ),
     path(
-        "identities/<int:identity_id>/verify/",
+        "identities/<id:identity_id>/verify/",
         customer_views.identity_verify,
         name="identity_verify",
     ),
     path(
-        "identities/<int:identity_id>/remove/",
+        "identities/<id:identity_id>/remove/",
         customer_views.identity_remove,
         name="identity_remove",
     ),
     path("duplicates/", customer_views.duplicates, name="duplicates"),
     path(
-        "duplicates/<int:proposal_id>/merge/", customer_views.proposal_merge, name="proposal_merge"
+        "duplicates/<id:proposal_id>/merge/", customer_views.proposal_merge, name="proposal_merge"
     ),
     path(
-        "duplicates/<int:proposal_id>/dismiss/",
+        "duplicates/<id:proposal_id>/dismiss/",
         customer_views.proposal_dismiss,
         name="proposal_dismiss",
     ),
-    path("merges/<int:merge_id>/unmerge/", customer_views.merge_undo, name="merge_undo"),
+    path("merges/<id:merge_id>/unmerge/", customer_views.merge_undo, name="merge_undo"),
     path("fragments/inbox/", views.inbox_fragment, name="inbox_fragment"),
-    path("attachments/<int:attachment_id>/", views.attachment_file, name="attachment"),
+    path("attachments/<id:attachment_id>/", views.attachment_file, name="attachment"),
 ]

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from comptoir.tenancy.models import Brand
+from comptoir.text_cleaning import clean_text
 
 
 @dataclass(frozen=True)
@@ -14,12 +15,20 @@ class IdentityClaim:
     value: str
     verified: bool = False
 
+    def __post_init__(self) -> None:
+        # Every channel's claims pass here: storable whatever the sender typed.
+        object.__setattr__(self, "value", clean_text(self.value))
+
 
 @dataclass(frozen=True)
 class InboundAttachment:
     filename: str
     content_type: str
     content: bytes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filename", clean_text(self.filename))
+        object.__setattr__(self, "content_type", clean_text(self.content_type))
 
 
 @dataclass
@@ -50,3 +59,14 @@ class InboundMessage:
     # For a hinted conversation that is resolved: reopen it when it was resolved
     # less than this long ago, else open a new conversation that ``follows`` it.
     reopen_window: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        """Drop what PostgreSQL refuses (NUL, lone surrogates) from every text, on every channel.
+
+        A NUL in one WhatsApp message used to fail its whole webhook batch forever.
+        """
+        self.external_id = clean_text(self.external_id)
+        self.text = clean_text(self.text)
+        self.display_name = clean_text(self.display_name)
+        self.language = clean_text(self.language)
+        self.subject = clean_text(self.subject)

@@ -39,6 +39,7 @@ from comptoir.customers.lookup import IdentityMatch
 from comptoir.customers.models import Customer
 from comptoir.customers.resolution import IdentityChanged, Resolution, resolve_claims
 from comptoir.events.actors import CUSTOMER
+from comptoir.observability.metrics import MESSAGES_INGESTED
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
 
@@ -95,12 +96,15 @@ def ingest_message(inbound: InboundMessage) -> IngestResult:
         for a in inbound.attachments
     ]
     try:
-        return _ingest_in_transaction(inbound, text, attachments)
+        result = _ingest_in_transaction(inbound, text, attachments)
     except (IntegrityError, ThreadChanged):
         # A concurrent message created this customer or identity first, or an
         # agent resolved the conversation meanwhile: once more, and the look-up
         # sees the new state (ordered keys, retry on a clash).
-        return _ingest_in_transaction(inbound, text, attachments)
+        result = _ingest_in_transaction(inbound, text, attachments)
+    if result.created:
+        MESSAGES_INGESTED.labels(channel=inbound.channel).inc()
+    return result
 
 
 def _ingest_in_transaction(

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comptoir.customers.duplicates import check_after_commit
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import (
     Consent,
@@ -159,7 +158,6 @@ def add_identity(
                 actor=Actor.agent(actor),
                 customer=customer,
             )
-            check_after_commit(customer)
             return identity
     if holder.customer_id == customer.pk:
         raise CustomerActionError(_("This customer already has this identity."))

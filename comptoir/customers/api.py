@@ -15,9 +15,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import StrictBool
 
 from comptoir.api.endpoints import Pagination
-from comptoir.api.schemas import CustomerOut, ErrorOut, IdentityOut
+from comptoir.api.schemas import MAX_BIGINT, CustomerOut, ErrorOut, IdentityOut, ObjectId
 from comptoir.customers import actions, merging
 from comptoir.customers.access import (
     access_customer,
@@ -49,7 +50,7 @@ class IdentityIn(Schema):
         description="email, phone, whatsapp, messenger, chat_visitor or customer_number."
     )
     value: str = Field(max_length=320, description="Normalised by Comptoir (E.164, case, …).")
-    verified: bool = False
+    verified: StrictBool = False
 
 
 class ReasonOut(Schema):
@@ -82,12 +83,16 @@ class ProposalOut(Schema):
 
 
 class AdvisorIn(Schema):
-    advisor_id: int | None = Field(description="An active agent of the brand, or null for none.")
+    advisor_id: ObjectId | None = Field(
+        description="An active agent of the brand, or null for none."
+    )
 
 
 class MergeIn(Schema):
-    absorbed_id: int = Field(description="The customer merged into the one in the path.")
-    proposal_id: int | None = Field(None, description="The proposal this merge accepts, if any.")
+    absorbed_id: ObjectId = Field(description="The customer merged into the one in the path.")
+    proposal_id: ObjectId | None = Field(
+        None, description="The proposal this merge accepts, if any."
+    )
 
 
 class MergeOut(Schema):
@@ -117,7 +122,7 @@ def _refused(request: HttpRequest, exc: CustomerActionError | MergeRefused) -> S
     "/customers/{int:customer_id}/identities",
     response={200: list[IdentityDetailOut], **ERRORS},
 )
-def list_identities(request: HttpRequest, customer_id: int):
+def list_identities(request: HttpRequest, customer_id: ObjectId):
     """Every identity of the customer, verified or not, with bounce status."""
     customer = access_customer(_membership(request), customer_id)
     return list(customer.identities.order_by("kind", "value"))
@@ -127,7 +132,7 @@ def list_identities(request: HttpRequest, customer_id: int):
     "/customers/{int:customer_id}/identities",
     response={201: IdentityDetailOut, **ERRORS},
 )
-def post_identity(request: HttpRequest, customer_id: int, body: IdentityIn):
+def post_identity(request: HttpRequest, customer_id: ObjectId, body: IdentityIn):
     """Give the customer an identity; a value held by another customer is refused (409)
     and the two are proposed as duplicates."""
     membership = _membership(request)
@@ -144,7 +149,7 @@ def post_identity(request: HttpRequest, customer_id: int, body: IdentityIn):
 @identities_router.post(
     "/identities/{int:identity_id}/verify", response={200: IdentityDetailOut, **ERRORS}
 )
-def verify_identity(request: HttpRequest, identity_id: int):
+def verify_identity(request: HttpRequest, identity_id: ObjectId):
     """Mark the identity verified (the agent checked it with the customer)."""
     membership = _membership(request)
     identity = access_identity(membership, identity_id)
@@ -155,7 +160,7 @@ def verify_identity(request: HttpRequest, identity_id: int):
 
 
 @identities_router.delete("/identities/{int:identity_id}", response={204: None, **ERRORS})
-def delete_identity(request: HttpRequest, identity_id: int):
+def delete_identity(request: HttpRequest, identity_id: ObjectId):
     """Remove the identity (refused for the last one of a customer with conversations)."""
     membership = _membership(request)
     identity = access_identity(membership, identity_id)
@@ -169,7 +174,7 @@ def delete_identity(request: HttpRequest, identity_id: int):
 @identities_router.put(
     "/customers/{int:customer_id}/advisor", response={200: CustomerOut, **ERRORS}
 )
-def put_advisor(request: HttpRequest, customer_id: int, body: AdvisorIn):
+def put_advisor(request: HttpRequest, customer_id: ObjectId, body: AdvisorIn):
     """Choose the customer's advisor (supervisors and administrators; 403 otherwise)."""
     membership = _membership(request)
     customer = access_customer(membership, customer_id)
@@ -191,7 +196,9 @@ def put_advisor(request: HttpRequest, customer_id: int, body: AdvisorIn):
 def list_duplicates(
     request: HttpRequest,
     status: Literal["open", "merged", "dismissed"] = "open",
-    customer: int | None = Query(None, description="Only proposals naming this customer."),
+    customer: int | None = Query(
+        None, ge=1, le=MAX_BIGINT, description="Only proposals naming this customer."
+    ),
 ) -> QuerySet[DuplicateProposal]:
     """Likely duplicate pairs, best score first (open ones omit already merged customers)."""
     proposals = DuplicateProposal.objects.filter(
@@ -209,7 +216,7 @@ def list_duplicates(
 @identities_router.post(
     "/duplicates/{int:proposal_id}/dismiss", response={200: ProposalOut, **ERRORS}
 )
-def dismiss_duplicate(request: HttpRequest, proposal_id: int):
+def dismiss_duplicate(request: HttpRequest, proposal_id: ObjectId):
     """ "Not a duplicate": the pair is never proposed again (supervisors and admins)."""
     membership = _membership(request)
     proposal = access_proposal(membership, proposal_id)
@@ -220,7 +227,7 @@ def dismiss_duplicate(request: HttpRequest, proposal_id: int):
 
 
 @identities_router.post("/customers/{int:customer_id}/merge", response={201: MergeOut, **ERRORS})
-def merge_customers(request: HttpRequest, customer_id: int, body: MergeIn):
+def merge_customers(request: HttpRequest, customer_id: ObjectId, body: MergeIn):
     """Merge ``absorbed_id`` into this customer (supervisors and admins); undo with unmerge."""
     membership = _membership(request)
     survivor = access_customer(membership, customer_id)
@@ -237,7 +244,9 @@ def merge_customers(request: HttpRequest, customer_id: int, body: MergeIn):
 @paginate(Pagination)
 def list_merges(
     request: HttpRequest,
-    customer: int | None = Query(None, description="Only merges involving this customer."),
+    customer: int | None = Query(
+        None, ge=1, le=MAX_BIGINT, description="Only merges involving this customer."
+    ),
 ) -> QuerySet[MergeRecord]:
     """The brand's merges, newest first, with what each moved and who did it."""
     merges = MergeRecord.objects.filter(brand_id=_membership(request).brand_id)
@@ -247,7 +256,7 @@ def list_merges(
 
 
 @identities_router.post("/merges/{int:merge_id}/unmerge", response={200: MergeOut, **ERRORS})
-def unmerge(request: HttpRequest, merge_id: int):
+def unmerge(request: HttpRequest, merge_id: ObjectId):
     """Undo a merge exactly (409 with the reason when that is no longer safe)."""
     membership = _membership(request)
     record = access_merge(membership, merge_id)

@@ -410,23 +410,6 @@ def propose_for_recent_identities(since: datetime) -> int:
     )
 
 
-def check_after_commit(customer: Customer) -> None:
-    """Look for duplicates of ``customer`` once the current transaction commits.
-
-    Called by agent actions (identity added or verified, unmerge), never by
-    ingest: a message must not wait for this, and customers created by ingest
-    are covered by the periodic task ``customers.tasks.propose_recent_duplicates``.
-    """
-    brand_id, customer_id = customer.brand_id, customer.pk
-
-    def run() -> None:
-        brand = Brand.objects.filter(pk=brand_id).first()
-        if brand is not None:
-            propose_duplicates(brand, focus={customer_id})
-
-    transaction.on_commit(run)
-
-
 def open_proposals_for(customer: Customer) -> list[DuplicateProposal]:
     """The open proposals naming ``customer`` whose both customers still exist unmerged."""
     return list(

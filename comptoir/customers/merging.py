@@ -19,7 +19,6 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comptoir.customers.duplicates import check_after_commit
 from comptoir.customers.models import (
     Customer,
     DuplicateProposal,
@@ -154,9 +153,8 @@ def merge_customers(
             moved=moved,
             previous={"fields": previous, "filled": filled},
         )
+        # Also makes customers.listeners look for duplicates of the survivor.
         _announce(kinds.CUSTOMER_MERGED, record, actor)
-        # The survivor now holds more identities: maybe duplicates of someone else.
-        check_after_commit(survivor)
     logger.info(
         "customer %s merged into %s by membership %s (record %s)",
         absorbed.pk,
@@ -264,7 +262,6 @@ def unmerge(actor: Membership, record: MergeRecord) -> MergeRecord:
         record.save(update_fields=["unmerged_by", "unmerged_at"])
         record.survivor, record.absorbed = survivor, absorbed
         _announce(kinds.CUSTOMER_UNMERGED, record, actor)
-        check_after_commit(absorbed)
     logger.info("merge %s undone by membership %s", record.pk, actor.pk)
     return record
 

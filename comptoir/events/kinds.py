@@ -160,6 +160,22 @@ class CallbackSchema(Schema):
 class AvailabilitySchema(Schema):
     membership_id: int
     availability: str
+    # Set when Comptoir changed it ("inactivity": no activity for the brand's delay).
+    reason: str | None = None
+
+
+class AssignmentSchema(Schema):
+    conversation_id: int
+    assignee_id: int | None
+    team_id: int | None
+    previous_assignee_id: int | None
+    # advisor, skills, widened, overflow (the router); manual, transfer, answered (people).
+    reason: str
+    # How long it waited in the router's queue (None: it never waited there).
+    waited_seconds: int | None
+    # When it was decided (the router's clock, which a simulation sets): handle times
+    # are measured from here to the conversation's resolution (``routing.estimates``).
+    assigned_at: Timestamp
 
 
 class CustomerUpdatedSchema(Schema):
@@ -261,8 +277,16 @@ CALLBACK_REQUESTED = kind(
 CALLBACK_UPDATED = kind(
     "callback.updated", CallbackSchema, "A callback request was called, done or cancelled."
 )
+CONVERSATION_ASSIGNED = kind(
+    "conversation.assigned",
+    AssignmentSchema,
+    "A conversation was given to an agent or a team, with why (``reason``): what reports count.",
+)
 AGENT_AVAILABILITY_CHANGED = kind(
-    "agent.availability_changed", AvailabilitySchema, "An agent set themselves available or away."
+    "agent.availability_changed",
+    AvailabilitySchema,
+    "An agent's presence changed: available, busy, away (by themselves or after inactivity), "
+    "offline.",
 )
 CUSTOMER_UPDATED = kind("customer.updated", CustomerUpdatedSchema, "A customer's name changed.")
 CUSTOMER_IDENTITY_ADDED = kind(

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
+from comptoir.observability.metrics import RESUME_EVENTS, SOCKETS_OPEN
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
 from comptoir.realtime.health import count, redis_outage
 from comptoir.realtime.layer import with_timeout
@@ -72,6 +73,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     authenticated = False
     checked_at = 0.0
+    stream = ""  # metrics label: "console" or "widget"
+    counted_open = False
 
     async def __call__(self, scope, receive, send) -> None:
         """Channels' loop, plus a local inbox (the watcher's notes) and a channel layer
@@ -121,6 +124,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.position: int | None = None  # every visible event up to it was sent (or late)
         self.sent_ids: dict[int, float] = {}
         await self.accept()
+        SOCKETS_OPEN.labels(stream=self.stream).inc()
+        self.counted_open = True
         self.authenticated = await self.authenticate()
         self.checked_at = time.monotonic()
         if self.authenticated:
@@ -181,6 +186,9 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         watcher().unregister(self)
+        if self.counted_open:
+            SOCKETS_OPEN.labels(stream=self.stream).dec()
+            self.counted_open = False
         for group in list(getattr(self, "groups_joined", [])):
             await self.leave(group)
 
@@ -244,6 +252,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def resume(self, last_event_id: int) -> None:
         frames, complete = await database_sync_to_async(self.missed_frames)(last_event_id)
+        RESUME_EVENTS.labels(stream=self.stream).observe(len(frames))
         for frame in frames:
             await self.send_event(frame)
         if not complete:
@@ -276,7 +285,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         if self.position is None:
             return  # the client has not resumed yet: its resume will do it
         frames, complete = await database_sync_to_async(self.unsent_frames)(self.position)
-        count("catch_ups")
+        count("catch_ups", reason=reason)
         sent = 0
         for frame in frames:
             sent += await self.send_event(frame)
@@ -376,6 +385,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 class ConsoleConsumer(EventStreamConsumer):
     """An agent's console: every event of the agent's brand."""
 
+    stream = "console"
+
     async def authenticate(self) -> bool:
         membership = await database_sync_to_async(membership_for_user)(self.scope.get("user"))
         if membership is None:
@@ -414,6 +425,8 @@ class ConsoleConsumer(EventStreamConsumer):
 
 class WidgetConsumer(EventStreamConsumer):
     """A visitor's widget: only what the customer may see, across their conversations."""
+
+    stream = "widget"
 
     customer_id: int | None = None
 

@@ -11,6 +11,8 @@ import threading
 import time
 from collections import Counter
 
+from comptoir.observability import metrics
+
 logger = logging.getLogger("comptoir.realtime")
 
 # Names: published (events handed to the channel layer), publish_dropped (publications
@@ -22,9 +24,25 @@ stats: Counter[str] = Counter()
 _stats_lock = threading.Lock()
 
 
-def count(name: str, amount: int = 1) -> None:
+def count(name: str, amount: int = 1, *, reason: str = "") -> None:
+    """Count in ``stats`` and in the Prometheus metric of the same meaning."""
     with _stats_lock:
         stats[name] += amount
+    if name == "published":
+        metrics.EVENTS_PUBLISHED.inc(amount)
+    elif name in _DROP_REASONS:
+        metrics.EVENTS_DROPPED.labels(reason=reason or _DROP_REASONS[name]).inc(amount)
+    elif name == "catch_ups":
+        metrics.REALTIME_CATCH_UPS.labels(reason=reason).inc(amount)
+    elif name == "caught_up_frames":
+        metrics.REALTIME_CAUGHT_UP_EVENTS.inc(amount)
+
+
+_DROP_REASONS = {
+    "publish_dropped": "redis",  # or "queue", given by the publisher
+    "channel_overflow": "capacity",
+    "buffer_overflow": "buffer",
+}
 
 
 class RateLimitedWarning:

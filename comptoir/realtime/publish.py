@@ -103,7 +103,7 @@ class Publisher:
         with self.lock:
             full = self.waiting >= settings.REALTIME_PUBLISH_QUEUE
             if full:
-                self.dropped("publisher queue full")
+                self.dropped("publisher queue full", metric_reason="queue")
             else:
                 self.waiting += 1
                 self.idle.clear()
@@ -194,10 +194,10 @@ class Publisher:
             self.owe_catch_up = False
             redis_outage.recovered()
 
-    def dropped(self, reason: str) -> None:
+    def dropped(self, reason: str, *, metric_reason: str = "redis") -> None:
         """A publication is given up: count it, say so, and have every socket catch up later."""
         self.owe_catch_up = True
-        count("publish_dropped")
+        count("publish_dropped", reason=metric_reason)
         _dropped_warning(1, reason)
 
     def wait_idle(self, timeout: float) -> bool:

@@ -2,25 +2,29 @@
 
 Every rule that gives a conversation to someone lives here, so that the
 console, the API, the assistant and the phone channel give work out the same
-way. Availability (``Membership.is_available``) is kept by ``routing.presence``.
+way. The decisions themselves are ``routing.router.assign_next``'s; availability
+(``Membership.is_available``) is kept by ``routing.presence``.
 """
 
 import logging
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
-from django.utils import timezone
 
 from comptoir.conversations.models import Conversation, Status
 from comptoir.conversations.state import (
-    OPEN_STATUSES,
     ConversationStateError,
     conversation_changed,
     lock_conversation,
 )
+from comptoir.events import kinds
 from comptoir.events.actors import BOT, SYSTEM, Actor
+from comptoir.events.log import append_event
+from comptoir.routing import clock
+from comptoir.routing.models import AgentProfile, QueueEntry
+from comptoir.routing.router import Reason, assign_next, queue_conversation
 from comptoir.tenancy.models import Brand, Membership, Team
 
 if TYPE_CHECKING:
@@ -30,37 +34,117 @@ logger = logging.getLogger(__name__)
 
 
 def assign_conversation(
-    actor: Membership | None, conversation: Conversation, assignee: Membership | None
+    actor: Membership | None,
+    conversation: Conversation,
+    assignee: Membership | None,
+    *,
+    reason: Reason | None = None,
 ) -> Conversation:
     """Give the conversation to ``assignee`` (None: back to the unassigned queue).
 
-    ``actor``: the agent who assigned it (None: Comptoir's own rule).
+    ``actor``: the agent who assigned it (None: Comptoir's own rule). A person's
+    choice goes past the router (and past capacity: they know what they do); it
+    is recorded as ``conversation.assigned`` with ``reason`` *manual* (nobody
+    held it), *transfer* (from someone else) or what the caller says
+    (*answered*: the agent who picked up a call).
     """
     if assignee is not None and (
         assignee.brand_id != conversation.brand_id or not assignee.is_active
     ):
         raise ConversationStateError("assignee is not an active agent of this brand")
+    now = clock.now()
     with transaction.atomic():
         conversation = lock_conversation(conversation)
-        if conversation.assignee_id == (assignee.pk if assignee else None):
+        previous = conversation.assignee_id
+        if previous == (assignee.pk if assignee else None):
             return conversation
         conversation.assignee = assignee
         conversation.save(update_fields=["assignee"])
+        actor_of = Actor.agent_or(actor, SYSTEM)
         conversation_changed(
             conversation,
-            actor=Actor.agent_or(actor, SYSTEM),
+            actor=actor_of,
             status_changed=False,
             notify_agent_id=assignee.pk if assignee else None,
         )
+        entry = QueueEntry.objects.filter(conversation=conversation).first()
+        waited = None
+        if entry is not None and assignee is not None:
+            waited = max(0, int((now - entry.queued_at).total_seconds()))
+            entry.delete()
+        append_event(
+            conversation.brand_id,
+            kinds.CONVERSATION_ASSIGNED,
+            {
+                "conversation_id": conversation.pk,
+                "assignee_id": assignee.pk if assignee else None,
+                "team_id": conversation.team_id,
+                "previous_assignee_id": previous,
+                "reason": str(reason or (Reason.TRANSFER if previous else Reason.MANUAL)),
+                "waited_seconds": waited,
+                "assigned_at": now.isoformat(),
+            },
+            actor=actor_of,
+            conversation=conversation,
+        )
+        if assignee is not None:
+            AgentProfile.objects.filter(membership_id=assignee.pk).update(last_assigned_at=now)
     return conversation
+
+
+def transfer_to_team(
+    actor: Membership | None,
+    conversation: Conversation,
+    team: Team,
+    *,
+    now: datetime | None = None,
+) -> Conversation:
+    """Move the conversation to ``team``'s queue (its agent lets it go); the router takes it on.
+
+    Recorded as ``conversation.assigned`` with reason *transfer* and no assignee;
+    a team with ``auto_assign`` gives it at once to a free member (a second event).
+    """
+    if team.brand_id != conversation.brand_id:
+        raise ConversationStateError("team belongs to another brand")
+    now = now or clock.now()
+    actor_of = Actor.agent_or(actor, SYSTEM)
+    with transaction.atomic():
+        conversation = lock_conversation(conversation)
+        if conversation.status == Status.RESOLVED:
+            raise ConversationStateError("conversation is resolved")
+        previous = conversation.assignee_id
+        conversation.assignee = None
+        conversation.team = team
+        conversation.save(update_fields=["assignee", "team"])
+        conversation_changed(conversation, actor=actor_of, status_changed=False)
+        append_event(
+            conversation.brand_id,
+            kinds.CONVERSATION_ASSIGNED,
+            {
+                "conversation_id": conversation.pk,
+                "assignee_id": None,
+                "team_id": team.pk,
+                "previous_assignee_id": previous,
+                "reason": str(Reason.TRANSFER),
+                "waited_seconds": None,
+                "assigned_at": now.isoformat(),
+            },
+            actor=actor_of,
+            conversation=conversation,
+        )
+        queue_conversation(conversation, team=team, now=now)
+        assign_next(conversation.brand_id, now=now, conversation_id=conversation.pk, actor=actor_of)
+    return Conversation.objects.select_related("assignee__user", "team").get(pk=conversation.pk)
 
 
 class Routing(StrEnum):
     """Where ``route_to_person`` sent a conversation."""
 
     ADVISOR = "advisor"
+    # No named advisor: the agent who last handled the customer (``RoutingSettings.advisor_mode``).
+    LAST_AGENT = "last_agent"
     TEAM = "team"
-    # The team's least busy available member (``Team.auto_assign``).
+    # A free member of the team (``Team.auto_assign``), chosen by ``routing.assign_next``.
     TEAM_MEMBER = "team_member"
     QUEUE = "queue"
     ALREADY_ASSIGNED = "assigned"
@@ -79,77 +163,55 @@ def handoff_team(intent: "Intent | None", *, confident: bool) -> Team | None:
 
 
 def route_to_person(
-    actor: Membership | None, conversation: Conversation, team: Team | None = None
+    actor: Membership | None,
+    conversation: Conversation,
+    team: Team | None = None,
+    *,
+    intent_id: int | None = None,
+    language: str = "",
+    now: datetime | None = None,
 ) -> Routing:
     """Send a conversation a person must take over (the assistant's handoff) to someone.
 
-    The customer's own advisor first, when they are available (active, console
-    open and not marked away, ``Membership.is_available``): customers want one
-    interlocutor who knows them, but not to wait for one who is away. Otherwise
-    the team that handles what they asked about: a team with ``auto_assign``
-    gives it at once to its least busy available member (``_least_busy_member``),
-    any other team, or one with nobody available, lets it wait in its queue ("My
-    teams" in the console); else the brand's unassigned queue. A conversation an
-    agent already holds stays with them. ``actor``: None for the assistant's handoff.
+    The conversation joins the router's queue (``routing.router.queue_conversation``:
+    the skills of ``intent_id`` and of its channel, the customer's ``language``)
+    and ``assign_next`` decides for it at once: the customer's own advisor when
+    available with spare capacity (customers want one interlocutor who knows
+    them, but not to wait for one who is away), else a free member of ``team``
+    when it has ``auto_assign``; otherwise it waits in the team's queue ("My
+    teams") or the brand's, where the router's next runs (an agent freed, the
+    periodic sweep) take it on. A conversation an agent already holds stays with
+    them. ``actor``: None for the assistant's handoff.
     """
     if team is not None and team.brand_id != conversation.brand_id:
         raise ConversationStateError("team belongs to another brand")
+    now = now or clock.now()
+    actor_of = Actor.agent_or(actor, BOT)
     with transaction.atomic():
         conversation = lock_conversation(conversation)
         if conversation.assignee_id is not None:
             return Routing.ALREADY_ASSIGNED
-        advisor = conversation.customer.advisor
-        if advisor is not None and not advisor.is_available():
-            advisor = None
-        member = None
-        if advisor is None and team is not None and team.auto_assign:
-            member = _least_busy_member(team, conversation.brand_id)
-        assignee = advisor or member
-        if assignee is None and (team is None or conversation.team_id == team.pk):
-            return Routing.QUEUE if team is None else Routing.TEAM
-        if assignee is not None:
-            conversation.assignee = assignee
-        if team is not None:
+        team_changed = team is not None and conversation.team_id != team.pk
+        if team_changed:
             conversation.team = team
-        conversation.save(update_fields=["assignee", "team"])
-        conversation_changed(
-            conversation,
-            actor=Actor.agent_or(actor, BOT),
-            status_changed=False,
-            notify_agent_id=assignee.pk if assignee is not None else None,
+            conversation.save(update_fields=["team"])
+        queue_conversation(
+            conversation, team=conversation.team, intent_id=intent_id, language=language, now=now
         )
-    if advisor is not None:
-        return Routing.ADVISOR
-    return Routing.TEAM_MEMBER if member is not None else Routing.TEAM
-
-
-def _least_busy_member(team: Team, brand_id: int) -> Membership | None:
-    """The team's available member holding the fewest open conversations of the brand.
-
-    Open means not resolved (``OPEN_STATUSES``, as the console's *Mine* tab counts);
-    another brand's conversations never count. Ties go to the member whose latest
-    conversation of the brand is the oldest (none at all first): with no assignment
-    time stored, the highest id of the conversations assigned to them (resolved ones
-    too) stands for "assigned most recently", so that members who close their
-    conversations quickly still take turns instead of the same one getting every tie;
-    then the lowest membership id. One query for the members and their loads;
-    availability is ``Membership.is_available``.
-    """
-    held = Q(assigned_conversations__brand_id=brand_id)
-    members = (
-        team.members.filter(brand_id=brand_id)
-        .select_related("user")
-        .annotate(
-            load=Count(
-                "assigned_conversations",
-                filter=held & Q(assigned_conversations__status__in=OPEN_STATUSES),
-            ),
-            latest=Max("assigned_conversations__id", filter=held),
+        named_advisor = conversation.customer.advisor_id
+        decisions = assign_next(
+            conversation.brand_id, now=now, conversation_id=conversation.pk, actor=actor_of
         )
-        .order_by("load", F("latest").asc(nulls_first=True), "pk")
-    )
-    now = timezone.now()
-    return next((member for member in members if member.is_available(now)), None)
+        if decisions:
+            [decision] = decisions
+            if decision.reason != Reason.ADVISOR:
+                return Routing.TEAM_MEMBER
+            if decision.assignee_id == named_advisor:
+                return Routing.ADVISOR
+            return Routing.LAST_AGENT
+        if team_changed:
+            conversation_changed(conversation, actor=actor_of, status_changed=False)
+    return Routing.QUEUE if team is None else Routing.TEAM
 
 
 def agent_named(brand: Brand, who: str) -> Membership | None:
@@ -170,4 +232,4 @@ def give_to_answering_agent(conversation: Conversation, agent: Membership) -> No
         return
     fresh = Conversation.objects.select_related("customer").get(pk=conversation.pk)
     if fresh.assignee_id is None:
-        assign_conversation(agent, fresh, agent)
+        assign_conversation(agent, fresh, agent, reason=Reason.ANSWERED)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from procrastinate import exceptions, sql
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.django_connector import DjangoConnector
+from procrastinate.psycopg_connector import PsycopgConnector
 from procrastinate.retry import RetryStrategy
 
 from comptoir.tasks.catalogue import AlreadyQueued, periodic_tasks, registered_tasks
@@ -198,9 +199,19 @@ def worker_app() -> procrastinate.App:
     The tasks keep the Django app: a job a task queues is written through
     Django's connection, in the task's own transaction.
     """
-    worker = procrastinate.App(
-        connector=app.connector.get_worker_connector(), worker_defaults=app.worker_defaults
-    )
+    worker = procrastinate.App(connector=worker_connector(), worker_defaults=app.worker_defaults)
     worker.tasks = app.tasks
     worker.periodic_registry = app.periodic_registry
     return worker
+
+
+def worker_connector() -> PsycopgConnector:
+    """The workers' connection pool: ``TASKS_DATABASE_URL`` when set, else Django's database.
+
+    A worker LISTENs for new jobs on one of these connections, which a pooler in
+    transaction mode (PgBouncer) cannot keep: such a deployment points the
+    workers at PostgreSQL directly (docs/deployment.md).
+    """
+    if settings.TASKS_DATABASE_URL:
+        return PsycopgConnector(conninfo=settings.TASKS_DATABASE_URL)
+    return app.connector.get_worker_connector()

@@ -39,10 +39,19 @@ ROLE_ORDER: tuple[str, ...] = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
 
 class Availability(models.TextChoices):
-    """What the agent says of themselves, whether or not their console is open."""
+    """What the agent says of themselves, whether or not their console is open.
+
+    Only *available* agents get new work. *Busy*: keeps working on what they
+    hold, gets nothing new; *away*: lunch, meeting, or set by Comptoir after a
+    while without activity (``routing.tasks``); *offline*: signed off. What a
+    supervisor sees (``routing.presence.presence_of``) also says *offline* for a
+    console closed, and *busy* for an agent at full capacity.
+    """
 
     AVAILABLE = "available", _("Available")
+    BUSY = "busy", _("Busy")
     AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
 
 
 class Membership(models.Model):
@@ -100,10 +109,11 @@ class Membership(models.Model):
 
     @property
     def is_away(self) -> bool:
-        return self.availability == Availability.AWAY
+        """Not taking new work by their own say (away, busy or signed off)."""
+        return self.availability != Availability.AVAILABLE
 
     def is_available(self, now: datetime | None = None) -> bool:
-        """Routing may give the agent work now: active, console open and not marked away."""
+        """Routing may give the agent work now: active, console open and set available."""
         return self.is_active and self.user.is_active and not self.is_away and self.is_online(now)
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from comptoir import url_ids  # noqa: F401 — registers <id:…>
 from comptoir.widget import views
 
 app_name = "widget"
@@ -12,7 +13,7 @@ urlpatterns = [
     path("widget/api/messages", views.messages, name="messages"),
     path("widget/api/identify", views.identify, name="identify"),
     path(
-        "widget/api/attachments/<int:attachment_id>/",
+        "widget/api/attachments/<id:attachment_id>/",
         views.attachment_file,
         name="attachment",
     ),

@@ -32,6 +32,7 @@ from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.customers.resolution import resolve_customer
 from comptoir.tenancy.models import Brand
+from comptoir.text_cleaning import clean_data
 from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
 from comptoir.widget.tokens import (
     Visitor,
@@ -101,7 +102,7 @@ def widget_api(methods: tuple[str, ...]) -> Callable:
 
 def _json_body(request: HttpRequest) -> dict[str, Any] | None:
     try:
-        body = json.loads(request.body or b"{}")
+        body = clean_data(json.loads(request.body or b"{}"))
     except (ValueError, RecursionError, RequestDataTooBig):
         return None
     return body if isinstance(body, dict) else None

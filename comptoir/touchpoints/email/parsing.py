@@ -29,6 +29,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.tenancy.models import Brand
+from comptoir.text_cleaning import clean_text
 from comptoir.touchpoints.email.addresses import address_tokens
 from comptoir.touchpoints.email.html_text import html_to_text, sanitise_html
 from comptoir.touchpoints.email.loops import AutoSubmission, classify_auto_submission
@@ -70,6 +71,10 @@ class MailAttachment:
     inline: bool = False
     content_id: str = ""
 
+    def __post_init__(self) -> None:
+        for name in ("filename", "content_type", "content_id"):
+            object.__setattr__(self, name, clean_text(getattr(self, name)))
+
     def as_inbound(self) -> InboundAttachment:
         return InboundAttachment(self.filename, self.content_type, self.content)
 
@@ -94,6 +99,14 @@ class ParsedMail:
     forwarded_subjects: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     raw_sha256: str = ""
+
+    def __post_init__(self) -> None:
+        """Every header and body text storable (no NUL, no lone surrogate): mail holds anything."""
+        for name, value in list(vars(self).items()):
+            if isinstance(value, str):
+                object.__setattr__(self, name, clean_text(value))
+            elif isinstance(value, list) and value and isinstance(value[0], str):
+                object.__setattr__(self, name, [clean_text(item) for item in value])
 
     @property
     def external_id(self) -> str:

@@ -43,6 +43,7 @@ from comptoir.events.actors import CUSTOMER, SYSTEM
 from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand
+from comptoir.text_cleaning import clean_data, clean_text
 from comptoir.touchpoints.email.addresses import address_tokens
 from comptoir.touchpoints.email.loops import AutoSubmission, AutoSubmittedKind
 from comptoir.touchpoints.email.message_ids import normalise_message_id
@@ -306,7 +307,8 @@ def _headers(raw: bytes) -> email.message.Message:
 
 def _header_values(headers: email.message.Message, name: str) -> list[str]:
     try:
-        return [decode_header_value(str(value)) for value in headers.get_all(name) or []]
+        values = headers.get_all(name) or []
+        return [clean_text(decode_header_value(str(value))) for value in values]
     except Exception:
         return []
 
@@ -522,8 +524,8 @@ def quarantine_mail(
         raw=raw,
         size=len(raw) if size is None else size,
         reason=reason[:500],
-        envelope_sender=envelope_sender[:320],
-        envelope_recipients=list(recipients or [])[:100],
+        envelope_sender=clean_text(envelope_sender)[:320],
+        envelope_recipients=clean_data(list(recipients or [])[:100]),
         # Shown in the list: masked like every stored text (the raw mail is kept as received).
         header_from=mask_card_numbers(" ".join(_header_values(headers, "From")[:1]))[:320],
         header_subject=mask_card_numbers(" ".join(_header_values(headers, "Subject")[:1]))[:300],

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.messaging.models import MessagingAccount, Provider
 from comptoir.touchpoints.messaging.payloads import MalformedPayload
 from comptoir.touchpoints.messaging.providers import provider_for
@@ -113,7 +114,8 @@ def _receive(request: HttpRequest, brand_slug: str, channel: str) -> HttpRespons
         return _refuse(403, f"wrong {SIGNATURE_HEADER} signature", channel, brand_slug)
     provider = provider_for(channel)
     try:
-        payload = json.loads(raw)
+        # After the signature check (it covers the raw bytes): storable strings only.
+        payload = clean_data(json.loads(raw))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         return _refuse(400, f"body is not JSON: {error}", channel, brand_slug)
     if not isinstance(payload, dict) or payload.get("object") != provider.webhook_object:

@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from comptoir.api.endpoints import NOT_FOUND, REFUSED, Pagination
-from comptoir.api.schemas import ErrorOut
+from comptoir.api.schemas import ErrorOut, ObjectId
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Channel
 from comptoir.customers.access import access_customer
@@ -39,7 +39,7 @@ class CallbackIn(Schema):
         description="When to call (ISO 8601 with offset); absent or past: as soon as possible.",
     )
     note: str = Field("", max_length=500, description="What the customer wants to talk about.")
-    customer_id: int | None = Field(
+    customer_id: ObjectId | None = Field(
         None, description="The customer asking; absent: found (or created) by the number."
     )
     external_id: str | None = Field(
@@ -117,5 +117,5 @@ def list_callbacks(
 
 
 @phone_router.get("/callbacks/{int:callback_id}", response={200: CallbackOut, **NOT_FOUND})
-def get_callback(request: HttpRequest, callback_id: int) -> CallbackRequest:
+def get_callback(request: HttpRequest, callback_id: ObjectId) -> CallbackRequest:
     return access_callback(_membership(request), callback_id)

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from comptoir.tenancy.models import Brand
+from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.models import PhoneLine
 from comptoir.touchpoints.phone.parsing import BadCallEvent, parse_generic_event, parse_twilio_event
@@ -81,7 +82,7 @@ def generic_events(request: HttpRequest, brand_slug: str) -> HttpResponse:
     if line is None:
         return refuse(request, 403, "wrong X-Comptoir-Signature")
     try:
-        data = json.loads(body)
+        data = clean_data(json.loads(body))
     except (ValueError, RecursionError):
         return refuse(request, 400, "the body is not valid JSON")
     try:
@@ -128,7 +129,9 @@ def twilio_voice(request: HttpRequest, brand_slug: str) -> HttpResponse:
     if line is None:
         return refuse(request, 403, f"wrong X-Twilio-Signature for {url}")
     try:
-        event = parse_twilio_event({name: form.get(name, "") for name in form}, brand)
+        # Cleaned after the signature check, which covers the values as Twilio sent them.
+        fields = clean_data({name: form.get(name, "") for name in form})
+        event = parse_twilio_event(fields, brand)
     except BadCallEvent as exc:
         return refuse(request, 400, str(exc))
     record_call_event(brand, event, line=line)

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
 from comptoir.customers.identities import InvalidIdentity
+from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.callbacks import request_callback
 from comptoir.touchpoints.phone.models import CallbackRequest
 from comptoir.widget.texts import visitor_language
@@ -53,7 +54,7 @@ def request_callback_view(request: HttpRequest) -> HttpResponse:
     language = visitor_language(request, None, brand)
     with translation.override(language):
         try:
-            body = json.loads(request.body or b"{}")
+            body = clean_data(json.loads(request.body or b"{}"))
         except (ValueError, RecursionError, RequestDataTooBig):
             return error_response(400, "bad_request")
         if not isinstance(body, dict):

@@ -231,8 +231,13 @@ class Command(BaseCommand):
             default="http://127.0.0.1:8000",
             help="Where Comptoir is served, for the printed links.",
         )
+        parser.add_argument(
+            "--smtp",
+            default="127.0.0.1:2525",
+            help="Where `comptoir serve --smtp` receives mail, for the printed line.",
+        )
 
-    def handle(self, *args, base_url: str, **options) -> None:
+    def handle(self, *args, base_url: str, smtp: str, **options) -> None:
         password = os.environ.get("COMPTOIR_DEMO_PASSWORD") or DEFAULT_PASSWORD
         with transaction.atomic():
             brand, _ = Brand.objects.get_or_create(
@@ -262,7 +267,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Console:   {base_url}/console/")
         self.stdout.write(f"Demo shop: {base_url}/demo/")
-        self.stdout.write(f"Mail:      write to {DEMO_MAILBOX} (SMTP 127.0.0.1:2525 in make demo)")
+        self.stdout.write(f"Mail:      write to {DEMO_MAILBOX} (SMTP {smtp})")
         for line in demo_whatsapp_lines(base_url, whatsapp):
             self.stdout.write(line)
         for line in demo_phone_lines(base_url):

@@ -1,28 +1,41 @@
 """``comptoir serve``: run the ASGI application (console, widget, API, WebSockets) under uvicorn."""
 
 import copy
+import logging
 import threading
 
 import uvicorn
 import uvicorn.config
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from comptoir.assistant.engine import warm_up_in_background
+from comptoir.observability.exposition import forget_process_metrics
 from comptoir.tasks.backends import current_backend
 from comptoir.tasks.registry import load_all_tasks
+
+logger = logging.getLogger(__name__)
 
 ASSISTANT_QUEUES = ["assistant"]
 OTHER_QUEUES = ["default", "outbox"]
 
 
 def log_config() -> dict:
-    """uvicorn's logging, with visitor tokens masked in every line it writes."""
+    """uvicorn's logging, with visitor tokens masked in every line it writes.
+
+    With ``LOG_FORMAT=json`` its lines (access log included) are JSON objects like
+    Comptoir's own (``comptoir.observability.logs``).
+    """
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["filters"] = {
-        "redact_tokens": {"()": "comptoir.realtime.log_redaction.RedactTokensFilter"}
+        "redact_tokens": {"()": "comptoir.realtime.log_redaction.RedactTokensFilter"},
+        "request_id": {"()": "comptoir.observability.logs.RequestIdFilter"},
     }
+    if settings.LOG_FORMAT == "json":
+        json_formatter = {"()": "comptoir.observability.logs.JsonFormatter"}
+        config["formatters"] = {"default": json_formatter, "access": json_formatter}
     for handler in config["handlers"].values():
-        handler["filters"] = ["redact_tokens"]
+        handler["filters"] = ["redact_tokens", "request_id"]
     return config
 
 
@@ -50,6 +63,13 @@ class Command(BaseCommand):
             help="also fetch the mail of mailboxes with an IMAP URL (IDLE, else every 60 s)",
         )
 
+    def say(self, text: str) -> None:
+        """A startup line: plain on the terminal, a log record when logs are JSON lines."""
+        if settings.LOG_FORMAT == "json":
+            logger.info(text)
+        else:
+            self.stdout.write(text)
+
     def handle(
         self,
         *args,
@@ -61,7 +81,7 @@ class Command(BaseCommand):
         imap: bool,
         **options,
     ):
-        self.stdout.write(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
+        self.say(f"Comptoir on http://{host}:{port}/console/ (demo shop: /demo/)")
         # Agent assist (and, with --worker, the assistant) must not wait for the first
         # request to load the language models: they load while the server starts.
         warm_up_in_background()
@@ -72,7 +92,7 @@ class Command(BaseCommand):
             # queued after it, so that nothing is answered by an untrained model.
             for queues in ASSISTANT_QUEUES, OTHER_QUEUES:
                 current_backend().run_worker(in_thread=True, queues=queues)
-            self.stdout.write("Task workers running in this process")
+            self.say("Task workers running in this process")
         smtp_listener = None
         if smtp:
             from comptoir.touchpoints.email.smtp_server import parse_host_port, smtp_controller
@@ -80,7 +100,7 @@ class Command(BaseCommand):
             smtp_host, smtp_port = parse_host_port(smtp)
             smtp_listener = smtp_controller(smtp_host, smtp_port)
             smtp_listener.start()
-            self.stdout.write(f"SMTP listener on {smtp_host}:{smtp_port}")
+            self.say(f"SMTP listener on {smtp_host}:{smtp_port}")
         imap_stop = threading.Event()
         if imap:
             from comptoir.touchpoints.email.imap import run_imap_watchers
@@ -92,7 +112,7 @@ class Command(BaseCommand):
                 name="comptoir-imap",
                 daemon=True,
             ).start()
-            self.stdout.write("IMAP watchers running in this process")
+            self.say("IMAP watchers running in this process")
         try:
             uvicorn.run(
                 "comptoir.asgi:application",
@@ -104,5 +124,6 @@ class Command(BaseCommand):
             )
         finally:
             imap_stop.set()
+            forget_process_metrics()
             if smtp_listener is not None:
                 smtp_listener.stop()

@@ -1,0 +1,36 @@
+"""Administrators' changes to the routing rules: the only writes of ``/console/routing/``."""
+
+from django.db import transaction
+
+from comptoir.routing.forms import AgentRoutingForm, RoutingSettingsForm
+from comptoir.routing.models import AgentProfile, AgentSkill, Skill
+from comptoir.routing.rules import forget_routing_cache
+from comptoir.tenancy.models import Membership
+
+
+def save_routing_settings(form: RoutingSettingsForm) -> None:
+    form.save()
+    # This process sees new "route new conversations on" channels at once; others within 5 s.
+    transaction.on_commit(forget_routing_cache)
+
+
+def save_agent_routing(agent: Membership, form: AgentRoutingForm) -> AgentProfile:
+    """The agent's capacities and languages, and their skill levels (0 removes the skill)."""
+    with transaction.atomic():
+        profile = form.save(commit=False)
+        profile.membership = agent
+        profile.brand_id = agent.brand_id
+        profile.save()
+        for skill_id, level in form.skill_levels().items():
+            if level:
+                AgentSkill.objects.update_or_create(
+                    membership=agent, skill_id=skill_id, defaults={"level": level}
+                )
+            else:
+                AgentSkill.objects.filter(membership=agent, skill_id=skill_id).delete()
+    return profile
+
+
+def add_skill(brand_id: int, name: str) -> Skill:
+    skill, _ = Skill.objects.get_or_create(brand_id=brand_id, name=name.strip())
+    return skill
