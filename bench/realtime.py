@@ -73,6 +73,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--interval", type=float, default=5, help="mean seconds between a visitor's messages"
     )
+    parser.add_argument("--ramp", type=float, default=10, help="seconds over which visitors arrive")
     parser.add_argument("--drain", type=float, default=60, help="seconds to wait for stragglers")
     parser.add_argument("--database-url", help=f"default: {DEFAULT_DATABASE_URL}")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
@@ -94,6 +95,7 @@ class Results:
         self.sent_at: dict[int, float] = {}  # message id -> when its POST started
         self.acked_at: dict[int, float] = {}  # message id -> when its POST was answered
         self.failed = 0
+        self.visitors_failed = 0  # could not open a widget session
         self.received: dict[str, dict[int, float]] = defaultdict(dict)  # agent -> message -> t
         self.frames_per_message: Counter[tuple[str, int]] = Counter()
         self.events_per_message: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -107,8 +109,15 @@ async def visitor(
     number: int, server: str, brand: str, args, results: Results, http: httpx.AsyncClient
 ) -> None:
     rng = random.Random(args.seed + number)
-    session = (await http.post(f"{server}/widget/api/session", json={"brand": brand})).json()
-    token = session["token"]
+    # Visitors arrive over the ramp, not all in the same instant.
+    await asyncio.sleep(args.ramp * number / args.visitors)
+    try:
+        response = await http.post(f"{server}/widget/api/session", json={"brand": brand})
+        response.raise_for_status()
+        token = response.json()["token"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        results.visitors_failed += 1
+        return
     socket_url = server.replace("http", "ws") + f"/ws/widget/?token={token}"
     async with websockets.connect(socket_url, max_queue=None) as socket:
         await socket.send(json.dumps({"type": "resume", "last_event_id": 0}))
@@ -223,7 +232,7 @@ async def run(args, site: Site, visitors_server: str, agents_server: str, sessio
             asyncio.create_task(visitor(i, visitors_server, brand, args, results, http))
             for i in range(args.visitors)
         ]
-        await asyncio.sleep(args.duration)
+        await asyncio.sleep(args.ramp + args.duration)
         results.stop_sending.set()
         await asyncio.gather(*visitors, return_exceptions=True)
         stop_baseline.set()
@@ -295,15 +304,19 @@ def main() -> None:
     print(f"python: {platform.python_version()}; machine: {os.cpu_count()} CPUs, load {load}")
     print(f"database: {database_url}; redis: {args.redis_url}")
     print(
-        f"visitors: {args.visitors} on one process, agents: {args.agents} on another; "
-        f"{args.duration:.0f} s, one message per visitor every {args.interval:.1f} s on average"
+        f"visitors: {args.visitors} on one process (arriving over {args.ramp:.0f} s), agents: "
+        f"{args.agents} on another; {args.duration:.0f} s after the ramp, one message per "
+        f"visitor every {args.interval:.1f} s on average"
     )
     print(
         f"acknowledgement p50/p99: {percentile(acks, 50) * 1000:.0f}/"
         f"{percentile(acks, 99) * 1000:.0f} ms; acknowledgement→agent p50/p99: "
         f"{percentile(after_ack, 50) * 1000:.0f}/{percentile(after_ack, 99) * 1000:.0f} ms"
     )
-    print(f"server warnings: {dict(warnings) or 'none'}; failed posts: {results.failed}")
+    print(
+        f"server warnings: {dict(warnings) or 'none'}; failed posts: {results.failed}; "
+        f"visitors without a session: {results.visitors_failed}"
+    )
     print(f"sent: {results.sent}")
     print(f"acknowledged: {acknowledged}")
     print(f"received: {received_pairs} (of {acknowledged * args.agents} agent x message)")

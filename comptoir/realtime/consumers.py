@@ -284,21 +284,24 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         """Send, from the log, what this socket may have missed since its in-order position."""
         if self.position is None:
             return  # the client has not resumed yet: its resume will do it
-        frames, complete = await database_sync_to_async(self.unsent_frames)(self.position)
+        frames, complete, covered = await database_sync_to_async(self.unsent_frames)(self.position)
         count("catch_ups", reason=reason)
         sent = 0
         for frame in frames:
             sent += await self.send_event(frame)
         if not complete:
             await self.send_json({"type": "reset", "detail": "too many missed events; reload"})
-        if frames:
-            self.position = max(self.position, frames[-1]["id"])
+        self.position = max(self.position, covered)
         if sent:
             count("caught_up_frames", sent)
             logger.info("socket caught up on %d events from the log (%s)", sent, reason)
 
-    def unsent_frames(self, position: int) -> tuple[list[dict[str, Any]], bool]:
-        """Visible events after ``position``, and recent ones below it this socket never sent."""
+    def unsent_frames(self, position: int) -> tuple[list[dict[str, Any]], bool, int]:
+        """Visible events after ``position``, and recent ones below it, this socket never sent.
+
+        Also says whether that is all of them, and up to which id the answer goes
+        (the socket's new position).
+        """
         recent = timezone.now() - timedelta(seconds=CATCH_UP_LATE_SECONDS)
         ids = list(
             self.visible_events()
@@ -310,11 +313,13 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         )
         after = [i for i in ids if i > position]
         complete = len(after) <= CATCH_UP_LIMIT
-        wanted = [i for i in ids if i not in self.sent_ids][:CATCH_UP_LIMIT]
+        after = after[:CATCH_UP_LIMIT]
+        covered = after[-1] if after else position
+        wanted = [i for i in ids if i <= covered and i not in self.sent_ids]
         if not wanted:
-            return [], complete
+            return [], complete, covered
         events = Event.objects.filter(id__in=wanted).order_by("id")
-        return [self.frame(e) for e in events], complete
+        return [self.frame(e) for e in events], complete, covered
 
     def visible_events(self) -> QuerySet[Event]:
         raise NotImplementedError
