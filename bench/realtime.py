@@ -47,7 +47,7 @@ CUSTOMER_KINDS = {"conversation.created", "message.created"}
 WARNINGS = (  # what the servers' logs may say about live delivery
     "dropped by full channels",
     "full buffers",
-    "missed live frames",
+    "gaps in live frames",
     "publications dropped",
     "Redis unreachable",
     "Traceback",
@@ -138,6 +138,9 @@ async def visitor(
                 message_id = response.json()["message"]["id"]
                 results.sent_at[message_id] = started
                 results.acked_at[message_id] = time.monotonic()
+                # As the widget does after each acknowledgement (joins the customer's
+                # group once the first message has created the customer).
+                await socket.send(json.dumps({"type": "resume", "last_event_id": 0}))
             except (httpx.HTTPError, KeyError, ValueError):
                 results.failed += 1
             await asyncio.sleep(rng.expovariate(1 / args.interval))

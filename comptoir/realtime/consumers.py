@@ -36,7 +36,7 @@ from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
 from comptoir.observability.metrics import RESUME_EVENTS, SOCKETS_OPEN
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
-from comptoir.realtime.health import count, redis_outage
+from comptoir.realtime.health import RateLimitedWarning, count, redis_outage
 from comptoir.realtime.layer import with_timeout
 from comptoir.realtime.publish import agent_frame, customer_frame
 from comptoir.realtime.watcher import watcher
@@ -61,6 +61,11 @@ CATCH_UP_LATE_SECONDS = 60
 SENT_IDS_KEPT = 20000
 # A sequence number this far below the socket's last is a restart, not a late frame.
 REORDER_WINDOW = 1000
+
+
+_gap_warning = RateLimitedWarning(
+    "%d gaps in live frames seen by sockets (last: %s, number %s); they caught up from the log"
+)
 
 
 class ProtocolError(ValueError):
@@ -348,11 +353,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             return
         if self.gap_before(message.get("group"), message.get("seq")):
             count("gaps")
-            logger.warning(
-                "missed live frames in %s (got number %s); catching up from the log",
-                message.get("group"),
-                message.get("seq"),
-            )
+            _gap_warning(1, message.get("group"), message.get("seq"))
             await self.catch_up("gap")
         if await self.send_event(message["frame"]) and self.position is not None:
             self.position = max(self.position, message["frame"]["id"])
