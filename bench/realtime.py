@@ -140,7 +140,8 @@ async def visitor(
                 results.acked_at[message_id] = time.monotonic()
                 # As the widget does after each acknowledgement (joins the customer's
                 # group once the first message has created the customer).
-                await socket.send(json.dumps({"type": "resume", "last_event_id": 0}))
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    await socket.send(json.dumps({"type": "resume", "last_event_id": 0}))
             except (httpx.HTTPError, KeyError, ValueError):
                 results.failed += 1
             await asyncio.sleep(rng.expovariate(1 / args.interval))
@@ -237,7 +238,10 @@ async def run(args, site: Site, visitors_server: str, agents_server: str, sessio
         ]
         await asyncio.sleep(args.ramp + args.duration)
         results.stop_sending.set()
-        await asyncio.gather(*visitors, return_exceptions=True)
+        # A visitor stuck on a request or a closing handshake does not hold the results.
+        _, stuck = await asyncio.wait(visitors, timeout=60)
+        for task in stuck:
+            task.cancel()
         stop_baseline.set()
         await baseline_task
         deadline = time.monotonic() + args.drain
