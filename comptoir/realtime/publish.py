@@ -27,6 +27,7 @@ from comptoir.realtime.layer import with_timeout
 
 PUBLISH_TIMEOUT = 5  # seconds a process may take, when it exits, to hand over its last events
 PROBE_INTERVAL = 1.0  # while Redis is down, how often the publisher tries it again
+BATCH = 200  # publications sent together, at most
 
 _dropped_warning = RateLimitedWarning(
     "%d publications dropped (%s); sockets will catch up from the event log"
@@ -144,46 +145,40 @@ class Publisher:
             if self.owe_catch_up:
                 # Nothing more may come to carry the news: tell sockets once Redis answers.
                 try:
-                    sends = await asyncio.wait_for(queue.get(), PROBE_INTERVAL)
+                    first = await asyncio.wait_for(queue.get(), PROBE_INTERVAL)
                 except TimeoutError:
                     await self.settle_lost(layer)
                     continue
             else:
-                sends = await queue.get()
+                first = await queue.get()
+            # Whatever waits goes in the same two round trips: a busy process publishes
+            # as fast as its events come, however slowly its loop turns.
+            batch = [first]
+            while len(batch) < BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
             try:
-                await self.publish(layer, sends)
+                await self.publish(layer, batch)
             except Exception as error:  # whatever Redis does, keep publishing
                 redis_outage.failed(error)
                 self.down_until = time.monotonic() + PROBE_INTERVAL
-                self.dropped("channel layer unreachable")
+                self.dropped("channel layer unreachable", len(batch))
             finally:
                 with self.lock:
-                    self.waiting -= 1
+                    self.waiting -= len(batch)
                     if self.waiting == 0:
                         self.idle.set()
 
-    async def publish(self, layer: Any, sends: list[Send]) -> None:
+    async def publish(self, layer: Any, batch: list[list[Send]]) -> None:
         timeout = settings.REALTIME_REDIS_TIMEOUT
         if time.monotonic() < self.down_until:
-            self.dropped("channel layer unreachable")
+            self.dropped("channel layer unreachable", len(batch))
             return
         if self.owe_catch_up:
             await with_timeout(layer.report_lost(), timeout)
             self.owe_catch_up = False
-        # The groups of one publication at once: two round trips in all, not per group.
-        await with_timeout(
-            asyncio.gather(
-                *(
-                    layer.group_send_sequenced(group, message)
-                    if sequenced
-                    else layer.group_send(group, message)
-                    for group, message, sequenced in sends
-                )
-            ),
-            timeout,
-        )
+        await with_timeout(layer.send_batch([send for sends in batch for send in sends]), timeout)
         redis_outage.recovered()
-        count("published")
+        count("published", len(batch))
 
     async def settle_lost(self, layer: Any) -> None:
         try:
@@ -194,11 +189,11 @@ class Publisher:
             self.owe_catch_up = False
             redis_outage.recovered()
 
-    def dropped(self, reason: str, *, metric_reason: str = "redis") -> None:
-        """A publication is given up: count it, say so, and have every socket catch up later."""
+    def dropped(self, reason: str, amount: int = 1, *, metric_reason: str = "redis") -> None:
+        """Publications are given up: count them, say so, and have every socket catch up later."""
         self.owe_catch_up = True
-        count("publish_dropped", reason=metric_reason)
-        _dropped_warning(1, reason)
+        count("publish_dropped", amount, reason=metric_reason)
+        _dropped_warning(amount, reason)
 
     def wait_idle(self, timeout: float) -> bool:
         return self.idle.wait(timeout)
