@@ -29,6 +29,7 @@ from redis import asyncio as aioredis
 from comptoir.realtime.health import RateLimitedWarning, count
 
 SEQUENCE_TTL = 7 * 86400  # a quiet group's number may restart: sockets then catch up
+SCORE_STEP = 0.0001  # seconds between the scores of two messages sent in one batch
 
 _channel_overflow = RateLimitedWarning(
     "%d messages dropped by full channels (last group %s); those sockets catch up from the log"
@@ -150,7 +151,9 @@ class RedisChannelLayer(ChannelsRedisChannelLayer):
                 pipe.zremrangebyscore(channel_key, min=0, max=int(now) - int(self.expiry))
             args = [key_to_message[k] for k in channel_keys]
             args += [key_to_capacity[k] for k in channel_keys]
-            args += [now, self.expiry]
+            # A process's channel is a sorted set read lowest score first, equal scores
+            # in random order: each message of the batch scores above the previous one.
+            args += [now + len(evals) * SCORE_STEP, self.expiry]
             pipe.eval(_GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
             position += len(channel_keys) + 1
             evals.append((position - 1, group))
