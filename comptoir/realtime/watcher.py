@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 class WatchedSocket(Protocol):
     groups_joined: list[str]
     channel_name: str
+    sequences: dict[str, int | None]
+    behind_at: dict[str, int]
+    lost_seen: int | None
 
     def notify(self, message: dict[str, Any]) -> None: ...
 
@@ -72,10 +75,18 @@ class Watcher:
         if recovered or time.monotonic() - self.renewed_at >= renew_every:
             await self.renew(sockets)
         for socket in sockets:
+            current = {g: sequences[g] for g in socket.groups_joined if g in sequences}
+            if not (
+                recovered
+                or lost != socket.lost_seen
+                or socket.behind_at
+                or any(socket.sequences.get(g) != n for g, n in current.items())
+            ):
+                continue  # up to date: no note, no work for its loop
             socket.notify(
                 {
                     "type": "comptoir.watch",
-                    "sequences": {g: sequences[g] for g in socket.groups_joined if g in sequences},
+                    "sequences": current,
                     "lost": lost,
                     "recovered": recovered,
                     "restarted": not kept_data,
