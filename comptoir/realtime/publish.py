@@ -83,8 +83,8 @@ Send = tuple[str, dict[str, Any], bool]  # group, message, whether it carries a 
 
 
 class Publisher:
-    """This process's publications, in order: on the ASGI server's loop in the server,
-    else (commands, workers) on a loop in a daemon thread."""
+    """This process's publications, in order, in batches: on a loop in a daemon thread
+    for Redis; on the server's loop for the in-memory layer (its groups live there)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -113,15 +113,17 @@ class Publisher:
         loop.call_soon_threadsafe(self.enqueue, loop, layer, None if full else sends)
 
     def loop_for(self, layer: Any) -> asyncio.AbstractEventLoop:
-        # In the server, its own loop: in-memory groups live there, and a publisher
-        # thread would wait for the GIL at every Redis round trip on a busy process.
-        main_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-        if main_loop is not None and main_loop.is_running():
-            return main_loop
-        try:
-            return asyncio.get_running_loop()
-        except RuntimeError:
-            pass
+        # Redis: a loop of its own, whose few round trips per batch do not wait for
+        # the turns of a server loop busy with hundreds of sockets and requests.
+        # In-memory: the server's loop, where its groups live.
+        if not hasattr(layer, "hosts"):
+            main_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+            if main_loop is not None and main_loop.is_running():
+                return main_loop
+            try:
+                return asyncio.get_running_loop()
+            except RuntimeError:
+                pass
         with self.lock:
             if self.thread_loop is None:
                 self.thread_loop = asyncio.new_event_loop()
