@@ -192,20 +192,59 @@ TASKS_STALLED_SWEEP_CRON = os.environ.get("TASKS_STALLED_SWEEP_CRON", "* * * * *
 EVENTS_VALIDATE_PAYLOADS = env_bool("EVENTS_VALIDATE_PAYLOADS", DEBUG)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Live delivery (comptoir.realtime; docs/architecture.md, "Live delivery"). Messages a
+# process's sockets have not read yet, per process (channels_redis counts capacity per
+# process, not per socket): beyond it the oldest are dropped, counted, logged, and the
+# sockets concerned catch up from the event log.
+REALTIME_CHANNEL_CAPACITY = int(os.environ.get("REALTIME_CHANNEL_CAPACITY", "2000"))
+# A socket's group membership expires after this many seconds unless renewed; consumers
+# renew theirs every quarter of it.
+REALTIME_GROUP_EXPIRY = int(os.environ.get("REALTIME_GROUP_EXPIRY", "86400"))
+# Redis connections per process and event loop; beyond it callers wait (at most
+# REALTIME_POOL_TIMEOUT seconds) for a free connection instead of failing.
+REALTIME_MAX_CONNECTIONS = int(os.environ.get("REALTIME_MAX_CONNECTIONS", "64"))
+REALTIME_POOL_TIMEOUT = float(os.environ.get("REALTIME_POOL_TIMEOUT", "10"))
+# Longest wait for any one Redis call made on a publication or a join; a frozen Redis
+# delays live delivery by this much, never an acknowledgement.
+REALTIME_REDIS_TIMEOUT = float(os.environ.get("REALTIME_REDIS_TIMEOUT", "2"))
+# Publications waiting for Redis, per process; beyond it they are dropped and counted,
+# and every socket catches up from the event log once Redis answers again.
+REALTIME_PUBLISH_QUEUE = int(os.environ.get("REALTIME_PUBLISH_QUEUE", "10000"))
+# How often each process compares its sockets' sequence numbers with Redis's.
+REALTIME_WATCH_SECONDS = float(os.environ.get("REALTIME_WATCH_SECONDS", "2"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "comptoir.realtime.layer.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 times out idle reads after 5 s, which tears down
-                # every quiet WebSocket (django/channels_redis#422): block instead.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # A read may block for channels_redis's BZPOPMIN (5 s): a socket timeout
+                # above it (redis-py 8's default of 5 s tore down quiet WebSockets,
+                # django/channels_redis#422) still ends a read from a dead connection.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": REALTIME_REDIS_TIMEOUT,
+                        "max_connections": REALTIME_MAX_CONNECTIONS,
+                        "timeout": REALTIME_POOL_TIMEOUT,
+                    }
+                ],
                 "prefix": os.environ.get("REDIS_PREFIX", "comptoir"),
+                "capacity": REALTIME_CHANNEL_CAPACITY,
+                "group_expiry": REALTIME_GROUP_EXPIRY,
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "comptoir.realtime.layer.InMemoryChannelLayer",
+            "CONFIG": {
+                "capacity": REALTIME_CHANNEL_CAPACITY,
+                "group_expiry": REALTIME_GROUP_EXPIRY,
+            },
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
@@ -276,4 +278,106 @@ async def test_an_open_console_keeps_its_agent_online():
     assert agent.last_seen_at > first_seen  # every ping is a sign of life
     # Three missed pings later, the agent counts as away.
     assert not agent.is_online(now=agent.last_seen_at + timedelta(seconds=91))
+    await socket.disconnect()
+
+
+# Live delivery: a socket finds out what it missed and catches up from the log
+
+
+async def resumed_console(agent) -> WebsocketCommunicator:
+    socket = console_socket(agent.user)
+    assert (await socket.connect())[0]
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    await receive_until(socket, "resumed")
+    return socket
+
+
+def texts(frames: list[dict]) -> list[str]:
+    return [f["payload"]["text"] for f in frames if f.get("type") == "event"]
+
+
+def publications_lost(monkeypatch, *, numbered: bool) -> None:
+    """Publications vanish, as when a channel overflows (numbered: their sequence
+    numbers were taken) or when the publishing process dies before publishing."""
+    from comptoir.realtime.publish import publisher
+
+    def vanish(sends):
+        if numbered:
+            layer = get_channel_layer()
+            for group, _, sequenced in sends:
+                if sequenced:
+                    async_to_sync(layer.next_sequence)(group)
+
+    monkeypatch.setattr(publisher, "submit", vanish)
+
+
+async def test_a_frame_out_of_turn_makes_the_socket_catch_up_first(monkeypatch):
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    socket = await resumed_console(agent)
+    with monkeypatch.context() as patch:
+        publications_lost(patch, numbered=True)
+        await database_sync_to_async(ingest_chat)(brand, "lost 1", visitor_id=VISITOR)
+        await database_sync_to_async(ingest_chat)(brand, "lost 2", visitor_id=VISITOR)
+    await database_sync_to_async(ingest_chat)(brand, "live", visitor_id=VISITOR)
+    frames = [await socket.receive_json_from(timeout=3) for _ in range(3)]
+    assert texts(frames) == ["lost 1", "lost 2", "live"]
+    assert await socket.receive_nothing(timeout=0.3)  # and nothing twice
+    await socket.disconnect()
+
+
+async def test_the_watcher_catches_up_when_the_last_frames_are_lost(monkeypatch, settings):
+    settings.REALTIME_WATCH_SECONDS = 0.05
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    socket = await resumed_console(agent)
+    with monkeypatch.context() as patch:
+        publications_lost(patch, numbered=True)
+        await database_sync_to_async(ingest_chat)(brand, "lost 1", visitor_id=VISITOR)
+        await database_sync_to_async(ingest_chat)(brand, "lost 2", visitor_id=VISITOR)
+    frames = [await socket.receive_json_from(timeout=3) for _ in range(2)]
+    assert texts(frames) == ["lost 1", "lost 2"]
+    await socket.disconnect()
+
+
+async def test_a_dropped_publication_makes_every_socket_catch_up(settings):
+    settings.REALTIME_WATCH_SECONDS = 0.05
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    socket = await resumed_console(agent)
+    settings.REALTIME_PUBLISH_QUEUE = 0  # every publication is dropped (and counted)
+    await database_sync_to_async(ingest_chat)(brand, "dropped", visitor_id=VISITOR)
+    assert texts([await socket.receive_json_from(timeout=5)]) == ["dropped"]
+    await socket.disconnect()
+
+
+async def test_a_ping_catches_up_on_events_never_published(monkeypatch):
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    socket = await resumed_console(agent)
+    publications_lost(monkeypatch, numbered=False)  # the publishing process died first
+    await database_sync_to_async(ingest_chat)(brand, "never published", visitor_id=VISITOR)
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.send_json_to({"type": "ping"})
+    frames = await receive_until(socket, "event")
+    assert frames[0] == {"type": "pong"}
+    assert texts(frames) == ["never published"]
+    await socket.disconnect()
+
+
+async def test_a_widget_catches_up_on_a_gap_in_its_customer_group(monkeypatch):
+    brand = await database_sync_to_async(make_brand)()
+    agent = await database_sync_to_async(make_agent)(brand)
+    message = await database_sync_to_async(ingest_chat)(brand, "hello", visitor_id=VISITOR)
+    token, _ = issue_visitor_token(brand.pk, VISITOR)
+    socket = widget_socket(token)
+    await socket.connect()
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    await receive_until(socket, "resumed")
+    with monkeypatch.context() as patch:
+        publications_lost(patch, numbered=True)
+        await database_sync_to_async(send_reply)(agent, message.conversation, "lost reply")
+    await database_sync_to_async(send_reply)(agent, message.conversation, "live reply")
+    frames = [await socket.receive_json_from(timeout=3) for _ in range(2)]
+    assert texts(frames) == ["lost reply", "live reply"]
     await socket.disconnect()

@@ -51,3 +51,14 @@ RESUME_EVENTS = Histogram(
     ["stream"],
     buckets=(0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
+REALTIME_CATCH_UPS = Counter(
+    "comptoir_realtime_catch_ups",
+    "Catch-ups of a socket from the event log, by what triggered them: 'gap' (a frame "
+    "out of turn), 'watch' (behind Redis's sequence number, or publications reported "
+    "lost), 'ping' (a client's ping).",
+    ["reason"],
+)
+REALTIME_CAUGHT_UP_EVENTS = Counter(
+    "comptoir_realtime_caught_up_events",
+    "Events sent to sockets by catch-ups from the event log (missed live).",
+)

@@ -5,8 +5,16 @@ Both speak the same small protocol. The client sends
 event it may see with an id above N, then live events; it ignores ids it has
 already seen. ``{"type": "ping"}`` is answered with ``{"type": "pong"}``.
 Anything else closes the socket with code 4400.
+
+Live frames are hints; the event log is the truth. Each live frame carries its
+group's sequence number (``layer.py``): a number out of turn, a group whose
+current number is above the socket's (``watcher.py``), publications reported lost
+by any process, or a client's ping make the socket catch up from the log, after
+the last event it sent in order, before it sends anything newer. The socket
+remembers the ids it sent recently and never sends one twice.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -14,8 +22,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -23,7 +36,10 @@ from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
 from comptoir.observability.metrics import RESUME_EVENTS, SOCKETS_OPEN
 from comptoir.realtime.groups import agent_group, brand_inbox_group, customer_group
+from comptoir.realtime.health import RateLimitedWarning, count, redis_outage
+from comptoir.realtime.layer import with_timeout
 from comptoir.realtime.publish import agent_frame, customer_frame
+from comptoir.realtime.watcher import watcher
 from comptoir.routing.presence import record_console_seen
 from comptoir.tenancy.access import membership_for_user
 from comptoir.tenancy.models import Brand
@@ -40,6 +56,16 @@ LIVE_RECHECK_SECONDS = 30
 # How late an event may commit after a later id was published, at most.
 LATE_COMMIT_SECONDS = 10
 LATE_COMMIT_IDS = 1000
+# A socket's own catch-ups look this far back for late commits, skipping ids it sent.
+CATCH_UP_LATE_SECONDS = 60
+SENT_IDS_KEPT = 20000
+# A sequence number this far below the socket's last is a restart, not a late frame.
+REORDER_WINDOW = 1000
+
+
+_gap_warning = RateLimitedWarning(
+    "%d gaps in live frames seen by sockets (last: %s, number %s); they caught up from the log"
+)
 
 
 class ProtocolError(ValueError):
@@ -55,13 +81,60 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     stream = ""  # metrics label: "console" or "widget"
     counted_open = False
 
+    async def __call__(self, scope, receive, send) -> None:
+        """Channels' loop, plus a local inbox (the watcher's notes) and a channel layer
+        whose failures keep the socket open instead of closing it with 1011."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        try:
+            await await_many_dispatch(
+                [receive, self.receive_from_layer, self.inbox.get], self.dispatch
+            )
+        except StopConsumer:
+            pass
+        finally:
+            watcher().unregister(self)
+
+    async def receive_from_layer(self) -> dict[str, Any]:
+        delay = 0.5
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except Exception as error:  # Redis down: the watcher re-joins later
+                redis_outage.failed(error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every message; ours run
+        # in database_sync_to_async, which does it already: skip a thread hop per frame.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    def notify(self, message: dict[str, Any]) -> None:
+        """A note from this process (the watcher), handled in turn with the socket's frames."""
+        if self.inbox.empty():
+            self.inbox.put_nowait(message)
+
     async def connect(self) -> None:
         self.groups_joined = []
+        self.sequences: dict[str, int | None] = {}
+        self.behind_at: dict[str, int] = {}
+        self.lost_seen: int | None = None
+        self.position: int | None = None  # every visible event up to it was sent (or late)
+        self.sent_ids: dict[int, float] = {}
         await self.accept()
         SOCKETS_OPEN.labels(stream=self.stream).inc()
         self.counted_open = True
         self.authenticated = await self.authenticate()
         self.checked_at = time.monotonic()
+        if self.authenticated:
+            watcher().register(self)
 
     async def authenticate(self) -> bool:
         """Join the client's groups and return True, or refuse the socket and return False."""
@@ -90,15 +163,39 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         raise NotImplementedError
 
     async def join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
+        """Join ``group``, knowing its current number first: a frame missed after it shows.
+
+        With Redis unreachable the socket stays open: the watcher joins it once Redis
+        answers, and the socket catches up then.
+        """
         self.groups_joined.append(group)
+        timeout = settings.REALTIME_REDIS_TIMEOUT
+        try:
+            _, _, current = await with_timeout(self.channel_layer.read_state([group]), timeout)
+            self.sequences[group] = current[group]
+            await with_timeout(self.channel_layer.group_add(group, self.channel_name), timeout)
+        except Exception as error:
+            redis_outage.failed(error)
+            self.sequences[group] = None
+
+    async def leave(self, group: str) -> None:
+        self.groups_joined.remove(group)
+        self.sequences.pop(group, None)
+        try:
+            await with_timeout(
+                self.channel_layer.group_discard(group, self.channel_name),
+                settings.REALTIME_REDIS_TIMEOUT,
+            )
+        except Exception as error:  # the membership expires anyway
+            redis_outage.failed(error)
 
     async def disconnect(self, code: int) -> None:
+        watcher().unregister(self)
         if self.counted_open:
             SOCKETS_OPEN.labels(stream=self.stream).dec()
             self.counted_open = False
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in list(getattr(self, "groups_joined", [])):
+            await self.leave(group)
 
     async def refuse(self, close_code: int, code: str, detail: str) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail})
@@ -107,6 +204,18 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
+    async def send_event(self, frame: dict[str, Any]) -> bool:
+        """Send an event frame unless this socket already sent it; True when sent."""
+        if frame["id"] in self.sent_ids:
+            return False
+        now = time.monotonic()
+        self.sent_ids[frame["id"]] = now
+        if len(self.sent_ids) > SENT_IDS_KEPT:
+            for event_id in list(self.sent_ids)[: SENT_IDS_KEPT // 4]:
+                del self.sent_ids[event_id]
+        await self.send_json(frame)
+        return True
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not await self.access_still_granted():
             return
@@ -114,6 +223,9 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             frame = self.parse_frame(text_data)
             if frame["type"] == "ping":
                 await self.send_json({"type": "pong"})
+                # The log is the truth: anything no frame revealed (a publishing process
+                # killed before it published) reaches the client by its next ping.
+                await self.catch_up("ping")
             elif frame["type"] == "resume":
                 await self.resume(self.parse_last_event_id(frame))
             else:
@@ -147,10 +259,11 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         frames, complete = await database_sync_to_async(self.missed_frames)(last_event_id)
         RESUME_EVENTS.labels(stream=self.stream).observe(len(frames))
         for frame in frames:
-            await self.send_json(frame)
+            await self.send_event(frame)
         if not complete:
             await self.send_json({"type": "reset", "detail": "too many missed events; reload"})
         last = frames[-1]["id"] if frames else last_event_id
+        self.position = max(last, self.position or 0)
         await self.send_json({"type": "resumed", "last_event_id": last})
 
     def missed_frames(self, last_event_id: int) -> tuple[list[dict[str, Any]], bool]:
@@ -172,6 +285,47 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         )
         return [self.frame(e) for e in events[:CATCH_UP_LIMIT]], len(events) <= CATCH_UP_LIMIT
 
+    async def catch_up(self, reason: str) -> None:
+        """Send, from the log, what this socket may have missed since its in-order position."""
+        if self.position is None:
+            return  # the client has not resumed yet: its resume will do it
+        frames, complete, covered = await database_sync_to_async(self.unsent_frames)(self.position)
+        count("catch_ups", reason=reason)
+        sent = 0
+        for frame in frames:
+            sent += await self.send_event(frame)
+        if not complete:
+            await self.send_json({"type": "reset", "detail": "too many missed events; reload"})
+        self.position = max(self.position, covered)
+        if sent:
+            count("caught_up_frames", sent)
+            logger.info("socket caught up on %d events from the log (%s)", sent, reason)
+
+    def unsent_frames(self, position: int) -> tuple[list[dict[str, Any]], bool, int]:
+        """Visible events after ``position``, and recent ones below it, this socket never sent.
+
+        Also says whether that is all of them, and up to which id the answer goes
+        (the socket's new position).
+        """
+        recent = timezone.now() - timedelta(seconds=CATCH_UP_LATE_SECONDS)
+        ids = list(
+            self.visible_events()
+            .filter(
+                Q(id__gt=position) | Q(id__gt=position - LATE_COMMIT_IDS, created_at__gte=recent)
+            )
+            .order_by("id")
+            .values_list("id", flat=True)[: CATCH_UP_LIMIT + LATE_COMMIT_IDS + 1]
+        )
+        after = [i for i in ids if i > position]
+        complete = len(after) <= CATCH_UP_LIMIT
+        after = after[:CATCH_UP_LIMIT]
+        covered = after[-1] if after else position
+        wanted = [i for i in ids if i <= covered and i not in self.sent_ids]
+        if not wanted:
+            return [], complete, covered
+        events = Event.objects.filter(id__in=wanted).order_by("id")
+        return [self.frame(e) for e in events], complete, covered
+
     def visible_events(self) -> QuerySet[Event]:
         raise NotImplementedError
 
@@ -182,9 +336,56 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         """Access was withdrawn somewhere: check now instead of at the next frame."""
         await self.access_still_granted()
 
+    def gap_before(self, group: str | None, sequence: int | None) -> bool:
+        """Record a live frame's sequence number; True when frames were missed before it."""
+        if group not in self.sequences or sequence is None:
+            return False
+        last = self.sequences[group]
+        if last is None or sequence > last + 1 or sequence < last - REORDER_WINDOW:
+            self.sequences[group] = sequence
+            return last is not None or self.position is not None
+        if sequence == last + 1:
+            self.sequences[group] = sequence
+        return False  # a frame published just before the last one, arriving after it
+
     async def comptoir_event(self, message: dict[str, Any]) -> None:
-        if await self.access_still_granted(at_most_every=LIVE_RECHECK_SECONDS):
-            await self.send_json(message["frame"])
+        if not await self.access_still_granted(at_most_every=LIVE_RECHECK_SECONDS):
+            return
+        if self.gap_before(message.get("group"), message.get("seq")):
+            count("gaps")
+            _gap_warning(1, message.get("group"), message.get("seq"))
+            await self.catch_up("gap")
+        if await self.send_event(message["frame"]) and self.position is not None:
+            self.position = max(self.position, message["frame"]["id"])
+
+    async def comptoir_watch(self, message: dict[str, Any]) -> None:
+        """The watcher's reading of Redis: catch up when this socket is behind."""
+        if not await self.access_still_granted(at_most_every=LIVE_RECHECK_SECONDS):
+            return
+        behind = message["recovered"]
+        if self.lost_seen is not None and message["lost"] != self.lost_seen:
+            behind = True
+        self.lost_seen = message["lost"]
+        # Redis came back empty: every number restarted from zero.
+        restarted = set(message["sequences"]) if message.get("restarted") else set()
+        for group, current in message["sequences"].items():
+            last = self.sequences.get(group)
+            previous = self.behind_at.pop(group, None)
+            if last is None or current + REORDER_WINDOW < last or (current == 0 < last):
+                behind = True  # never knew it, or its number restarted
+                restarted.add(group)
+            elif previous is not None and last < previous:
+                # Already behind at the previous reading (frames in flight arrive
+                # between two readings): those frames were lost.
+                behind = True
+            if last is not None and current > last:
+                self.behind_at[group] = current
+        if behind:
+            await self.catch_up("watch")
+            for group, current in message["sequences"].items():
+                last = self.sequences.get(group)
+                self.sequences[group] = current if group in restarted else max(last, current)
+                self.behind_at.pop(group, None)
 
 
 class ConsoleConsumer(EventStreamConsumer):
@@ -288,8 +489,7 @@ class WidgetConsumer(EventStreamConsumer):
             # The visitor's identity changed hands (see customers.merging): follow it
             # before telling the widget, so nothing sent after the merge is missed.
             for group in [g for g in self.groups_joined if g.startswith("customer.")]:
-                await self.channel_layer.group_discard(group, self.channel_name)
-                self.groups_joined.remove(group)
+                await self.leave(group)
             self.customer_id = None
             await self.find_customer()
         await super().comptoir_event(message)

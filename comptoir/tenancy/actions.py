@@ -1,7 +1,5 @@
 """State changes of agent seats."""
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from comptoir.realtime.groups import agent_group
@@ -36,6 +34,6 @@ def deactivate_membership(membership: Membership) -> None:
 
 def close_agent_sockets(membership_id: int) -> None:
     """Ask every console socket of this agent, in any process, to re-check its access."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(agent_group(membership_id), {"type": "comptoir.recheck"})
+    from comptoir.realtime.publish import publish_message
+
+    publish_message(agent_group(membership_id), {"type": "comptoir.recheck"})
