@@ -136,6 +136,10 @@ WRITES: dict[tuple[str, str], Callable[[World], tuple[str, dict | None]]] = {
         f"/api/conversations/{w.conversation.pk}/resolve",
         None,
     ),
+    ("post", "/api/conversations/{conversation_id}/pending"): lambda w: (
+        f"/api/conversations/{w.conversation.pk}/pending",
+        None,
+    ),
     ("post", "/api/conversations/{conversation_id}/reopen"): lambda w: (
         f"/api/conversations/{w.resolved.pk}/reopen",
         None,
