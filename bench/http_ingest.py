@@ -51,6 +51,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import ingest as in_process  # noqa: E402  (bench/ingest.py: the in-process loop)
+from postgres_admin import recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_httpbench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -112,28 +113,6 @@ def parse_arguments() -> argparse.Namespace:
 
 
 # --- the database -----------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the bench database: each run starts from empty tables."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    if config["ENGINE"] != "django.db.backends.postgresql":
-        raise SystemExit("bench/http_ingest.py runs on PostgreSQL only (--database-url)")
-    with psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    ) as admin:
-        name = sql.Identifier(config["NAME"])
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from postgres_admin import create_database_if_missing
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench"
 WARM_UP_MESSAGES = 50
 SCRATCH_TABLE = "bench_scratch_message"
@@ -77,27 +79,6 @@ def configure_environment(database_url: str | None) -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     return url
-
-
-def create_postgres_database_if_missing(url: str) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    ) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
 
 
 def build_messages(brand, n: int, visitors: int, seed: int) -> list:
@@ -266,7 +247,7 @@ def main() -> None:
     arguments = parse_arguments()
     url = configure_environment(arguments.database_url)
     if url.startswith(("postgres://", "postgresql://")):
-        create_postgres_database_if_missing(url)
+        create_database_if_missing(url)
 
     import django
 

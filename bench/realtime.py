@@ -32,9 +32,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
-import psycopg
 import redis.asyncio as aioredis
 import websockets
+from postgres_admin import create_database_if_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -79,14 +79,6 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--seed", type=int, default=2026)
     return parser.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if exists.fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 class Results:
@@ -255,7 +247,7 @@ async def run(args, site: Site, visitors_server: str, agents_server: str, sessio
 def main() -> None:
     args = parse_arguments()
     database_url = args.database_url or DEFAULT_DATABASE_URL
-    ensure_database(database_url)
+    create_database_if_missing(database_url)
     run_id = uuid.uuid4().hex[:8]
     folder = Path(tempfile.mkdtemp(prefix="comptoir-bench-realtime-"))
     site = Site(

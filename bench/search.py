@@ -35,6 +35,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from postgres_admin import recreate_database
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench_search"
 
 FIRST_NAMES = (  # noqa: SIM905 (a paragraph of names reads better than quoted strings)
@@ -151,26 +153,6 @@ def configure_environment(database_url: str | None) -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     return url
-
-
-def recreate_database(url: str) -> None:
-    """A fresh database: dropped if it exists, created empty."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    ) as admin:
-        name = sql.Identifier(config["NAME"])
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 class Generator:

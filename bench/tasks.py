@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import create_postgres_database_if_missing
+from postgres_admin import create_database_if_missing
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench_tasks"
 
@@ -150,7 +150,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     if url.startswith(("postgres://", "postgresql://")):
-        create_postgres_database_if_missing(url)
+        create_database_if_missing(url)
 
     import django
 
