@@ -298,7 +298,7 @@ def reopen(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     "/conversations/{int:conversation_id}/pending",
     response={200: ConversationOut, **STATE_ERRORS},
 )
-def pending(request: HttpRequest, conversation_id: int) -> Conversation:
+def pending(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     """Waiting on the customer: SLA clocks pause until they write; 409 unless open."""
     membership = _membership(request)
     return mark_pending(membership, access_conversation(membership, conversation_id))
