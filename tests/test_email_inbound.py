@@ -12,6 +12,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
@@ -30,7 +31,8 @@ from comptoir.touchpoints.email.message_ids import new_message_id, normalise_mes
 from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.email.receiving import OutcomeKind, receive_mail, retry_quarantined
 from tests.factories import make_agent
-from tests.task_helpers import queued_task_names
+from tests.sla_helpers import office_calendar, paris
+from tests.task_helpers import make_jobs_due, queued_task_names
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
 SUPPORT = "support@maison.example"
@@ -324,6 +326,29 @@ def test_acknowledgement_speaks_french_to_a_french_customer(brand, mailbox):
     (ack,) = acknowledgements(Conversation.objects.get(pk=outcome.conversation_id))
     assert "2\xa0jours" in ack.text
     assert "2\xa0days" not in ack.text
+
+
+def test_acknowledgement_promises_what_the_team_did_lately_in_business_hours(brand, mailbox):
+    """Five e-mails answered after 1, 2, 3, 4 and 5 business hours: the median is 3 hours,
+    added to a Friday 16:00 in office hours (9:00-18:00), it is Monday 10:00."""
+    office_calendar(brand)
+    asked = paris(2031, 6, 2, 9)  # Monday
+    for hours in (1, 2, 3, 4, 5):
+        old = Conversation.objects.create(
+            brand=brand,
+            customer=Customer.objects.create(brand=brand),
+            channel=Channel.EMAIL,
+            created_at=asked,
+            last_message_at=asked,
+            first_response_at=asked + timedelta(hours=hours),
+        )
+        assert old.first_response_at
+    with time_machine.travel(paris(2031, 6, 6, 16), tick=False):  # Friday 16:00
+        outcome = receive(mail(language="en-GB"))
+        make_jobs_due()  # the database's clock is not the travelled one
+        (ack,) = acknowledgements(Conversation.objects.get(pk=outcome.conversation_id))
+    assert "We expect to answer by June 9, 2031 at 10 a.m." in ack.text
+    assert "within" not in ack.text
 
 
 def test_no_acknowledgement_when_the_mailbox_does_not_want_one(brand, mailbox):
