@@ -167,6 +167,12 @@ CASES: dict[str, Case] = {
     "routing:console": Case("session", role=Role.ADMIN),
     "routing:skill_add": Case("session", method="post", role=Role.ADMIN),
     "routing:agent": Case("session", "membership", role=Role.ADMIN),
+    # The supervisor's live board, and acting from it.
+    "routing:board": Case("session", role=Role.SUPERVISOR),
+    "routing:board_fragment": Case("session", role=Role.SUPERVISOR),
+    "routing:board_assign": Case("session", "conversation", "post", role=Role.SUPERVISOR),
+    "routing:board_move": Case("session", "conversation", "post", role=Role.SUPERVISOR),
+    "routing:board_priority": Case("session", "conversation", "post", role=Role.SUPERVISOR),
     # Assistant configuration in the API: administrators' tokens only.
     "api:get_assistant_settings": Case("token", role=Role.ADMIN),
     "api:get_metrics": Case("token", role=Role.ADMIN),

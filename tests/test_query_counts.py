@@ -79,6 +79,9 @@ QUERY_COUNTS = [
     ("/console/search/?q=Demande", 9),
     ("/console/search/?q=Réponse&sort=waiting", 9),
     ("/console/search/?status=open&assignee=none&sort=oldest", 8),
+    # The supervisor's live board (comptoir/routing/board.py)
+    ("/console/board/", 11),  # + settings, queue, members, profiles, loads, teams, last event
+    ("/console/board/fragment/", 10),
     # The assistant in the console (comptoir/assistant/urls.py)
     ("/console/c/{conversation}/assist/", 8),
     ("/console/assistant/", 8),

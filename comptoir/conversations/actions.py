@@ -19,6 +19,7 @@ from comptoir.conversations.models import (
     Conversation,
     Direction,
     Message,
+    Priority,
     Status,
 )
 from comptoir.conversations.payloads import (
@@ -235,6 +236,20 @@ def raise_priority(
         conversation.priority = priority
         conversation.save(update_fields=["priority"])
         conversation_changed(conversation, actor=Actor.agent_or(actor, BOT), status_changed=False)
+    return conversation
+
+
+def set_priority(actor: Membership, conversation: Conversation, priority: int) -> Conversation:
+    """A supervisor's or agent's choice of priority, up or down (the router weighs it)."""
+    if priority not in Priority.values:
+        raise ConversationStateError(f"unknown priority {priority}")
+    with transaction.atomic():
+        conversation = lock_conversation(conversation)
+        if conversation.priority == priority:
+            return conversation
+        conversation.priority = priority
+        conversation.save(update_fields=["priority"])
+        conversation_changed(conversation, actor=Actor.agent(actor), status_changed=False)
     return conversation
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from comptoir import url_ids  # noqa: F401 — registers <id:…>
-from comptoir.routing import console_views
+from comptoir.routing import board_views, console_views
 
 app_name = "routing"
 
@@ -11,4 +11,18 @@ urlpatterns = [
     path("console/routing/", console_views.overview, name="console"),
     path("console/routing/skills/", console_views.skill_add, name="skill_add"),
     path("console/routing/agents/<id:membership_id>/", console_views.agent_edit, name="agent"),
+    # The supervisor's live board
+    path("console/board/", board_views.board, name="board"),
+    path("console/board/fragment/", board_views.board_fragment, name="board_fragment"),
+    path(
+        "console/board/c/<id:conversation_id>/assign/",
+        board_views.board_assign,
+        name="board_assign",
+    ),
+    path("console/board/c/<id:conversation_id>/move/", board_views.board_move, name="board_move"),
+    path(
+        "console/board/c/<id:conversation_id>/priority/",
+        board_views.board_priority,
+        name="board_priority",
+    ),
 ]

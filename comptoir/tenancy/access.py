@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from comptoir.tenancy.models import Membership, Role, Team
+from comptoir.url_ids import MAX_BIGINT
 
 # What the API tells an integrator whose token's role is too low.
 ROLE_REFUSALS = {
@@ -61,6 +62,21 @@ def request_membership(request: HttpRequest, *, require_role: str = Role.AGENT) 
     return check_role(membership, require_role)
 
 
+def _row_id(value: int | str) -> int:
+    """``value`` as a row id (a form's text included); 404 when it cannot name a row.
+
+    A number beyond a bigint would reach the database and fail there (a 500 on
+    PostgreSQL) instead of being the unknown id it is.
+    """
+    try:
+        number = int(value)
+    except (ValueError, TypeError):
+        raise Http404("Not an id.") from None
+    if not 1 <= number <= MAX_BIGINT:
+        raise Http404("Not an id.")
+    return number
+
+
 def access_colleague(
     membership: Membership, colleague_id: int | str, *, require_role: str = Role.AGENT
 ) -> Membership:
@@ -68,9 +84,9 @@ def access_colleague(
     check_role(membership, require_role)
     try:
         return Membership.objects.select_related("user").get(
-            pk=colleague_id, brand_id=membership.brand_id, is_active=True
+            pk=_row_id(colleague_id), brand_id=membership.brand_id, is_active=True
         )
-    except (Membership.DoesNotExist, ValueError, TypeError):
+    except Membership.DoesNotExist:
         raise Http404("No such agent.") from None
 
 
@@ -79,6 +95,6 @@ def access_team(
 ) -> Team:
     check_role(membership, require_role)
     try:
-        return Team.objects.get(pk=team_id, brand_id=membership.brand_id)
-    except (Team.DoesNotExist, ValueError, TypeError):
+        return Team.objects.get(pk=_row_id(team_id), brand_id=membership.brand_id)
+    except Team.DoesNotExist:
         raise Http404("No such team.") from None

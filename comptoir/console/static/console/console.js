@@ -18,6 +18,7 @@
   const PING_INTERVAL_MS = 25000;
   const MAX_BACKOFF_MS = 30000;
   const FLASH_LIFETIME_MS = 8000;
+  const BOARD_TICK_MS = 5000;
 
   // Selects that act as soon as they change (language, assignee).
   document.addEventListener("change", function (event) {
@@ -139,6 +140,9 @@
   const refreshers = {
     inbox: async function () {
       const base = workspace.dataset.inboxUrl;
+      if (!base) {
+        return; // a page without the inbox (the supervisor's board)
+      }
       const extra = state.conversationId ? { conversation: state.conversationId } : {};
       swap("inbox", await fetchFragment(fragmentUrl(base, extra)));
     },
@@ -175,7 +179,20 @@
       }
       swap("customer-panel", await fetchFragment(fragmentUrl(workspace.dataset.panelUrl)));
     },
+    board: async function () {
+      if (!workspace.dataset.boardUrl) {
+        return;
+      }
+      swap("board", await fetchFragment(fragmentUrl(workspace.dataset.boardUrl)));
+    },
   };
+
+  // The supervisor's board: every event may move a line; waits grow while nothing happens.
+  if (workspace.dataset.boardUrl) {
+    window.setInterval(function () {
+      scheduleRefresh(["board"]);
+    }, BOARD_TICK_MS);
+  }
 
   // Refreshes are coalesced (a burst of events costs one fetch per fragment)
   // and never overlap, so an older response cannot overwrite a newer one.
@@ -250,7 +267,7 @@
     // An event whose id is below the highest seen still refreshes (ids can
     // commit out of order); refreshing is idempotent. Resume uses the highest.
     state.lastEventId = Math.max(state.lastEventId, frame.id);
-    const parts = ["inbox"];
+    const parts = workspace.dataset.boardUrl ? ["board"] : ["inbox"];
     const aboutOpenConversation =
       state.conversationId !== null && frame.conversation_id === state.conversationId;
     if (aboutOpenConversation || concernsOpenCustomer(frame)) {
