@@ -16,6 +16,7 @@ from comptoir.routing.models import AgentProfile, ChannelGroup, QueueEntry, chan
 from comptoir.routing.presence import presence_of
 from comptoir.routing.router import loads_of, score, spare_capacity
 from comptoir.routing.rules import routing_settings
+from comptoir.routing.wait_texts import spoken_duration
 from comptoir.tenancy.models import Availability, Membership, Team
 
 # Waiting conversations listed per line (the count and the longest wait cover all of them).
@@ -28,6 +29,10 @@ class Waiting:
     waited_seconds: int
     at_risk: bool
 
+    @property
+    def waited_label(self) -> str:
+        return spoken_duration(self.waited_seconds)
+
 
 @dataclass
 class Line:
@@ -39,6 +44,10 @@ class Line:
     @property
     def longest_wait_seconds(self) -> int:
         return max((w.waited_seconds for w in self.waiting), default=0)
+
+    @property
+    def longest_wait_label(self) -> str:
+        return spoken_duration(self.longest_wait_seconds)
 
     @property
     def group_label(self) -> str:
@@ -77,6 +86,10 @@ class Board:
     @property
     def longest_wait_seconds(self) -> int:
         return max((line.longest_wait_seconds for line in self.lines), default=0)
+
+    @property
+    def longest_wait_label(self) -> str:
+        return spoken_duration(self.longest_wait_seconds)
 
     @property
     def at_risk_count(self) -> int:
