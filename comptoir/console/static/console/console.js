@@ -183,12 +183,28 @@
       if (!workspace.dataset.boardUrl) {
         return;
       }
-      swap("board", await fetchFragment(fragmentUrl(workspace.dataset.boardUrl)));
+      const fresh = await fetchFragment(fragmentUrl(workspace.dataset.boardUrl));
+      // What the supervisor picked and has not sent yet (an agent, a team) survives the
+      // refresh: a new board must not change the choice under their click.
+      const picked = Array.from(document.querySelectorAll("#board select[data-picked]"));
+      swap("board", fresh);
+      picked.forEach(function (select) {
+        const again = document.getElementById(select.id);
+        if (again && Array.from(again.options).some((o) => o.value === select.value)) {
+          again.value = select.value;
+          again.dataset.picked = "1";
+        }
+      });
     },
   };
 
   // The supervisor's board: every event may move a line; waits grow while nothing happens.
   if (workspace.dataset.boardUrl) {
+    document.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("#board select:not([data-autosubmit])")) {
+        event.target.dataset.picked = "1";
+      }
+    });
     window.setInterval(function () {
       scheduleRefresh(["board"]);
     }, BOARD_TICK_MS);
