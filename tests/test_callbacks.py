@@ -15,6 +15,7 @@ from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Channel, Message
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events.models import Event
+from comptoir.observability.metrics import CALLBACKS_INSTEAD_OF_WAITING
 from comptoir.tenancy.models import ApiToken
 from comptoir.touchpoints.phone.callbacks import CallStateError
 from comptoir.touchpoints.phone.click_to_call import call_back_now
@@ -60,6 +61,18 @@ def callback_body(**extra):
 
 
 # Widget
+
+
+def test_a_callback_chosen_instead_of_waiting_is_counted_apart(client, brand):
+    token, _ = issue_visitor_token(brand.pk)
+    counter = CALLBACKS_INSTEAD_OF_WAITING.labels(brand=brand.slug)
+    before = counter._value.get()
+    assert widget_request(client, token, callback_body(from_wait_offer=True)).status_code == 201
+    assert CallbackRequest.objects.get().source == "wait_offer"
+    assert counter._value.get() == before + 1
+    again = widget_request(client, token, callback_body(from_wait_offer=1))  # strict boolean
+    assert again.status_code == 400
+    assert counter._value.get() == before + 1
 
 
 def test_widget_visitor_asks_to_be_called_back_now(client, brand):

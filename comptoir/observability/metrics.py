@@ -28,6 +28,12 @@ MESSAGES_INGESTED = Counter(
     "Inbound customer messages stored (redeliveries not counted), by channel.",
     ["channel"],
 )
+CALLBACKS_INSTEAD_OF_WAITING = Counter(
+    "comptoir_callbacks_instead_of_waiting",
+    "Callbacks chosen from the widget's offer while waiting in line (routing's threshold), "
+    "by brand.",
+    ["brand"],
+)
 EVENTS_PUBLISHED = Counter(
     "comptoir_realtime_events_published",
     "Committed events handed to the channel layer for WebSocket fan-out.",

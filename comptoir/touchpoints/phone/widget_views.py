@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
 from comptoir.customers.identities import InvalidIdentity
+from comptoir.observability.metrics import CALLBACKS_INSTEAD_OF_WAITING
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.callbacks import request_callback
 from comptoir.touchpoints.phone.models import CallbackRequest
@@ -34,6 +35,8 @@ from comptoir.widget.visitors import (
 MAX_SLOT_AHEAD = timedelta(days=60)
 # A slot a little in the past (clock skew, a slow form) means "now".
 SLOT_TOLERANCE = timedelta(minutes=5)
+# ``CallbackRequest.source`` of a callback chosen instead of waiting in line.
+WAIT_OFFER_SOURCE = "wait_offer"
 MAX_NOTE_LENGTH = 500
 
 
@@ -66,6 +69,11 @@ def request_callback_view(request: HttpRequest) -> HttpResponse:
         note = body.get("note") or ""
         if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
             return error_response(400, "message_too_long")
+        # Chosen from the widget's offer while waiting in line (routing's threshold):
+        # counted apart, so a brand sees how many customers preferred it to waiting.
+        offered = body.get("from_wait_offer", False)
+        if not isinstance(offered, bool):
+            return error_response(400, "bad_request")
         when = body.get("when") or "now"
         requested_for = None
         if when != "now":
@@ -88,11 +96,13 @@ def request_callback_view(request: HttpRequest) -> HttpResponse:
                 note=note,
                 channel=Channel.WEBCHAT,
                 external_id=f"{visitor.visitor_id}:callback:{client_id}",
-                source="widget",
+                source=WAIT_OFFER_SOURCE if offered else "widget",
                 language=language,
             )
         except InvalidIdentity:
             return error_response(400, "invalid_phone")
+        if created and offered:
+            CALLBACKS_INSTEAD_OF_WAITING.labels(brand=brand.slug).inc()
         message = callback.message
         return JsonResponse(
             {

@@ -594,7 +594,8 @@
       when = slot.toISOString();
     }
     persist();
-    api("/widget/api/callbacks", { json: { number: number, when: when, client_id: newClientId() } }).then(function (result) {
+    var fromWaitOffer = callbackBox.classList.contains("is-offered");
+    api("/widget/api/callbacks", { json: { number: number, when: when, client_id: newClientId(), from_wait_offer: fromWaitOffer } }).then(function (result) {
       var data = result.data || {};
       if (result.status !== 201 && result.status !== 200) { showError(data.error || t("invalid_phone")); return; }
       showError("");
