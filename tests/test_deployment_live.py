@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import subprocess
-import time
 import urllib.request
 import uuid
 
@@ -22,6 +21,7 @@ from tests.own_services import OwnPostgres, OwnRedis
 from tests.smtp_server import SmtpServer
 from tests.test_email_live import CUSTOMER_MAIL, wait_for_mails
 from tests.test_multiprocess import console_events, next_event
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.live, pytest.mark.workers]
 
@@ -147,12 +147,10 @@ def test_two_web_processes_and_a_worker_share_postgresql_and_redis(deployment, t
     assert workers[0].poll() is None, worker_log.read_text()
 
     # Every delivery done, no job left: the web processes' metrics say so.
-    deadline = time.monotonic() + 30
-    while True:
+    def metrics_with_an_empty_queue() -> str | None:
         with urllib.request.urlopen(f"{web_a}/metrics", timeout=10) as response:
             metrics = response.read().decode()
-        if not re.search(r"^comptoir_task_queue_depth\{", metrics, re.M):
-            break
-        assert time.monotonic() < deadline, metrics
-        time.sleep(0.1)
+        return None if re.search(r"^comptoir_task_queue_depth\{", metrics, re.M) else metrics
+
+    metrics = wait_until(metrics_with_an_empty_queue, "no job left in the queue")
     assert 'comptoir_messages_ingested_total{channel="email"} 1.0' in metrics

@@ -10,19 +10,19 @@ import asyncio
 import json
 import signal
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 
 import pytest
 import redis
 
+from tests import waiting
 from tests.live_server import Site, agent_session, free_port
 from tests.test_multiprocess import SEED, console_events, post_json, send_chat
 
 pytestmark = pytest.mark.live
 
-WAIT = 30  # seconds a test waits for a state before failing
+WAIT = 120  # seconds a test may wait for a state before failing (a cap, not a delay)
 
 
 @dataclass
@@ -62,16 +62,8 @@ class RedisServer:
 
 
 def wait_until(condition, what: str):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        try:
-            result = condition()
-        except (OSError, redis.RedisError):
-            result = None
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting until {what}")
+    """A state of a server or of Redis (either may be restarting meanwhile)."""
+    return waiting.wait_until(condition, what, timeout=WAIT, tolerate=(OSError, redis.RedisError))
 
 
 @pytest.fixture
@@ -113,19 +105,26 @@ class Collector:
     def __init__(self, socket) -> None:
         self.socket = socket
         self.ids: list[int] = []
+        self.arrived = asyncio.Condition()  # notified at every event frame
         self.task = asyncio.get_running_loop().create_task(self.read())
 
     async def read(self) -> None:
         async for raw in self.socket:
             frame = json.loads(raw)
             if frame["type"] == "event":
-                self.ids.append(frame["id"])
+                async with self.arrived:
+                    self.ids.append(frame["id"])
+                    self.arrived.notify_all()
 
     async def wait_for(self, expected: set[int]) -> None:
-        deadline = time.monotonic() + WAIT
-        while not expected <= set(self.ids):
-            assert time.monotonic() < deadline, f"never received {expected - set(self.ids)}"
-            await asyncio.sleep(0.05)
+        """Until every id in ``expected`` has arrived (each frame wakes this up)."""
+        async with self.arrived:
+            try:
+                await asyncio.wait_for(
+                    self.arrived.wait_for(lambda: expected <= set(self.ids)), WAIT
+                )
+            except TimeoutError:
+                raise AssertionError(f"never received {expected - set(self.ids)}") from None
 
     async def close(self) -> None:
         self.task.cancel()

@@ -4,10 +4,8 @@ import asyncio
 import json
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 
 import pytest
 import websockets
@@ -15,6 +13,7 @@ import websockets
 from tests.live_server import COMPTOIR, Site, agent_session, free_port
 from tests.own_services import OwnPostgres, OwnRedis
 from tests.test_multiprocess import SEED, console_events, post_json
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.live
 
@@ -26,14 +25,6 @@ def get(url: str) -> tuple[int, dict, dict]:
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}"), dict(error.headers)
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def readiness(server: str) -> tuple[int, dict]:
@@ -58,7 +49,7 @@ def test_readyz_answers_503_while_the_database_is_down(tmp_path):
         assert get(f"{server}/healthz")[0] == 200
 
         database.start()
-        wait_for(lambda: readiness(server)[0] == 200, "/readyz back to 200")
+        wait_until(lambda: readiness(server)[0] == 200, "/readyz back to 200")
     finally:
         site.stop()
         database.remove()
@@ -82,7 +73,7 @@ def test_readyz_answers_503_while_redis_is_down(tmp_path):
         }
 
         redis.start()
-        wait_for(lambda: readiness(server)[0] == 200, "/readyz back to 200")
+        wait_until(lambda: readiness(server)[0] == 200, "/readyz back to 200")
     finally:
         site.stop()
         redis.stop()
@@ -137,7 +128,7 @@ def test_json_logs_are_one_object_per_line_with_the_request_id(tmp_path):
             lines = site.logs[-1].read_text().splitlines()
             return [json.loads(line) for line in lines if line.strip()]
 
-        wait_for(
+        wait_until(
             lambda: any(e["message"] == "Not Found: /no-such-page" for e in logged()),
             "the 404 to be logged",
         )
@@ -194,7 +185,7 @@ def test_a_worker_serves_its_own_metrics_on_its_port(tmp_path):
                 assert worker.poll() is None, (tmp_path / "worker.log").read_text()
                 return None
 
-        wait_for(lambda: scraped() is not None, "the worker's metrics port")
+        wait_until(lambda: scraped() is not None, "the worker's metrics port")
         text = scraped()
         assert "# TYPE comptoir_messages_ingested_total counter" in text
         assert "# TYPE comptoir_realtime_events_published_total counter" in text

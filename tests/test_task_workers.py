@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from django.db import connection
 
 from tests.live_server import Site
+from tests.waiting import wait_until
 from tests.worker_tasks import leave_marks
 
 pytestmark = pytest.mark.workers
@@ -30,15 +30,6 @@ FAST_STALL_DETECTION = {
     "TASKS_POLL_SECONDS": "0.2",
     "LOG_LEVEL": "WARNING",
 }
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
-    """Wait until ``condition`` holds (a state, not a duration); generous for busy machines."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -66,15 +57,15 @@ def kill_a_worker_mid_job(
     first = start_worker(env, logs / "first.log")
     second = None
     try:
-        wait_for(lambda: marks(folder, "started") == [str(first.pid)], "the first worker's run")
+        wait_until(lambda: marks(folder, "started") == [str(first.pid)], "the first worker's run")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
         (folder / "finish").touch()
         second = start_worker(env, logs / "second.log")
-        wait_for(lambda: marks(folder, "done") != [], "the job to be finished")
+        wait_until(lambda: marks(folder, "done") != [], "the job to be finished")
         assert marks(folder, "done") == [str(second.pid)], (logs / "second.log").read_text()
         assert marks(folder, "started") == sorted([str(first.pid), str(second.pid)])
-        wait_for(job_is_gone, "the finished job to be recorded (succeeded jobs are deleted)")
+        wait_until(job_is_gone, "the finished job to be recorded (succeeded jobs are deleted)")
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
