@@ -12,9 +12,9 @@ from datetime import datetime
 
 from comptoir.conversations.models import Conversation
 from comptoir.routing import clock, hooks
-from comptoir.routing.models import AgentProfile, ChannelGroup, QueueEntry, channel_group
+from comptoir.routing.models import ChannelGroup, QueueEntry, channel_group
 from comptoir.routing.presence import presence_of
-from comptoir.routing.router import loads_of, score, spare_capacity
+from comptoir.routing.router import loads_of, profiles_of, score, spare_capacity
 from comptoir.routing.rules import routing_settings
 from comptoir.routing.wait_texts import spoken_duration
 from comptoir.tenancy.models import Availability, Membership, Team
@@ -122,14 +122,11 @@ def board_of(brand_id: int, *, now: datetime | None = None) -> Board:
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "pk")
     )
-    profiles = {
-        profile.membership_id: profile
-        for profile in AgentProfile.objects.filter(membership__in=agents)
-    }
+    profiles = profiles_of(agents)
     loads = loads_of(brand_id, [agent.pk for agent in agents])
     rows = []
     for agent in agents:
-        profile = profiles.get(agent.pk) or AgentProfile(membership=agent, brand_id=brand_id)
+        profile = profiles[agent.pk]
         held = loads[agent.pk]
         full = not any(spare_capacity(profile, held, g, rules) > 0 for g in ChannelGroup.values)
         rows.append(

@@ -30,8 +30,8 @@ from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.events import kinds
 from comptoir.events.models import Event
 from comptoir.routing import clock, hooks
-from comptoir.routing.models import AgentProfile, ChannelGroup, QueueEntry, channel_group
-from comptoir.routing.router import score
+from comptoir.routing.models import ChannelGroup, QueueEntry, channel_group
+from comptoir.routing.router import profiles_of, score
 from comptoir.routing.rules import channels_routed_when_new, routing_settings
 from comptoir.routing.waits import queue_length_wait
 from comptoir.tenancy.models import Membership
@@ -136,14 +136,8 @@ def _servers(entry: QueueEntry, group: str, rules, now: datetime) -> tuple[int, 
     if entry.team_id is not None:
         members = members.filter(teams=entry.team_id)
     available = [member for member in members if member.is_available(now)]
-    profiles = {
-        profile.membership_id: profile
-        for profile in AgentProfile.objects.filter(membership__in=available)
-    }
-    slots = 0
-    for member in available:
-        profile = profiles.get(member.pk) or AgentProfile(membership=member)
-        slots += max(0, profile.capacity(group, rules))
+    profiles = profiles_of(available)
+    slots = sum(max(0, profiles[member.pk].capacity(group, rules)) for member in available)
     return len(available), slots
 
 

@@ -246,10 +246,10 @@ def free_members(brand_id: int, rules: RoutingSettings, now: datetime) -> dict[s
     free: dict[str, set[int]] = {group: set() for group in ChannelGroup.values}
     if not available:
         return free
-    profiles = {p.membership_id: p for p in AgentProfile.objects.filter(membership__in=available)}
+    profiles = profiles_of(available)
     loads = loads_of(brand_id, [member.pk for member in available])
     for member in available:
-        profile = profiles.get(member.pk) or AgentProfile(membership=member, brand_id=brand_id)
+        profile = profiles[member.pk]
         for group in ChannelGroup.values:
             if spare_capacity(profile, loads[member.pk], group, rules) > 0:
                 free[group].add(member.pk)
@@ -340,6 +340,14 @@ def _overflow_team(team: Team) -> Team | None:
 
 def _members(team: Team, brand_id: int) -> list[Membership]:
     return list(team.members.filter(brand_id=brand_id).select_related("user").order_by("pk"))
+
+
+def profiles_of(members: list[Membership]) -> dict[int, AgentProfile]:
+    """Every member's profile for reading, in one query; unsaved defaults where none exists."""
+    found = {p.membership_id: p for p in AgentProfile.objects.filter(membership__in=members)}
+    return {
+        m.pk: found.get(m.pk) or AgentProfile(membership=m, brand_id=m.brand_id) for m in members
+    }
 
 
 def _profiles(members: list[Membership]) -> dict[int, AgentProfile]:
