@@ -30,8 +30,10 @@ Nothing here reads the wall clock except through ``now`` (``routing.clock``):
 a simulation passes its own.
 """
 
+import functools
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -217,6 +219,8 @@ def assign_next(
     waiting.sort(key=lambda entry: -score(entry, rules, now, at_risk))
     decisions: list[Decision] = []
     full: set[tuple[int, str]] = set()  # (team, channel group) with nobody free this run
+    # Business hours read once per team and run, not once per waiting conversation.
+    team_is_open = functools.cache(hooks.team_is_open)
     # Advisors first: an agent who is free takes their own waiting customer before the
     # line does (the continuity the customer came back for); then the line, in order.
     advised = [entry for entry in waiting if entry.advisor_id in free[channel_group(entry.channel)]]
@@ -226,7 +230,9 @@ def assign_next(
                 return decisions
             if any(d.conversation_id == entry.conversation_id for d in decisions):
                 continue
-            decision = _decide(entry, rules, now, actor, full, advisor_only=advisor_only)
+            decision = _decide(
+                entry, rules, now, actor, full, team_is_open, advisor_only=advisor_only
+            )
             if decision is not None:
                 decisions.append(decision)
     return decisions
@@ -262,6 +268,7 @@ def _decide(
     now: datetime,
     actor: Actor,
     full: set[tuple[int, str]],
+    team_is_open: Callable[[int], bool],
     *,
     advisor_only: bool = False,
 ) -> Decision | None:
@@ -295,7 +302,7 @@ def _decide(
         if advisor_only:
             return None
         team = entry.team
-        if team is None or not team.auto_assign or not hooks.team_is_open(team.pk):
+        if team is None or not team.auto_assign or not team_is_open(team.pk):
             return None
         optional = any(skill["optional"] for skill in entry.skills)
         required = [skill for skill in entry.skills if not skill["optional"]]
@@ -306,7 +313,7 @@ def _decide(
             stages.append((team, required, Reason.WIDENED))
         if waited >= rules.overflow_after_seconds:
             overflow = _overflow_team(team)
-            if overflow is not None and hooks.team_is_open(overflow.pk):
+            if overflow is not None and team_is_open(overflow.pk):
                 stages.append((overflow, required, Reason.OVERFLOW))
         for stage_team, skills, reason in stages:
             if (stage_team.pk, group) in full:
