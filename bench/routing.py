@@ -1,7 +1,8 @@
 """Routing benchmark: the production router in a discrete-event simulation, against the theory.
 
 Poisson arrivals of chat conversations, exponential handle times, ``--agents`` agents
-who hold one chat at a time, a share of returning customers with their own advisor.
+who hold ``--capacity`` chats at once (each chat a server of Erlang C), a share of
+returning customers with their own advisor.
 Every decision is the production code's (``routing.router.queue_conversation`` and
 ``assign_next`` at the simulated ``now``, on a real database); every waiting
 customer is told ``routing.estimates.estimate_wait``. The baseline is Erlang C for
@@ -17,6 +18,8 @@ Prints, per run, ``router asa: <s>``, ``erlang c asa: <s>``, ``asa ratio: <x>``,
 ``wait estimate mae: <s>``, with context lines.
 """
 
+from __future__ import annotations
+
 import argparse
 import heapq
 import os
@@ -29,6 +32,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from comptoir.routing.estimates import WaitEstimate
 
 DEFAULT_DATABASE_URL = "sqlite:///var/bench/routing.sqlite3"
 SWEEP_SECONDS = 10  # the production sweep's period (ROUTING_SWEEP_CRON)
@@ -38,7 +45,15 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arrivals", type=int, default=4000, help="conversations per run")
     parser.add_argument("--agents", type=int, default=10)
-    parser.add_argument("--load", type=float, default=0.85, help="utilisation λ·h / agents")
+    parser.add_argument(
+        "--capacity", type=int, default=3, help="chats an agent holds at once (product default: 3)"
+    )
+    parser.add_argument(
+        "--load", type=float, default=0.85, help="utilisation: λ·h / (agents · capacity)"
+    )
+    parser.add_argument(
+        "--advisor-wait", type=int, default=60, help="extra wait for a busy advisor (s)"
+    )
     parser.add_argument("--handle", type=float, default=300, help="mean handle time (s)")
     parser.add_argument(
         "--returning", type=float, default=0.3, help="share of arrivals with an advisor"
@@ -46,6 +61,12 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--warm-up", type=float, default=0.1, help="share of arrivals ignored")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database-url", help=f"default: {DEFAULT_DATABASE_URL}")
+    parser.add_argument(
+        "--affinity",
+        choices=["off", "on", "both"],
+        default="both",
+        help="which runs: without the advisor, with it, or both (default)",
+    )
     return parser.parse_args()
 
 
@@ -68,9 +89,68 @@ class Outcome:
     waits: list[float] = field(default_factory=list)
     returning_served: int = 0
     returning_by_advisor: int = 0
-    estimate_errors: list[float] = field(default_factory=list)
+    # Per predictor, its errors over the customers every predictor had a figure for.
+    estimate_errors: dict[str, list[float]] = field(default_factory=dict)
     decisions: int = 0
     seconds: float = 0.0
+
+
+def servers(arguments: argparse.Namespace) -> int:
+    """Chats handled at once by the whole team: Erlang C's servers."""
+    return arguments.agents * arguments.capacity
+
+
+def arrival_rate(arguments: argparse.Namespace) -> float:
+    return arguments.load * servers(arguments) / arguments.handle
+
+
+def draw_arrivals(arguments: argparse.Namespace) -> list[tuple[float, float]]:
+    """Poisson arrival times and each customer's exponential handle time, from the seed."""
+    rng = random.Random(arguments.seed)
+    clock = 0.0
+    drawn = []
+    for _ in range(arguments.arrivals):
+        clock += rng.expovariate(arrival_rate(arguments))
+        drawn.append((clock, rng.expovariate(1 / arguments.handle)))
+    return drawn
+
+
+def ideal_waits(arguments: argparse.Namespace) -> list[float]:
+    """The waits of an ideal first-come-first-served M/M/c line on the same draws.
+
+    Each customer goes to the agent free soonest, the moment one is: what a perfect
+    router without affinity does. Waits after warm-up, like the router's.
+    """
+    free_at = [0.0] * servers(arguments)
+    waits = []
+    for arrival, handle in draw_arrivals(arguments):
+        begins = max(arrival, heapq.heappop(free_at))
+        waits.append(begins - arrival)
+        heapq.heappush(free_at, begins + handle)
+    return waits[int(arguments.arrivals * arguments.warm_up) :]
+
+
+def predict_waits(
+    told: WaitEstimate | None, waited_so_far: list[float], last_entered_wait: list[float]
+) -> dict[str, float]:
+    """A newcomer's wait by each predictor; empty unless every one of them has a figure.
+
+    ``told``: what production tells the customer (the queue-length predictor of
+    ``routing.estimates``); the two recent-delay predictors of ``routing.waits``
+    for comparison: LES (the last customer served's wait) and HOL (from how long
+    the head of the line has waited). ``waited_so_far`` includes the newcomer's 0.
+    """
+    from comptoir.routing.waits import head_of_line_wait, last_to_enter_service_wait
+
+    ahead = len(waited_so_far) - 1
+    predicted = {
+        "queue length (told)": told.seconds if told is not None else None,
+        "les": last_to_enter_service_wait(last_entered_wait),
+        "hol": head_of_line_wait(max(waited_so_far), ahead) if ahead else None,
+    }
+    if any(value is None for value in predicted.values()):
+        return {}
+    return predicted
 
 
 def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
@@ -86,13 +166,15 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
     from comptoir.routing.rules import forget_routing_cache
     from comptoir.tenancy.models import Availability, Brand, Membership, Team
 
-    rng = random.Random(arguments.seed)  # the same arrivals and handle times for both runs
+    arrivals = draw_arrivals(arguments)  # the same arrivals and handle times for both runs
+    rng = random.Random(arguments.seed + 1)  # who returns, and which regular
     suffix = uuid.uuid4().hex[:10]
     brand = Brand.objects.create(name=f"routing bench {suffix}", slug=f"routing-{suffix}")
     RoutingSettings.objects.create(
         brand=brand,
         advisor_mode=AdvisorMode.NAMED if affinity else AdvisorMode.OFF,
-        chat_capacity=1,
+        advisor_wait_seconds=arguments.advisor_wait,
+        chat_capacity=arguments.capacity,
     )
     forget_routing_cache()
     forget_handle_times()
@@ -116,7 +198,6 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
         for n in range(max(1, arguments.agents * 20))
     ]
 
-    arrival_rate = arguments.load * arguments.agents / arguments.handle
     start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     events: list[tuple[float, int, str, int]] = []  # (time, tie-breaker, kind, conversation id)
     sequence = 0
@@ -127,7 +208,9 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
         heapq.heappush(events, (at, sequence, kind, conversation_id))
 
     arrival_times: dict[int, float] = {}
-    estimates: dict[int, float] = {}
+    estimates: dict[int, dict[str, float]] = {}  # per waiting customer, per predictor
+    waiting_since: dict[int, float] = {}  # conversations not yet given to an agent
+    last_entered_wait: list[float] = []  # LES: the wait of the last customer served
     advisors: dict[int, int] = {}
     open_regulars: set[int] = set()
     counted_from = int(arguments.arrivals * arguments.warm_up)
@@ -143,21 +226,22 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
             outcome.decisions += 1
             conversation_id = decision.conversation_id
             waited = now - arrival_times[conversation_id]
-            schedule(now + rng.expovariate(1 / arguments.handle), "departure", conversation_id)
+            waiting_since.pop(conversation_id)
+            last_entered_wait[:] = [waited]
+            handle = arrivals[index_of[conversation_id]][1]
+            schedule(now + handle, "departure", conversation_id)
             if index_of[conversation_id] < counted_from:
                 continue
             outcome.waits.append(waited)
-            if conversation_id in estimates:
-                outcome.estimate_errors.append(abs(estimates[conversation_id] - waited))
+            for predictor, estimate in estimates.get(conversation_id, {}).items():
+                outcome.estimate_errors.setdefault(predictor, []).append(abs(estimate - waited))
             if conversation_id in advisors:
                 outcome.returning_served += 1
                 outcome.returning_by_advisor += decision.assignee_id == advisors[conversation_id]
         return len(decisions)
 
-    clock = 0.0
-    for number in range(arguments.arrivals):
-        clock += rng.expovariate(arrival_rate)
-        schedule(clock, "arrival", number)
+    for number, (arrival, _handle) in enumerate(arrivals):
+        schedule(arrival, "arrival", number)
     schedule(0.0, "sweep")
     in_service = 0  # conversations being handled (for the reader; the heap drives the run)
     began = time.perf_counter()
@@ -183,14 +267,20 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
                 )
                 queue_conversation(conversation, team=team, now=moment)
             arrival_times[conversation.pk] = now
+            waiting_since[conversation.pk] = now
             index_of[conversation.pk] = key
             customers_of[conversation.pk] = customer.pk
             if customer.advisor_id is not None:
                 advisors[conversation.pk] = customer.advisor_id
             in_service += decide(now)
-            waiting = estimate_wait(conversation.pk, now=moment)
-            if waiting is not None and waiting.seconds is not None:
-                estimates[conversation.pk] = waiting.seconds
+            if conversation.pk in waiting_since:
+                predicted = predict_waits(
+                    estimate_wait(conversation.pk, now=moment),
+                    [now - since for since in waiting_since.values()],
+                    last_entered_wait,
+                )
+                if predicted:
+                    estimates[conversation.pk] = predicted
         elif kind == "departure":
             in_service -= 1
             Conversation.objects.filter(pk=key).update(status=Status.RESOLVED, resolved_at=moment)
@@ -207,15 +297,15 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
 def report(label: str, outcome: Outcome, arguments: argparse.Namespace) -> None:
     from comptoir.routing.waits import average_speed_of_answer, service_level
 
-    arrival_rate = arguments.load * arguments.agents / arguments.handle
-    theory = average_speed_of_answer(arguments.agents, arrival_rate, arguments.handle)
-    theory_level = service_level(arguments.agents, arrival_rate, arguments.handle, 20)
+    rate = arrival_rate(arguments)
+    theory = average_speed_of_answer(servers(arguments), rate, arguments.handle)
+    theory_level = service_level(servers(arguments), rate, arguments.handle, 20)
     asa = statistics.fmean(outcome.waits)
+    ideal = statistics.fmean(ideal_waits(arguments))
     within = sum(w <= 20 for w in outcome.waits) / len(outcome.waits)
     continuity = (
         outcome.returning_by_advisor / outcome.returning_served if outcome.returning_served else 0
     )
-    mae = statistics.fmean(outcome.estimate_errors) if outcome.estimate_errors else float("nan")
     print(f"--- {label} ---")
     print(
         f"customers counted: {len(outcome.waits)} (after warm-up), decisions: {outcome.decisions}"
@@ -223,9 +313,13 @@ def report(label: str, outcome: Outcome, arguments: argparse.Namespace) -> None:
     print(f"router asa: {asa:.1f} s")
     print(f"erlang c asa: {theory:.1f} s")
     print(f"asa ratio: {asa / theory:.2f}")
+    print(f"ideal line asa: {ideal:.1f} s (first come, first served on the same draws)")
+    print(f"asa ratio to ideal line: {asa / ideal:.2f}")
     print(f"service level 20s: {within:.1%} (erlang c: {theory_level:.1%})")
     print(f"advisor continuity: {continuity:.1%} ({outcome.returning_served} returning)")
-    print(f"wait estimate mae: {mae:.1f} s (over {len(outcome.estimate_errors)} waiting customers)")
+    for predictor, errors in outcome.estimate_errors.items():
+        label = "wait estimate mae" if predictor.endswith("(told)") else f"{predictor} mae"
+        print(f"{label}: {statistics.fmean(errors):.1f} s ({predictor}, {len(errors)} waiting)")
     print(f"simulation: {outcome.seconds:.1f} s of real time")
 
 
@@ -244,16 +338,19 @@ def main() -> None:
         f"{platform.python_version()}; database: {url.split('://')[0]}"
     )
     print(
-        f"staffing: {arguments.agents} agents, one chat each; load {arguments.load:.2f}; "
+        f"staffing: {arguments.agents} agents, {arguments.capacity} chats each; "
+        f"load {arguments.load:.2f}; "
         f"mean handle {arguments.handle:.0f} s; {arguments.arrivals} arrivals; "
         f"returning {arguments.returning:.0%}; seed {arguments.seed}"
     )
-    report("affinity off", simulate(arguments, affinity=False), arguments)
-    report(
-        "affinity on (named advisor, 60 s extra wait)",
-        simulate(arguments, affinity=True),
-        arguments,
-    )
+    if arguments.affinity in ("off", "both"):
+        report("affinity off", simulate(arguments, affinity=False), arguments)
+    if arguments.affinity in ("on", "both"):
+        report(
+            f"affinity on (named advisor, {arguments.advisor_wait} s extra wait)",
+            simulate(arguments, affinity=True),
+            arguments,
+        )
 
 
 if __name__ == "__main__":

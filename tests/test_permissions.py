@@ -21,6 +21,7 @@ from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
+from comptoir.routing.models import Skill, SkillRequirement
 from comptoir.search.models import SavedView
 from comptoir.sla import configure
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role
@@ -167,6 +168,9 @@ CASES: dict[str, Case] = {
     "routing:console": Case("session", role=Role.ADMIN),
     "routing:skill_add": Case("session", method="post", role=Role.ADMIN),
     "routing:agent": Case("session", "membership", role=Role.ADMIN),
+    "routing:requirement_add": Case("session", method="post", role=Role.ADMIN),
+    "routing:requirement_delete": Case("session", "requirement", "post", role=Role.ADMIN),
+    "routing:overflow": Case("session", method="post", role=Role.ADMIN),
     # The supervisor's live board, and acting from it.
     "routing:board": Case("session", role=Role.SUPERVISOR),
     "routing:board_fragment": Case("session", role=Role.SUPERVISOR),
@@ -245,8 +249,15 @@ def secret_data(brand, agent):
         ).pk,
         **assistant_data(brand),
         **sla_data(brand),
+        "requirement": routing_data(brand),
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
     }
+
+
+def routing_data(brand) -> int:
+    """A skill named with the secret, required on the phone channel of ``brand``."""
+    skill = Skill.objects.create(brand=brand, name=SECRET)
+    return SkillRequirement.objects.create(brand=brand, skill=skill, channel="phone").pk
 
 
 def sla_data(brand) -> dict:

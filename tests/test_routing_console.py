@@ -97,3 +97,60 @@ def test_the_page_speaks_french(client, brand, admin):
     page = client.get(reverse("routing:console"), headers={"Accept-Language": "fr"})
     assert b"Routage" in page.content
     assert "Compétences".encode() in page.content
+
+
+def test_an_administrator_maps_intents_and_channels_to_skills_and_sets_overflow_teams(
+    client, brand, admin, other_brand
+):
+    from comptoir.assistant.models import Intent
+    from comptoir.routing.models import SkillRequirement, TeamRouting
+    from comptoir.routing.router import required_skills
+    from comptoir.tenancy.models import Team
+
+    client.force_login(admin.user)
+    billing = Skill.objects.create(brand=brand, name="facturation")
+    intent = Intent.objects.create(brand=brand, name="Remboursement")
+    rival_skill = Skill.objects.create(brand=other_brand, name="rival")
+    add = reverse("routing:requirement_add")
+
+    response = client.post(add, {"skill": billing.pk, "intent": intent.pk, "min_level": 3})
+    assert response.status_code == 302
+    response = client.post(
+        add, {"skill": billing.pk, "channel": "phone", "min_level": 2, "optional": "on"}
+    )
+    assert response.status_code == 302
+    assert required_skills(brand.pk, intent.pk, "webchat") == [
+        {"skill": billing.pk, "level": 3, "optional": False}
+    ]
+    assert required_skills(brand.pk, None, "phone") == [
+        {"skill": billing.pk, "level": 2, "optional": True}
+    ]
+
+    # Both or neither of intent and channel, another brand's skill, a level out of range: 400.
+    for wrong in (
+        {"skill": billing.pk, "intent": intent.pk, "channel": "phone", "min_level": 1},
+        {"skill": billing.pk, "min_level": 1},
+        {"skill": rival_skill.pk, "channel": "email", "min_level": 1},
+        {"skill": billing.pk, "channel": "email", "min_level": 9},
+    ):
+        assert client.post(add, wrong).status_code == 400, wrong
+    assert SkillRequirement.objects.filter(brand=brand).count() == 2
+    page = client.get(reverse("routing:console"))
+    assert b"Remboursement" in page.content
+
+    phone = SkillRequirement.objects.get(brand=brand, channel="phone")
+    assert client.post(reverse("routing:requirement_delete", args=[phone.pk])).status_code == 302
+    assert required_skills(brand.pk, None, "phone") == []
+
+    sales = Team.objects.create(brand=brand, name="Ventes")
+    care = Team.objects.create(brand=brand, name="Service client")
+    rival_team = Team.objects.create(brand=other_brand, name="Rival")
+    overflow = reverse("routing:overflow")
+    assert client.post(overflow, {f"team_{sales.pk}": care.pk}).status_code == 302
+    assert TeamRouting.objects.get(team=sales).overflow_team == care
+    assert not TeamRouting.objects.filter(team=care).exists()
+    # A team cannot overflow to itself nor to another brand's team.
+    assert client.post(overflow, {f"team_{sales.pk}": sales.pk}).status_code == 400
+    assert client.post(overflow, {f"team_{care.pk}": rival_team.pk}).status_code == 400
+    assert client.post(overflow, {f"team_{sales.pk}": ""}).status_code == 302
+    assert not TeamRouting.objects.exists()

@@ -2,8 +2,13 @@
 
 from django.db import transaction
 
-from comptoir.routing.forms import AgentRoutingForm, RoutingSettingsForm
-from comptoir.routing.models import AgentProfile, AgentSkill, Skill
+from comptoir.routing.forms import (
+    AgentRoutingForm,
+    OverflowForm,
+    RoutingSettingsForm,
+    SkillRequirementForm,
+)
+from comptoir.routing.models import AgentProfile, AgentSkill, Skill, SkillRequirement, TeamRouting
 from comptoir.routing.rules import forget_routing_cache
 from comptoir.tenancy.models import Membership
 
@@ -34,3 +39,24 @@ def save_agent_routing(agent: Membership, form: AgentRoutingForm) -> AgentProfil
 def add_skill(brand_id: int, name: str) -> Skill:
     skill, _ = Skill.objects.get_or_create(brand_id=brand_id, name=name.strip())
     return skill
+
+
+def add_skill_requirement(form: SkillRequirementForm) -> SkillRequirement:
+    """Conversations queued from now on need the skill (those already waiting keep theirs)."""
+    return form.save()
+
+
+def delete_skill_requirement(requirement: SkillRequirement) -> None:
+    requirement.delete()
+
+
+def save_overflow_teams(form: OverflowForm) -> None:
+    """Each team's overflow team; a team with none has no ``TeamRouting`` row."""
+    with transaction.atomic():
+        for team_id, overflow in form.overflow_teams().items():
+            if overflow is None:
+                TeamRouting.objects.filter(team_id=team_id).delete()
+            else:
+                TeamRouting.objects.update_or_create(
+                    team_id=team_id, defaults={"overflow_team": overflow}
+                )

@@ -13,21 +13,43 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.routing import configure
-from comptoir.routing.forms import AgentRoutingForm, RoutingSettingsForm, SkillForm
-from comptoir.routing.models import AgentProfile, AgentSkill, Skill
+from comptoir.routing.access import access_skill_requirement
+from comptoir.routing.forms import (
+    AgentRoutingForm,
+    OverflowForm,
+    RoutingSettingsForm,
+    SkillForm,
+    SkillRequirementForm,
+)
+from comptoir.routing.models import AgentProfile, AgentSkill, Skill, SkillRequirement, TeamRouting
 from comptoir.routing.router import loads_of
 from comptoir.routing.rules import routing_settings
 from comptoir.tenancy.access import access_colleague, request_membership
-from comptoir.tenancy.models import Membership, Role
+from comptoir.tenancy.models import Membership, Role, Team
+
+
+def _teams(membership: Membership) -> list[Team]:
+    return list(Team.objects.filter(brand_id=membership.brand_id).order_by("name", "pk"))
+
+
+def _overflow_form(membership: Membership, data=None) -> OverflowForm:
+    teams = _teams(membership)
+    current = dict(
+        TeamRouting.objects.filter(team__in=teams).values_list("team_id", "overflow_team_id")
+    )
+    return OverflowForm(data, teams=teams, current=current)
 
 
 def _overview(
-    request: HttpRequest,
-    membership: Membership,
-    form: RoutingSettingsForm,
-    skill_form: SkillForm,
-    status: int = 200,
+    request: HttpRequest, membership: Membership, status: int = 200, **forms
 ) -> HttpResponse:
+    """The page with its four forms; ``forms`` replaces the blank ones (bound, with errors)."""
+    forms = {
+        "form": RoutingSettingsForm(instance=routing_settings(membership.brand_id)),
+        "skill_form": SkillForm(),
+        "requirement_form": SkillRequirementForm(brand_id=membership.brand_id),
+        "overflow_form": _overflow_form(membership),
+    } | forms
     agents = list(
         Membership.objects.filter(brand=membership.brand, is_active=True)
         .select_related("user", "routing_profile")
@@ -41,10 +63,12 @@ def _overview(
         "routing/console/overview.html",
         {
             "membership": membership,
-            "form": form,
-            "skill_form": skill_form,
             "agents": agents,
             "skills": Skill.objects.filter(brand=membership.brand).order_by("name"),
+            "requirements": SkillRequirement.objects.filter(brand=membership.brand)
+            .select_related("skill", "intent")
+            .order_by("skill__name", "pk"),
+            **forms,
         },
         status=status,
     )
@@ -58,11 +82,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = RoutingSettingsForm(request.POST, instance=rules)
         if not form.is_valid():
-            return _overview(request, membership, form, SkillForm(), status=400)
+            return _overview(request, membership, status=400, form=form)
         configure.save_routing_settings(form)
         messages.success(request, gettext("Routing settings saved."))
         return redirect("routing:console")
-    return _overview(request, membership, RoutingSettingsForm(instance=rules), SkillForm())
+    return _overview(request, membership)
 
 
 @require_POST
@@ -71,10 +95,43 @@ def skill_add(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request, require_role=Role.ADMIN)
     form = SkillForm(request.POST)
     if not form.is_valid():
-        rules = RoutingSettingsForm(instance=routing_settings(membership.brand_id))
-        return _overview(request, membership, rules, form, status=400)
+        return _overview(request, membership, status=400, skill_form=form)
     configure.add_skill(membership.brand_id, form.cleaned_data["name"])
     messages.success(request, gettext("Skill added."))
+    return redirect("routing:console")
+
+
+@require_POST
+@login_required
+def requirement_add(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request, require_role=Role.ADMIN)
+    form = SkillRequirementForm(request.POST, brand_id=membership.brand_id)
+    if not form.is_valid():
+        return _overview(request, membership, status=400, requirement_form=form)
+    configure.add_skill_requirement(form)
+    messages.success(request, gettext("Skill requirement added."))
+    return redirect("routing:console")
+
+
+@require_POST
+@login_required
+def requirement_delete(request: HttpRequest, requirement_id: int) -> HttpResponse:
+    membership = request_membership(request, require_role=Role.ADMIN)
+    requirement = access_skill_requirement(membership, requirement_id, require_role=Role.ADMIN)
+    configure.delete_skill_requirement(requirement)
+    messages.success(request, gettext("Skill requirement removed."))
+    return redirect("routing:console")
+
+
+@require_POST
+@login_required
+def overflow(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request, require_role=Role.ADMIN)
+    form = _overflow_form(membership, request.POST)
+    if not form.is_valid():
+        return _overview(request, membership, status=400, overflow_form=form)
+    configure.save_overflow_teams(form)
+    messages.success(request, gettext("Overflow teams saved."))
     return redirect("routing:console")
 
 

@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.models import Channel
-from comptoir.routing.models import AgentProfile, RoutingSettings, Skill
+from comptoir.routing.models import AgentProfile, RoutingSettings, Skill, SkillRequirement
+from comptoir.tenancy.models import Team
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
@@ -88,3 +89,55 @@ class AgentRoutingForm(forms.ModelForm):
 
 class SkillForm(forms.Form):
     name = forms.CharField(label=_("New skill"), max_length=80)
+
+
+class SkillRequirementForm(forms.ModelForm):
+    """A skill an intent or a channel needs: exactly one of the two, both of this brand."""
+
+    class Meta:
+        model = SkillRequirement
+        fields = ["skill", "intent", "channel", "min_level", "optional"]
+        labels = {
+            "skill": _("Skill"),
+            "intent": _("Intent"),
+            "channel": _("Channel"),
+            "min_level": _("Lowest level (1 to 5)"),
+            "optional": _("Optional: dropped after a wait"),
+        }
+
+    def __init__(self, *args, brand_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.brand_id = brand_id
+        skill_field = self.fields["skill"]
+        skill_field.queryset = Skill.objects.filter(brand_id=brand_id).order_by("name")
+        intent_field = self.fields["intent"]
+        intent_field.queryset = intent_field.queryset.filter(brand_id=brand_id).order_by("name")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if bool(data.get("intent")) == bool(data.get("channel")):
+            raise forms.ValidationError(_("Choose an intent or a channel (one of the two)."))
+        return data
+
+    def save(self, commit: bool = True) -> SkillRequirement:
+        self.instance.brand_id = self.brand_id
+        return super().save(commit)
+
+
+class OverflowForm(forms.Form):
+    """Per team of the brand, the team its waiting conversations overflow to (or none)."""
+
+    def __init__(self, *args, teams: list[Team], current: dict[int, int | None], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = teams
+        for team in teams:
+            self.fields[f"team_{team.pk}"] = forms.ModelChoiceField(
+                label=_("%(team)s overflows to") % {"team": team.name},
+                queryset=Team.objects.filter(pk__in=[t.pk for t in teams if t.pk != team.pk]),
+                required=False,
+                empty_label=_("no other team"),
+                initial=current.get(team.pk),
+            )
+
+    def overflow_teams(self) -> dict[int, Team | None]:
+        return {team.pk: self.cleaned_data[f"team_{team.pk}"] for team in self.teams}
