@@ -1,0 +1,162 @@
+"""A conversation's figures, read from its events: the one derivation, live or rebuilt.
+
+Listeners call ``refresh`` after each event that may change a figure; ``rebuild``
+runs the same derivation over every conversation of a brand from the log alone,
+so that a listener that missed a kind shows as a difference (tested).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.dateparse import parse_datetime
+
+from comptoir.conversations.models import Contact, Conversation, Direction
+from comptoir.events import kinds
+from comptoir.events.actors import ActorKind
+from comptoir.events.models import Event
+from comptoir.reports.models import ConversationFacts
+
+# The kinds that move a figure: the listeners hang on exactly these.
+FACT_KINDS = (
+    kinds.CONVERSATION_CREATED,
+    kinds.MESSAGE_CREATED,
+    kinds.CONVERSATION_UPDATED,
+    kinds.CONVERSATION_ASSIGNED,
+    kinds.CALL_UPDATED,
+    *kinds.ASSISTANT_OUTCOMES.values(),
+)
+_FACT_KIND_NAMES = [kind.name for kind in FACT_KINDS]
+_ASSISTANT_KIND_NAMES = {kind.name for kind in kinds.ASSISTANT_OUTCOMES.values()}
+
+
+def _at(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(int((end - start).total_seconds()), 0)
+
+
+def derive(
+    events: list[Event], conversation: Conversation, inbound_contacts: int
+) -> dict[str, Any]:
+    """The figures of one conversation from its events, oldest first."""
+    figures: dict[str, Any] = {
+        "brand_id": conversation.brand_id,
+        "channel": conversation.channel,
+        "team_id": None,
+        "agent_id": None,
+        "intent": "",
+        "created_at": conversation.created_at,
+        "first_response_at": None,
+        "resolved_at": None,
+        "auto_closed": False,
+        "inbound_contacts": inbound_contacts,
+    }
+    replier = assignee = None
+    for event in events:
+        payload = event.payload
+        if event.kind == kinds.CONVERSATION_CREATED.name:
+            figures["channel"] = payload["channel"]
+            figures["created_at"] = _at(payload["created_at"]) or figures["created_at"]
+        elif event.kind == kinds.MESSAGE_CREATED.name:
+            is_reply = (
+                payload["author_kind"] == "agent"
+                and payload["direction"] == "out"
+                and not payload["is_internal_note"]
+            )
+            if is_reply:
+                replier = event.actor_id or replier
+                if figures["first_response_at"] is None:
+                    figures["first_response_at"] = _at(payload["created_at"])
+        elif event.kind == kinds.CONVERSATION_UPDATED.name:
+            assignee = payload["assignee_id"]
+            figures["team_id"] = payload["team_id"]
+            if payload["status"] == "resolved":
+                if figures["resolved_at"] is None:
+                    figures["resolved_at"] = event.created_at
+                    figures["auto_closed"] = event.actor_kind == ActorKind.SYSTEM
+                    if event.actor_kind == ActorKind.AGENT and event.actor_id:
+                        replier = replier or event.actor_id
+            else:
+                figures["resolved_at"] = None
+                figures["auto_closed"] = False
+        elif event.kind == kinds.CONVERSATION_ASSIGNED.name:
+            assignee = payload["assignee_id"]
+            figures["team_id"] = payload["team_id"]
+        elif event.kind == kinds.CALL_UPDATED.name:
+            if payload["agent_id"] and payload["answered_at"]:
+                replier = payload["agent_id"]
+                answered = _at(payload["answered_at"])
+                if figures["first_response_at"] is None or (
+                    answered and answered < figures["first_response_at"]
+                ):
+                    figures["first_response_at"] = answered
+        elif event.kind in _ASSISTANT_KIND_NAMES and payload.get("intent"):
+            figures["intent"] = str(payload["intent"])[:120]
+    # Who handled it: the last agent who answered the customer, else who holds it.
+    figures["agent_id"] = replier or assignee
+    figures["first_response_seconds"] = _seconds(
+        figures["created_at"], figures["first_response_at"]
+    )
+    figures["resolution_seconds"] = _seconds(figures["created_at"], figures["resolved_at"])
+    return figures
+
+
+def _inbound_contacts(conversation_ids: list[int]) -> dict[int, int]:
+    rows = (
+        Contact.objects.filter(conversation_id__in=conversation_ids, direction=Direction.INBOUND)
+        .values("conversation_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["conversation_id"]: row["n"] for row in rows}
+
+
+def refresh(conversation_id: int) -> ConversationFacts | None:
+    """Derive the conversation's figures again and store them (None: it was deleted)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        if conversation is None:
+            return None
+        events = list(
+            Event.objects.filter(
+                conversation_id=conversation_id, kind__in=_FACT_KIND_NAMES
+            ).order_by("pk")
+        )
+        figures = derive(
+            events, conversation, _inbound_contacts([conversation_id]).get(conversation_id, 0)
+        )
+        facts, _ = ConversationFacts.objects.update_or_create(
+            conversation_id=conversation_id, defaults=figures
+        )
+    return facts
+
+
+def rebuild(brand_id: int, *, batch: int = 500) -> int:
+    """Every conversation's figures of the brand derived from the log again; how many."""
+    ids = list(
+        Conversation.objects.filter(brand_id=brand_id).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        conversations = Conversation.objects.in_bulk(chunk)
+        contacts = _inbound_contacts(chunk)
+        events: dict[int, list[Event]] = {pk: [] for pk in chunk}
+        for event in Event.objects.filter(
+            conversation_id__in=chunk, kind__in=_FACT_KIND_NAMES
+        ).order_by("pk"):
+            events[event.conversation_id].append(event)
+        with transaction.atomic():
+            ConversationFacts.objects.filter(conversation_id__in=chunk).delete()
+            ConversationFacts.objects.bulk_create(
+                ConversationFacts(
+                    conversation_id=pk, **derive(events[pk], conversations[pk], contacts.get(pk, 0))
+                )
+                for pk in chunk
+            )
+    ConversationFacts.objects.filter(brand_id=brand_id).exclude(conversation_id__in=ids).delete()
+    return len(ids)
