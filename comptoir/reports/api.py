@@ -12,8 +12,10 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from comptoir.api.schemas import ErrorOut
+from comptoir.reports.facts import catch_up
 from comptoir.reports.filters import parse_filters
 from comptoir.reports.measures import build_report
+from comptoir.reports.views import VIEW_CATCH_UP_BATCHES
 
 reports_router = Router(tags=["reports"])
 
@@ -81,6 +83,7 @@ def get_report(request: HttpRequest, query: Query[ReportQuery]):
         filters = parse_filters(request.auth, params)
     except BadRequest as exc:
         raise HttpError(400, str(exc)) from None
+    catch_up(max_batches=VIEW_CATCH_UP_BATCHES)
     report = build_report(filters)
     return {
         "start": filters.start,

@@ -1,8 +1,8 @@
 """What reports read: one row of figures per conversation, derived from its events.
 
-The event log is the truth; these rows are a summary kept by listeners
-(``reports.listeners``) and rebuilt from the log at will (``facts.rebuild``,
-``comptoir rebuild_reports``): the two agree (tested).
+The event log is the truth; these rows are a summary kept up with the log by
+``facts.catch_up`` (a periodic task, and before each report) and rebuilt from
+it at will (``facts.rebuild``, ``comptoir rebuild_reports``): the two agree (tested).
 """
 
 from django.db import models
@@ -39,3 +39,12 @@ class ConversationFacts(models.Model):
 
     def __str__(self) -> str:
         return f"facts of conversation #{self.conversation_id}"
+
+
+class FactsWatermark(models.Model):
+    """The last event ``facts.catch_up`` has read (one row)."""
+
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"facts up to event {self.last_event_id}"

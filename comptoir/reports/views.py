@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from comptoir.conversations.models import Channel, Contact
 from comptoir.reports.charts import bar_chart
+from comptoir.reports.facts import catch_up
 from comptoir.reports.filters import parse_filters
 from comptoir.reports.measures import (
     Filters,
@@ -31,6 +32,8 @@ from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership, Team
 
 DRILL_LIMIT = 200
+# A page reads what the log added since the last periodic catch-up, up to this many batches.
+VIEW_CATCH_UP_BATCHES = 5
 DRILLS = ("all", "resolved", "unresolved", "fcr", "not_fcr", "low_csat")
 
 
@@ -76,6 +79,7 @@ def _label(by: str, key: Any, teams: dict, agents: dict) -> str:
 def overview(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     filters = parse_filters(membership, request.GET)
+    catch_up(max_batches=VIEW_CATCH_UP_BATCHES)
     report = build_report(filters)
     teams, agents = _names(membership)
     groups = {
@@ -148,6 +152,7 @@ def export(request: HttpRequest) -> HttpResponse:
     """CSV: one row per conversation (``?rows=conversations``) or per contact (``contacts``)."""
     membership = request_membership(request)
     filters = parse_filters(membership, request.GET)
+    catch_up(max_batches=VIEW_CATCH_UP_BATCHES)
     facts = with_repeat(facts_of(filters), filters.fcr_days).order_by("created_at", "pk")
     if request.GET.get("rows") == "contacts":
         contacts = (

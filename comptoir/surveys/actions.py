@@ -283,6 +283,8 @@ def answer(
 def answer_after_call(contact: Contact, csat: int, ces: int | None, comment: str) -> Survey:
     """The telephony's post-call survey (IVR): the call's survey, opened now if it had none."""
     _validate(csat, ces, comment.strip())
+    if contact.channel != Channel.PHONE:
+        raise SurveyError("not_a_call", "This contact is not a phone call.")
     with transaction.atomic():
         survey = Survey.objects.filter(contact=contact).first()
         if survey is None:

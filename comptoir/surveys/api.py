@@ -47,7 +47,8 @@ class CallAnswerIn(Schema):
 def _refuse(exc: SurveyError) -> HttpError:
     status = (
         409
-        if exc.code in ("used", "already_sent", "not_sent", "unreachable", "no_contact")
+        if exc.code
+        in ("used", "already_sent", "not_sent", "unreachable", "no_contact", "not_a_call")
         else 422
     )
     return HttpError(status, str(exc))
