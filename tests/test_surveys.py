@@ -16,6 +16,7 @@ from comptoir.conversations.actions import reopen_conversation, resolve_conversa
 from comptoir.conversations.models import Contact, Message
 from comptoir.events.models import Event
 from comptoir.surveys.models import FollowUp, Survey, SurveySettings, SurveyStatus
+from comptoir.surveys.tokens import read_token
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.touchpoints.email.models import Mailbox
@@ -192,12 +193,15 @@ def test_the_reminder_is_sent_once_when_unanswered(brand, agent, surveys, mailbo
     run_pending()
     run_pending()
     assert len(smtp.received) == 1
+    first_link = mailed_link(smtp)
     make_jobs_due()
     run_pending()
     make_jobs_due()
     run_pending()
     assert len(smtp.received) == 2
-    assert "reminder" in smtp.received[-1].message.get_body(("plain",)).get_content()
+    reminder = smtp.received[-1].message.get_body(("plain",)).get_content()
+    assert reminder.startswith("Petit rappel")  # the customer's language: the brand's (fr)
+    assert read_token(mailed_link(smtp).split("/")[2]) == read_token(first_link.split("/")[2])
     assert Survey.objects.get().reminded_at is not None
     assert [e.payload["reminder"] for e in survey_events("survey.sent")] == [False, True]
 

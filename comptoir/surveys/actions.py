@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from comptoir.conversations.actions import can_reply_on
@@ -85,13 +86,12 @@ def _recently_surveyed(customer_id: int, quiet_days: int) -> bool:
     if quiet_days <= 0:
         return False
     since = timezone.now() - timedelta(days=quiet_days)
-    return (
-        Survey.objects.filter(
-            customer_id=customer_id, status__in=[SurveyStatus.SENT, SurveyStatus.ANSWERED]
-        )
-        .filter(sent_at__gte=since)
-        .exists()
-    )
+    # A survey waiting for its delay counts too: it is about to ask.
+    return Survey.objects.filter(
+        Q(status=SurveyStatus.SCHEDULED)
+        | Q(status__in=[SurveyStatus.SENT, SurveyStatus.ANSWERED], sent_at__gte=since),
+        customer_id=customer_id,
+    ).exists()
 
 
 def _new_survey(
@@ -168,9 +168,10 @@ def plan_after_contact(
             status=SurveyStatus.SCHEDULED,
         )
         if survey is not None:
-            deliver_survey.enqueue(
-                survey_id=survey.pk, run_after=timedelta(minutes=options.delay_minutes)
-            )
+            # No delay: due at once. (A delay of 0 is a time after PostgreSQL's now(),
+            # which stays the transaction's start time while the transaction lasts.)
+            delay = timedelta(minutes=options.delay_minutes) if options.delay_minutes else None
+            deliver_survey.enqueue(survey_id=survey.pk, run_after=delay)
         return survey
 
 
