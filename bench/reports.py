@@ -26,6 +26,7 @@ load average is printed with them.
 """
 
 import argparse
+import bisect
 import os
 import platform
 import random
@@ -203,6 +204,21 @@ def load(n: int, seed: int) -> None:
             contact_rows(),
         )
 
+        # Each resolved conversation's person's next conversation after its resolution, as
+        # ``reports.facts`` derives it (what FCR looks at).
+        by_customer: dict[int, list[datetime]] = {}
+        for c in conversations:
+            by_customer.setdefault(c[2], []).append(c[4])
+        for opened in by_customer.values():
+            opened.sort()
+
+        def next_after(c):
+            if c[6] is None:
+                return None
+            opened = by_customer[c[2]]
+            index = bisect.bisect_right(opened, c[6])
+            return opened[index] if index < len(opened) else None
+
         def seconds(start, end):
             return None if end is None else int((end - start).total_seconds())
 
@@ -223,6 +239,7 @@ def load(n: int, seed: int) -> None:
                 "resolution_seconds",
                 "auto_closed",
                 "inbound_contacts",
+                "next_conversation_at",
             ),
             (
                 (
@@ -239,6 +256,7 @@ def load(n: int, seed: int) -> None:
                     seconds(c[4], c[6]),
                     False,
                     c[7],
+                    next_after(c),
                 )
                 for c in conversations
             ),

@@ -6,11 +6,11 @@ derivation over every conversation of a brand. The hot paths queue nothing: the
 log is read afterwards, in batches.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
 
 from comptoir.conversations.models import Contact, Conversation, Direction
@@ -30,6 +30,11 @@ FACT_KINDS = (
 )
 _FACT_KIND_NAMES = [kind.name for kind in FACT_KINDS]
 _ASSISTANT_KIND_NAMES = {kind.name for kind in kinds.ASSISTANT_OUTCOMES.values()}
+# A person's conversations change hands: their first-contact resolutions change.
+_PERSON_KIND_NAMES = [kinds.CUSTOMER_MERGED.name, kinds.CUSTOMER_UNMERGED.name]
+_OPENED = kinds.CONVERSATION_CREATED.name
+# The longest first-contact-resolution window a brand may set (``SurveySettings.fcr_days``).
+MAX_FCR_WINDOW = timedelta(days=90)
 
 
 def _at(value: str | None) -> datetime | None:
@@ -117,6 +122,29 @@ def _inbound_contacts(conversation_ids: list[int]) -> dict[int, int]:
     return {row["conversation_id"]: row["n"] for row in rows}
 
 
+def _next_conversations(
+    conversations: dict[int, Conversation], figures: dict[int, dict[str, Any]]
+) -> dict[int, datetime]:
+    """For each resolved conversation, when its person next opened another one (if ever)."""
+    resolved = {pk: f["resolved_at"] for pk, f in figures.items() if f["resolved_at"] is not None}
+    customers = {conversations[pk].customer_id for pk in resolved}
+    opened: dict[int, list[tuple[datetime, int]]] = {}
+    for pk, customer_id, created_at in Conversation.objects.filter(
+        customer_id__in=customers
+    ).values_list("pk", "customer_id", "created_at"):
+        opened.setdefault(customer_id, []).append((created_at, pk))
+    found = {}
+    for pk, resolved_at in resolved.items():
+        later = [
+            created_at
+            for created_at, other in opened.get(conversations[pk].customer_id, ())
+            if other != pk and created_at > resolved_at
+        ]
+        if later:
+            found[pk] = min(later)
+    return found
+
+
 def refresh_many(conversation_ids: list[int]) -> None:
     """Derive these conversations' figures again from their events and store them."""
     conversations = Conversation.objects.in_bulk(conversation_ids)
@@ -127,11 +155,13 @@ def refresh_many(conversation_ids: list[int]) -> None:
         "pk"
     ):
         events[event.conversation_id].append(event)
+    figures = {pk: derive(events[pk], conversations[pk], contacts.get(pk, 0)) for pk in ids}
+    following = _next_conversations(conversations, figures)
     with transaction.atomic():
         ConversationFacts.objects.filter(conversation_id__in=conversation_ids).delete()
         ConversationFacts.objects.bulk_create(
             ConversationFacts(
-                conversation_id=pk, **derive(events[pk], conversations[pk], contacts.get(pk, 0))
+                conversation_id=pk, next_conversation_at=following.get(pk), **figures[pk]
             )
             for pk in ids
         )
@@ -167,21 +197,48 @@ def catch_up(*, batch: int = 2000, max_batches: int = 50) -> int:
                 return read
             rows = list(
                 Event.objects.filter(
+                    Q(kind__in=_FACT_KIND_NAMES, conversation_id__isnull=False)
+                    | Q(kind__in=_PERSON_KIND_NAMES),
                     pk__gt=max(mark.last_event_id - LATE_COMMIT_MARGIN, 0),
-                    kind__in=_FACT_KIND_NAMES,
-                    conversation_id__isnull=False,
                 )
                 .order_by("pk")
-                .values_list("pk", "conversation_id")[: batch + LATE_COMMIT_MARGIN]
+                .values_list("pk", "kind", "conversation_id", "customer_id")[
+                    : batch + LATE_COMMIT_MARGIN
+                ]
             )
             fresh = [row for row in rows if row[0] > mark.last_event_id]
             if not fresh:
                 return read
-            refresh_many(sorted({conversation_id for _, conversation_id in rows}))
+            refresh_many(_concerned(rows))
             mark.last_event_id = fresh[-1][0]
             mark.save(update_fields=["last_event_id"])
             read += len(fresh)
     return read
+
+
+def _concerned(rows: list[tuple[int, str, int | None, int | None]]) -> list[int]:
+    """The conversations whose figures these events may change.
+
+    Their own; and, since first-contact resolution looks at the person's next
+    conversation, the recent resolved conversations of a person who opened a
+    new one, and every conversation of customers merged or unmerged.
+    """
+    ids = {conversation_id for _, _, conversation_id, _ in rows if conversation_id}
+    opened = [conversation_id for _, kind, conversation_id, _ in rows if kind == _OPENED]
+    people = {customer_id for _, kind, _, customer_id in rows if kind in _PERSON_KIND_NAMES}
+    related = Conversation.objects.none()
+    if opened:
+        newcomers = Conversation.objects.filter(pk__in=opened)
+        earliest = min(newcomers.values_list("created_at", flat=True), default=None)
+        if earliest is not None:
+            related = Conversation.objects.filter(
+                customer_id__in=newcomers.values("customer_id"),
+                resolved_at__gte=earliest - MAX_FCR_WINDOW,
+            )
+    ids.update(related.values_list("pk", flat=True))
+    if people:
+        ids.update(Conversation.objects.filter(customer_id__in=people).values_list("pk", flat=True))
+    return sorted(ids)
 
 
 def _locked_watermark() -> FactsWatermark | None:

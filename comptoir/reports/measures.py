@@ -22,11 +22,11 @@ from typing import Any
 
 from django.db.models import (
     Avg,
+    BooleanField,
     Count,
     DateTimeField,
-    Exists,
     ExpressionWrapper,
-    OuterRef,
+    F,
     Q,
     QuerySet,
     Sum,
@@ -34,7 +34,6 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from comptoir.conversations.models import Conversation
 from comptoir.reports.models import ConversationFacts
 from comptoir.surveys.models import Survey, SurveySettings, SurveyStatus
 
@@ -105,14 +104,10 @@ def surveys_of(filters: Filters) -> QuerySet[Survey]:
 def with_repeat(facts: QuerySet[ConversationFacts], fcr_days: int) -> QuerySet[ConversationFacts]:
     """Annotate ``repeat``: the same person opened another conversation within the window."""
     deadline = ExpressionWrapper(
-        OuterRef("resolved_at") + timedelta(days=fcr_days), output_field=DateTimeField()
+        F("resolved_at") + timedelta(days=fcr_days), output_field=DateTimeField()
     )
-    later = Conversation.objects.filter(
-        customer_id=OuterRef("conversation__customer_id"),
-        created_at__gt=OuterRef("resolved_at"),
-        created_at__lte=deadline,
-    ).exclude(pk=OuterRef("conversation_id"))
-    return facts.annotate(repeat=Exists(later))
+    repeat = Q(next_conversation_at__isnull=False, next_conversation_at__lte=deadline)
+    return facts.annotate(repeat=ExpressionWrapper(repeat, output_field=BooleanField()))
 
 
 def is_fcr() -> Q:

@@ -30,6 +30,9 @@ class ConversationFacts(models.Model):
     auto_closed = models.BooleanField(default=False)
     # The customer's contacts (chat sessions, mails, calls they started) in this conversation.
     inbound_contacts = models.PositiveIntegerField(default=0)
+    # When the same person (merged customers included) next opened a conversation after
+    # this one's resolution, on any channel: what first-contact resolution looks at.
+    next_conversation_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
