@@ -258,3 +258,16 @@ def test_the_api_gives_the_same_figures(client, brand, history, supervisor, agen
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert bad.status_code == 400
+
+
+def test_a_merge_after_the_figures_undoes_a_first_contact_resolution(brand, agent, supervisor):
+    with at(0):
+        first = ingest_chat(brand, "Taille ?").conversation
+        resolve_conversation(agent, first)
+    with at(2):
+        double = ingest_chat(brand, "Et la couleur ?").conversation
+        facts.catch_up()
+        assert summary(filters(brand))["fcr"] == 1  # two people, as far as anyone knows
+        merge_customers(supervisor, first.customer, double.customer)
+        facts.catch_up()
+        assert summary(filters(brand))["fcr"] == 0  # one person, back within 7 days
