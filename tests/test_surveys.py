@@ -407,3 +407,12 @@ def test_survey_settings_are_for_administrators(client, brand, agent, admin):
         "/console/surveys/settings/", {"channels": ["fax"], "link_days": 0, "fcr_days": 7}
     )
     assert bad.status_code == 400
+
+
+def test_an_expired_chat_survey_is_not_asked_again(client, brand, agent, surveys):
+    token, conversation = chat_with_visitor(client, brand, agent)
+    resolve_conversation(agent, conversation)
+    run_pending()
+    assert len(start_session(client, brand, token=token).json()["surveys"]) == 1
+    with time_machine.travel(timezone.now() + timedelta(days=29)):
+        assert start_session(client, brand, token=token).json()["surveys"] == []

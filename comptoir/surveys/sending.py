@@ -4,8 +4,11 @@ Shared by the actions (a survey sent by hand) and the timed tasks (after the
 brand's delay, the reminder).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from comptoir.conversations.actions import send_automatic_message
 from comptoir.conversations.models import Channel, Contact, Direction, Status
@@ -91,9 +94,17 @@ def open_widget_surveys(customer_id: int | None) -> list[dict]:
     surveys = list(
         Survey.objects.select_related("brand")
         .filter(customer_id=customer_id, channel=Channel.WEBCHAT, status=SurveyStatus.SENT)
-        .order_by("pk")[:3]
+        .order_by("-pk")[:3]
     )
     if not surveys:
         return []
     options = settings_of(surveys[0].brand_id)
-    return [widget_question(survey, options) for survey in surveys]
+    # Asked again only while its link would still be valid: a fresh token must not
+    # stretch a survey beyond the brand's ``link_days``.
+    valid_days = options.link_days if options is not None else 28
+    since = timezone.now() - timedelta(days=valid_days)
+    return [
+        widget_question(survey, options)
+        for survey in reversed(surveys)
+        if survey.sent_at is not None and survey.sent_at >= since
+    ]
