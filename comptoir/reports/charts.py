@@ -7,8 +7,8 @@ autoescaping every label.
 from dataclasses import dataclass
 from typing import Any
 
-WIDTH = 640
-HEIGHT = 180
+WIDTH = 360
+HEIGHT = 200
 PAD_LEFT = 36
 PAD_BOTTOM = 22
 
