@@ -21,6 +21,7 @@ from comptoir.surveys.models import Survey, SurveyStatus
 from comptoir.surveys.sending import settings_of
 from comptoir.surveys.tokens import SurveyLinkError, read_token
 from comptoir.text_cleaning import clean_data
+from comptoir.widget.texts import visitor_language
 from comptoir.widget.views import error_response, widget_api
 from comptoir.widget.visitors import authenticate_visitor, bearer_token, visitor_customer
 
@@ -115,7 +116,12 @@ def answer_page(request: HttpRequest, token: str) -> HttpResponse:
 @widget_api(("POST",))
 def widget_answer(request: HttpRequest) -> HttpResponse:
     """JSON ``{token, csat, ces?, comment?}`` from the widget, for the visitor's own survey."""
-    visitor, _brand = authenticate_visitor(bearer_token(request))
+    visitor, brand = authenticate_visitor(bearer_token(request))
+    with translation.override(visitor_language(request, None, brand)):
+        return _widget_answer(request, visitor)
+
+
+def _widget_answer(request: HttpRequest, visitor) -> HttpResponse:
     try:
         body = clean_data(json.loads(request.body or b"{}"))
     except ValueError:
