@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "comptoir.sla",
     "comptoir.outbox",
     "comptoir.assistant",
+    "comptoir.surveys",
+    "comptoir.reports",
     "comptoir.touchpoints.email",
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
@@ -251,6 +253,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Where customers reach this site: the start of the links Comptoir sends (survey links).
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:inbox"
 LOGOUT_REDIRECT_URL = "console:login"

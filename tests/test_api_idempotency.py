@@ -29,8 +29,11 @@ from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import Customer, DuplicateProposal, Identity, MergeRecord
 from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken, Membership, Role
+from comptoir.touchpoints.phone.calls import record_call_event
+from comptoir.touchpoints.phone.events import CallEventKind
 from comptoir.touchpoints.phone.models import CallbackRequest
 from tests.factories import ingest_chat, make_agent, make_brand
+from tests.test_assistant import call_report
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor == "sqlite",
@@ -78,6 +81,8 @@ class World:
     merge: MergeRecord
     intent: Intent
     article: KnowledgeArticle
+    # A phone call's contact: what the telephony's post-call survey answer names.
+    call_contact_id: int
 
 
 @pytest.fixture
@@ -98,6 +103,7 @@ def world(brand) -> World:
         brand=brand, name="horaires", label="Horaires", training_phrases_fr=["vos horaires ?"]
     )
     article = KnowledgeArticle.objects.create(brand=brand, title="Retours", body="30 jours")
+    call = record_call_event(brand, call_report(CallEventKind.QUEUED, "q")).call
     return World(
         admin=admin,
         token=ApiToken.issue(admin, "tests")[1],
@@ -109,6 +115,7 @@ def world(brand) -> World:
         merge=merge,
         intent=intent,
         article=article,
+        call_contact_id=call.contact_id,
     )
 
 
@@ -192,6 +199,14 @@ WRITES: dict[tuple[str, str], Callable[[World], tuple[str, dict | None]]] = {
     ("delete", "/api/assistant/articles/{article_id}"): lambda w: (
         f"/api/assistant/articles/{w.article.pk}",
         None,
+    ),
+    ("post", "/api/conversations/{conversation_id}/survey"): lambda w: (
+        f"/api/conversations/{w.conversation.pk}/survey",
+        None,
+    ),
+    ("post", "/api/contacts/{contact_id}/survey"): lambda w: (
+        f"/api/contacts/{w.call_contact_id}/survey",
+        {"csat": 4, "ces": 5},
     ),
 }
 # Writes by method, though they change nothing: a key is accepted and replayed all the same.

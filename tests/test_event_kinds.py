@@ -50,6 +50,9 @@ from comptoir.outbox.senders import register_sender
 from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.routing.models import AgentProfile
 from comptoir.routing.presence import set_availability, set_inactive_agents_away
+from comptoir.surveys.actions import answer as answer_survey
+from comptoir.surveys.actions import close_follow_up
+from comptoir.surveys.models import FollowUp, Survey, SurveySettings
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import Availability, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.models import Mailbox
@@ -444,6 +447,62 @@ def sla_timer_finds_a_target_breached(brand: Brand) -> Produced:
     return _sla_timer_fires(brand, "sla.breached", 2.5)
 
 
+# --- Surveys ----------------------------------------------------------------------------------
+
+
+def _resolved_chat_surveyed(brand: Brand):
+    SurveySettings.objects.get_or_create(brand=brand)
+    agent = make_agent(brand)
+    conversation = ingest_chat(brand).conversation
+    send_reply(agent, conversation, "C'est réglé.")
+    resolve_conversation(agent, conversation)
+    return agent, conversation
+
+
+def chat_resolved_then_surveyed(brand: Brand) -> Produced:
+    _agent, conversation = _resolved_chat_surveyed(brand)
+    before = last_event_id()
+    run_pending()
+    event = appended("survey.sent", before, conversation=conversation)
+    return Produced(event, ActorKind.SYSTEM, shown_to_customer=True)
+
+
+def call_ended_then_surveyed_by_the_telephony(brand: Brand) -> Produced:
+    SurveySettings.objects.get_or_create(brand=brand)
+    agent = make_agent(brand)
+    record_call_event(brand, call_report(CallEventKind.QUEUED, "q"))
+    record_call_event(brand, call_report(CallEventKind.ANSWERED, "a"), agent=agent)
+    before = last_event_id()
+    record_call_event(brand, call_report(CallEventKind.ENDED, "e", status="completed"))
+    run_pending()
+    return Produced(appended("survey.sent", before), ActorKind.SYSTEM)
+
+
+def customer_answers_a_survey(brand: Brand) -> Produced:
+    _agent, conversation = _resolved_chat_surveyed(brand)
+    run_pending()
+    before = last_event_id()
+    answer_survey(Survey.objects.get(conversation=conversation), 5, 6, "Merci")
+    event = appended("survey.answered", before)
+    return Produced(event, ActorKind.CUSTOMER, shown_to_customer=True)
+
+
+def low_score_opens_a_follow_up(brand: Brand) -> Produced:
+    _agent, conversation = _resolved_chat_surveyed(brand)
+    run_pending()
+    before = last_event_id()
+    answer_survey(Survey.objects.get(conversation=conversation), 1)
+    return Produced(appended("survey.follow_up", before), ActorKind.SYSTEM)
+
+
+def supervisor_closes_a_follow_up(brand: Brand) -> Produced:
+    low_score_opens_a_follow_up(brand)
+    supervisor = supervisor_of(brand)
+    before = last_event_id()
+    close_follow_up(supervisor, FollowUp.objects.get(brand=brand))
+    return Produced(appended("survey.follow_up", before), ActorKind.AGENT, supervisor.pk)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -482,6 +541,11 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("assistant.intents_changed", admin_deletes_an_intent),
     ("sla.at_risk", sla_timer_finds_a_target_at_risk),
     ("sla.breached", sla_timer_finds_a_target_breached),
+    ("survey.sent", chat_resolved_then_surveyed),
+    ("survey.sent", call_ended_then_surveyed_by_the_telephony),
+    ("survey.answered", customer_answers_a_survey),
+    ("survey.follow_up", low_score_opens_a_follow_up),
+    ("survey.follow_up", supervisor_closes_a_follow_up),
 ]
 
 

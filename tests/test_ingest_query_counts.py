@@ -28,7 +28,8 @@ APP_SECRET = "wa-app-secret"
 # (what, queries)
 QUERY_COUNTS = {
     "widget session, new visitor": 2,
-    "widget session, returning visitor": 6,
+    # + the visitor's unanswered chat surveys, asked again inline (comptoir.surveys).
+    "widget session, returning visitor": 7,
     "widget message, first of a visitor": 10,
     "widget message, next of a visitor": 7,
     "whatsapp webhook, first of a sender": 16,

@@ -24,6 +24,7 @@ from comptoir.customers.models import DuplicateProposal
 from comptoir.routing.models import Skill, SkillRequirement
 from comptoir.search.models import SavedView
 from comptoir.sla import configure
+from comptoir.surveys.models import FollowUp, Survey
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role
 from comptoir.touchpoints.email.models import QuarantinedMail
 from comptoir.touchpoints.messaging.models import MessagingAccount
@@ -198,6 +199,21 @@ CASES: dict[str, Case] = {
     "search:view_create": Case("session", method="post"),
     "search:view_delete": Case("session", "saved_view", "post"),
     "api:search": Case("token"),
+    # Surveys: the signed link is its own credential (refusals tested in test_surveys); the
+    # widget answers with the visitor's token; settings for administrators, follow-ups for
+    # supervisors; any agent sends one by hand.
+    "surveys:answer": Case("public"),
+    "surveys:widget_answer": Case("visitor", method="post"),
+    "surveys:settings": Case("session", role=Role.ADMIN),
+    "surveys:follow_up_done": Case("session", "follow_up", "post", role=Role.SUPERVISOR),
+    "surveys:send": Case("session", "conversation", "post"),
+    "api:send_survey": Case("token", "conversation", "post"),
+    "api:answer_call_survey": Case("token", "contact", "post"),
+    "api:list_surveys": Case("token", "conversation"),
+    # Reports: every agent (an agent's own figures; the brand's from supervisor up).
+    "reports:overview": Case("session"),
+    "reports:export": Case("session"),
+    "api:get_report": Case("token"),
 }
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.
@@ -250,6 +266,7 @@ def secret_data(brand, agent):
         **assistant_data(brand),
         **sla_data(brand),
         "requirement": routing_data(brand),
+        **survey_data(brand, message.conversation),
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
     }
 
@@ -258,6 +275,28 @@ def routing_data(brand) -> int:
     """A skill named with the secret, required on the phone channel of ``brand``."""
     skill = Skill.objects.create(brand=brand, name=SECRET)
     return SkillRequirement.objects.create(brand=brand, skill=skill, channel="phone").pk
+
+
+def survey_data(brand, conversation) -> dict:
+    """An answered survey of the conversation, its comment the secret, and its follow-up."""
+    contact = conversation.contacts.get()
+    survey = Survey.objects.create(
+        brand=brand,
+        conversation=conversation,
+        contact=contact,
+        customer=conversation.customer,
+        channel=contact.channel,
+        source="automatic",
+        status="answered",
+        created_at=conversation.created_at,
+        sent_at=conversation.created_at,
+        csat=1,
+        comment=SECRET,
+    )
+    follow_up = FollowUp.objects.create(
+        brand=brand, survey=survey, reason="low", created_at=conversation.created_at
+    )
+    return {"follow_up": follow_up.pk, "contact": contact.pk}
 
 
 def sla_data(brand) -> dict:
@@ -382,6 +421,7 @@ def call(client, case: Case, url: str, data: dict, **headers):
         body["number"] = "+33612345679"
         body |= {"name": "checked", "label": "Checked", "title": "Checked", "language": "en"}
         body["body"] = "Checked."
+        body["csat"] = 5
         body |= {"enabled": False, "confidence_threshold": 0.5, "answer_channels": []}
         body |= {"action_base_url": "", "timeout_seconds": 5}
         send = client.put if case.method == "put" else client.post
@@ -390,6 +430,11 @@ def call(client, case: Case, url: str, data: dict, **headers):
         # As console.js posts: refusals are answered with their status, not a redirect.
         return client.post(url, data={"text": "hello"}, HTTP_X_REQUESTED_WITH="fetch", **headers)
     return client.get(url, **headers)
+
+
+def body_of(response) -> bytes:
+    """The whole body, streamed (a CSV export) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 PROTECTED = sorted(name for name, case in CASES.items() if case.auth != "public")
@@ -411,7 +456,7 @@ def test_anonymous_caller_is_turned_away(client, secret_data, name):
         assert response["Location"].startswith(reverse("console:login"))
     else:
         assert response.status_code == 401
-    assert SECRET.encode() not in response.content
+    assert SECRET.encode() not in body_of(response)
 
 
 @pytest.mark.parametrize("name", PROTECTED)
@@ -428,7 +473,7 @@ def test_member_of_another_brand_sees_nothing(client, secret_data, other_brand, 
         assert response.status_code == 404, response.status_code
     else:
         assert response.status_code < 500
-    assert SECRET.encode() not in response.content
+    assert SECRET.encode() not in body_of(response)
 
 
 @pytest.mark.parametrize(("name", "lower_role"), LOWER_ROLES)
@@ -438,7 +483,7 @@ def test_a_lower_role_of_the_brand_is_refused(client, secret_data, brand, name, 
     headers = credentials(client, case, member)
     response = call(client, case, url_for(name, case, secret_data), secret_data, **headers)
     assert response.status_code == 403, response.status_code
-    assert SECRET.encode() not in response.content
+    assert SECRET.encode() not in body_of(response)
 
 
 @pytest.mark.parametrize("name", MEMBERS_ONLY)

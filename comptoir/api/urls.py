@@ -25,8 +25,10 @@ from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
+from comptoir.reports.api import reports_router
 from comptoir.search.api import search_router
 from comptoir.sla.api import sla_router
+from comptoir.surveys.api import surveys_router
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.api import phone_router
 
@@ -77,6 +79,8 @@ api.add_router("/", phone_router)
 api.add_router("/", assistant_router)
 api.add_router("/", sla_router)
 api.add_router("/", search_router)
+api.add_router("/", surveys_router)
+api.add_router("/", reports_router)
 
 
 @api.exception_handler(ApiTokenRefused)

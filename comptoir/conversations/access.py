@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from comptoir.conversations.models import Attachment, Conversation
+from comptoir.conversations.models import Attachment, Contact, Conversation
 from comptoir.tenancy.access import check_role
 from comptoir.tenancy.models import Membership, Role
 
@@ -30,3 +30,14 @@ def access_attachment(
         )
     except (Attachment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such attachment.") from None
+
+
+def access_contact(
+    membership: Membership, contact_id: int, *, require_role: str = Role.AGENT
+) -> Contact:
+    """A contact (a chat session, a call…) of the agent's brand; 404 otherwise."""
+    check_role(membership, require_role)
+    try:
+        return Contact.objects.get(pk=contact_id, brand_id=membership.brand_id)
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such contact.") from None

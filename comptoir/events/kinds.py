@@ -255,6 +255,57 @@ class SlaClockSchema(Schema):
     seconds_left: int
 
 
+class SurveySentSchema(Schema):
+    survey_id: int
+    conversation_id: int
+    contact_id: int
+    customer_id: int
+    channel: str
+    # automatic (after the contact), agent, api, phone (the telephony asks itself).
+    source: str
+    reminder: bool
+
+
+class SurveyQuestionSchema(Schema):
+    """What the customer's widget needs to ask inline: the words and the signed answer token."""
+
+    survey_id: int
+    conversation_id: int
+    token: str
+    question: str
+    effort_question: str | None
+
+
+class SurveyAnsweredSchema(Schema):
+    survey_id: int
+    conversation_id: int
+    contact_id: int
+    customer_id: int
+    channel: str
+    # Who handled the contact, its team and the intent recognised in it: what reports group by.
+    agent_id: int | None
+    team_id: int | None
+    intent: str
+    csat: int
+    ces: int | None
+    comment: str
+    answered_at: Timestamp
+
+
+class SurveyDoneSchema(Schema):
+    survey_id: int
+
+
+class FollowUpSchema(Schema):
+    follow_up_id: int
+    survey_id: int
+    conversation_id: int
+    reason: str
+    # open, done
+    status: str
+    done_by_id: int | None
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -361,6 +412,24 @@ SLA_AT_RISK = kind(
 )
 SLA_BREACHED = kind(
     "sla.breached", SlaClockSchema, "An SLA target of a conversation passed its due time."
+)
+
+SURVEY_SENT = kind(
+    "survey.sent",
+    SurveySentSchema,
+    "A satisfaction survey was sent after a contact (or its one reminder).",
+    customer_payload=SurveyQuestionSchema,
+)
+SURVEY_ANSWERED = kind(
+    "survey.answered",
+    SurveyAnsweredSchema,
+    "A customer answered a survey: satisfaction 1-5, effort 1-7, a comment.",
+    customer_payload=SurveyDoneSchema,
+)
+SURVEY_FOLLOW_UP = kind(
+    "survey.follow_up",
+    FollowUpSchema,
+    "A low score or negative comment opened a follow-up for a supervisor, or it was done.",
 )
 
 # The event each outcome of the assistant's work on a message appends.

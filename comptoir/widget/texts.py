@@ -149,4 +149,12 @@ def widget_texts() -> dict[str, Any]:
         "callback_done": gettext("Thank you, an advisor will call you back."),
         "invalid_phone": refusal_reason("invalid_phone"),
         "invalid_slot": refusal_reason("invalid_slot"),
+        # The inline satisfaction survey after a chat (comptoir.surveys).
+        "survey_csat_low": gettext("Very dissatisfied"),
+        "survey_csat_high": gettext("Very satisfied"),
+        "survey_ces_low": gettext("Strongly disagree"),
+        "survey_ces_high": gettext("Strongly agree"),
+        "survey_comment": gettext("Anything to add? (optional)"),
+        "survey_submit": gettext("Send my answer"),
+        "survey_thanks": gettext("Thank you for your answer!"),
     }

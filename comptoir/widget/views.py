@@ -32,6 +32,7 @@ from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.customers.resolution import resolve_customer
 from comptoir.sla.customer_wait import wait_answer
+from comptoir.surveys.sending import open_widget_surveys
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data
 from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
@@ -166,6 +167,7 @@ def session(request: HttpRequest) -> HttpResponse:
                 },
                 "customer": customer_card(customer),
                 "messages": customer_history(customer),
+                "surveys": open_widget_surveys(customer.pk if customer else None),
                 "last_event_id": last_event_id,
             }
         )

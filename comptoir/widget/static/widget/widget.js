@@ -134,6 +134,13 @@
     ".composer .send{background:var(--accent);color:var(--accent-ink)}",
     ".composer .send:hover{background:var(--accent);opacity:.9}",
     "textarea{flex:1;min-height:40px;max-height:130px;padding:9px 11px;border:1px solid #c9ced6;border-radius:10px;font:inherit;font-size:16px;line-height:1.35;resize:none;color:inherit;background:#fff}",
+    ".survey{margin:6px 0 14px;padding:10px 12px;border-radius:14px;background:#fff;border:1px solid #e3e6eb;display:grid;gap:8px}",
+    ".survey p{margin:0;font-size:14px}",
+    ".scale{display:flex;gap:4px;flex-wrap:wrap}",
+    ".scale button{min-width:34px;padding:6px 0;border:1px solid #c9ced6;border-radius:8px;background:#fff;color:inherit;font:inherit}",
+    ".scale button[aria-pressed=true]{background:var(--accent);color:var(--accent-ink);border-color:var(--accent)}",
+    ".scale-ends{display:flex;justify-content:space-between;font-size:11px;color:#6b7280}",
+    ".survey textarea{font-size:14px;min-height:48px}",
     ".visually-hidden{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);border:0}",
     "@media (max-width:480px){.panel{inset:0;right:0;bottom:0;width:100%;height:100%;height:100dvh;border-radius:0}.root.is-open .launcher{display:none}}",
     "@media (prefers-reduced-motion:reduce){.launcher{transition:none}}"
@@ -347,11 +354,63 @@
     scrollDown();
   }
 
+  /* ---------- surveys (comptoir.surveys): inline after a chat ends ---------- */
+  function scaleButtons(count, label, onPick) {
+    var box = el("div", { "class": "scale", role: "group", "aria-label": label });
+    for (var i = 1; i <= count; i++) {
+      (function (value) {
+        var b = el("button", { type: "button", "aria-pressed": "false", "data-score": String(value), text: String(value) });
+        b.addEventListener("click", function () {
+          Array.prototype.forEach.call(box.children, function (c) { c.setAttribute("aria-pressed", "false"); });
+          b.setAttribute("aria-pressed", "true");
+          onPick(value);
+        });
+        box.appendChild(b);
+      })(i);
+    }
+    return box;
+  }
+
+  function addSurvey(s) {
+    var key = "survey:" + s.survey_id;
+    if (!s.token || state.seen[key]) return;
+    state.seen[key] = true;
+    var chosen = { csat: null, ces: null };
+    var card = el("form", { "class": "survey", "data-testid": "comptoir-survey", "data-survey-id": s.survey_id });
+    card.appendChild(el("p", { text: s.question }));
+    card.appendChild(scaleButtons(5, s.question, function (v) { chosen.csat = v; send.disabled = false; }));
+    card.appendChild(el("div", { "class": "scale-ends" }, [el("span", { text: t("survey_csat_low") }), el("span", { text: t("survey_csat_high") })]));
+    if (s.effort_question) {
+      card.appendChild(el("p", { text: s.effort_question }));
+      card.appendChild(scaleButtons(7, s.effort_question, function (v) { chosen.ces = v; }));
+      card.appendChild(el("div", { "class": "scale-ends" }, [el("span", { text: t("survey_ces_low") }), el("span", { text: t("survey_ces_high") })]));
+    }
+    var comment = el("textarea", { "aria-label": t("survey_comment"), placeholder: t("survey_comment"), maxlength: "2000" });
+    card.appendChild(comment);
+    var send = el("button", { type: "submit", "class": "btn", text: t("survey_submit") });
+    send.disabled = true;
+    card.appendChild(el("div", { "class": "row" }, [send]));
+    card.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!chosen.csat) return;
+      send.disabled = true;
+      api("/widget/api/surveys/answer", { json: { token: s.token, csat: chosen.csat, ces: chosen.ces, comment: comment.value.trim() } }).then(function (result) {
+        if (result.status === 200) { card.remove(); addSystemLine(t("survey_thanks"), "survey-done:" + s.survey_id); return; }
+        if (result.status === 410) { card.remove(); addSystemLine(result.data.error || t("survey_thanks"), "survey-done:" + s.survey_id); return; }
+        send.disabled = false;
+        showError(result.data.error || t("network_error"));
+      }).catch(function () { send.disabled = false; showError(t("network_error")); });
+    });
+    thread.appendChild(card);
+    scrollDown();
+  }
+
   function renderThread() {
     thread.textContent = "";
     state.seen = {};
     thread.appendChild(el("div", { "class": "greeting", "data-testid": "comptoir-greeting", text: t("greeting") }));
     (state.session.messages || []).forEach(function (m) { addMessage(m); });
+    (state.session.surveys || []).forEach(addSurvey);
   }
 
   /* ---------- HTTP ---------- */
@@ -709,6 +768,12 @@
       }
     } else if (frame.kind === "conversation.updated" && payload.status === "resolved") {
       addSystemLine(t("conversation_closed"), "closed:" + frame.id);
+    } else if (frame.kind === "survey.sent") {
+      addSurvey(payload);
+      if (!state.open) setUnread(state.unread + 1);
+    } else if (frame.kind === "survey.answered") {
+      var card = thread.querySelector('[data-survey-id="' + payload.survey_id + '"]');
+      if (card) { card.remove(); addSystemLine(t("survey_thanks"), "survey-done:" + payload.survey_id); }
     }
   }
 

@@ -1,0 +1,67 @@
+"""Timed survey work: sending after the brand's delay, and the one reminder."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from comptoir.conversations.models import Status
+from comptoir.surveys.models import Survey, SurveySource, SurveyStatus
+from comptoir.surveys.sending import LINK_CHANNELS, send_on_channel, settings_of
+from comptoir.tasks import task
+
+
+def deliver(survey_id: int) -> Survey | None:
+    """Send a scheduled survey (run by ``tasks.deliver_survey``); safe to run twice.
+
+    A conversation reopened meanwhile is not finished: its survey is cancelled.
+    """
+    with transaction.atomic():
+        survey = (
+            Survey.objects.select_for_update(of=("self",))
+            .select_related("conversation__customer", "brand")
+            .filter(pk=survey_id)
+            .first()
+        )
+        if survey is None or survey.status != SurveyStatus.SCHEDULED:
+            return survey
+        options = settings_of(survey.brand_id)
+        if (
+            survey.source == SurveySource.AUTOMATIC
+            and survey.conversation.status != Status.RESOLVED
+        ):
+            survey.status = SurveyStatus.CANCELLED
+            survey.save(update_fields=["status"])
+            return survey
+        survey.status = SurveyStatus.SENT
+        survey.sent_at = timezone.now()
+        survey.save(update_fields=["status", "sent_at"])
+        send_on_channel(survey, options, reminder=False)
+        if options is not None and options.reminder_hours and survey.channel in LINK_CHANNELS:
+            remind_survey.enqueue(
+                survey_id=survey.pk, run_after=timedelta(hours=options.reminder_hours)
+            )
+    return survey
+
+
+def remind(survey_id: int) -> bool:
+    """The survey's one reminder, if still unanswered; whether it was sent."""
+    with transaction.atomic():
+        survey = (
+            Survey.objects.select_for_update(of=("self",))
+            .select_related("conversation__customer", "brand")
+            .filter(pk=survey_id)
+            .first()
+        )
+        if survey is None or survey.status != SurveyStatus.SENT or survey.reminded_at:
+            return False
+        survey.reminded_at = timezone.now()
+        survey.save(update_fields=["reminded_at"])
+        send_on_channel(survey, settings_of(survey.brand_id), reminder=True)
+    return True
+
+
+deliver_survey = task(name="comptoir.surveys.tasks.deliver_survey", retries=3, retry_wait=60)(
+    deliver
+)
+remind_survey = task(name="comptoir.surveys.tasks.remind_survey", retries=3, retry_wait=60)(remind)
