@@ -255,6 +255,15 @@ class SlaClockSchema(Schema):
     seconds_left: int
 
 
+class WebhookEndpointDisabledSchema(Schema):
+    """A webhook endpoint switched off after failing for days (its URL, never its secret)."""
+
+    endpoint_id: int
+    url: str
+    failing_since: Timestamp
+    last_error: str
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -361,6 +370,11 @@ SLA_AT_RISK = kind(
 )
 SLA_BREACHED = kind(
     "sla.breached", SlaClockSchema, "An SLA target of a conversation passed its due time."
+)
+WEBHOOK_ENDPOINT_DISABLED = kind(
+    "webhook.endpoint_disabled",
+    WebhookEndpointDisabledSchema,
+    "An outbound webhook endpoint failed every delivery for days and was switched off.",
 )
 
 # The event each outcome of the assistant's work on a message appends.
