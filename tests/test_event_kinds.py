@@ -8,6 +8,7 @@ action adds, renames or retypes without its schema fails here. A kind with no
 row fails ``test_every_kind_has_a_producer``.
 """
 
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
@@ -44,6 +46,9 @@ from comptoir.customers.models import DuplicateProposal, IdentityKind
 from comptoir.events.actors import ActorKind
 from comptoir.events.kinds import KINDS, Schema
 from comptoir.events.models import Event
+from comptoir.outbound_webhooks.actions import create_endpoint
+from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
+from comptoir.outbound_webhooks.tasks import wake_due_endpoints
 from comptoir.outbox import senders
 from comptoir.outbox.actions import record_provider_status
 from comptoir.outbox.senders import register_sender
@@ -444,6 +449,32 @@ def sla_timer_finds_a_target_breached(brand: Brand) -> Produced:
     return _sla_timer_fires(brand, "sla.breached", 2.5)
 
 
+# --- Outbound webhooks -------------------------------------------------------------------------
+
+
+def webhook_endpoint_fails_for_days(brand: Brand) -> Produced:
+    """An endpoint nothing answers (a closed port), tried again days later: switched off."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint, _ = create_endpoint(
+        make_agent(brand, Role.ADMIN), url=f"http://127.0.0.1:{port}/", kinds=["message.created"]
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(allow_private_addresses=True)
+    conversation = ingest_chat(brand).conversation
+    start = timezone.now()
+    send_reply(make_agent(brand), conversation, "Bonjour")
+    run_pending()
+    before = last_event_id()
+    later = start + timedelta(days=settings.WEBHOOKS_DISABLE_AFTER_DAYS, minutes=1)
+    with time_machine.travel(later, tick=False):
+        WebhookDelivery.objects.update(next_attempt_at=start)
+        WebhookEndpoint.objects.update(next_attempt_at=start)
+        wake_due_endpoints()
+        run_pending()
+    return Produced(appended("webhook.endpoint_disabled", before), ActorKind.SYSTEM)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -482,6 +513,7 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("assistant.intents_changed", admin_deletes_an_intent),
     ("sla.at_risk", sla_timer_finds_a_target_at_risk),
     ("sla.breached", sla_timer_finds_a_target_breached),
+    ("webhook.endpoint_disabled", webhook_endpoint_fails_for_days),
 ]
 
 
