@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "comptoir.sla",
     "comptoir.outbox",
     "comptoir.outbound_webhooks",
+    "comptoir.moving_in",
     "comptoir.assistant",
     "comptoir.touchpoints.email",
     "comptoir.touchpoints.phone",

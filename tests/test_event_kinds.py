@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -46,6 +47,8 @@ from comptoir.customers.models import DuplicateProposal, IdentityKind
 from comptoir.events.actors import ActorKind
 from comptoir.events.kinds import KINDS, Schema
 from comptoir.events.models import Event
+from comptoir.moving_in import zendesk
+from comptoir.moving_in.importer import import_export
 from comptoir.outbound_webhooks.actions import create_endpoint
 from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
 from comptoir.outbound_webhooks.tasks import wake_due_endpoints
@@ -475,6 +478,16 @@ def webhook_endpoint_fails_for_days(brand: Brand) -> Produced:
     return Produced(appended("webhook.endpoint_disabled", before), ActorKind.SYSTEM)
 
 
+# --- Moving in ----------------------------------------------------------------------------------
+
+
+def zendesk_ticket_imported(brand: Brand) -> Produced:
+    before = last_event_id()
+    import_export(brand, "zendesk", zendesk.read_export(Path(__file__).parent / "fixtures/zendesk"))
+    event = Event.objects.filter(kind="conversation.imported", pk__gt=before).first()
+    return Produced(event, ActorKind.SYSTEM)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -514,6 +527,7 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("sla.at_risk", sla_timer_finds_a_target_at_risk),
     ("sla.breached", sla_timer_finds_a_target_breached),
     ("webhook.endpoint_disabled", webhook_endpoint_fails_for_days),
+    ("conversation.imported", zendesk_ticket_imported),
 ]
 
 

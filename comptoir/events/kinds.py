@@ -255,6 +255,16 @@ class SlaClockSchema(Schema):
     seconds_left: int
 
 
+class ImportedConversationSchema(Schema):
+    """A conversation brought from another help desk, or more of its past messages."""
+
+    conversation_id: int
+    customer_id: int
+    source: str  # zendesk, chatwoot
+    external_id: str
+    messages_added: int
+
+
 class WebhookEndpointDisabledSchema(Schema):
     """A webhook endpoint switched off after failing for days (its URL, never its secret)."""
 
@@ -370,6 +380,13 @@ SLA_AT_RISK = kind(
 )
 SLA_BREACHED = kind(
     "sla.breached", SlaClockSchema, "An SLA target of a conversation passed its due time."
+)
+CONVERSATION_IMPORTED = kind(
+    "conversation.imported",
+    ImportedConversationSchema,
+    "A conversation and its past messages were imported from another help desk (moving in): "
+    "nothing reacts to it as to live traffic (no answer, routing, SLA or delivery).",
+    published=False,
 )
 WEBHOOK_ENDPOINT_DISABLED = kind(
     "webhook.endpoint_disabled",
