@@ -362,6 +362,8 @@ WEBHOOKS_BATCH = int(os.environ.get("WEBHOOKS_BATCH", "50"))
 WEBHOOKS_WAKE_CRON = os.environ.get("WEBHOOKS_WAKE_CRON", "* * * * * */15")
 # How long a process trusts its map of the brands' subscriptions (seconds).
 WEBHOOKS_CACHE_SECONDS = 5
+# Moving in: the largest export accepted on the console, once unpacked (bytes).
+MOVING_IN_MAX_BYTES = int(os.environ.get("MOVING_IN_MAX_BYTES", str(2 * 1024**3)))
 # WhatsApp/Messenger: largest webhook body accepted (413 beyond), Graph API timeout (s).
 MESSAGING_WEBHOOK_MAX_BYTES = int(os.environ.get("MESSAGING_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
 MESSAGING_HTTP_TIMEOUT = float(os.environ.get("MESSAGING_HTTP_TIMEOUT", "10"))

@@ -7,12 +7,15 @@ malformed rows, which must be reported and never stop the import.
 """
 
 import shutil
+import zipfile
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Conversation, Message
@@ -20,7 +23,9 @@ from comptoir.customers.models import Customer, IdentityKind
 from comptoir.events.models import Event
 from comptoir.moving_in import chatwoot, zendesk
 from comptoir.moving_in.importer import import_export
+from comptoir.moving_in.models import ImportRun
 from comptoir.tasks import run_pending
+from comptoir.tenancy.models import Role
 from tests.factories import ingest_chat, make_agent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -228,3 +233,62 @@ def test_an_unknown_brand_or_path_is_a_clear_error(brand, tmp_path):
     # An empty directory: nothing to import, said so.
     assert "no conversations.json" in run("import_chatwoot", tmp_path, brand)
     assert chatwoot.read_export(tmp_path).threads == []
+
+
+# --- The console's upload ------------------------------------------------------------------------
+
+
+def zipped(folder: Path, into: Path, *, prefix: str = "export/") -> Path:
+    """The export as a vendor's download would be: its files in one folder of a zip."""
+    archive = into / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped_file:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zipped_file.write(path, prefix + path.relative_to(folder).as_posix())
+    return archive
+
+
+def test_an_administrator_uploads_an_export_which_a_worker_imports(client, admin, tmp_path):
+    client.force_login(admin.user)
+    archive = zipped(FIXTURES / "chatwoot", tmp_path)
+    with archive.open("rb") as upload:
+        response = client.post(reverse("moving_in:imports"), {"source": "chatwoot", "file": upload})
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+    assert run.status == "queued" and not Conversation.objects.exists()
+    run_pending()
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert (run.report["conversations_created"], run.report["messages_created"]) == (2, 7)
+    page = client.get(reverse("moving_in:imports")).content.decode()
+    assert "Conversations imported: 2" in page
+    assert "conversation 303: unknown status &#x27;archived&#x27;" in page
+
+
+def test_an_archive_that_escapes_its_folder_is_refused(client, admin, tmp_path):
+    client.force_login(admin.user)
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as evil:
+        evil.writestr("../../escaped.json", "{}")
+    with archive.open("rb") as upload:
+        client.post(reverse("moving_in:imports"), {"source": "zendesk", "file": upload})
+    run_pending()
+    run = ImportRun.objects.get()
+    assert run.status == "failed" and "leaves the archive" in run.report["error"]
+    assert not (tmp_path.parent / "escaped.json").exists()
+
+
+def test_a_file_that_is_not_a_zip_is_reported(client, admin, settings):
+    client.force_login(admin.user)
+    upload = SimpleUploadedFile("export.zip", b"not a zip at all")
+    client.post(reverse("moving_in:imports"), {"source": "zendesk", "file": upload})
+    run_pending()
+    run = ImportRun.objects.get()
+    assert run.status == "failed" and "not a zip file" in run.report["error"]
+
+
+def test_agents_and_supervisors_cannot_import(client, brand):
+    client.force_login(make_agent(brand, Role.SUPERVISOR).user)
+    upload = SimpleUploadedFile("export.zip", b"x")
+    response = client.post(reverse("moving_in:imports"), {"source": "zendesk", "file": upload})
+    assert response.status_code == 403 and not ImportRun.objects.exists()

@@ -211,6 +211,8 @@ CASES: dict[str, Case] = {
     "api:rotate_webhook_secret": Case("token", "endpoint", "post", role=Role.ADMIN),
     "api:list_webhook_deliveries": Case("token", "endpoint", role=Role.ADMIN),
     "api:redeliver_webhook": Case("token", "delivery", "post", role=Role.ADMIN),
+    # Moving in: uploading another help desk's export, the brand's administrators only.
+    "moving_in:imports": Case("session", role=Role.ADMIN),
 }
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.

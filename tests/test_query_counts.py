@@ -42,6 +42,7 @@ from comptoir.customers.actions import add_identity, set_advisor
 from comptoir.customers.duplicates import propose_duplicates
 from comptoir.customers.merging import merge_customers, unmerge
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.moving_in.models import ImportRun
 from comptoir.outbound_webhooks.actions import create_endpoint
 from comptoir.outbound_webhooks.models import WebhookEndpoint
 from comptoir.routing.assignment import assign_conversation, route_to_person
@@ -120,6 +121,8 @@ QUERY_COUNTS = [
     ("/console/webhooks/{endpoint}/", 6),  # + endpoint, count, page of deliveries
     ("/api/webhooks/endpoints", 3),
     ("/api/webhooks/endpoints/{endpoint}/deliveries", 4),
+    # Moving in (comptoir/moving_in): the imports and their reports
+    ("/console/imports/", 4),
 ]
 
 PNG_PIXEL = bytes.fromhex(
@@ -374,6 +377,14 @@ def grow(scene: Scene, rounds: int) -> None:
                 reason="failed_twice" if outcome == Outcome.HANDOFF else "",
                 intent=intent.name,
             )
+        # An import of another help desk's export, with its report.
+        ImportRun.objects.create(
+            brand=brand,
+            source="zendesk",
+            file=f"imports/{n}.zip",
+            status="done",
+            report={"customers_created": n, "skipped": [{"what": f"ticket {n}", "reason": "?"}]},
+        )
         # Another webhook endpoint (deliveries come with every message above).
         webhook_endpoint(admin, n)
         # Mail that could not be stored, one of them retried since.
