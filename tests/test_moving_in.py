@@ -25,7 +25,7 @@ from comptoir.moving_in import chatwoot, zendesk
 from comptoir.moving_in.importer import import_export
 from comptoir.moving_in.models import ImportRun
 from comptoir.tasks import run_pending
-from comptoir.tenancy.models import Role
+from comptoir.tenancy.models import ApiToken, Role
 from tests.factories import ingest_chat, make_agent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -235,7 +235,7 @@ def test_an_unknown_brand_or_path_is_a_clear_error(brand, tmp_path):
     assert chatwoot.read_export(tmp_path).threads == []
 
 
-# --- The console's upload ------------------------------------------------------------------------
+# --- The console's upload ---
 
 
 def zipped(folder: Path, into: Path, *, prefix: str = "export/") -> Path:
@@ -292,3 +292,82 @@ def test_agents_and_supervisors_cannot_import(client, brand):
     upload = SimpleUploadedFile("export.zip", b"x")
     response = client.post(reverse("moving_in:imports"), {"source": "zendesk", "file": upload})
     assert response.status_code == 403 and not ImportRun.objects.exists()
+
+
+# --- The API ---
+
+
+def past_conversation(**changes) -> dict:
+    return {
+        "source": "crm",
+        "external_id": "T-1",
+        "customer": {"external_id": "C-9", "name": "Inès Petit", "email": "ines@example.fr"},
+        "subject": "Garantie",
+        "status": "resolved",
+        "channel": "email",
+        "created_at": "2024-11-02T09:00:00+01:00",
+        "resolved_at": "2024-11-03T10:00:00+01:00",
+        "assignee_email": "camille@maison.example",
+        "messages": [
+            {
+                "external_id": "m1",
+                "author": "customer",
+                "text": "Ma bouilloire est en panne.",
+                "created_at": "2024-11-02T09:00:00+01:00",
+            },
+            {
+                "external_id": "m2",
+                "author": "agent",
+                "agent_email": "camille@maison.example",
+                "text": "Elle est sous garantie : renvoyez-la.",
+                "created_at": "2024-11-02T11:30:00+01:00",
+            },
+        ],
+    } | changes
+
+
+def test_the_api_imports_a_past_conversation_once_and_adds_later_messages(client, admin, camille):
+    _, key = ApiToken.issue(admin, "import")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    response = client.post(
+        "/api/imports/conversations", past_conversation(), "application/json", **headers
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["created"], body["messages_added"], body["customer_existed"]) == (True, 2, False)
+    conversation = Conversation.objects.get(pk=body["conversation_id"])
+    assert conversation.status == "resolved" and conversation.assignee == camille
+    assert conversation.created_at == at("2024-11-02T08:00:00")
+    reply = conversation.messages.get(author_kind="agent")
+    assert reply.author == camille and reply.created_at == at("2024-11-02T10:30:00")
+
+    again = client.post(
+        "/api/imports/conversations", past_conversation(), "application/json", **headers
+    )
+    assert again.status_code == 200 and again.json()["messages_added"] == 0
+    later = past_conversation()
+    later["messages"].append(
+        {
+            "external_id": "m3",
+            "author": "customer",
+            "text": "Merci !",
+            "internal_note": False,
+            "created_at": "2024-11-03T09:00:00+01:00",
+        }
+    )
+    more = client.post("/api/imports/conversations", later, "application/json", **headers)
+    assert more.status_code == 200 and more.json()["messages_added"] == 1
+    assert conversation.messages.count() == 3
+
+
+def test_the_api_says_why_a_conversation_cannot_be_imported(client, admin):
+    _, key = ApiToken.issue(admin, "import")
+    nobody = past_conversation(customer={"external_id": "C-0", "email": "pas-une-adresse"})
+    response = client.post(
+        "/api/imports/conversations",
+        nobody,
+        "application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 400
+    assert "no usable e-mail, phone or customer number" in response.json()["detail"]

@@ -213,6 +213,7 @@ CASES: dict[str, Case] = {
     "api:redeliver_webhook": Case("token", "delivery", "post", role=Role.ADMIN),
     # Moving in: uploading another help desk's export, the brand's administrators only.
     "moving_in:imports": Case("session", role=Role.ADMIN),
+    "api:import_conversation": Case("token", method="post", role=Role.ADMIN),
 }
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.
