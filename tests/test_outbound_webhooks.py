@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from comptoir.conversations.actions import resolve_conversation, send_reply
@@ -20,7 +21,7 @@ from comptoir.outbound_webhooks import actions
 from comptoir.outbound_webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from comptoir.outbound_webhooks.payloads import delivery_body
 from comptoir.outbound_webhooks.signing import verify
-from comptoir.outbound_webhooks.subscriptions import SUBSCRIBABLE_KINDS, forget_subscriptions
+from comptoir.outbound_webhooks.subscriptions import SUBSCRIBABLE_KINDS
 from comptoir.outbound_webhooks.tasks import wake_due_endpoints
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tasks import run_pending
@@ -28,13 +29,6 @@ from tests.factories import ingest_chat
 from tests.webhook_receiver import start_receiver, stop_receiver
 
 MESSAGES = ["conversation.created", "message.created"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_subscriptions():
-    forget_subscriptions()
-    yield
-    forget_subscriptions()
 
 
 @pytest.fixture
@@ -328,3 +322,14 @@ def test_internal_kinds_cannot_be_chosen():
     assert "assistant.intents_changed" not in SUBSCRIBABLE_KINDS
     assert "webhook.endpoint_disabled" not in SUBSCRIBABLE_KINDS
     assert "message.created" in SUBSCRIBABLE_KINDS
+
+
+def test_a_delivery_exists_exactly_when_its_event_committed(brand, admin, receiver):
+    endpoint_for(admin, receiver.url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest_chat(brand, "Annulé")
+        assert WebhookDelivery.objects.count() == 1  # written in the event's transaction
+        raise RuntimeError("the action fails after its event")
+    assert not WebhookDelivery.objects.exists()
+    run_pending()
+    assert receiver.received == []

@@ -8,20 +8,12 @@ import pytest
 from django.urls import reverse
 
 from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
-from comptoir.outbound_webhooks.subscriptions import forget_subscriptions
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken
 from tests.factories import ingest_chat
 from tests.webhook_receiver import start_receiver, stop_receiver
 
 PUBLIC_URL = "https://8.8.8.8/hooks"  # an IP literal: checked without a DNS query
-
-
-@pytest.fixture(autouse=True)
-def _fresh_subscriptions():
-    forget_subscriptions()
-    yield
-    forget_subscriptions()
 
 
 @pytest.fixture
