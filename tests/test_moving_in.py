@@ -256,9 +256,12 @@ def test_an_administrator_uploads_an_export_which_a_worker_imports(client, admin
     assert response.status_code == 302
     run = ImportRun.objects.get()
     assert run.status == "queued" and not Conversation.objects.exists()
+    stored = Path(run.file.path)
+    assert stored.exists()
     run_pending()
     run.refresh_from_db()
     assert run.status == "done"
+    assert not stored.exists() and not run.file  # the export is not kept once imported
     assert (run.report["conversations_created"], run.report["messages_created"]) == (2, 7)
     page = client.get(reverse("moving_in:imports")).content.decode()
     assert "Conversations imported: 2" in page

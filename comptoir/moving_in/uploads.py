@@ -3,7 +3,8 @@
 The zip is read entry by entry into a temporary directory: no entry may leave it
 (absolute paths, ``..``), nor may the whole grow past ``MOVING_IN_MAX_BYTES`` once
 unpacked (a zip bomb). Then the same reader and importer as the commands run;
-the report is stored on the ``ImportRun`` the console shows.
+the report is stored on the ``ImportRun`` the console shows, and the uploaded file
+is deleted (it holds the brand's customers; the imported rows are the copy kept).
 """
 
 import logging
@@ -85,4 +86,6 @@ def run_import(run_id: int) -> None:
         outcome["unknown_agents"] = sorted(report.unknown_agents)
         run.status, run.report = ImportStatus.DONE, outcome
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "report", "finished_at"])
+    # The export holds the brand's customers: once imported (or refused), it is not kept.
+    run.file.delete(save=False)
+    run.save(update_fields=["status", "report", "finished_at", "file"])
