@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "comptoir.routing",
     "comptoir.sla",
     "comptoir.outbox",
+    "comptoir.outbound_webhooks",
+    "comptoir.moving_in",
     "comptoir.assistant",
     "comptoir.surveys",
     "comptoir.reports",
@@ -350,6 +352,23 @@ ROUTING_CACHE_SECONDS = 5
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+# Outbound webhooks (comptoir.outbound_webhooks; docs/webhooks.md): the timeout of one
+# delivery (s); the backoff after the n-th failure, base * 2^(n-1) capped at the max; an
+# endpoint failing without a success for that many days is switched off and its brand's
+# administrators told; the previous secret still signs for that many hours after a rotation.
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+WEBHOOKS_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_BASE_SECONDS", "30"))
+WEBHOOKS_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", str(6 * 3600)))
+WEBHOOKS_DISABLE_AFTER_DAYS = float(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", "3"))
+WEBHOOKS_SECRET_OVERLAP_HOURS = float(os.environ.get("WEBHOOKS_SECRET_OVERLAP_HOURS", "24"))
+# Deliveries one job sends before it gives its worker back (and queues the rest).
+WEBHOOKS_BATCH = int(os.environ.get("WEBHOOKS_BATCH", "50"))
+# When workers look for endpoints whose backoff has passed (cron; 6th field: seconds).
+WEBHOOKS_WAKE_CRON = os.environ.get("WEBHOOKS_WAKE_CRON", "* * * * * */15")
+# How long a process trusts its map of the brands' subscriptions (seconds).
+WEBHOOKS_CACHE_SECONDS = 5
+# Moving in: the largest export accepted on the console, once unpacked (bytes).
+MOVING_IN_MAX_BYTES = int(os.environ.get("MOVING_IN_MAX_BYTES", str(2 * 1024**3)))
 # WhatsApp/Messenger: largest webhook body accepted (413 beyond), Graph API timeout (s).
 MESSAGING_WEBHOOK_MAX_BYTES = int(os.environ.get("MESSAGING_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
 MESSAGING_HTTP_TIMEOUT = float(os.environ.get("MESSAGING_HTTP_TIMEOUT", "10"))

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("comptoir.assistant.urls")),
     path("", include("comptoir.routing.urls")),
     path("", include("comptoir.sla.urls")),
+    path("", include("comptoir.outbound_webhooks.urls")),
+    path("", include("comptoir.moving_in.urls")),
     path("", include("comptoir.widget.urls")),
     path("", include("comptoir.touchpoints.email.urls")),
     path("", include("comptoir.touchpoints.phone.urls")),

@@ -2,6 +2,7 @@ import pytest
 
 from comptoir.assistant import engine
 from comptoir.assistant.enabled_brands import forget_enabled_brands
+from comptoir.outbound_webhooks.subscriptions import forget_subscriptions
 from comptoir.routing.rules import forget_routing_cache
 from comptoir.sla.brands import forget_sla_brands
 from comptoir.tenancy.models import Role
@@ -21,15 +22,17 @@ def _test_settings(settings, tmp_path):
 def _fresh_assistant_caches():
     # Brand ids are reused between tests on SQLite: no process cache of the assistant
     # (brands with it switched on, trained classifiers) may outlive a test.
-    # Nor the SLA listener's (brands with policies).
+    # Nor the SLA listener's (brands with policies), nor the webhooks' (brands' subscriptions).
     forget_enabled_brands()
     forget_routing_cache()
     forget_sla_brands()
+    forget_subscriptions()
     engine.forget_classifiers()
     yield
     forget_enabled_brands()
     forget_routing_cache()
     forget_sla_brands()
+    forget_subscriptions()
     engine.forget_classifiers()
 
 

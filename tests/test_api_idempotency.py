@@ -28,6 +28,8 @@ from comptoir.customers.actions import link_identity
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import Customer, DuplicateProposal, Identity, MergeRecord
 from comptoir.events.models import Event
+from comptoir.moving_in.models import ImportedRecord
+from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
 from comptoir.tenancy.models import ApiToken, Membership, Role
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEventKind
@@ -54,6 +56,9 @@ WATCHED = [
     KnowledgeArticle,
     AssistantSettings,
     Membership,
+    WebhookEndpoint,
+    WebhookDelivery,
+    ImportedRecord,
 ]
 
 
@@ -83,6 +88,8 @@ class World:
     article: KnowledgeArticle
     # A phone call's contact: what the telephony's post-call survey answer names.
     call_contact_id: int
+    endpoint: WebhookEndpoint
+    delivery: WebhookDelivery
 
 
 @pytest.fixture
@@ -104,6 +111,15 @@ def world(brand) -> World:
     )
     article = KnowledgeArticle.objects.create(brand=brand, title="Retours", body="30 jours")
     call = record_call_event(brand, call_report(CallEventKind.QUEUED, "q")).call
+    endpoint = WebhookEndpoint.objects.create(
+        brand=brand, url=HOOK["url"], kinds=HOOK["kinds"], secret="whsec_tests"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=Event.objects.filter(brand=brand).first(),
+        kind="message.created",
+        next_attempt_at=timezone.now(),
+    )
     return World(
         admin=admin,
         token=ApiToken.issue(admin, "tests")[1],
@@ -116,6 +132,8 @@ def world(brand) -> World:
         intent=intent,
         article=article,
         call_contact_id=call.contact_id,
+        endpoint=endpoint,
+        delivery=delivery,
     )
 
 
@@ -127,6 +145,24 @@ SETTINGS = {
     "answer_channels": ["webchat"],
     "action_base_url": "",
     "timeout_seconds": 5,
+}
+
+HOOK = {"url": "https://8.8.8.8/hooks", "kinds": ["message.created"]}
+PAST = {
+    "source": "crm",
+    "external_id": "T-1",
+    "customer": {"external_id": "C-1", "email": "ines@client.example"},
+    "status": "resolved",
+    "channel": "email",
+    "created_at": "2024-11-02T09:00:00+01:00",
+    "messages": [
+        {
+            "external_id": "m1",
+            "author": "customer",
+            "text": "Ma bouilloire est en panne.",
+            "created_at": "2024-11-02T09:00:00+01:00",
+        }
+    ],
 }
 
 # (method, path in the OpenAPI document) → the request for that world.
@@ -208,6 +244,24 @@ WRITES: dict[tuple[str, str], Callable[[World], tuple[str, dict | None]]] = {
         f"/api/contacts/{w.call_contact_id}/survey",
         {"csat": 4, "ces": 5},
     ),
+    ("post", "/api/webhooks/endpoints"): lambda w: ("/api/webhooks/endpoints", HOOK),
+    ("put", "/api/webhooks/endpoints/{endpoint_id}"): lambda w: (
+        f"/api/webhooks/endpoints/{w.endpoint.pk}",
+        {**HOOK, "description": "CRM"},
+    ),
+    ("delete", "/api/webhooks/endpoints/{endpoint_id}"): lambda w: (
+        f"/api/webhooks/endpoints/{w.endpoint.pk}",
+        None,
+    ),
+    ("post", "/api/webhooks/endpoints/{endpoint_id}/rotate-secret"): lambda w: (
+        f"/api/webhooks/endpoints/{w.endpoint.pk}/rotate-secret",
+        None,
+    ),
+    ("post", "/api/webhooks/deliveries/{delivery_id}/redeliver"): lambda w: (
+        f"/api/webhooks/deliveries/{w.delivery.pk}/redeliver",
+        None,
+    ),
+    ("post", "/api/imports/conversations"): lambda w: ("/api/imports/conversations", PAST),
 }
 # Writes by method, though they change nothing: a key is accepted and replayed all the same.
 READS_BY_POST = {("post", "/api/assistant/predict")}

@@ -8,13 +8,16 @@ action adds, renames or retypes without its schema fails here. A kind with no
 row fails ``test_every_kind_has_a_producer``.
 """
 
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
@@ -44,6 +47,11 @@ from comptoir.customers.models import DuplicateProposal, IdentityKind
 from comptoir.events.actors import ActorKind
 from comptoir.events.kinds import KINDS, Schema
 from comptoir.events.models import Event
+from comptoir.moving_in import zendesk
+from comptoir.moving_in.importer import import_export
+from comptoir.outbound_webhooks.actions import create_endpoint
+from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
+from comptoir.outbound_webhooks.tasks import wake_due_endpoints
 from comptoir.outbox import senders
 from comptoir.outbox.actions import record_provider_status
 from comptoir.outbox.senders import register_sender
@@ -503,6 +511,42 @@ def supervisor_closes_a_follow_up(brand: Brand) -> Produced:
     return Produced(appended("survey.follow_up", before), ActorKind.AGENT, supervisor.pk)
 
 
+# --- Outbound webhooks -------------------------------------------------------------------------
+
+
+def webhook_endpoint_fails_for_days(brand: Brand) -> Produced:
+    """An endpoint nothing answers (a closed port), tried again days later: switched off."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint, _ = create_endpoint(
+        make_agent(brand, Role.ADMIN), url=f"http://127.0.0.1:{port}/", kinds=["message.created"]
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(allow_private_addresses=True)
+    conversation = ingest_chat(brand).conversation
+    start = timezone.now()
+    send_reply(make_agent(brand), conversation, "Bonjour")
+    run_pending()
+    before = last_event_id()
+    later = start + timedelta(days=settings.WEBHOOKS_DISABLE_AFTER_DAYS, minutes=1)
+    with time_machine.travel(later, tick=False):
+        WebhookDelivery.objects.update(next_attempt_at=start)
+        WebhookEndpoint.objects.update(next_attempt_at=start)
+        wake_due_endpoints()
+        run_pending()
+    return Produced(appended("webhook.endpoint_disabled", before), ActorKind.SYSTEM)
+
+
+# --- Moving in ----------------------------------------------------------------------------------
+
+
+def zendesk_ticket_imported(brand: Brand) -> Produced:
+    before = last_event_id()
+    import_export(brand, "zendesk", zendesk.read_export(Path(__file__).parent / "fixtures/zendesk"))
+    event = Event.objects.filter(kind="conversation.imported", pk__gt=before).first()
+    return Produced(event, ActorKind.SYSTEM)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -546,6 +590,8 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("survey.answered", customer_answers_a_survey),
     ("survey.follow_up", low_score_opens_a_follow_up),
     ("survey.follow_up", supervisor_closes_a_follow_up),
+    ("webhook.endpoint_disabled", webhook_endpoint_fails_for_days),
+    ("conversation.imported", zendesk_ticket_imported),
 ]
 
 

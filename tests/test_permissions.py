@@ -21,6 +21,8 @@ from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
+from comptoir.events.models import Event
+from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
 from comptoir.routing.models import Skill, SkillRequirement
 from comptoir.search.models import SavedView
 from comptoir.sla import configure
@@ -214,6 +216,24 @@ CASES: dict[str, Case] = {
     "reports:overview": Case("session"),
     "reports:export": Case("session"),
     "api:get_report": Case("token"),
+    # Outbound webhooks: the brand's administrators only, in the console and the API.
+    "outbound_webhooks:overview": Case("session", role=Role.ADMIN),
+    "outbound_webhooks:endpoint": Case("session", "endpoint", role=Role.ADMIN),
+    "outbound_webhooks:endpoint_rotate": Case("session", "endpoint", "post", role=Role.ADMIN),
+    "outbound_webhooks:endpoint_delete": Case("session", "endpoint", "post", role=Role.ADMIN),
+    "outbound_webhooks:delivery_redeliver": Case("session", "delivery", "post", role=Role.ADMIN),
+    "api:list_webhook_kinds": Case("token", role=Role.ADMIN),
+    "api:list_webhook_endpoints": Case("token", role=Role.ADMIN),
+    "api:create_webhook_endpoint": Case("token", method="post", role=Role.ADMIN),
+    "api:get_webhook_endpoint": Case("token", "endpoint", role=Role.ADMIN),
+    "api:update_webhook_endpoint": Case("token", "endpoint", "put", role=Role.ADMIN),
+    "api:delete_webhook_endpoint": Case("token", "endpoint", "delete", role=Role.ADMIN),
+    "api:rotate_webhook_secret": Case("token", "endpoint", "post", role=Role.ADMIN),
+    "api:list_webhook_deliveries": Case("token", "endpoint", role=Role.ADMIN),
+    "api:redeliver_webhook": Case("token", "delivery", "post", role=Role.ADMIN),
+    # Moving in: uploading another help desk's export, the brand's administrators only.
+    "moving_in:imports": Case("session", role=Role.ADMIN),
+    "api:import_conversation": Case("token", method="post", role=Role.ADMIN),
 }
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.
@@ -267,6 +287,7 @@ def secret_data(brand, agent):
         **sla_data(brand),
         "requirement": routing_data(brand),
         **survey_data(brand, message.conversation),
+        **webhook_data(brand),
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
     }
 
@@ -297,6 +318,25 @@ def survey_data(brand, conversation) -> dict:
         brand=brand, survey=survey, reason="low", created_at=conversation.created_at
     )
     return {"follow_up": follow_up.pk, "contact": contact.pk}
+
+
+def webhook_data(brand) -> dict:
+    """A webhook endpoint of ``brand`` described with the secret, and one of its deliveries."""
+    endpoint = WebhookEndpoint.objects.create(
+        brand=brand,
+        url="https://hooks.example.com/comptoir",
+        description=SECRET,
+        kinds=["message.created"],
+        secret=f"whsec_{SECRET}",
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=Event.objects.filter(brand=brand).first(),
+        kind="message.created",
+        next_attempt_at=endpoint.created_at,
+        response_excerpt=SECRET,
+    )
+    return {"endpoint": endpoint.pk, "delivery": delivery.pk}
 
 
 def sla_data(brand) -> dict:
@@ -424,6 +464,7 @@ def call(client, case: Case, url: str, data: dict, **headers):
         body["csat"] = 5
         body |= {"enabled": False, "confidence_threshold": 0.5, "answer_channels": []}
         body |= {"action_base_url": "", "timeout_seconds": 5}
+        body |= {"url": "https://8.8.8.8/hooks", "kinds": ["message.created"]}
         send = client.put if case.method == "put" else client.post
         return send(url, data=body, content_type="application/json", **headers)
     if case.method == "post":

@@ -42,6 +42,9 @@ from comptoir.customers.actions import add_identity, set_advisor
 from comptoir.customers.duplicates import propose_duplicates
 from comptoir.customers.merging import merge_customers, unmerge
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.moving_in.models import ImportRun
+from comptoir.outbound_webhooks.actions import create_endpoint
+from comptoir.outbound_webhooks.models import WebhookEndpoint
 from comptoir.reports.facts import catch_up
 from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
@@ -120,6 +123,13 @@ QUERY_COUNTS = [
     ("/api/assistant/metrics", 2),
     ("/api/search?q=Demande", 4),
     ("/api/search?q=Réponse&status=open&sort=waiting", 4),
+    # Outbound webhooks (comptoir/outbound_webhooks): endpoints, a delivery log
+    ("/console/webhooks/", 4),
+    ("/console/webhooks/{endpoint}/", 6),  # + endpoint, count, page of deliveries
+    ("/api/webhooks/endpoints", 3),
+    ("/api/webhooks/endpoints/{endpoint}/deliveries", 4),
+    # Moving in (comptoir/moving_in): the imports and their reports
+    ("/console/imports/", 4),
 ]
 
 PNG_PIXEL = bytes.fromhex(
@@ -140,6 +150,7 @@ class Scene:
     intent: Intent
     article: KnowledgeArticle
     mail: QuarantinedMail
+    endpoint: WebhookEndpoint  # its delivery log grows with every message
 
     @property
     def customer(self) -> Customer:
@@ -155,6 +166,7 @@ class Scene:
             "intent": self.intent.pk,
             "article": self.article.pk,
             "mail": self.mail.pk,
+            "endpoint": self.endpoint.pk,
         }
 
 
@@ -200,7 +212,19 @@ def build_scene(brand: Brand, admin: Membership) -> Scene:
             brand=brand, title="Livraison", body="Sous 48 heures."
         ),
         mail=quarantined(brand, 0),
+        endpoint=webhook_endpoint(admin, 0),
     )
+
+
+def webhook_endpoint(admin: Membership, n: int) -> WebhookEndpoint:
+    """An endpoint wanting every message: each one the pages add gets a delivery (never sent)."""
+    endpoint, _ = create_endpoint(
+        admin,
+        url=f"https://8.8.8.8/hooks/{n}",
+        kinds=["conversation.created", "message.created"],
+        description=f"Intégration {n}",
+    )
+    return endpoint
 
 
 def hand_off(conversation: Conversation) -> None:
@@ -360,6 +384,16 @@ def grow(scene: Scene, rounds: int) -> None:
                 reason="failed_twice" if outcome == Outcome.HANDOFF else "",
                 intent=intent.name,
             )
+        # An import of another help desk's export, with its report.
+        ImportRun.objects.create(
+            brand=brand,
+            source="zendesk",
+            file=f"imports/{n}.zip",
+            status="done",
+            report={"customers_created": n, "skipped": [{"what": f"ticket {n}", "reason": "?"}]},
+        )
+        # Another webhook endpoint (deliveries come with every message above).
+        webhook_endpoint(admin, n)
         # Mail that could not be stored, one of them retried since.
         quarantined(brand, n)
         resolved = quarantined(brand, n)

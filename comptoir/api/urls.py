@@ -25,6 +25,8 @@ from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
+from comptoir.moving_in.api import imports_router
+from comptoir.outbound_webhooks.api import webhooks_router
 from comptoir.reports.api import reports_router
 from comptoir.search.api import search_router
 from comptoir.sla.api import sla_router
@@ -81,6 +83,8 @@ api.add_router("/", sla_router)
 api.add_router("/", search_router)
 api.add_router("/", surveys_router)
 api.add_router("/", reports_router)
+api.add_router("/", webhooks_router)
+api.add_router("/", imports_router)
 
 
 @api.exception_handler(ApiTokenRefused)

@@ -1,92 +1,30 @@
 """Calls to the brand's own systems, guarded against server-side request forgery.
 
 A brand administrator configures an endpoint base URL; Comptoir then calls it
-from inside its network. Without a guard, that URL could aim at
-``http://127.0.0.1:6379`` or a cloud metadata address. So: http(s) only, the
-host is resolved and every address must be public unless the brand explicitly
-allows private ones; and at call time the host is resolved again, checked
-again, and the connection goes to the very address that was checked (the
-``Host`` header and TLS server name keep the real host name), so a DNS answer
-that changes between check and connect (DNS rebinding) cannot redirect it.
+from inside its network, through ``comptoir.safe_http`` (public addresses only
+unless the operator allows private ones, resolved and pinned at connect time).
 """
 
-import ipaddress
 import logging
-import socket
-from dataclasses import dataclass
+from json import loads as json_loads
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
-import httpx
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from comptoir.assistant.scope import ANSWERED_CHANNELS
+from comptoir.safe_http import EndpointError, check_url, pinned_request, read_at_most
 
 if TYPE_CHECKING:
     from comptoir.assistant.models import AssistantSettings
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["EndpointError", "call_endpoint", "check_url", "order_path", "validate_settings"]
 
-class EndpointError(Exception):
-    """The brand endpoint cannot be called or did not answer usefully; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise EndpointError(f"cannot resolve {host}: {error}") from error
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-@dataclass(frozen=True)
-class Target:
-    """A checked URL and the address to connect to for it."""
-
-    url: str
-    host: str
-    port: int
-    address: str
-
-
-def check_url(url: str, *, allow_private: bool) -> Target:
-    """Parse, resolve and check ``url``; raises EndpointError with the reason when refused."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise EndpointError("only http and https endpoints are allowed")
-    if not parts.hostname:
-        raise EndpointError("the endpoint URL has no host")
-    if parts.username or parts.password:
-        raise EndpointError("credentials in the endpoint URL are not allowed")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as error:
-        raise EndpointError(f"bad port: {error}") from error
-    addresses = resolve(parts.hostname, port)
-    if not addresses:
-        raise EndpointError(f"{parts.hostname} has no address")
-    if not allow_private:
-        refused = [a for a in addresses if not is_public_address(a)]
-        if refused:
-            # One private answer is enough to refuse: the connection could pick it.
-            raise EndpointError(
-                f"{parts.hostname} resolves to a private or local address ({refused[0]})"
-            )
-    return Target(url=url, host=parts.hostname, port=port, address=addresses[0])
+# The largest answer read from a brand's system (an order, a list of parcels).
+MAX_ANSWER_BYTES = 1_000_000
 
 
 def validate_settings(settings: "AssistantSettings") -> None:
@@ -127,29 +65,19 @@ def call_endpoint(
     if not base:
         raise EndpointError("the brand has no action endpoint configured")
     url = f"{base}/{path.lstrip('/')}"
-    target = check_url(url, allow_private=settings.allow_private_addresses)
-    parts = urlsplit(url)
-    address = f"[{target.address}]" if ":" in target.address else target.address
-    pinned = urlunsplit((parts.scheme, f"{address}:{target.port}", parts.path, parts.query, ""))
-    default_port = 443 if parts.scheme == "https" else 80
-    host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+    with pinned_request(
+        method,
+        url,
+        allow_private=settings.allow_private_addresses,
+        timeout=settings.timeout_seconds,
+        json=json,
+        headers={"Accept": "application/json"},
+    ) as response:
+        if not 200 <= response.status_code < 300:
+            raise EndpointError(f"HTTP {response.status_code}")
+        body = read_at_most(response, MAX_ANSWER_BYTES)
     try:
-        with httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False) as client:
-            response = client.request(
-                method,
-                pinned,
-                json=json,
-                headers={"Host": host_header, "Accept": "application/json"},
-                extensions={"sni_hostname": target.host},
-            )
-    except httpx.TimeoutException as error:
-        raise EndpointError(f"timeout after {settings.timeout_seconds}s") from error
-    except httpx.HTTPError as error:
-        raise EndpointError(f"{type(error).__name__}: {error}") from error
-    if not 200 <= response.status_code < 300:
-        raise EndpointError(f"HTTP {response.status_code}")
-    try:
-        return response.json()
+        return json_loads(body)
     except ValueError as error:
         raise EndpointError("the answer is not JSON") from error
 

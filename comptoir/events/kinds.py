@@ -306,6 +306,25 @@ class FollowUpSchema(Schema):
     done_by_id: int | None
 
 
+class ImportedConversationSchema(Schema):
+    """A conversation brought from another help desk, or more of its past messages."""
+
+    conversation_id: int
+    customer_id: int
+    source: str  # zendesk, chatwoot
+    external_id: str
+    messages_added: int
+
+
+class WebhookEndpointDisabledSchema(Schema):
+    """A webhook endpoint switched off after failing for days (its URL, never its secret)."""
+
+    endpoint_id: int
+    url: str
+    failing_since: Timestamp
+    last_error: str
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -412,6 +431,18 @@ SLA_AT_RISK = kind(
 )
 SLA_BREACHED = kind(
     "sla.breached", SlaClockSchema, "An SLA target of a conversation passed its due time."
+)
+CONVERSATION_IMPORTED = kind(
+    "conversation.imported",
+    ImportedConversationSchema,
+    "A conversation and its past messages were imported from another help desk (moving in): "
+    "nothing reacts to it as to live traffic (no answer, routing, SLA or delivery).",
+    published=False,
+)
+WEBHOOK_ENDPOINT_DISABLED = kind(
+    "webhook.endpoint_disabled",
+    WebhookEndpointDisabledSchema,
+    "An outbound webhook endpoint failed every delivery for days and was switched off.",
 )
 
 SURVEY_SENT = kind(

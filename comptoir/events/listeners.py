@@ -6,7 +6,11 @@ A listener runs once the event's transaction has committed, in one of two ways:
   (cheap, best effort: a crash between commit and listener loses the call);
 - ``@on(kind, in_worker=True)``: as a task. Its job is queued in the event's own
   transaction (committed or rolled back with it) and run by a worker, with
-  retries; ``lock`` orders the runs sharing a key (a conversation's messages).
+  retries; ``lock`` orders the runs sharing a key (a conversation's messages);
+- ``@on(kind, in_transaction=True)``: inside the event's transaction, at once:
+  for rows that must exist exactly when the event does (outbound webhooks'
+  deliveries). It must be cheap and must not fail; its writes commit or roll
+  back with the event.
 
 ``when`` decides, inside the transaction and without a query where possible,
 whether the event concerns the listener at all: most messages need no job.
@@ -40,6 +44,7 @@ class Listener:
     # Set for listeners run by a worker: the task that loads the event and calls ``func``.
     task: Task | None
     lock: EventKey | None
+    in_transaction: bool = False
 
 
 _listeners: dict[str, list[Listener]] = defaultdict(list)
@@ -50,6 +55,7 @@ def on(
     *,
     when: EventCheck | None = None,
     in_worker: bool = False,
+    in_transaction: bool = False,
     lock: EventKey | None = None,
     retries: int = 0,
     retry_wait: int = 30,
@@ -59,6 +65,8 @@ def on(
     kinds = [kinds] if isinstance(kinds, EventKind) else list(kinds)
     if lock is not None and not in_worker:
         raise ValueError("only listeners run by a worker take a lock")
+    if in_worker and in_transaction:
+        raise ValueError("a listener runs in a worker or in the transaction, not both")
 
     def hang(func: Callable[[Event], None]) -> Callable[[Event], None]:
         name = f"{func.__module__}.{func.__qualname__}"
@@ -73,7 +81,7 @@ def on(
                     retry_wait=retry_wait,
                 )
             )
-        listener = Listener(name, func, when, task, lock)
+        listener = Listener(name, func, when, task, lock, in_transaction)
         for kind in kinds:
             _listeners[kind.name].append(listener)
         return func
@@ -96,6 +104,8 @@ def dispatch(event: Event) -> None:
         if listener.task is not None:
             lock = listener.lock(event) if listener.lock is not None else None
             listener.task.enqueue(event_id=event.pk, lock=lock)
+        elif listener.in_transaction:
+            listener.func(event)
         else:
             transaction.on_commit(partial(_run_after_commit, listener, event))
 

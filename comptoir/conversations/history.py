@@ -1,0 +1,158 @@
+"""Past conversations brought from another help desk, with their original times and authors.
+
+Moving in (``comptoir.moving_in``) calls ``store_past_conversation``: the
+customer was found or created by the same identity resolution as live
+traffic; here the conversation and its messages are stored as they happened
+(timestamps, customer or agent or bot, internal notes, channel, status) and one
+``conversation.imported`` event is appended. It is not live traffic: no
+``message.created``, so no assistant answer, routing, SLA clock, acknowledgement
+or delivery reacts to a message of last year. Card numbers are masked here, as
+at ingest. Idempotent per message: one whose ``external_id`` is already stored
+in the brand is left alone, so a second run, or a run resumed after an
+interruption, adds only what is missing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from comptoir.conversations.models import (
+    AuthorKind,
+    Contact,
+    Conversation,
+    Direction,
+    Message,
+    Status,
+)
+from comptoir.customers.models import Customer
+from comptoir.events import kinds
+from comptoir.events.actors import SYSTEM
+from comptoir.events.log import append_event
+from comptoir.privacy.cards import mask_card_numbers
+from comptoir.tenancy.models import Membership
+
+
+@dataclass(frozen=True)
+class PastMessage:
+    external_id: str  # unique in the brand: "<source>:<id>"
+    text: str
+    author_kind: str  # AuthorKind
+    created_at: datetime
+    channel: str
+    is_internal_note: bool = False
+    author: Membership | None = None  # the agent, when found in the brand
+
+
+@dataclass(frozen=True)
+class PastConversation:
+    source: str
+    external_id: str
+    subject: str
+    status: str  # Status
+    channel: str
+    created_at: datetime
+    messages: list[PastMessage]
+    assignee: Membership | None = None
+    resolved_at: datetime | None = None
+
+
+def store_past_conversation(
+    customer: Customer, past: PastConversation, existing: Conversation | None = None
+) -> tuple[Conversation, int]:
+    """The conversation (created unless ``existing``) with the messages it lacked; how many."""
+    with transaction.atomic():
+        conversation = existing
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                brand_id=customer.brand_id,
+                customer=customer,
+                status=past.status,
+                assignee=past.assignee,
+                channel=past.channel,
+                subject=mask_card_numbers(past.subject)[:200],
+                created_at=past.created_at,
+                last_message_at=past.created_at,
+            )
+            Contact.objects.create(
+                brand_id=customer.brand_id,
+                conversation=conversation,
+                channel=past.channel,
+                started_at=past.created_at,
+                ended_at=past.resolved_at,
+            )
+        else:
+            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        stored = set(
+            Message.objects.filter(
+                brand_id=customer.brand_id,
+                external_id__in=[m.external_id for m in past.messages],
+            ).values_list("external_id", flat=True)
+        )
+        new = [m for m in past.messages if m.external_id not in stored]
+        Message.objects.bulk_create(
+            Message(
+                brand_id=customer.brand_id,
+                conversation=conversation,
+                direction=Direction.INBOUND
+                if m.author_kind == AuthorKind.CUSTOMER
+                else Direction.OUTBOUND,
+                author_kind=m.author_kind,
+                author=m.author,
+                text=mask_card_numbers(m.text),
+                is_internal_note=m.is_internal_note,
+                channel=m.channel,
+                external_id=m.external_id,
+                created_at=m.created_at,
+            )
+            for m in new
+        )
+        _follow_history(conversation, past, new)
+        append_event(
+            customer.brand_id,
+            kinds.CONVERSATION_IMPORTED,
+            {
+                "conversation_id": conversation.pk,
+                "customer_id": customer.pk,
+                "source": past.source,
+                "external_id": past.external_id,
+                "messages_added": len(new),
+            },
+            actor=SYSTEM,
+            conversation=conversation,
+            customer=customer,
+        )
+    return conversation, len(new)
+
+
+def _follow_history(
+    conversation: Conversation, past: PastConversation, new: list[PastMessage]
+) -> None:
+    """Status, assignee and the times the lists and reports read, as the source had them."""
+    times = [m.created_at for m in new]
+    if times:
+        conversation.last_message_at = max([conversation.last_message_at, *times])
+    answers = [
+        m.created_at for m in new if m.author_kind == AuthorKind.AGENT and not m.is_internal_note
+    ]
+    if answers and (
+        conversation.first_response_at is None or min(answers) < conversation.first_response_at
+    ):
+        conversation.first_response_at = min(answers)
+    conversation.status = past.status
+    if past.assignee is not None:
+        conversation.assignee = past.assignee
+    conversation.resolved_at = (
+        (past.resolved_at or conversation.last_message_at)
+        if past.status == Status.RESOLVED
+        else None
+    )
+    conversation.save(
+        update_fields=[
+            "last_message_at",
+            "first_response_at",
+            "status",
+            "assignee",
+            "resolved_at",
+        ]
+    )

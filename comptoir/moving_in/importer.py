@@ -1,0 +1,204 @@
+"""Store what an export was read into: customers through identity resolution, then history.
+
+The same for every source. Customers are found or created by
+``customers.resolution`` (the resolver live traffic uses), so a customer
+imported today who writes tomorrow from the same address or number is
+recognised, and one who already wrote is merged with, not duplicated.
+Conversations and their past messages go through
+``conversations.history.store_past_conversation``. Each person and each
+conversation is stored in its own transaction with its ``ImportedRecord``: a
+second run imports nothing twice, an interrupted run resumes where it stopped,
+and a row that cannot be stored is reported, never fatal.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from comptoir.conversations.history import PastConversation, PastMessage, store_past_conversation
+from comptoir.conversations.models import AuthorKind, Conversation
+from comptoir.customers.identities import InvalidIdentity
+from comptoir.customers.lookup import find_identities
+from comptoir.customers.models import Customer
+from comptoir.customers.resolution import normalise_claims, resolve_customer
+from comptoir.moving_in.models import ImportedRecord
+from comptoir.moving_in.records import Export, Person, Skip, Thread
+from comptoir.tenancy.models import Brand, Membership
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    customers_created: int = 0
+    # Already known here (same e-mail, number…): the imported history joins their file.
+    customers_matched: int = 0
+    conversations_created: int = 0
+    conversations_updated: int = 0
+    messages_created: int = 0
+    already_imported: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    # Agents of the source not found here by e-mail: their messages have no author.
+    unknown_agents: set[str] = field(default_factory=set)
+
+
+def import_export(
+    brand: Brand,
+    source: str,
+    export: Export,
+    *,
+    advance: Callable[[], None] | None = None,
+) -> Report:
+    """Import the threads of ``export`` (and the customers they need) into ``brand``."""
+    report = Report(skipped=list(export.skipped))
+    importer = _Importer(brand, source, export, report)
+    for thread in export.threads:
+        try:
+            importer.thread(thread)
+        except (InvalidIdentity, IntegrityError, ValueError, TypeError) as error:
+            report.skipped.append(Skip(f"conversation {thread.external_id}", str(error)))
+        if advance is not None:
+            advance()
+    return report
+
+
+class _Importer:
+    def __init__(self, brand: Brand, source: str, export: Export, report: Report) -> None:
+        self.brand, self.source, self.export, self.report = brand, source, export, report
+        self.customers: dict[str, Customer | None] = {}
+        self.agents = {
+            m.user.email.lower(): m
+            for m in Membership.objects.filter(brand=brand, is_active=True).select_related("user")
+            if m.user.email
+        }
+
+    def _record(self, kind: str, external_id: str) -> ImportedRecord | None:
+        return ImportedRecord.objects.filter(
+            brand=self.brand, source=self.source, kind=kind, external_id=external_id
+        ).first()
+
+    def customer(self, external_id: str) -> Customer | None:
+        if external_id not in self.customers:
+            self.customers[external_id] = self._customer(external_id)
+        return self.customers[external_id]
+
+    def _customer(self, external_id: str) -> Customer | None:
+        record = self._record("person", external_id)
+        if record is not None:
+            customer = Customer.objects.filter(pk=record.object_id).first()
+            while customer is not None and customer.merged_into_id is not None:
+                customer = Customer.objects.filter(pk=customer.merged_into_id).first()
+            if customer is not None:
+                return customer
+        person = self.export.people.get(external_id)
+        if person is None:
+            self.report.skipped.append(Skip(f"person {external_id}", "not in the export"))
+            return None
+        if person.is_agent:
+            self.report.skipped.append(Skip(f"person {external_id}", "an agent, not a customer"))
+            return None
+        normalised = normalise_claims(person.claims, self.brand)
+        if not normalised:
+            self.report.skipped.append(
+                Skip(f"person {external_id}", "no usable e-mail, phone or customer number")
+            )
+            return None
+        try:
+            return self._resolve(person, normalised)
+        except IntegrityError:
+            return self._resolve(person, normalised)  # a concurrent writer: once more
+
+    def _resolve(self, person: Person, normalised: list) -> Customer:
+        keys = [(kind, value) for kind, value, _ in normalised]
+        with transaction.atomic():
+            known = bool(find_identities(self.brand.pk, keys))
+            customer = resolve_customer(self.brand, person.claims, display_name=person.name)
+            ImportedRecord.objects.update_or_create(
+                brand=self.brand,
+                source=self.source,
+                kind="person",
+                external_id=person.external_id,
+                defaults={"object_id": customer.pk},
+            )
+        if known:
+            self.report.customers_matched += 1
+        else:
+            self.report.customers_created += 1
+        return customer
+
+    def agent(self, external_id: str) -> Membership | None:
+        person = self.export.people.get(external_id)
+        if person is None or not person.email:
+            return None
+        membership = self.agents.get(person.email.lower())
+        if membership is None:
+            self.report.unknown_agents.add(person.email)
+        return membership
+
+    def thread(self, thread: Thread) -> None:
+        record = self._record("conversation", thread.external_id)
+        existing = None
+        if record is not None:
+            existing = Conversation.objects.filter(pk=record.object_id).first()
+        if existing is not None:
+            customer = existing.customer
+        else:
+            customer = self.customer(thread.requester_external_id)
+        if customer is None:
+            self.report.skipped.append(
+                Skip(f"conversation {thread.external_id}", "its customer could not be imported")
+            )
+            return
+        messages = []
+        for message in thread.messages:
+            author_kind, author = message.author_kind, None
+            person = self.export.people.get(message.author_external_id)
+            if person is not None and message.author_kind != AuthorKind.BOT:
+                author_kind = AuthorKind.AGENT if person.is_agent else AuthorKind.CUSTOMER
+            if author_kind == AuthorKind.AGENT:
+                author = self.agent(message.author_external_id)
+            if not message.text.strip():
+                continue
+            messages.append(
+                PastMessage(
+                    external_id=message.external_id,
+                    text=message.text,
+                    author_kind=author_kind,
+                    created_at=message.created_at,
+                    channel=message.channel,
+                    is_internal_note=message.is_note,
+                    author=author,
+                )
+            )
+        past = PastConversation(
+            source=self.source,
+            external_id=thread.external_id,
+            subject=thread.subject,
+            status=thread.status,
+            channel=thread.channel,
+            created_at=thread.created_at,
+            messages=sorted(messages, key=lambda m: m.created_at),
+            assignee=self.agent(thread.assignee_external_id)
+            if thread.assignee_external_id
+            else None,
+            resolved_at=thread.updated_at,
+        )
+        with transaction.atomic():
+            conversation, added = store_past_conversation(customer, past, existing)
+            if existing is None:
+                ImportedRecord.objects.update_or_create(
+                    brand=self.brand,
+                    source=self.source,
+                    kind="conversation",
+                    external_id=thread.external_id,
+                    defaults={"object_id": conversation.pk},
+                )
+        self.report.messages_created += added
+        if existing is None:
+            self.report.conversations_created += 1
+        elif added:
+            self.report.conversations_updated += 1
+        else:
+            self.report.already_imported += 1
