@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "comptoir.search",
     "comptoir.realtime",
     "comptoir.console",
+    "comptoir.administration",
     "comptoir.widget",
     "comptoir.api",
     "comptoir.demo",

@@ -28,11 +28,20 @@ from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
 from comptoir.search.access import access_saved_view
 from comptoir.search.models import SavedView
-from comptoir.tenancy.access import ROLE_REFUSALS, access_colleague, access_team, check_role
+from comptoir.tenancy.access import (
+    ROLE_REFUSALS,
+    access_agent_seat,
+    access_api_token,
+    access_colleague,
+    access_team,
+    check_role,
+)
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Brand, Role, Team
-from comptoir.touchpoints.email.access import access_quarantined_mail
-from comptoir.touchpoints.email.models import QuarantinedMail
-from comptoir.touchpoints.phone.access import access_call, access_callback
+from comptoir.touchpoints.email.access import access_mailbox, access_quarantined_mail
+from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
+from comptoir.touchpoints.messaging.access import access_messaging_account
+from comptoir.touchpoints.messaging.models import MessagingAccount
+from comptoir.touchpoints.phone.access import access_call, access_callback, access_phone_line
 from comptoir.touchpoints.phone.click_to_call import start_outbound_call
 from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
 from tests.factories import ingest_chat, make_agent, make_brand
@@ -160,6 +169,27 @@ FETCHES = {
         ),
         Role.ADMIN,
     ),
+    "agent seat": Fetch(access_agent_seat, make_agent, Role.ADMIN),
+    "api token": Fetch(
+        access_api_token, lambda brand: ApiToken.issue(make_agent(brand), "CRM")[0], Role.ADMIN
+    ),
+    "mailbox": Fetch(
+        access_mailbox,
+        lambda brand: Mailbox.objects.create(brand=brand, address=f"help-{brand.pk}@example.org"),
+        Role.ADMIN,
+    ),
+    "messaging account": Fetch(
+        access_messaging_account,
+        lambda brand: MessagingAccount.objects.create(
+            brand=brand, provider="whatsapp", external_id=f"wa-{brand.pk}", app_secret="s"
+        ),
+        Role.ADMIN,
+    ),
+    "phone line": Fetch(
+        access_phone_line,
+        lambda brand: PhoneLine.objects.create(brand=brand, number=f"+3318000{brand.pk:04d}"),
+        Role.ADMIN,
+    ),
     "callback request": Fetch(access_callback, _callback),
     "call": Fetch(access_call, _call),
 }
@@ -216,6 +246,8 @@ def test_an_inactive_colleague_is_not_found(brand, agent, colleague):
     colleague.save(update_fields=["is_active"])
     with pytest.raises(Http404):
         access_colleague(agent, colleague.pk)
+    # Settings still manage the seat (to reactivate it).
+    assert access_agent_seat(make_agent(brand, Role.ADMIN), colleague.pk) == colleague
 
 
 # A saved view belongs to its agent, not to the brand: it is not in the table above

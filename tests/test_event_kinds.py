@@ -51,8 +51,10 @@ from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.routing.models import AgentProfile
 from comptoir.routing.presence import set_availability, set_inactive_agents_away
 from comptoir.tasks import run_pending
+from comptoir.tenancy.actions import invite_agent
 from comptoir.tenancy.models import Availability, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.models import Mailbox
+from comptoir.touchpoints.phone.actions import rotate_webhook_secret, save_phone_line
 from comptoir.touchpoints.phone.callbacks import close_callback, request_callback
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEventKind
@@ -444,6 +446,24 @@ def sla_timer_finds_a_target_breached(brand: Brand) -> Produced:
     return _sla_timer_fires(brand, "sla.breached", 2.5)
 
 
+# --- Settings -------------------------------------------------------------------------------
+
+
+def admin_invites_an_agent(brand: Brand) -> Produced:
+    admin = make_agent(brand, Role.ADMIN, first_name="Ada")
+    before = last_event_id()
+    invite_agent(admin, "new.agent@example.org", "Nina", "Roux", Role.AGENT, "http://testserver/")
+    return Produced(appended("settings.changed", before), ActorKind.AGENT, admin.pk)
+
+
+def admin_rotates_a_phone_line_secret(brand: Brand) -> Produced:
+    admin = make_agent(brand, Role.ADMIN, first_name="Ada")
+    line, _ = save_phone_line(admin, None, {"number": f"+3318000{brand.pk:04d}"})
+    before = last_event_id()
+    rotate_webhook_secret(admin, line)
+    return Produced(appended("settings.changed", before), ActorKind.AGENT, admin.pk)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -482,6 +502,8 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("assistant.intents_changed", admin_deletes_an_intent),
     ("sla.at_risk", sla_timer_finds_a_target_at_risk),
     ("sla.breached", sla_timer_finds_a_target_breached),
+    ("settings.changed", admin_invites_an_agent),
+    ("settings.changed", admin_rotates_a_phone_line_secret),
 ]
 
 

@@ -44,8 +44,9 @@ from comptoir.customers.merging import merge_customers, unmerge
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
-from comptoir.touchpoints.email.models import MailSource, QuarantinedMail
+from comptoir.touchpoints.email.models import Mailbox, MailSource, QuarantinedMail
 from comptoir.touchpoints.email.receiving import quarantine_mail
+from comptoir.touchpoints.messaging.models import MessagingAccount
 from comptoir.touchpoints.phone.callbacks import close_callback, request_callback
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.click_to_call import call_back_now, start_outbound_call
@@ -95,6 +96,16 @@ QUERY_COUNTS = [
     ("/console/mail/quarantine/", 4),
     ("/console/mail/quarantine/?resolved=1", 4),
     ("/console/mail/quarantine/{mail}/raw/", 4),
+    # Settings (comptoir/administration/urls.py)
+    ("/console/settings/", 3),  # + nothing: the brand came with the membership
+    ("/console/settings/agents/", 4),
+    ("/console/settings/teams/", 6),  # + teams, their members, the form's agents
+    ("/console/settings/teams/{team}/", 6),
+    ("/console/settings/channels/", 6),  # + mailboxes, accounts, lines
+    ("/console/settings/channels/mailboxes/{mailbox}/", 4),
+    ("/console/settings/channels/messaging/{account}/", 4),
+    ("/console/settings/channels/phone/{line}/", 4),
+    ("/console/settings/api-tokens/", 4),
     # The REST API's lists
     ("/api/teams", 3),
     ("/api/customers", 4),
@@ -148,6 +159,15 @@ class Scene:
             "intent": self.intent.pk,
             "article": self.article.pk,
             "mail": self.mail.pk,
+            **{
+                name: model.objects.filter(brand=self.brand).order_by("pk")[0].pk
+                for name, model in (
+                    ("team", Team),
+                    ("mailbox", Mailbox),
+                    ("account", MessagingAccount),
+                    ("line", PhoneLine),
+                )
+            },
         }
 
 
@@ -353,6 +373,13 @@ def grow(scene: Scene, rounds: int) -> None:
                 reason="failed_twice" if outcome == Outcome.HANDOFF else "",
                 intent=intent.name,
             )
+        # Channels and an API token (Settings).
+        Mailbox.objects.create(brand=brand, address=f"support{n}@exemple.fr")
+        MessagingAccount.objects.create(
+            brand=brand, provider="messenger", external_id=f"page-{n}", app_secret="s"
+        )
+        PhoneLine.objects.create(brand=brand, number=f"+3318{n:08d}", label=f"Ligne {n}")
+        ApiToken.issue(agent, f"Intégration {n}")
         # Mail that could not be stored, one of them retried since.
         quarantined(brand, n)
         resolved = quarantined(brand, n)
@@ -370,6 +397,10 @@ SINGLE_OBJECT_PAGES = {
     "/console/assistant/articles/new/",
     "/console/assistant/articles/{article}/",
     "/console/mail/quarantine/{mail}/raw/",
+    "/console/settings/",
+    "/console/settings/channels/mailboxes/{mailbox}/",
+    "/console/settings/channels/messaging/{account}/",
+    "/console/settings/channels/phone/{line}/",
 }
 
 

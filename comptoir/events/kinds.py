@@ -255,6 +255,18 @@ class SlaClockSchema(Schema):
     seconds_left: int
 
 
+class SettingsChangedSchema(Schema):
+    """What an administrator changed in the console's Settings: never a secret's value."""
+
+    # brand, agent, team, mailbox, messaging_account, phone_line, api_token, canned_reply
+    object: str
+    object_id: int
+    # created, updated, invited, role_changed, deactivated, reactivated, deleted,
+    # revoked, secret_rotated
+    change: str
+    fields: list[str] = []
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -361,6 +373,13 @@ SLA_AT_RISK = kind(
 )
 SLA_BREACHED = kind(
     "sla.breached", SlaClockSchema, "An SLA target of a conversation passed its due time."
+)
+SETTINGS_CHANGED = kind(
+    "settings.changed",
+    SettingsChangedSchema,
+    "An administrator changed the brand's settings, agents, teams, channels or API tokens "
+    "(the audit trail of Settings; secrets are never in it).",
+    published=False,
 )
 
 # The event each outcome of the assistant's work on a message appends.

@@ -213,11 +213,21 @@
   shadow.appendChild(root);
   document.body.appendChild(host);
 
+  /* The brand's accent colour (Settings → Brand), with dark or light text for contrast. */
+  function applyColour(colour) {
+    if (!/^#[0-9a-fA-F]{6}$/.test(colour || "")) return;
+    var r = parseInt(colour.slice(1, 3), 16), g = parseInt(colour.slice(3, 5), 16), b = parseInt(colour.slice(5, 7), 16);
+    var light = (0.299 * r + 0.587 * g + 0.114 * b) > 160;
+    root.style.setProperty("--accent", colour);
+    root.style.setProperty("--accent-ink", light ? "#1d2330" : "#fff");
+  }
+
   function applyTexts() {
     launcher.setAttribute("aria-label", t("open"));
     closeBtn.setAttribute("aria-label", t("close"));
     closeBtn.title = t("close");
     title.textContent = state.session ? state.session.brand.name : "";
+    applyColour(state.session && state.session.brand.color);
     subtitle.textContent = t("subtitle");
     identifyToggle.textContent = t("email_prompt");
     emailLabelText.textContent = t("email_label");
