@@ -281,6 +281,7 @@ def test_a_phone_line_made_in_the_console_takes_calls_signed_with_the_secret_sho
     response = admin_client.post(
         reverse("administration:phone_create"),
         {"number": "+33 1 80 00 00 42", "label": "Standard", "provider": "log", "is_active": "on"},
+        follow=True,
     )
     assert response.status_code == 200
     line = PhoneLine.objects.get(brand=brand)
@@ -296,7 +297,7 @@ def test_a_phone_line_made_in_the_console_takes_calls_signed_with_the_secret_sho
     assert post_generic(client, brand, call, signature=sign(_body(call), secret)).status_code == 200
     assert Call.objects.filter(brand=brand, line=line).exists()
 
-    rotated = admin_client.post(reverse("administration:phone_rotate", args=[line.pk]))
+    rotated = admin_client.post(reverse("administration:phone_rotate", args=[line.pk]), follow=True)
     line.refresh_from_db()
     assert line.webhook_secret != secret and line.webhook_secret in rotated.content.decode()
     later = event("ringing", T0, to=line.number)
@@ -340,6 +341,7 @@ def test_a_whatsapp_account_answers_meta_s_handshake_with_the_token_shown_once(
             "access_token": "graph-token",
             "is_active": "on",
         },
+        follow=True,
     )
     assert response.status_code == 200
     account = MessagingAccount.objects.get(brand=brand)
@@ -383,7 +385,9 @@ def test_a_whatsapp_account_answers_meta_s_handshake_with_the_token_shown_once(
 def test_an_api_token_is_shown_once_works_and_stops_when_revoked(
     admin_client, client, brand, admin
 ):
-    response = admin_client.post(reverse("administration:token_create"), {"name": "CRM sync"})
+    response = admin_client.post(
+        reverse("administration:token_create"), {"name": "CRM sync"}, follow=True
+    )
     assert response.status_code == 200
     key = re.search(r"cpt_[A-Za-z0-9_-]+", response.content.decode()).group(0)
     token = ApiToken.objects.get(membership=admin)

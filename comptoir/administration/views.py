@@ -6,8 +6,9 @@ agents (invite by e-mail, role, deactivate), teams and their members, channels
 secrets) and API tokens. Administrators only (403 for agents and supervisors);
 another brand's objects are 404 (the ``access_*`` fetches). Forms post, then
 redirect; bad input is a 400 with the form's reasons. A secret Comptoir
-generates (a webhook secret, a verify token, an API key) is shown once, in
-the answer to the POST that made it, and never again.
+generates (a webhook secret, a verify token, an API key) is shown once, on
+the page the POST that made it redirects to (kept in the server-side session
+for that one display), and never again.
 """
 
 import copy
@@ -61,6 +62,22 @@ def _page(request, membership, template: str, section: str, status: int = 200, *
         {"membership": membership, "section": section, **context},
         status=status,
     )
+
+
+SHOWN_ONCE = "settings_shown_once"
+
+
+def _show_once(request: HttpRequest, kind: str, object_id: int, value: str) -> None:
+    """Keep ``value`` for the next page about this object only (then it is gone)."""
+    request.session[SHOWN_ONCE] = {"kind": kind, "id": object_id, "value": value}
+
+
+def _pop_shown_once(request: HttpRequest, kind: str, object_id: int) -> str:
+    kept = request.session.get(SHOWN_ONCE)
+    if not kept or kept.get("kind") != kind or kept.get("id") != object_id:
+        return ""
+    del request.session[SHOWN_ONCE]
+    return kept["value"]
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -294,18 +311,21 @@ def channels(request: HttpRequest) -> HttpResponse:
 
 
 def _channel_form(request, membership, form_class, instance, save, title: str, kind: str):
-    """The create/edit page of one channel; ``save(values)`` returns a secret to show, or None."""
+    """The create/edit page of one channel.
+
+    ``save(values)`` returns the object saved and the secret it was given, if any: the
+    page of the object then shows it, once.
+    """
     data = request.POST if request.method == "POST" else None
     # The form works on a copy: validating writes the posted values into its instance, and
     # the action compares them with the stored ones (what changed; secrets left blank).
     form = form_class(data, instance=copy.copy(instance))
     if data is not None:
         if form.is_valid():
-            secret = save(form.values())
+            saved, secret = save(form.values())
             if secret:
-                return _page(
-                    request, membership, "secret.html", "channels", secret=secret, kind=kind
-                )
+                _show_once(request, kind, saved.pk, secret)
+                return redirect(f"administration:{kind}", saved.pk)
             messages.success(request, gettext("Channel saved."))
             return redirect("administration:channels")
         status = 400
@@ -321,6 +341,7 @@ def _channel_form(request, membership, form_class, instance, save, title: str, k
         title=title,
         instance=instance,
         kind=kind,
+        secret=_pop_shown_once(request, kind, instance.pk) if instance else "",
     )
 
 
@@ -331,7 +352,7 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpRes
     mailbox = access_mailbox(membership, mailbox_id) if mailbox_id else None
 
     def save(values):
-        save_mailbox(membership, mailbox, values)
+        return save_mailbox(membership, mailbox, values), None
 
     title = mailbox.address if mailbox else gettext("New mailbox")
     return _channel_form(request, membership, MailboxForm, mailbox, save, title, "mailbox")
@@ -344,7 +365,7 @@ def messaging_edit(request: HttpRequest, account_id: int | None = None) -> HttpR
     account = access_messaging_account(membership, account_id) if account_id else None
 
     def save(values):
-        return save_messaging_account(membership, account, values)[1]
+        return save_messaging_account(membership, account, values)
 
     title = str(account) if account else gettext("New WhatsApp or Messenger account")
     return _channel_form(
@@ -359,7 +380,7 @@ def phone_edit(request: HttpRequest, line_id: int | None = None) -> HttpResponse
     line = access_phone_line(membership, line_id) if line_id else None
 
     def save(values):
-        return save_phone_line(membership, line, values)[1]
+        return save_phone_line(membership, line, values)
 
     title = line.number if line else gettext("New phone line")
     return _channel_form(request, membership, PhoneLineForm, line, save, title, "phone")
@@ -370,8 +391,8 @@ def phone_edit(request: HttpRequest, line_id: int | None = None) -> HttpResponse
 def messaging_rotate(request: HttpRequest, account_id: int) -> HttpResponse:
     membership = _admin(request)
     account = access_messaging_account(membership, account_id)
-    secret = rotate_verify_token(membership, account)
-    return _page(request, membership, "secret.html", "channels", secret=secret, kind="messaging")
+    _show_once(request, "messaging", account.pk, rotate_verify_token(membership, account))
+    return redirect("administration:messaging", account.pk)
 
 
 @require_POST
@@ -379,14 +400,14 @@ def messaging_rotate(request: HttpRequest, account_id: int) -> HttpResponse:
 def phone_rotate(request: HttpRequest, line_id: int) -> HttpResponse:
     membership = _admin(request)
     line = access_phone_line(membership, line_id)
-    secret = rotate_webhook_secret(membership, line)
-    return _page(request, membership, "secret.html", "channels", secret=secret, kind="phone")
+    _show_once(request, "phone", line.pk, rotate_webhook_secret(membership, line))
+    return redirect("administration:phone", line.pk)
 
 
 # --- API tokens ----------------------------------------------------------------------------
 
 
-def _tokens_page(request, membership, form=None, status=200, key: str = ""):
+def _tokens_page(request, membership, form=None, status=200):
     tokens = (
         ApiToken.objects.filter(membership__brand_id=membership.brand_id)
         .select_related("membership__user")
@@ -400,7 +421,7 @@ def _tokens_page(request, membership, form=None, status=200, key: str = ""):
         status=status,
         tokens=tokens,
         form=form or ApiTokenForm(),
-        key=key,
+        key=_pop_shown_once(request, "token", membership.pk),
     )
 
 
@@ -418,8 +439,9 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _tokens_page(request, membership, form=form, status=400)
     _, key = actions.create_api_token(membership, form.cleaned_data["name"])
-    # Shown in this answer only: never stored, never shown again.
-    return _tokens_page(request, membership, key=key)
+    # Shown on the next page only: only its hash is stored.
+    _show_once(request, "token", membership.pk, key)
+    return redirect("administration:tokens")
 
 
 @require_POST
