@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
     "comptoir.search",
+    "comptoir.canned",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.administration",

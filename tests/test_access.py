@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.models import Intent, KnowledgeArticle
+from comptoir.canned.access import access_canned_reply, check_may_edit
+from comptoir.canned.models import CannedReply
 from comptoir.conversations.access import access_attachment, access_conversation
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.access import (
@@ -265,3 +267,23 @@ def test_a_saved_view_is_fetched_by_its_owner_only(brand, agent, other_brand):
             access_saved_view(agent, bad_id)
     with pytest.raises(PermissionDenied):
         access_saved_view(agent, view.pk, require_role=Role.SUPERVISOR)
+
+
+def test_a_personal_canned_reply_is_fetched_by_its_owner_only(brand, agent, other_brand):
+    mine = CannedReply.objects.create(brand=brand, owner=agent, shortcut="a", title="A", body="A")
+    shared = CannedReply.objects.create(brand=brand, shortcut="b", title="B", body="B")
+    assert access_canned_reply(agent, mine.pk) == mine
+    assert access_canned_reply(make_agent(brand), shared.pk) == shared
+    for someone in (make_agent(brand, Role.ADMIN), make_agent(other_brand, Role.ADMIN)):
+        with pytest.raises(Http404):
+            access_canned_reply(someone, mine.pk)
+    with pytest.raises(Http404):
+        access_canned_reply(make_agent(other_brand, Role.ADMIN), shared.pk)
+    for bad_id in (10_000_000, "abc", None):
+        with pytest.raises(Http404):
+            access_canned_reply(agent, bad_id)
+    # Using a shared reply is any agent's; changing it, a supervisor's.
+    with pytest.raises(PermissionDenied):
+        check_may_edit(agent, shared)
+    check_may_edit(make_agent(brand, Role.SUPERVISOR), shared)
+    check_may_edit(agent, mine)

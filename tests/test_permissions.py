@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from comptoir.assistant.models import Intent, KnowledgeArticle
+from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
@@ -212,6 +213,12 @@ CASES: dict[str, Case] = {
     "administration:tokens": Case("session", role=Role.ADMIN),
     "administration:token_create": Case("session", method="post", role=Role.ADMIN),
     "administration:token_revoke": Case("session", "token", "post", role=Role.ADMIN),
+    # Canned replies: any agent; a personal reply is its owner's only (see PRIVATE_TARGETS).
+    "canned:list": Case("session"),
+    "canned:create": Case("session", method="post"),
+    "canned:edit": Case("session", "reply"),
+    "canned:delete": Case("session", "reply", "post"),
+    "canned:for_conversation": Case("session", "conversation"),
     # An invited agent's set-password link: its token is the credential.
     "console:password_set": Case("public"),
     # Search: any agent of the brand; a saved view is its owner's only (see PRIVATE_TARGETS).
@@ -223,6 +230,11 @@ CASES: dict[str, Case] = {
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.
 PRIVATE_TARGETS = {
+    "reply": lambda member: (
+        CannedReply.objects.create(
+            brand=member.brand, owner=member, shortcut="secret", title=SECRET, body=SECRET
+        ).pk
+    ),
     "saved_view": lambda member: (
         SavedView.objects.create(
             brand=member.brand, owner=member, name=SECRET, filters={"q": SECRET}
@@ -272,6 +284,7 @@ def secret_data(brand, agent):
         **settings_data(brand, agent),
         **sla_data(brand),
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
+        "reply": PRIVATE_TARGETS["reply"](agent),
     }
 
 

@@ -35,6 +35,7 @@ from comptoir.assistant.models import (
     KnowledgeArticle,
     Outcome,
 )
+from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Attachment, AuthorKind, Channel, Conversation
@@ -96,6 +97,9 @@ QUERY_COUNTS = [
     ("/console/mail/quarantine/", 4),
     ("/console/mail/quarantine/?resolved=1", 4),
     ("/console/mail/quarantine/{mail}/raw/", 4),
+    # Canned replies (comptoir/canned/urls.py): the page, and what "/" offers in a conversation
+    ("/console/replies/", 4),
+    ("/console/c/{conversation}/replies/", 5),  # + conversation and customer, the replies
     # Settings (comptoir/administration/urls.py)
     ("/console/settings/", 3),  # + nothing: the brand came with the membership
     ("/console/settings/agents/", 4),
@@ -373,6 +377,17 @@ def grow(scene: Scene, rounds: int) -> None:
                 reason="failed_twice" if outcome == Outcome.HANDOFF else "",
                 intent=intent.name,
             )
+        # Canned replies: a shared one and the administrator's own.
+        CannedReply.objects.create(
+            brand=brand, shortcut=f"shared{n}", title=f"Shared {n}", body="{{ customer.name }}"
+        )
+        CannedReply.objects.create(
+            brand=brand,
+            owner=admin,
+            shortcut=f"mine{n}",
+            title=f"Mine {n}",
+            body="{{ agent.name }}",
+        )
         # Channels and an API token (Settings).
         Mailbox.objects.create(brand=brand, address=f"support{n}@exemple.fr")
         MessagingAccount.objects.create(
