@@ -132,9 +132,45 @@
 
   function scrollTimelineToEnd() {
     const timeline = document.getElementById("timeline");
-    if (timeline) {
-      timeline.scrollTop = timeline.scrollHeight;
+    if (!timeline) {
+      return;
     }
+    if (timeline.scrollHeight > timeline.clientHeight + 1) {
+      timeline.scrollTop = timeline.scrollHeight;
+    } else if (timeline.lastElementChild && window.innerWidth <= 900) {
+      // A phone-sized screen: the page scrolls, not the timeline.
+      timeline.lastElementChild.scrollIntoView({ block: "end" });
+    }
+  }
+
+  // The thread stays at its last message while pictures load and the summary card folds
+  // (heights known only then), unless the agent scrolled up meanwhile.
+  function followTimelineEnd() {
+    const timeline = document.getElementById("timeline");
+    if (!timeline || typeof ResizeObserver === "undefined") {
+      return;
+    }
+    let atEnd = true;
+    function check() {
+      if (timeline.scrollHeight > timeline.clientHeight + 1) {
+        atEnd = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 48;
+      } else {
+        // A phone-sized screen: the page scrolls, not the timeline.
+        const last = timeline.lastElementChild;
+        atEnd = !last || last.getBoundingClientRect().bottom <= window.innerHeight + 48;
+      }
+    }
+    timeline.addEventListener("scroll", check, { passive: true });
+    window.addEventListener("scroll", check, { passive: true });
+    const observer = new ResizeObserver(function () {
+      if (atEnd && document.body.contains(timeline)) {
+        scrollTimelineToEnd();
+      }
+    });
+    observer.observe(timeline);
+    Array.from(timeline.children).forEach(function (child) {
+      observer.observe(child);
+    });
   }
 
   const refreshers = {
@@ -171,6 +207,9 @@
       const after = document.getElementById("timeline");
       if (after) {
         after.scrollTop = wasAtEnd ? after.scrollHeight : scrollTop;
+        if (wasAtEnd) {
+          followTimelineEnd();
+        }
       }
     },
     panel: async function () {
@@ -464,5 +503,6 @@
   }
 
   scrollTimelineToEnd();
+  followTimelineEnd();
   connect();
 })();
