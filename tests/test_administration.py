@@ -445,3 +445,41 @@ def test_the_widget_does_not_promise_an_advisor_while_the_assistant_answers_firs
     forget_enabled_brands()
     assert "advisor answers you here" not in subtitle()
     assert "assistant" in subtitle()
+
+
+def test_a_mailbox_s_own_smtp_server_sends_its_replies(
+    admin_client,
+    brand,
+    admin,
+    smtp,  # noqa: F811 — the platform's server
+):
+    from comptoir.conversations.actions import send_reply
+    from comptoir.conversations.models import Conversation
+    from tests.smtp_server import SmtpServer
+    from tests.test_email_inbound import mail, receive
+
+    own = SmtpServer().start()
+    try:
+        form = {"address": "support@maison.example", "sender_name": "Maison"}
+        form |= {"response_time_hours": 24, "reopen_window_days": 7}
+        bad = admin_client.post(
+            reverse("administration:mailbox_create"), {**form, "smtp_url": "ftp://x"}
+        )
+        assert bad.status_code == 400
+        url = f"smtp://127.0.0.1:{own.port}"  # the test server takes no AUTH
+        assert (
+            admin_client.post(
+                reverse("administration:mailbox_create"), {**form, "smtp_url": url}
+            ).status_code
+            == 302
+        )
+        outcome = receive(mail("Où est mon colis ?", sender="ana@example.com"))
+        conversation = Conversation.objects.get(pk=outcome.conversation_id)
+        send_reply(admin, conversation, "Il arrive demain.")
+        run_pending()
+        assert [m.rcpt_tos for m in own.received] == [["ana@example.com"]]
+        assert smtp.received == []
+        page = admin_client.get(reverse("administration:mailbox", args=[Mailbox.objects.get().pk]))
+        assert f":{own.port}" not in page.content.decode()  # write-only, like the IMAP address
+    finally:
+        own.stop()

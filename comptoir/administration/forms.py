@@ -190,7 +190,7 @@ class SecretFieldsMixin:
 
 
 class MailboxForm(SecretFieldsMixin, forms.ModelForm):
-    secret_fields = ("imap_url",)
+    secret_fields = ("imap_url", "smtp_url")
     stop_imap = forms.BooleanField(label=_("Stop polling by IMAP"), required=False)
 
     class Meta:
@@ -202,6 +202,7 @@ class MailboxForm(SecretFieldsMixin, forms.ModelForm):
             "response_time_hours",
             "reopen_window_days",
             "imap_url",
+            "smtp_url",
         ]
         labels = {
             "address": _("Address"),
@@ -210,11 +211,16 @@ class MailboxForm(SecretFieldsMixin, forms.ModelForm):
             "response_time_hours": _("Promised response time (hours)"),
             "reopen_window_days": _("Reopen window (days)"),
             "imap_url": _("IMAP mailbox to poll"),
+            "smtp_url": _("Outgoing mail server"),
         }
         help_texts = {
             "address": _("Mail to this address opens conversations of the brand."),
             "sender_name": _("The name replies are sent with (blank: the brand's)."),
             "imap_url": _("imaps://user:password@host:993/INBOX, or blank."),
+            "smtp_url": _(
+                "smtps://user:password@host:465 or smtp+starttls://…:587; blank: the "
+                "platform's server."
+            ),
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -227,6 +233,21 @@ class MailboxForm(SecretFieldsMixin, forms.ModelForm):
         value = self.cleaned_data["imap_url"].strip()
         if value and not value.startswith(("imap://", "imaps://")):
             raise forms.ValidationError(_("An imaps:// or imap:// address."))
+        return value
+
+    def clean_smtp_url(self) -> str:
+        from comptoir.settings import parse_email_url
+
+        value = self.cleaned_data["smtp_url"].strip()
+        if value:
+            try:
+                parse_email_url(value)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("An smtp://, smtp+starttls:// or smtps:// address.")
+                ) from None
+            if value.startswith("file:"):
+                raise forms.ValidationError(_("An smtp://, smtp+starttls:// or smtps:// address."))
         return value
 
     def values(self) -> dict:

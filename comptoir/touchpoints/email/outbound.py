@@ -65,17 +65,18 @@ def send_email_delivery(delivery: Delivery) -> str:
     if message.is_internal_note or message.direction != Direction.OUTBOUND:
         raise DeliveryError("only outbound replies are sent, never notes", permanent=True)
     conversation = message.conversation
-    from_address, from_name = sender_address(message.brand)
+    mailbox = message.brand.mailboxes.order_by("pk").first()
+    from_address, from_name = sender_address(message.brand, mailbox)
     recipient = recipient_address(conversation)
     message_id = ensure_message_id(message, from_address.rpartition("@")[2])
     mail = build_mail(message, from_address, from_name, recipient, message_id)
-    _send(mail, delivery)
+    _send(mail, delivery, mailbox.smtp_url if mailbox else "")
     return message_id
 
 
-def sender_address(brand: Brand) -> tuple[str, str]:
-    """``(address, display name)`` the brand's mail leaves from."""
-    mailbox = brand.mailboxes.order_by("pk").first()
+def sender_address(brand: Brand, mailbox=None) -> tuple[str, str]:
+    """``(address, display name)`` the brand's mail leaves from: its first mailbox's."""
+    mailbox = mailbox or brand.mailboxes.order_by("pk").first()
     if mailbox is None:
         return f"{brand.slug}@{settings.DEFAULT_FROM_DOMAIN}", brand.name
     return mailbox.address, mailbox.sender_name or brand.name
@@ -202,10 +203,11 @@ def _language_tag(*candidates: str) -> str:
     return "en"
 
 
-def _send(mail: EmailMultiAlternatives, delivery: Delivery) -> None:
-    """Hand the mail to the SMTP server, mapping its answer to a DeliveryError."""
+def _send(mail: EmailMultiAlternatives, delivery: Delivery, smtp_url: str = "") -> None:
+    """Hand the mail to the SMTP server (the mailbox's own, if it has one), mapping its answer
+    to a DeliveryError."""
     try:
-        mail_connection().send_messages([mail])
+        mail_connection(smtp_url).send_messages([mail])
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         detail = "; ".join(
