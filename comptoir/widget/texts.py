@@ -115,6 +115,7 @@ def widget_texts(brand: Brand) -> dict[str, Any]:
         "remove_file": gettext("Remove the file"),
         "you": gettext("You"),
         "advisor": gettext("Advisor"),
+        "agent_typing": gettext("An advisor is typing…"),
         "assistant": gettext("Automated assistant"),
         "sending": gettext("Sending…"),
         "sent": gettext("Sent"),

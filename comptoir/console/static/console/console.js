@@ -331,6 +331,48 @@
     scheduleRefresh(parts);
   }
 
+  // Typing hints (never stored): the customer of the open conversation typing, or another
+  // agent typing in it (two people about to answer the same customer).
+  let typingTimer = null;
+  let typingSentAt = 0;
+
+  function onTyping(frame) {
+    const line = document.getElementById("typing-indicator");
+    if (!line || state.conversationId === null) {
+      return;
+    }
+    let text = "";
+    if (frame.who === "customer" && frame.customer_id === state.customerId) {
+      text = line.dataset.customerTyping;
+      line.classList.remove("is-collision");
+    } else if (frame.who === "agent" && frame.conversation_id === state.conversationId) {
+      text = line.dataset.agentTyping.replace("__name__", frame.name || "");
+      line.classList.add("is-collision");
+    }
+    if (!text) {
+      return;
+    }
+    line.textContent = text;
+    line.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () {
+      line.hidden = true;
+    }, 6000);
+  }
+
+  function sendTyping(isNote) {
+    const now = Date.now();
+    if (state.conversationId === null || now - typingSentAt < 2500) {
+      return;
+    }
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      typingSentAt = now;
+      socket.send(
+        JSON.stringify({ type: "typing", conversation_id: state.conversationId, note: isNote })
+      );
+    }
+  }
+
   function onFrame(frame) {
     switch (frame.type) {
       case "event":
@@ -346,6 +388,9 @@
       case "reset":
         // Too much was missed to replay: start again from a fresh page.
         window.location.reload();
+        break;
+      case "typing":
+        onTyping(frame);
         break;
       default:
         break; // pong, error (the close that follows is handled below)
@@ -487,6 +532,10 @@
     composer.addEventListener("change", applyMode);
     applyMode();
     const errorSlot = composer.querySelector("#composer-error");
+    textarea.addEventListener("input", function () {
+      const checked = composer.querySelector("input[name=mode]:checked");
+      sendTyping(Boolean(checked && checked.value === "note"));
+    });
     textarea.addEventListener("input", function () {
       errorSlot.textContent = "";
     });
