@@ -70,6 +70,15 @@ async def test_typing_goes_both_ways_and_agents_see_each_other():
     await second.send_json_to({"type": "typing", "conversation_id": conversation.pk, "note": True})
     assert (await next_typing(first))["agent_id"] == bob.pk
     assert await widget.receive_nothing(timeout=0.5)
+    # Bob has it open: Ada is told; nobody else's brand.
+    await second.send_json_to({"type": "viewing", "conversation_id": conversation.pk})
+    viewing = await first.receive_json_from(timeout=WS_TIMEOUT)
+    assert viewing == {
+        "type": "viewing",
+        "conversation_id": conversation.pk,
+        "agent_id": bob.pk,
+        "name": bob.display_name,
+    }
     # Nobody hears their own typing; another brand hears nothing.
     assert await first.receive_nothing(timeout=0.3)
     assert await theirs.receive_nothing(timeout=0.3)

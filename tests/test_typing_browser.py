@@ -54,6 +54,10 @@ def test_typing_shows_both_ways_and_two_agents_see_each_other(demo):
         for page in agents:
             page.wait_for_function("document.querySelector('#composer-text') !== null")
 
+        # Each agent is told the other has the conversation open.
+        expect(camille.locator("#viewing-indicator")).to_have_text(
+            "Julien Bernard also has this conversation open."
+        )
         # The visitor types: the agents read it.
         visitor.get_by_test_id("comptoir-input").type("And in size M")
         indicator = camille.locator("#typing-indicator")

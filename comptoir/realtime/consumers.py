@@ -4,8 +4,9 @@ Both speak the same small protocol. The client sends
 ``{"type": "resume", "last_event_id": N}`` after connecting and receives every
 event it may see with an id above N, then live events; it ignores ids it has
 already seen. ``{"type": "ping"}`` is answered with ``{"type": "pong"}``.
-``{"type": "typing", …}`` says someone is typing (``typing`` below): a hint
-passed on at once to whoever should see it, never stored, never replayed.
+``{"type": "typing", …}`` says someone is typing, ``{"type": "viewing", …}``
+that an agent has a conversation open (``typing`` and ``viewing`` below): hints
+passed on at once to whoever should see them, never stored, never replayed.
 Anything else closes the socket with code 4400.
 
 Live frames are hints; the event log is the truth. Each live frame carries its
@@ -236,6 +237,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 await self.resume(self.parse_last_event_id(frame))
             elif frame["type"] == "typing":
                 await self.typing(frame)
+            elif frame["type"] == "viewing":
+                await self.viewing(frame)
             else:
                 raise ProtocolError(f"unknown frame type {frame['type']!r}")
         except ProtocolError as exc:
@@ -342,6 +345,9 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def typing(self, frame: dict[str, Any]) -> None:
         raise ProtocolError("typing is not accepted on this stream")
+
+    async def viewing(self, frame: dict[str, Any]) -> None:
+        raise ProtocolError("viewing is not accepted on this stream")
 
     def typing_due(self, key: Any) -> bool:
         """Whether a typing hint for ``key`` may go out now (at most one per interval)."""
@@ -475,9 +481,7 @@ class ConsoleConsumer(EventStreamConsumer):
         internal note (``"note": true``). Another brand's conversation, or one
         that does not exist, is ignored like a hint that came too often.
         """
-        conversation_id = frame.get("conversation_id")
-        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            raise ProtocolError("typing needs a conversation_id")
+        conversation_id = self.conversation_id_of(frame)
         if not self.typing_due(conversation_id):
             return
         customer_id = await database_sync_to_async(self.customer_of)(conversation_id)
@@ -497,6 +501,33 @@ class ConsoleConsumer(EventStreamConsumer):
             await self.pass_on_typing(
                 customer_group(customer_id), {"type": "typing", "who": "agent"}
             )
+
+    async def viewing(self, frame: dict[str, Any]) -> None:
+        """An agent has a conversation open (sent on opening it, then now and then).
+
+        The brand's other consoles showing it warn that someone else is on it.
+        """
+        conversation_id = self.conversation_id_of(frame)
+        if not self.typing_due(("viewing", conversation_id)):
+            return
+        if await database_sync_to_async(self.customer_of)(conversation_id) is None:
+            return
+        await self.pass_on_typing(
+            brand_inbox_group(self.brand_id),
+            {
+                "type": "viewing",
+                "conversation_id": conversation_id,
+                "agent_id": self.membership_id,
+                "name": self.display_name,
+            },
+        )
+
+    @staticmethod
+    def conversation_id_of(frame: dict[str, Any]) -> int:
+        conversation_id = frame.get("conversation_id")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            raise ProtocolError(f"{frame['type']} needs a conversation_id")
+        return conversation_id
 
     def customer_of(self, conversation_id: int) -> int | None:
         from comptoir.conversations.models import Conversation

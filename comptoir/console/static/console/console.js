@@ -360,6 +360,30 @@
     }, 6000);
   }
 
+  // Who else has this conversation open: said on opening it and every 20 s, shown for 45 s.
+  let viewingTimer = null;
+
+  function sendViewing() {
+    if (state.conversationId !== null && socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "viewing", conversation_id: state.conversationId }));
+    }
+  }
+
+  function onViewing(frame) {
+    const line = document.getElementById("viewing-indicator");
+    if (!line || frame.conversation_id !== state.conversationId) {
+      return;
+    }
+    line.textContent = line.dataset.agentViewing.replace("__name__", frame.name || "");
+    line.hidden = false;
+    clearTimeout(viewingTimer);
+    viewingTimer = setTimeout(function () {
+      line.hidden = true;
+    }, 45000);
+  }
+
+  setInterval(sendViewing, 20000);
+
   function sendTyping(isNote) {
     const now = Date.now();
     if (state.conversationId === null || now - typingSentAt < 2500) {
@@ -379,6 +403,7 @@
         onEvent(frame);
         break;
       case "resumed":
+        sendViewing();
         failures = 0;
         setReconnecting(false);
         if (typeof frame.last_event_id === "number") {
@@ -391,6 +416,9 @@
         break;
       case "typing":
         onTyping(frame);
+        break;
+      case "viewing":
+        onViewing(frame);
         break;
       default:
         break; // pong, error (the close that follows is handled below)
