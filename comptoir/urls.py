@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("comptoir.search.urls")),
     path("", include("comptoir.surveys.urls")),
     path("", include("comptoir.reports.urls")),
+    path("", include("comptoir.administration.urls")),
+    path("", include("comptoir.canned.urls")),
     path("api/", include("comptoir.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

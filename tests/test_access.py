@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.models import Intent, KnowledgeArticle
+from comptoir.canned.access import access_canned_reply, check_may_edit
+from comptoir.canned.models import CannedReply
 from comptoir.conversations.access import access_attachment, access_conversation
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.access import (
@@ -28,11 +30,20 @@ from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
 from comptoir.search.access import access_saved_view
 from comptoir.search.models import SavedView
-from comptoir.tenancy.access import ROLE_REFUSALS, access_colleague, access_team, check_role
+from comptoir.tenancy.access import (
+    ROLE_REFUSALS,
+    access_agent_seat,
+    access_api_token,
+    access_colleague,
+    access_team,
+    check_role,
+)
 from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Brand, Role, Team
-from comptoir.touchpoints.email.access import access_quarantined_mail
-from comptoir.touchpoints.email.models import QuarantinedMail
-from comptoir.touchpoints.phone.access import access_call, access_callback
+from comptoir.touchpoints.email.access import access_mailbox, access_quarantined_mail
+from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
+from comptoir.touchpoints.messaging.access import access_messaging_account
+from comptoir.touchpoints.messaging.models import MessagingAccount
+from comptoir.touchpoints.phone.access import access_call, access_callback, access_phone_line
 from comptoir.touchpoints.phone.click_to_call import start_outbound_call
 from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
 from tests.factories import ingest_chat, make_agent, make_brand
@@ -160,6 +171,27 @@ FETCHES = {
         ),
         Role.ADMIN,
     ),
+    "agent seat": Fetch(access_agent_seat, make_agent, Role.ADMIN),
+    "api token": Fetch(
+        access_api_token, lambda brand: ApiToken.issue(make_agent(brand), "CRM")[0], Role.ADMIN
+    ),
+    "mailbox": Fetch(
+        access_mailbox,
+        lambda brand: Mailbox.objects.create(brand=brand, address=f"help-{brand.pk}@example.org"),
+        Role.ADMIN,
+    ),
+    "messaging account": Fetch(
+        access_messaging_account,
+        lambda brand: MessagingAccount.objects.create(
+            brand=brand, provider="whatsapp", external_id=f"wa-{brand.pk}", app_secret="s"
+        ),
+        Role.ADMIN,
+    ),
+    "phone line": Fetch(
+        access_phone_line,
+        lambda brand: PhoneLine.objects.create(brand=brand, number=f"+3318000{brand.pk:04d}"),
+        Role.ADMIN,
+    ),
     "callback request": Fetch(access_callback, _callback),
     "call": Fetch(access_call, _call),
 }
@@ -216,6 +248,8 @@ def test_an_inactive_colleague_is_not_found(brand, agent, colleague):
     colleague.save(update_fields=["is_active"])
     with pytest.raises(Http404):
         access_colleague(agent, colleague.pk)
+    # Settings still manage the seat (to reactivate it).
+    assert access_agent_seat(make_agent(brand, Role.ADMIN), colleague.pk) == colleague
 
 
 # A saved view belongs to its agent, not to the brand: it is not in the table above
@@ -233,3 +267,23 @@ def test_a_saved_view_is_fetched_by_its_owner_only(brand, agent, other_brand):
             access_saved_view(agent, bad_id)
     with pytest.raises(PermissionDenied):
         access_saved_view(agent, view.pk, require_role=Role.SUPERVISOR)
+
+
+def test_a_personal_canned_reply_is_fetched_by_its_owner_only(brand, agent, other_brand):
+    mine = CannedReply.objects.create(brand=brand, owner=agent, shortcut="a", title="A", body="A")
+    shared = CannedReply.objects.create(brand=brand, shortcut="b", title="B", body="B")
+    assert access_canned_reply(agent, mine.pk) == mine
+    assert access_canned_reply(make_agent(brand), shared.pk) == shared
+    for someone in (make_agent(brand, Role.ADMIN), make_agent(other_brand, Role.ADMIN)):
+        with pytest.raises(Http404):
+            access_canned_reply(someone, mine.pk)
+    with pytest.raises(Http404):
+        access_canned_reply(make_agent(other_brand, Role.ADMIN), shared.pk)
+    for bad_id in (10_000_000, "abc", None):
+        with pytest.raises(Http404):
+            access_canned_reply(agent, bad_id)
+    # Using a shared reply is any agent's; changing it, a supervisor's.
+    with pytest.raises(PermissionDenied):
+        check_may_edit(agent, shared)
+    check_may_edit(make_agent(brand, Role.SUPERVISOR), shared)
+    check_may_edit(agent, mine)

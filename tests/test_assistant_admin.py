@@ -326,10 +326,11 @@ def test_forms_need_the_csrf_token(brand, admin):
     assert not Intent.objects.exists()
 
 
-def test_topbar_link_is_for_administrators_only(client, brand, admin):
+def test_the_configuration_link_is_for_administrators_only(client, brand, admin):
+    """Administrators reach it from Settings (the top bar's one entry for them)."""
     link = f'href="{reverse("assistant:console")}"'
     client.force_login(admin.user)
-    assert link in client.get(reverse("console:inbox")).content.decode()
+    assert link in client.get(reverse("administration:brand")).content.decode()
     client.force_login(make_agent(brand, Role.SUPERVISOR).user)
     assert link not in client.get(reverse("console:inbox")).content.decode()
 

@@ -106,10 +106,12 @@ def test_anonymous_visitors_are_sent_to_login(client, conversation, attachment):
     assert not Event.objects.exclude(kind__in=["conversation.created", "message.created"]).exists()
 
 
-def test_user_without_membership_gets_404(client, conversation):
+def test_user_without_membership_is_told_why_and_gets_404_elsewhere(client, conversation):
     user = get_user_model().objects.create_user(username="nobody", password=PASSWORD)
     client.force_login(user)
-    assert client.get(reverse("console:inbox")).status_code == 404
+    inbox = client.get(reverse("console:inbox"))
+    assert inbox.status_code == 403
+    assert "no seat in a brand" in inbox.content.decode()
     assert client.get(reverse("console:inbox_fragment")).status_code == 404
     assert client.get(reverse("console:conversation", args=[conversation.pk])).status_code == 404
 
@@ -504,3 +506,29 @@ def test_page_query_counts_do_not_grow(
     with django_assert_max_num_queries(MAX_CONVERSATION_QUERIES):
         response = agent_client.get(reverse("console:conversation_panel_fragment", args=[busy.pk]))
         assert response.status_code == 200
+
+
+# --- What the inbox and the conversation show of an e-mail -----------------------------------
+
+
+def test_the_mail_s_subject_shows_and_the_preview_is_the_customer_s_words_not_the_ack(
+    agent_client, brand, settings, tmp_path
+):
+    from comptoir.touchpoints.email.models import Mailbox
+    from tests.test_email_inbound import SUPPORT, acknowledgements, mail, receive
+
+    settings.EMAIL_FILE_PATH = str(tmp_path)  # the acknowledgement leaves as a file
+    Mailbox.objects.create(brand=brand, address=SUPPORT, acknowledge=True)
+    outcome = receive(mail("Le colis est arrivé cassé.", subject="Vase cassé à la livraison"))
+    conversation = Conversation.objects.get(pk=outcome.conversation_id)
+    assert acknowledgements(conversation)  # the latest message is now the acknowledgement
+
+    inbox = agent_client.get(reverse("console:inbox") + "?view=all").content.decode()
+    item = inbox[inbox.index(f'data-conversation-id="{conversation.pk}"') :]
+    item = item[: item.index("</a>")]
+    assert "Vase cassé à la livraison" in item
+    assert "Le colis est arrivé cassé." in item
+    page = agent_client.get(reverse("console:conversation", args=[conversation.pk]))
+    assert (
+        'class="thread__subject" data-subject>Vase cassé à la livraison<' in page.content.decode()
+    )

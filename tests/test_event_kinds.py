@@ -62,8 +62,10 @@ from comptoir.surveys.actions import answer as answer_survey
 from comptoir.surveys.actions import close_follow_up
 from comptoir.surveys.models import FollowUp, Survey, SurveySettings
 from comptoir.tasks import run_pending
+from comptoir.tenancy.actions import invite_agent
 from comptoir.tenancy.models import Availability, Brand, Membership, Role, Team
 from comptoir.touchpoints.email.models import Mailbox
+from comptoir.touchpoints.phone.actions import rotate_webhook_secret, save_phone_line
 from comptoir.touchpoints.phone.callbacks import close_callback, request_callback
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEventKind
@@ -547,6 +549,24 @@ def zendesk_ticket_imported(brand: Brand) -> Produced:
     return Produced(event, ActorKind.SYSTEM)
 
 
+# --- Settings -------------------------------------------------------------------------------
+
+
+def admin_invites_an_agent(brand: Brand) -> Produced:
+    admin = make_agent(brand, Role.ADMIN, first_name="Ada")
+    before = last_event_id()
+    invite_agent(admin, "new.agent@example.org", "Nina", "Roux", Role.AGENT, "http://testserver/")
+    return Produced(appended("settings.changed", before), ActorKind.AGENT, admin.pk)
+
+
+def admin_rotates_a_phone_line_secret(brand: Brand) -> Produced:
+    admin = make_agent(brand, Role.ADMIN, first_name="Ada")
+    line, _ = save_phone_line(admin, None, {"number": f"+3318000{brand.pk:04d}"})
+    before = last_event_id()
+    rotate_webhook_secret(admin, line)
+    return Produced(appended("settings.changed", before), ActorKind.AGENT, admin.pk)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -592,6 +612,8 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("survey.follow_up", supervisor_closes_a_follow_up),
     ("webhook.endpoint_disabled", webhook_endpoint_fails_for_days),
     ("conversation.imported", zendesk_ticket_imported),
+    ("settings.changed", admin_invites_an_agent),
+    ("settings.changed", admin_rotates_a_phone_line_secret),
 ]
 
 

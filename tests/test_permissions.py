@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from comptoir.assistant.models import Intent, KnowledgeArticle
+from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
@@ -27,8 +28,8 @@ from comptoir.routing.models import Skill, SkillRequirement
 from comptoir.search.models import SavedView
 from comptoir.sla import configure
 from comptoir.surveys.models import FollowUp, Survey
-from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role
-from comptoir.touchpoints.email.models import QuarantinedMail
+from comptoir.tenancy.models import ROLE_ORDER, ApiToken, Role, Team
+from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
 from comptoir.touchpoints.messaging.models import MessagingAccount
 from comptoir.touchpoints.messaging.signatures import signature_for
 from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
@@ -196,6 +197,37 @@ CASES: dict[str, Case] = {
     "api:update_article": Case("token", "article", "put", role=Role.ADMIN),
     "api:delete_article": Case("token", "article", "delete", role=Role.ADMIN),
     "api:predict_intent": Case("token", method="post", role=Role.ADMIN),
+    # Settings: the brand's administrators only (comptoir/administration).
+    "administration:brand": Case("session", role=Role.ADMIN),
+    "administration:agents": Case("session", role=Role.ADMIN),
+    "administration:agent_invite": Case("session", method="post", role=Role.ADMIN),
+    "administration:agent_role": Case("session", "membership", "post", role=Role.ADMIN),
+    "administration:agent_deactivate": Case("session", "membership", "post", role=Role.ADMIN),
+    "administration:agent_reactivate": Case("session", "membership", "post", role=Role.ADMIN),
+    "administration:agent_resend": Case("session", "membership", "post", role=Role.ADMIN),
+    "administration:teams": Case("session", role=Role.ADMIN),
+    "administration:team_create": Case("session", method="post", role=Role.ADMIN),
+    "administration:team": Case("session", "team", role=Role.ADMIN),
+    "administration:channels": Case("session", role=Role.ADMIN),
+    "administration:mailbox_create": Case("session", role=Role.ADMIN),
+    "administration:mailbox": Case("session", "mailbox", role=Role.ADMIN),
+    "administration:messaging_create": Case("session", role=Role.ADMIN),
+    "administration:messaging": Case("session", "account", role=Role.ADMIN),
+    "administration:messaging_rotate": Case("session", "account", "post", role=Role.ADMIN),
+    "administration:phone_create": Case("session", role=Role.ADMIN),
+    "administration:phone": Case("session", "line", role=Role.ADMIN),
+    "administration:phone_rotate": Case("session", "line", "post", role=Role.ADMIN),
+    "administration:tokens": Case("session", role=Role.ADMIN),
+    "administration:token_create": Case("session", method="post", role=Role.ADMIN),
+    "administration:token_revoke": Case("session", "token", "post", role=Role.ADMIN),
+    # Canned replies: any agent; a personal reply is its owner's only (see PRIVATE_TARGETS).
+    "canned:list": Case("session"),
+    "canned:create": Case("session", method="post"),
+    "canned:edit": Case("session", "reply"),
+    "canned:delete": Case("session", "reply", "post"),
+    "canned:for_conversation": Case("session", "conversation"),
+    # An invited agent's set-password link: its token is the credential.
+    "console:password_set": Case("public"),
     # Search: any agent of the brand; a saved view is its owner's only (see PRIVATE_TARGETS).
     "search:console": Case("session"),
     "search:view_create": Case("session", method="post"),
@@ -238,6 +270,11 @@ CASES: dict[str, Case] = {
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.
 PRIVATE_TARGETS = {
+    "reply": lambda member: (
+        CannedReply.objects.create(
+            brand=member.brand, owner=member, shortcut="secret", title=SECRET, body=SECRET
+        ).pk
+    ),
     "saved_view": lambda member: (
         SavedView.objects.create(
             brand=member.brand, owner=member, name=SECRET, filters={"q": SECRET}
@@ -284,11 +321,33 @@ def secret_data(brand, agent):
             brand=brand, source="smtp", raw=f"Subject: {SECRET}\r\n\r\n".encode(), reason=SECRET
         ).pk,
         **assistant_data(brand),
+        **settings_data(brand, agent),
         **sla_data(brand),
         "requirement": routing_data(brand),
         **survey_data(brand, message.conversation),
         **webhook_data(brand),
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
+        "reply": PRIVATE_TARGETS["reply"](agent),
+    }
+
+
+def settings_data(brand, agent) -> dict:
+    """A team, a mailbox, an API token of ``brand`` named with the secret; its account and line.
+
+    The messaging accounts and the phone line are those ``messaging_accounts`` and
+    ``phone_data`` made.
+    """
+    team = Team.objects.create(brand=brand, name=SECRET)
+    mailbox = Mailbox.objects.create(
+        brand=brand, address=f"support-{brand.pk}@example.org", sender_name=SECRET
+    )
+    token, _ = ApiToken.issue(agent, SECRET)
+    return {
+        "team": team.pk,
+        "mailbox": mailbox.pk,
+        "token": token.pk,
+        "account": MessagingAccount.objects.filter(brand=brand).order_by("pk").first().pk,
+        "line": PhoneLine.objects.get(brand=brand).pk,
     }
 
 

@@ -35,6 +35,7 @@ from comptoir.assistant.models import (
     KnowledgeArticle,
     Outcome,
 )
+from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Attachment, AuthorKind, Channel, Conversation
@@ -48,8 +49,9 @@ from comptoir.outbound_webhooks.models import WebhookEndpoint
 from comptoir.reports.facts import catch_up
 from comptoir.routing.assignment import assign_conversation, route_to_person
 from comptoir.tenancy.models import ApiToken, Brand, Membership, Role, Team
-from comptoir.touchpoints.email.models import MailSource, QuarantinedMail
+from comptoir.touchpoints.email.models import Mailbox, MailSource, QuarantinedMail
 from comptoir.touchpoints.email.receiving import quarantine_mail
+from comptoir.touchpoints.messaging.models import MessagingAccount
 from comptoir.touchpoints.phone.callbacks import close_callback, request_callback
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.click_to_call import call_back_now, start_outbound_call
@@ -104,6 +106,19 @@ QUERY_COUNTS = [
     # surveys each), names of teams and agents, follow-ups; the drill-down adds its rows
     ("/console/reports/", 25),
     ("/console/reports/?drill=all", 26),
+    # Canned replies (comptoir/canned/urls.py): the page, and what "/" offers in a conversation
+    ("/console/replies/", 4),
+    ("/console/c/{conversation}/replies/", 5),  # + conversation and customer, the replies
+    # Settings (comptoir/administration/urls.py)
+    ("/console/settings/", 3),  # + nothing: the brand came with the membership
+    ("/console/settings/agents/", 4),
+    ("/console/settings/teams/", 6),  # + teams, their members, the form's agents
+    ("/console/settings/teams/{team}/", 6),
+    ("/console/settings/channels/", 6),  # + mailboxes, accounts, lines
+    ("/console/settings/channels/mailboxes/{mailbox}/", 4),
+    ("/console/settings/channels/messaging/{account}/", 4),
+    ("/console/settings/channels/phone/{line}/", 4),
+    ("/console/settings/api-tokens/", 4),
     # The REST API's lists
     ("/api/reports", 20),
     ("/api/teams", 3),
@@ -167,6 +182,15 @@ class Scene:
             "article": self.article.pk,
             "mail": self.mail.pk,
             "endpoint": self.endpoint.pk,
+            **{
+                name: model.objects.filter(brand=self.brand).order_by("pk")[0].pk
+                for name, model in (
+                    ("team", Team),
+                    ("mailbox", Mailbox),
+                    ("account", MessagingAccount),
+                    ("line", PhoneLine),
+                )
+            },
         }
 
 
@@ -394,6 +418,24 @@ def grow(scene: Scene, rounds: int) -> None:
         )
         # Another webhook endpoint (deliveries come with every message above).
         webhook_endpoint(admin, n)
+        # Canned replies: a shared one and the administrator's own.
+        CannedReply.objects.create(
+            brand=brand, shortcut=f"shared{n}", title=f"Shared {n}", body="{{ customer.name }}"
+        )
+        CannedReply.objects.create(
+            brand=brand,
+            owner=admin,
+            shortcut=f"mine{n}",
+            title=f"Mine {n}",
+            body="{{ agent.name }}",
+        )
+        # Channels and an API token (Settings).
+        Mailbox.objects.create(brand=brand, address=f"support{n}@exemple.fr")
+        MessagingAccount.objects.create(
+            brand=brand, provider="messenger", external_id=f"page-{n}", app_secret="s"
+        )
+        PhoneLine.objects.create(brand=brand, number=f"+3318{n:08d}", label=f"Ligne {n}")
+        ApiToken.issue(agent, f"Intégration {n}")
         # Mail that could not be stored, one of them retried since.
         quarantined(brand, n)
         resolved = quarantined(brand, n)
@@ -411,6 +453,10 @@ SINGLE_OBJECT_PAGES = {
     "/console/assistant/articles/new/",
     "/console/assistant/articles/{article}/",
     "/console/mail/quarantine/{mail}/raw/",
+    "/console/settings/",
+    "/console/settings/channels/mailboxes/{mailbox}/",
+    "/console/settings/channels/messaging/{account}/",
+    "/console/settings/channels/phone/{line}/",
 }
 
 

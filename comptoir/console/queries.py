@@ -12,10 +12,11 @@ from datetime import datetime
 
 from django.db import models
 from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.conversations.models import Conversation, Message, Status
+from comptoir.conversations.models import AuthorKind, Conversation, Message, Status
 from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Customer, Identity
 from comptoir.events.models import Event
@@ -90,13 +91,17 @@ def _view_filter(view: InboxView, membership: Membership) -> Q:
     return Q()
 
 
-def _last_visible_message(field: str) -> Subquery:
-    """A field of the conversation's latest message the customer also sees (no notes)."""
-    return Subquery(
-        Message.objects.filter(conversation=OuterRef("pk"), is_internal_note=False)
-        .order_by("-created_at", "-id")
-        .values(field)[:1]
-    )
+def _last_visible_message(field: str) -> Coalesce:
+    """A field of the conversation's latest message from the customer or an agent (no notes).
+
+    What the inbox previews: not the automatic acknowledgement or the assistant's
+    handoff line, which say nothing of the customer's request. A conversation
+    that has only those (a call's summary line) previews its latest one.
+    """
+    visible = Message.objects.filter(conversation=OuterRef("pk"), is_internal_note=False)
+    latest = visible.order_by("-created_at", "-id")
+    people = latest.filter(author_kind__in=(AuthorKind.CUSTOMER, AuthorKind.AGENT))
+    return Coalesce(Subquery(people.values(field)[:1]), Subquery(latest.values(field)[:1]))
 
 
 def _running_sla_clock(field: str) -> Subquery:

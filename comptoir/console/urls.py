@@ -18,6 +18,13 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # An invited agent chooses their password (Django's password-reset token, mailed by
+    # tenancy.tasks.send_invitation); then signs in.
+    path(
+        "password/<uidb64>/<token>/",
+        views.PasswordSetView.as_view(),
+        name="password_set",
+    ),
     path("", views.inbox, name="inbox"),
     path("availability/", views.availability, name="availability"),
     path("c/<id:conversation_id>/", views.conversation_detail, name="conversation"),

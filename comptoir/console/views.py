@@ -12,12 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from comptoir.console.forms import ComposeForm
@@ -46,7 +48,7 @@ from comptoir.customers.models import Customer
 from comptoir.routing.assignment import assign_conversation
 from comptoir.routing.presence import set_availability
 from comptoir.search.actions import views_of
-from comptoir.tenancy.access import access_colleague, request_membership
+from comptoir.tenancy.access import access_colleague, membership_for_user, request_membership
 from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import Membership
 
@@ -101,8 +103,14 @@ def _workspace(
 @require_safe
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """The inbox alone: Unassigned / Mine / All open, nothing opened yet."""
-    membership = request_membership(request)
+    """The inbox alone: Unassigned / Mine / All open, nothing opened yet.
+
+    Someone signed in without a seat in any brand (a platform operator, an agent
+    whose seat was withdrawn) is told why there is nothing, and what to do.
+    """
+    membership = membership_for_user(request.user)
+    if membership is None:
+        return render(request, "console/no_brand.html", status=403)
     return _workspace(request, membership, latest_event_id(membership.brand_id))
 
 
@@ -320,3 +328,15 @@ def _change_status(
     except ConversationStateError:
         return _action_done(request, conversation, refusal)
     return _action_done(request, conversation)
+
+
+class PasswordSetView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    """An invited agent chooses their password from the mailed link, then signs in.
+
+    Django's password-reset token (``tenancy.tasks.set_password_path``): it stops
+    working once the password is set.
+    """
+
+    template_name = "console/password_set.html"
+    success_url = reverse_lazy("console:login")
+    success_message = gettext_lazy("Your password is set. Sign in with it.")

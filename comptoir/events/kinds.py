@@ -325,6 +325,18 @@ class WebhookEndpointDisabledSchema(Schema):
     last_error: str
 
 
+class SettingsChangedSchema(Schema):
+    """What an administrator changed in the console's Settings: never a secret's value."""
+
+    # brand, agent, team, mailbox, messaging_account, phone_line, api_token, canned_reply
+    object: str
+    object_id: int
+    # created, updated, invited, role_changed, deactivated, reactivated, deleted,
+    # revoked, secret_rotated
+    change: str
+    fields: list[str] = []
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -461,6 +473,15 @@ SURVEY_FOLLOW_UP = kind(
     "survey.follow_up",
     FollowUpSchema,
     "A low score or negative comment opened a follow-up for a supervisor, or it was done.",
+)
+
+
+SETTINGS_CHANGED = kind(
+    "settings.changed",
+    SettingsChangedSchema,
+    "An administrator changed the brand's settings, agents, teams, channels or API tokens "
+    "(the audit trail of Settings; secrets are never in it).",
+    published=False,
 )
 
 # The event each outcome of the assistant's work on a message appends.

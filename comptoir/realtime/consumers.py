@@ -4,6 +4,9 @@ Both speak the same small protocol. The client sends
 ``{"type": "resume", "last_event_id": N}`` after connecting and receives every
 event it may see with an id above N, then live events; it ignores ids it has
 already seen. ``{"type": "ping"}`` is answered with ``{"type": "pong"}``.
+``{"type": "typing", …}`` says someone is typing, ``{"type": "viewing", …}``
+that an agent has a conversation open (``typing`` and ``viewing`` below): hints
+passed on at once to whoever should see them, never stored, never replayed.
 Anything else closes the socket with code 4400.
 
 Live frames are hints; the event log is the truth. Each live frame carries its
@@ -61,6 +64,9 @@ CATCH_UP_LATE_SECONDS = 60
 SENT_IDS_KEPT = 20000
 # A sequence number this far below the socket's last is a restart, not a late frame.
 REORDER_WINDOW = 1000
+# "Typing" is passed on at most this often per socket and conversation (clients send it
+# every few seconds while keys are pressed; they show it for a few seconds more).
+TYPING_EVERY_SECONDS = 2.0
 
 
 _gap_warning = RateLimitedWarning(
@@ -128,6 +134,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.lost_seen: int | None = None
         self.position: int | None = None  # every visible event up to it was sent (or late)
         self.sent_ids: dict[int, float] = {}
+        self.typing_sent: dict[Any, float] = {}
         await self.accept()
         SOCKETS_OPEN.labels(stream=self.stream).inc()
         self.counted_open = True
@@ -228,6 +235,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 await self.catch_up("ping")
             elif frame["type"] == "resume":
                 await self.resume(self.parse_last_event_id(frame))
+            elif frame["type"] == "typing":
+                await self.typing(frame)
+            elif frame["type"] == "viewing":
+                await self.viewing(frame)
             else:
                 raise ProtocolError(f"unknown frame type {frame['type']!r}")
         except ProtocolError as exc:
@@ -332,6 +343,39 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     def frame(self, event: Event) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def typing(self, frame: dict[str, Any]) -> None:
+        raise ProtocolError("typing is not accepted on this stream")
+
+    async def viewing(self, frame: dict[str, Any]) -> None:
+        raise ProtocolError("viewing is not accepted on this stream")
+
+    def typing_due(self, key: Any) -> bool:
+        """Whether a typing hint for ``key`` may go out now (at most one per interval)."""
+        now = time.monotonic()
+        last = self.typing_sent.get(key, 0.0)
+        if now - last < TYPING_EVERY_SECONDS:
+            return False
+        self.typing_sent[key] = now
+        return True
+
+    async def pass_on_typing(self, group: str, frame: dict[str, Any]) -> None:
+        """Send a typing hint to ``group``, unnumbered: it is not an event of the log."""
+        message = {"type": "comptoir.typing", "frame": frame}
+        try:
+            await with_timeout(
+                self.channel_layer.group_send(group, message), settings.REALTIME_REDIS_TIMEOUT
+            )
+        except Exception:
+            logger.debug("typing hint to %s not sent", group, exc_info=True)
+
+    async def comptoir_typing(self, message: dict[str, Any]) -> None:
+        frame = message["frame"]
+        if frame.get("agent_id") is not None and frame["agent_id"] == getattr(
+            self, "membership_id", None
+        ):
+            return  # one's own typing
+        await self.send_json(frame)
+
     async def comptoir_recheck(self, message: dict[str, Any]) -> None:
         """Access was withdrawn somewhere: check now instead of at the next frame."""
         await self.access_still_granted()
@@ -402,6 +446,7 @@ class ConsoleConsumer(EventStreamConsumer):
             return False
         self.brand_id = membership.brand_id
         self.membership_id = membership.pk
+        self.display_name = membership.display_name
         await self.join(brand_inbox_group(membership.brand_id))
         await self.join(agent_group(membership.pk))
         await self.still_authorised()  # also records that the agent is online
@@ -427,6 +472,71 @@ class ConsoleConsumer(EventStreamConsumer):
 
     def frame(self, event: Event) -> dict[str, Any]:
         return agent_frame(event)
+
+    async def typing(self, frame: dict[str, Any]) -> None:
+        """An agent types in a conversation of their brand.
+
+        The brand's consoles are told (who, where: two agents answering the same
+        customer see each other); the customer's widget too, unless it is an
+        internal note (``"note": true``). Another brand's conversation, or one
+        that does not exist, is ignored like a hint that came too often.
+        """
+        conversation_id = self.conversation_id_of(frame)
+        if not self.typing_due(conversation_id):
+            return
+        customer_id = await database_sync_to_async(self.customer_of)(conversation_id)
+        if customer_id is None:
+            return
+        await self.pass_on_typing(
+            brand_inbox_group(self.brand_id),
+            {
+                "type": "typing",
+                "who": "agent",
+                "conversation_id": conversation_id,
+                "agent_id": self.membership_id,
+                "name": self.display_name,
+            },
+        )
+        if frame.get("note") is not True:
+            await self.pass_on_typing(
+                customer_group(customer_id), {"type": "typing", "who": "agent"}
+            )
+
+    async def viewing(self, frame: dict[str, Any]) -> None:
+        """An agent has a conversation open (sent on opening it, then now and then).
+
+        The brand's other consoles showing it warn that someone else is on it.
+        """
+        conversation_id = self.conversation_id_of(frame)
+        if not self.typing_due(("viewing", conversation_id)):
+            return
+        if await database_sync_to_async(self.customer_of)(conversation_id) is None:
+            return
+        await self.pass_on_typing(
+            brand_inbox_group(self.brand_id),
+            {
+                "type": "viewing",
+                "conversation_id": conversation_id,
+                "agent_id": self.membership_id,
+                "name": self.display_name,
+            },
+        )
+
+    @staticmethod
+    def conversation_id_of(frame: dict[str, Any]) -> int:
+        conversation_id = frame.get("conversation_id")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            raise ProtocolError(f"{frame['type']} needs a conversation_id")
+        return conversation_id
+
+    def customer_of(self, conversation_id: int) -> int | None:
+        from comptoir.conversations.models import Conversation
+
+        return (
+            Conversation.objects.filter(pk=conversation_id, brand_id=self.brand_id)
+            .values_list("customer_id", flat=True)
+            .first()
+        )
 
 
 class WidgetConsumer(EventStreamConsumer):
@@ -493,6 +603,16 @@ class WidgetConsumer(EventStreamConsumer):
             self.customer_id = None
             await self.find_customer()
         await super().comptoir_event(message)
+
+    async def typing(self, frame: dict[str, Any]) -> None:
+        """The visitor types: the brand's consoles showing this customer say so."""
+        await self.find_customer()
+        if self.customer_id is None or not self.typing_due(self.customer_id):
+            return  # nothing sent yet: no conversation to show it in
+        await self.pass_on_typing(
+            brand_inbox_group(self.visitor.brand_id),
+            {"type": "typing", "who": "customer", "customer_id": self.customer_id},
+        )
 
     def visible_events(self) -> QuerySet[Event]:
         if self.customer_id is None:

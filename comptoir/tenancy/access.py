@@ -20,7 +20,7 @@ JSON ``{"detail": reason}`` (``comptoir.api.urls``).
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from comptoir.tenancy.models import Membership, Role, Team
+from comptoir.tenancy.models import ApiToken, Membership, Role, Team
 from comptoir.url_ids import MAX_BIGINT
 
 # What the API tells an integrator whose token's role is too low.
@@ -62,7 +62,7 @@ def request_membership(request: HttpRequest, *, require_role: str = Role.AGENT) 
     return check_role(membership, require_role)
 
 
-def _row_id(value: int | str) -> int:
+def row_id(value: int | str) -> int:
     """``value`` as a row id (a form's text included); 404 when it cannot name a row.
 
     A number beyond a bigint would reach the database and fail there (a 500 on
@@ -84,7 +84,7 @@ def access_colleague(
     check_role(membership, require_role)
     try:
         return Membership.objects.select_related("user").get(
-            pk=_row_id(colleague_id), brand_id=membership.brand_id, is_active=True
+            pk=row_id(colleague_id), brand_id=membership.brand_id, is_active=True
         )
     except Membership.DoesNotExist:
         raise Http404("No such agent.") from None
@@ -95,6 +95,30 @@ def access_team(
 ) -> Team:
     check_role(membership, require_role)
     try:
-        return Team.objects.get(pk=_row_id(team_id), brand_id=membership.brand_id)
+        return Team.objects.get(pk=row_id(team_id), brand_id=membership.brand_id)
     except Team.DoesNotExist:
         raise Http404("No such team.") from None
+
+
+def access_agent_seat(
+    membership: Membership, member_id: int | str, *, require_role: str = Role.ADMIN
+) -> Membership:
+    """Any seat of the brand, deactivated ones included (to manage it, not to give it work)."""
+    check_role(membership, require_role)
+    try:
+        return Membership.objects.select_related("user").get(
+            pk=row_id(member_id), brand_id=membership.brand_id
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such agent.") from None
+
+
+def access_api_token(
+    membership: Membership, token_id: int | str, *, require_role: str = Role.ADMIN
+) -> ApiToken:
+    """An API token of any agent of the brand (administrators see and revoke them all)."""
+    check_role(membership, require_role)
+    try:
+        return ApiToken.objects.get(pk=row_id(token_id), membership__brand_id=membership.brand_id)
+    except ApiToken.DoesNotExist:
+        raise Http404("No such API token.") from None

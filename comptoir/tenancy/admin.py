@@ -37,3 +37,15 @@ class TeamAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "membership", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+
+def platform_operators_only(request) -> bool:
+    """Django admin is for the platform's superusers; a brand's staff run it from the console.
+
+    Django lets any ``is_staff`` user in: a brand administrator given that flag
+    would see every brand. Settings (``/console/settings/``) covers what they need.
+    """
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = platform_operators_only

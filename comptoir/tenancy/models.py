@@ -18,10 +18,30 @@ class Brand(models.Model):
     default_language = models.CharField(max_length=8, default="fr")
     # Where national phone numbers are read from (ISO 3166 alpha-2): "06 12 34 56 78" in FR.
     default_region = models.CharField(max_length=2, default="FR")
+    # The languages the brand answers in (codes of settings.LANGUAGES, comma-separated).
+    languages = models.CharField(max_length=60, default="fr,en")
+    # Where the brand's own clock runs: dates shown to its customers, its reports.
+    time_zone = models.CharField(max_length=64, default="Europe/Paris")
+    # The widget's accent colour (#rrggbb) and the words it greets visitors with; a blank
+    # text keeps Comptoir's own, translated (``widget.texts``).
+    widget_color = models.CharField(max_length=7, default="#1f3a5f")
+    widget_greeting_fr = models.CharField(max_length=300, blank=True)
+    widget_greeting_en = models.CharField(max_length=300, blank=True)
+    widget_subtitle_fr = models.CharField(max_length=120, blank=True)
+    widget_subtitle_en = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def language_list(self) -> list[str]:
+        return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    def customer_text(self, name: str, language: str) -> str:
+        """The brand's own ``widget_<name>`` in ``language`` (fr or en), or "" for the default."""
+        suffix = "fr" if language.startswith("fr") else "en"
+        return getattr(self, f"widget_{name}_{suffix}", "")
 
 
 # A console pings every 25 s: missing three pings means the console was closed.

@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext
 
+from comptoir.assistant.enabled_brands import assistant_enabled_for
 from comptoir.conversations.models import Channel
 from comptoir.tenancy.models import Brand
 
@@ -87,13 +88,26 @@ def refusal_reason(code: str) -> str:
     return reasons.get(code, reasons["bad_request"])
 
 
-def widget_texts() -> dict[str, Any]:
-    """Every string the widget shows, in the active language (use under translation.override)."""
+def default_subtitle(brand: Brand) -> str:
+    """The header line: it must not promise an advisor while the assistant answers first."""
+    if assistant_enabled_for(brand.pk):
+        return gettext("Our assistant answers first; an advisor takes over when needed.")
+    return gettext("An advisor answers you here.")
+
+
+def widget_texts(brand: Brand) -> dict[str, Any]:
+    """Every string the widget shows, in the active language (use under translation.override).
+
+    The greeting and the header line are the brand's own when its administrators
+    wrote them (Settings → Brand), else Comptoir's.
+    """
+    language = translation.get_language() or settings.LANGUAGE_CODE
     return {
         "open": gettext("Open the chat"),
         "close": gettext("Close the chat"),
-        "subtitle": gettext("An advisor answers you here."),
-        "greeting": gettext("Hello! How can we help you?"),
+        "subtitle": brand.customer_text("subtitle", language) or default_subtitle(brand),
+        "greeting": brand.customer_text("greeting", language)
+        or gettext("Hello! How can we help you?"),
         "input_label": gettext("Your message"),
         "input_placeholder": gettext("Write your message…"),
         "send": gettext("Send"),
@@ -101,12 +115,15 @@ def widget_texts() -> dict[str, Any]:
         "remove_file": gettext("Remove the file"),
         "you": gettext("You"),
         "advisor": gettext("Advisor"),
+        "agent_typing": gettext("An advisor is typing…"),
         "assistant": gettext("Automated assistant"),
         "sending": gettext("Sending…"),
         "sent": gettext("Sent"),
         "not_sent": gettext("Not sent"),
         "retry": gettext("Send again"),
-        "ack": gettext("Message received — an advisor will answer you here."),
+        "ack": gettext("Message received.")
+        if assistant_enabled_for(brand.pk)
+        else gettext("Message received — an advisor will answer you here."),
         "network_error": gettext("Connection problem: your message was not sent."),
         "reconnecting": gettext("Connection lost, reconnecting…"),
         "conversation_closed": gettext(

@@ -157,9 +157,9 @@ def session(request: HttpRequest) -> HttpResponse:
             {
                 "token": token,
                 "visitor_id": visitor.visitor_id,
-                "brand": {"name": brand.name, "slug": brand.slug},
+                "brand": {"name": brand.name, "slug": brand.slug, "color": brand.widget_color},
                 "language": language,
-                "texts": widget_texts(),
+                "texts": widget_texts(brand),
                 "limits": {
                     "max_bytes": settings.ATTACHMENT_MAX_BYTES,
                     "allowed_types": settings.ATTACHMENT_ALLOWED_TYPES,

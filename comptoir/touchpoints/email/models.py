@@ -26,6 +26,8 @@ class Mailbox(models.Model):
     )
     # Mail polled from a provider's mailbox: imaps://user:password@host:993/INBOX (blank: none).
     imap_url = models.CharField(max_length=500, blank=True)
+    # Replies leave through this server: smtp[s]://user:password@host:port (blank: EMAIL_URL).
+    smtp_url = models.CharField(max_length=500, blank=True)
 
     class Meta:
         verbose_name_plural = "mailboxes"

@@ -34,12 +34,13 @@ import smtplib
 from email.utils import format_datetime, formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.utils.html import linebreaks
 
 from comptoir.conversations.models import AuthorKind, Channel, Conversation, Direction, Message
 from comptoir.customers.models import Identity, IdentityKind
+from comptoir.mail_connection import mail_connection
 from comptoir.outbox.models import Delivery
 from comptoir.outbox.senders import DeliveryError
 from comptoir.tenancy.models import Brand
@@ -48,8 +49,6 @@ from comptoir.touchpoints.email.message_ids import normalise_message_id
 logger = logging.getLogger(__name__)
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 # Enough for any client to thread; long chains only grow headers.
 MAX_REFERENCES = 20
 # Ids inbound parsing made up for mail without a usable Message-ID: not referable.
@@ -66,17 +65,18 @@ def send_email_delivery(delivery: Delivery) -> str:
     if message.is_internal_note or message.direction != Direction.OUTBOUND:
         raise DeliveryError("only outbound replies are sent, never notes", permanent=True)
     conversation = message.conversation
-    from_address, from_name = sender_address(message.brand)
+    mailbox = message.brand.mailboxes.order_by("pk").first()
+    from_address, from_name = sender_address(message.brand, mailbox)
     recipient = recipient_address(conversation)
     message_id = ensure_message_id(message, from_address.rpartition("@")[2])
     mail = build_mail(message, from_address, from_name, recipient, message_id)
-    _send(mail, delivery)
+    _send(mail, delivery, mailbox.smtp_url if mailbox else "")
     return message_id
 
 
-def sender_address(brand: Brand) -> tuple[str, str]:
-    """``(address, display name)`` the brand's mail leaves from."""
-    mailbox = brand.mailboxes.order_by("pk").first()
+def sender_address(brand: Brand, mailbox=None) -> tuple[str, str]:
+    """``(address, display name)`` the brand's mail leaves from: its first mailbox's."""
+    mailbox = mailbox or brand.mailboxes.order_by("pk").first()
     if mailbox is None:
         return f"{brand.slug}@{settings.DEFAULT_FROM_DOMAIN}", brand.name
     return mailbox.address, mailbox.sender_name or brand.name
@@ -203,21 +203,11 @@ def _language_tag(*candidates: str) -> str:
     return "en"
 
 
-def _send(mail: EmailMultiAlternatives, delivery: Delivery) -> None:
-    """Hand the mail to the SMTP server, mapping its answer to a DeliveryError.
-
-    The SMTP backend is used whatever ``EMAIL_BACKEND`` says: the retry policy
-    rests on SMTP reply codes (4xx try later, 5xx for a recipient never). Only
-    an ``EMAIL_URL`` of ``file:DIR`` writes the mail into a directory instead.
-    """
-    if settings.EMAIL_FILE_PATH:
-        connection = get_connection(FILE_BACKEND, file_path=settings.EMAIL_FILE_PATH)
-    else:
-        connection = get_connection(
-            SMTP_BACKEND, fail_silently=False, timeout=settings.EMAIL_TIMEOUT
-        )
+def _send(mail: EmailMultiAlternatives, delivery: Delivery, smtp_url: str = "") -> None:
+    """Hand the mail to the SMTP server (the mailbox's own, if it has one), mapping its answer
+    to a DeliveryError."""
     try:
-        connection.send_messages([mail])
+        mail_connection(smtp_url).send_messages([mail])
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         detail = "; ".join(

@@ -2,9 +2,9 @@
 
 from django.http import Http404
 
-from comptoir.tenancy.access import check_role
+from comptoir.tenancy.access import check_role, row_id
 from comptoir.tenancy.models import Membership, Role
-from comptoir.touchpoints.phone.models import Call, CallbackRequest
+from comptoir.touchpoints.phone.models import Call, CallbackRequest, PhoneLine
 
 
 def access_callback(
@@ -27,3 +27,14 @@ def access_call(membership: Membership, call_id: int, *, require_role: str = Rol
         )
     except (Call.DoesNotExist, ValueError, TypeError):
         raise Http404("No such call.") from None
+
+
+def access_phone_line(
+    membership: Membership, line_id: int | str, *, require_role: str = Role.ADMIN
+) -> PhoneLine:
+    """A phone line of the brand, to configure: administrators only (it holds secrets)."""
+    check_role(membership, require_role)
+    try:
+        return PhoneLine.objects.get(pk=row_id(line_id), brand_id=membership.brand_id)
+    except PhoneLine.DoesNotExist:
+        raise Http404("No such phone line.") from None

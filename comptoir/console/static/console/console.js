@@ -132,9 +132,45 @@
 
   function scrollTimelineToEnd() {
     const timeline = document.getElementById("timeline");
-    if (timeline) {
-      timeline.scrollTop = timeline.scrollHeight;
+    if (!timeline) {
+      return;
     }
+    if (timeline.scrollHeight > timeline.clientHeight + 1) {
+      timeline.scrollTop = timeline.scrollHeight;
+    } else if (timeline.lastElementChild && window.innerWidth <= 900) {
+      // A phone-sized screen: the page scrolls, not the timeline.
+      timeline.lastElementChild.scrollIntoView({ block: "end" });
+    }
+  }
+
+  // The thread stays at its last message while pictures load and the summary card folds
+  // (heights known only then), unless the agent scrolled up meanwhile.
+  function followTimelineEnd() {
+    const timeline = document.getElementById("timeline");
+    if (!timeline || typeof ResizeObserver === "undefined") {
+      return;
+    }
+    let atEnd = true;
+    function check() {
+      if (timeline.scrollHeight > timeline.clientHeight + 1) {
+        atEnd = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 48;
+      } else {
+        // A phone-sized screen: the page scrolls, not the timeline.
+        const last = timeline.lastElementChild;
+        atEnd = !last || last.getBoundingClientRect().bottom <= window.innerHeight + 48;
+      }
+    }
+    timeline.addEventListener("scroll", check, { passive: true });
+    window.addEventListener("scroll", check, { passive: true });
+    const observer = new ResizeObserver(function () {
+      if (atEnd && document.body.contains(timeline)) {
+        scrollTimelineToEnd();
+      }
+    });
+    observer.observe(timeline);
+    Array.from(timeline.children).forEach(function (child) {
+      observer.observe(child);
+    });
   }
 
   const refreshers = {
@@ -171,6 +207,9 @@
       const after = document.getElementById("timeline");
       if (after) {
         after.scrollTop = wasAtEnd ? after.scrollHeight : scrollTop;
+        if (wasAtEnd) {
+          followTimelineEnd();
+        }
       }
     },
     panel: async function () {
@@ -292,12 +331,79 @@
     scheduleRefresh(parts);
   }
 
+  // Typing hints (never stored): the customer of the open conversation typing, or another
+  // agent typing in it (two people about to answer the same customer).
+  let typingTimer = null;
+  let typingSentAt = 0;
+
+  function onTyping(frame) {
+    const line = document.getElementById("typing-indicator");
+    if (!line || state.conversationId === null) {
+      return;
+    }
+    let text = "";
+    if (frame.who === "customer" && frame.customer_id === state.customerId) {
+      text = line.dataset.customerTyping;
+      line.classList.remove("is-collision");
+    } else if (frame.who === "agent" && frame.conversation_id === state.conversationId) {
+      text = line.dataset.agentTyping.replace("__name__", frame.name || "");
+      line.classList.add("is-collision");
+    }
+    if (!text) {
+      return;
+    }
+    line.textContent = text;
+    line.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () {
+      line.hidden = true;
+    }, 6000);
+  }
+
+  // Who else has this conversation open: said on opening it and every 20 s, shown for 45 s.
+  let viewingTimer = null;
+
+  function sendViewing() {
+    if (state.conversationId !== null && socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "viewing", conversation_id: state.conversationId }));
+    }
+  }
+
+  function onViewing(frame) {
+    const line = document.getElementById("viewing-indicator");
+    if (!line || frame.conversation_id !== state.conversationId) {
+      return;
+    }
+    line.textContent = line.dataset.agentViewing.replace("__name__", frame.name || "");
+    line.hidden = false;
+    clearTimeout(viewingTimer);
+    viewingTimer = setTimeout(function () {
+      line.hidden = true;
+    }, 45000);
+  }
+
+  setInterval(sendViewing, 20000);
+
+  function sendTyping(isNote) {
+    const now = Date.now();
+    if (state.conversationId === null || now - typingSentAt < 2500) {
+      return;
+    }
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      typingSentAt = now;
+      socket.send(
+        JSON.stringify({ type: "typing", conversation_id: state.conversationId, note: isNote })
+      );
+    }
+  }
+
   function onFrame(frame) {
     switch (frame.type) {
       case "event":
         onEvent(frame);
         break;
       case "resumed":
+        sendViewing();
         failures = 0;
         setReconnecting(false);
         if (typeof frame.last_event_id === "number") {
@@ -307,6 +413,12 @@
       case "reset":
         // Too much was missed to replay: start again from a fresh page.
         window.location.reload();
+        break;
+      case "typing":
+        onTyping(frame);
+        break;
+      case "viewing":
+        onViewing(frame);
         break;
       default:
         break; // pong, error (the close that follows is handled below)
@@ -449,6 +561,10 @@
     applyMode();
     const errorSlot = composer.querySelector("#composer-error");
     textarea.addEventListener("input", function () {
+      const checked = composer.querySelector("input[name=mode]:checked");
+      sendTyping(Boolean(checked && checked.value === "note"));
+    });
+    textarea.addEventListener("input", function () {
       errorSlot.textContent = "";
     });
     if (hint && hint.dataset.hintMac && /Mac|iPhone|iPad/.test(navigator.platform || "")) {
@@ -464,5 +580,6 @@
   }
 
   scrollTimelineToEnd();
+  followTimelineEnd();
   connect();
 })();

@@ -124,6 +124,7 @@
     ".sys{margin:6px auto 14px;max-width:90%;text-align:center;font-size:13px;color:#5b6270}",
     ".greeting{margin:0 0 14px;padding:10px 13px;border-radius:16px;background:#fff;border:1px solid #e3e6eb;max-width:82%}",
     ".status{padding:6px 14px 4px;font-size:13px;color:#2e6b3a}",
+    ".typing{padding:4px 18px 0;font-size:13px;font-style:italic;color:#5b6270}",
     ".error{padding:6px 14px 4px;font-size:13px;color:#b3261e}",
     ".chip{display:flex;align-items:center;gap:8px;margin:8px 12px 0;padding:6px 6px 6px 8px;border:1px solid #d6dae0;border-radius:10px;background:#f8f9fa;font-size:13px}",
     ".chip img{width:40px;height:40px;object-fit:cover;border-radius:6px}",
@@ -190,6 +191,7 @@
 
   var thread = el("div", { "class": "thread", role: "log", "aria-live": "polite", "data-testid": "comptoir-messages" });
   var statusLine = el("div", { "class": "status", role: "status", "data-testid": "comptoir-status", hidden: "" });
+  var typingLine = el("div", { "class": "typing", "aria-live": "polite", "data-testid": "comptoir-typing", hidden: "" });
   var errorLine = el("div", { "class": "error", role: "alert", "data-testid": "comptoir-error", hidden: "" });
 
   var chipName = el("span", { "class": "chip-name" });
@@ -213,18 +215,28 @@
     "data-testid": "comptoir-panel", hidden: ""
   }, [
     el("div", { "class": "head" }, [el("div", { "class": "head-text" }, [title, subtitle]), closeBtn]),
-    identifyBox, callbackBox, thread, statusLine, errorLine, chip, composer
+    identifyBox, callbackBox, thread, typingLine, statusLine, errorLine, chip, composer
   ]);
   var root = el("div", { "class": "root" }, [launcher, panel]);
   shadow.appendChild(style);
   shadow.appendChild(root);
   document.body.appendChild(host);
 
+  /* The brand's accent colour (Settings → Brand), with dark or light text for contrast. */
+  function applyColour(colour) {
+    if (!/^#[0-9a-fA-F]{6}$/.test(colour || "")) return;
+    var r = parseInt(colour.slice(1, 3), 16), g = parseInt(colour.slice(3, 5), 16), b = parseInt(colour.slice(5, 7), 16);
+    var light = (0.299 * r + 0.587 * g + 0.114 * b) > 160;
+    root.style.setProperty("--accent", colour);
+    root.style.setProperty("--accent-ink", light ? "#1d2330" : "#fff");
+  }
+
   function applyTexts() {
     launcher.setAttribute("aria-label", t("open"));
     closeBtn.setAttribute("aria-label", t("close"));
     closeBtn.title = t("close");
     title.textContent = state.session ? state.session.brand.name : "";
+    applyColour(state.session && state.session.brand.color);
     subtitle.textContent = t("subtitle");
     identifyToggle.textContent = t("email_prompt");
     emailLabelText.textContent = t("email_label");
@@ -750,6 +762,8 @@
       // id can still be news. Messages and lines are deduplicated by their own keys.
       state.highest = Math.max(state.highest, frame.id);
       handleEvent(frame);
+    } else if (frame.type === "typing" && frame.who === "agent") {
+      showTyping();
     } else if (frame.type === "resumed") {
       state.highest = Math.max(state.highest, frame.last_event_id || 0);
     } else if (frame.type === "reset") {
@@ -762,6 +776,7 @@
     var payload = frame.payload || {};
     if (frame.kind === "message.created" || frame.kind === "conversation.created") {
       if (addMessage(payload) && payload.author_kind !== "customer") {
+        typingLine.hidden = true;
         showStatus("");
         if (!state.open) setUnread(state.unread + 1);
         checkWait();  // the assistant handed over (now in line), or a person answered (no more)
@@ -821,6 +836,24 @@
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
   input.addEventListener("input", autosize);
+  input.addEventListener("input", sendTyping);
+
+  /* Typing hints (never stored): the advisor's shown for a few seconds; the visitor's sent at
+     most every few seconds while they type. */
+  var typingTimer = null;
+  var typingSentAt = 0;
+  function showTyping() {
+    typingLine.textContent = t("agent_typing");
+    typingLine.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typingLine.hidden = true; }, 6000);
+  }
+  function sendTyping() {
+    var now = Date.now();
+    if (now - typingSentAt < 2500 || !state.socket || state.socket.readyState !== 1) return;
+    typingSentAt = now;
+    state.socket.send('{"type":"typing"}');
+  }
   attachBtn.addEventListener("click", function () { fileInput.click(); });
   fileInput.addEventListener("change", function () { chooseFile(fileInput.files && fileInput.files[0]); });
   chipRemove.addEventListener("click", function () { clearFile(false); attachBtn.focus(); });
