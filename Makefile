@@ -33,8 +33,15 @@ $(BIN)/comptoir: pyproject.toml
 
 venv: $(BIN)/comptoir
 
+# The demo's secret key: made once, kept in var/ (settings refuse to run without one).
+demo: export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
+# The demo assistant calls the demo shop on this very server (a private address).
+demo: export ASSISTANT_PRIVATE_ORIGINS ?= http://$(HOST):$(PORT)
+# On a developer's machine, administrators are not asked for a second factor.
+demo: export TWO_FACTOR_REQUIRED_ROLES ?=
 demo: venv
 	mkdir -p var
+	test -s "$$SECRET_KEY_FILE" || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > "$$SECRET_KEY_FILE"
 	$(BIN)/comptoir migrate --no-input
 	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT) --smtp 127.0.0.1:$(SMTP_PORT)
 	EMAIL_URL=$(EMAIL_URL) $(BIN)/comptoir serve --host $(HOST) --port $(PORT) \

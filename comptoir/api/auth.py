@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from comptoir.security.ratelimit import check_rate
 from comptoir.tenancy.models import ApiToken, Membership, hash_api_key
 
 # ``last_used_at`` is informative (which tokens are still in use): refreshing it
@@ -53,6 +54,19 @@ class ApiTokenAuth(HttpBearer):
         if not membership.is_active or not membership.user.is_active:
             raise ApiTokenRefused("The agent this API key belongs to is no longer active.")
         record_token_use(api_token)
+        return membership
+
+
+class RateLimitedApiTokenAuth(ApiTokenAuth):
+    """The REST API's authentication: a token also has a request budget (``RATE_LIMITS["api"]``).
+
+    Beyond it ``RateLimited`` is raised, which the API answers with 429 and
+    ``Retry-After`` (``api.urls``). Counted per token, whichever process serves it.
+    """
+
+    def authenticate(self, request: HttpRequest, token: str) -> Membership:
+        membership = super().authenticate(request, token)
+        check_rate("api", hash_api_key(token))
         return membership
 
 

@@ -19,13 +19,14 @@ from ninja.errors import ValidationError
 from ninja.operation import Operation
 from ninja.parser import Parser
 
-from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
+from comptoir.api.auth import ApiTokenRefused, RateLimitedApiTokenAuth
 from comptoir.api.endpoints import conversations_router, customers_router
 from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
 from comptoir.search.api import search_router
+from comptoir.security.ratelimit import RateLimited
 from comptoir.sla.api import sla_router
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.api import phone_router
@@ -62,7 +63,7 @@ api = ComptoirAPI(
         "Lists take `limit` and `offset` and return `{items, count}`."
     ),
     urls_namespace="api",
-    auth=ApiTokenAuth(),
+    auth=RateLimitedApiTokenAuth(),
     docs=Swagger(settings={"validatorUrl": None}),
     parser=CleaningParser(),
 )
@@ -83,6 +84,17 @@ api.add_router("/", search_router)
 def token_refused(request: HttpRequest, exc: ApiTokenRefused) -> HttpResponse:
     response = api.create_response(request, {"detail": exc.reason}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="comptoir"'
+    return response
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": f"Too many requests for this API key; retry in {exc.retry_after} s."},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 
