@@ -18,6 +18,6 @@ urlpatterns = [
     path("api/", include("comptoir.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's login behind the login rate limit (lockout: django-axes, as everywhere).
-    path("admin/login/", admin_login),
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

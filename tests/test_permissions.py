@@ -58,6 +58,12 @@ CASES: dict[str, Case] = {
     "console:inbox_fragment": Case("session"),
     "console:logout": Case("public", method="post"),
     "console:login": Case("public"),
+    "admin_login": Case("public"),
+    # Second factor (any signed-in user) and the audit log (the brand's administrators).
+    "security:setup": Case("session"),
+    "security:verify": Case("session"),
+    "security:audit_log": Case("session", role=Role.ADMIN),
+    "security:audit_export": Case("session", role=Role.ADMIN),
     "console:conversation": Case("session", "conversation"),
     "console:thread_fragment": Case("session", "conversation"),
     "console:conversation_panel_fragment": Case("session", "conversation"),

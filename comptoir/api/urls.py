@@ -19,7 +19,7 @@ from ninja.errors import ValidationError
 from ninja.operation import Operation
 from ninja.parser import Parser
 
-from comptoir.api.auth import ApiTokenRefused, RateLimitedApiTokenAuth
+from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
 from comptoir.api.idempotency import idempotent_run, reserve_key
 from comptoir.assistant.api import assistant_router
@@ -63,7 +63,7 @@ api = ComptoirAPI(
         "Lists take `limit` and `offset` and return `{items, count}`."
     ),
     urls_namespace="api",
-    auth=RateLimitedApiTokenAuth(),
+    auth=ApiTokenAuth(),
     docs=Swagger(settings={"validatorUrl": None}),
     parser=CleaningParser(),
 )

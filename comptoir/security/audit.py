@@ -7,16 +7,34 @@ transaction: an act rolled back leaves no entry, an act committed always has one
 """
 
 import ipaddress
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from comptoir.security.models import AuditEntry
 from comptoir.security.ratelimit import client_ip
+
+# The request being served, so that actions called by views record its address without
+# taking the request as a parameter (AuditContextMiddleware sets it).
+_current_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -41,7 +59,11 @@ def record(
     target_id: str | int = "",
     **details: Any,
 ) -> AuditEntry:
-    """Append ``action`` by ``user`` (default: the request's) from the request's address."""
+    """Append ``action`` by ``user`` (default: the request's) from the request's address.
+
+    ``request`` defaults to the one being served (``AuditContextMiddleware``).
+    """
+    request = request or _current_request.get()
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
         user = candidate if candidate is not None and candidate.is_authenticated else None

@@ -7,13 +7,14 @@ administrators of the brand.
 """
 
 import csv
+import io
 import json
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -138,6 +139,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The brand's latest audit entries, newest first (administrators)."""
     membership = request_membership(request, require_role=Role.ADMIN)
@@ -171,12 +173,8 @@ def _audit_rows(brand_id: int):
         yield [at.isoformat(), *[value or "" for value in rest], details]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_safe
+@login_required
 def audit_export(request: HttpRequest) -> HttpResponse:
     """The brand's whole audit log, oldest first: ``?format=csv`` (default) or ``json``."""
     membership = request_membership(request, require_role=Role.ADMIN)
@@ -186,19 +184,19 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     record(AuditAction.AUDIT_EXPORTED, request=request, brand_id=membership.brand_id)
     rows = _audit_rows(membership.brand_id)
     if export_format == "json":
-        lines = (
+        body = "".join(
             json.dumps(dict(zip(AUDIT_COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
             for row in rows
         )
-        response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
+        response = HttpResponse(body, content_type="application/x-ndjson")
         filename = "audit-log.jsonl"
     else:
-        writer = csv.writer(_Echo())
-        lines = (
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(AUDIT_COLUMNS)
+        for row in rows:
             writer.writerow([*row[:-1], json.dumps(row[-1], ensure_ascii=False)])
-            for row in [list(AUDIT_COLUMNS), *rows]
-        )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         filename = "audit-log.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -267,7 +267,10 @@ def _receive(
         conversation_id=result.message.conversation_id,
         conversation_created=result.conversation_created,
         # Queued with the mail (``listeners.acknowledge_new_conversation``), sent by a worker.
-        acknowledged=result.conversation_created and mailbox is not None and mailbox.acknowledge,
+        acknowledged=result.conversation_created
+        and not impostor_risk
+        and mailbox is not None
+        and mailbox.acknowledge,
     )
 
 
