@@ -381,6 +381,13 @@ ASSISTANT_PRIVATE_ORIGINS = [
     if o.strip()
 ]
 
+# Channel secrets encrypted at rest (security.fields): comma-separated Fernet keys, the first
+# encrypting, all decrypting (rotation: put a new key first, run `comptoir
+# rotate_encryption_keys`, then drop the old one). Empty: a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()
+]
+
 # Audit log (security.models.AuditEntry): entries older than this are purged every night.
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
 

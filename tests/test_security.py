@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.oath import totp
@@ -35,6 +37,10 @@ from comptoir.security.models import AppendOnly, AuditAction, AuditEntry
 from comptoir.security.ratelimit import RateLimited, check_rate
 from comptoir.security.secret_key import DEVELOPMENT_KEY, InsecureSecretKey, read_secret_key
 from comptoir.tenancy.models import ApiToken, Role
+from comptoir.touchpoints.email.models import Mailbox
+from comptoir.touchpoints.messaging.models import MessagingAccount, Provider
+from comptoir.touchpoints.messaging.receiving import webhook_accounts
+from comptoir.touchpoints.phone.models import PhoneLine
 from tests.factories import PASSWORD, ingest_chat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +67,7 @@ def documented_production_environment() -> dict[str, str]:
             name, _, value = line.partition("=")
             env[name.strip()] = value.strip()
     env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["FIELD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
     return env
 
 
@@ -622,8 +629,6 @@ def test_the_retention_purge_removes_only_old_entries(brand, admin, settings):
 
 
 def test_load_demo_leaves_private_addresses_off(db, settings):
-    from django.core.management import call_command
-
     call_command("load_demo", stdout=io.StringIO())
     assistant = AssistantSettings.objects.get()
     assert assistant.allow_private_addresses is False
@@ -636,3 +641,75 @@ def test_load_demo_leaves_private_addresses_off(db, settings):
     )
     with pytest.raises(EndpointError):
         check_url("http://127.0.0.1:6379/", allow_private=False)
+
+
+# --- Channel secrets at rest -----------------------------------------------------------------
+
+
+def stored_columns(table: str, columns: str, pk: int) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return cursor.fetchone()
+
+
+def test_channel_secrets_are_encrypted_at_rest_and_read_back(brand):
+    account = MessagingAccount.objects.create(
+        brand=brand,
+        provider=Provider.WHATSAPP,
+        external_id="1001",
+        access_token="EAAG-token-secret",
+        app_secret="app-secret-value",
+        verify_token="verify-me",
+    )
+    line = PhoneLine.objects.create(
+        brand=brand, number="+33180000009", webhook_secret="hook-secret", twilio_auth_token="tw"
+    )
+    mailbox = Mailbox.objects.create(
+        brand=brand, address="s@maison.example", imap_url="imaps://u:hunter2@imap.example/INBOX"
+    )
+    stored = [
+        *stored_columns(
+            "messaging_messagingaccount", "access_token, app_secret, verify_token", account.pk
+        ),
+        *stored_columns("phone_phoneline", "webhook_secret, twilio_auth_token", line.pk),
+        *stored_columns("email_mailbox", "imap_url", mailbox.pk),
+    ]
+    for value, secret in zip(
+        stored,
+        ["EAAG-token-secret", "app-secret-value", "verify-me", "hook-secret", "tw", "hunter2"],
+        strict=True,
+    ):
+        assert value.startswith("fernet:")
+        assert secret not in value
+    assert MessagingAccount.objects.get().app_secret == "app-secret-value"
+    assert PhoneLine.objects.get().webhook_secret == "hook-secret"
+    assert Mailbox.objects.get().imap_url == "imaps://u:hunter2@imap.example/INBOX"
+    # Rows built from raw SQL (the webhook's one query) decrypt too.
+    (from_sql,) = webhook_accounts(brand.slug, Provider.WHATSAPP)
+    assert from_sql.app_secret == "app-secret-value"
+    # No secret stays "" and can still be filtered on.
+    assert PhoneLine.objects.filter(twilio_account_sid="").count() == 1
+    assert Mailbox.objects.exclude(imap_url="").count() == 1
+
+
+def test_a_row_saved_before_the_migration_reads_as_is_and_is_encrypted_at_its_next_save(brand):
+    line = PhoneLine.objects.create(brand=brand, number="+33180000008", webhook_secret="x")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE phone_phoneline SET webhook_secret = 'plain' WHERE id = %s", [line.pk]
+        )
+    line = PhoneLine.objects.get()
+    assert line.webhook_secret == "plain"
+    line.save()
+    assert stored_columns("phone_phoneline", "webhook_secret", line.pk)[0].startswith("fernet:")
+
+
+def test_encryption_keys_rotate(brand, settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    line = PhoneLine.objects.create(brand=brand, number="+33180000007", webhook_secret="s3")
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    assert PhoneLine.objects.get().webhook_secret == "s3"
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new]
+    assert PhoneLine.objects.get(pk=line.pk).webhook_secret == "s3"

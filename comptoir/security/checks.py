@@ -4,6 +4,8 @@
   settings accept it so that a developer can work).
 - ``comptoir.W002``: no trusted ``Authentication-Results`` host for inbound mail, so only
   mails that say they failed DMARC are held apart (``touchpoints.email.authentication``).
+- ``comptoir.W003``: channel secrets encrypted with a key derived from ``SECRET_KEY``
+  (``security.fields``).
 """
 
 from django.conf import settings
@@ -38,6 +40,20 @@ def check_mail_authentication(app_configs, **kwargs):
                 hint="Set EMAIL_TRUSTED_AUTHSERV_IDS to the authserv-id of the MTA that "
                 "receives your mail and checks SPF, DKIM and DMARC (docs/email.md).",
                 id="comptoir.W002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_field_encryption_keys(app_configs, **kwargs):
+    if not settings.FIELD_ENCRYPTION_KEYS:
+        return [
+            Warning(
+                "Channel secrets are encrypted with a key derived from SECRET_KEY: changing "
+                "SECRET_KEY would make them unreadable.",
+                hint="Set FIELD_ENCRYPTION_KEYS to a Fernet key of its own (docs/deployment.md).",
+                id="comptoir.W003",
             )
         ]
     return []
