@@ -6,6 +6,7 @@ from comptoir.security.views import admin_login
 urlpatterns = [
     path("", include("comptoir.demo.urls")),
     path("", include("comptoir.security.urls")),
+    path("", include("comptoir.gdpr.urls")),
     path("console/", include("comptoir.console.urls")),
     path("", include("comptoir.assistant.urls")),
     path("", include("comptoir.routing.urls")),
