@@ -361,7 +361,9 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "comptoir.security.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "comptoir.security.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "comptoir.security.ratelimit.axes_client_ip"
+# Successful logins are in Comptoir's own audit log (security.models.AuditEntry).
+AXES_DISABLE_ACCESS_LOG = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 

@@ -101,3 +101,8 @@ def check_distinct(scope: str, key: str, value: str) -> None:
 def client_ip(request: HttpRequest, *args: object) -> str:
     """The client's address: uvicorn sets it from the proxy's headers it trusts."""
     return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def axes_client_ip(request: HttpRequest, *args: object) -> str | None:
+    """The address django-axes records: None when there is none (a test's fake request)."""
+    return request.META.get("REMOTE_ADDR") or None

@@ -12,7 +12,7 @@ BEGIN
     IF TG_OP = 'DELETE' AND current_setting('comptoir.audit_purge', true) = 'on' THEN
         RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'the audit log is append-only (% refused)', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'the audit log is append-only: ' || TG_OP || ' refused';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER security_auditentry_append_only
