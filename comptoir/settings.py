@@ -218,6 +218,12 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "comptoir") + ":cache",
+            # A frozen Redis costs a request this long once; then limits are lifted for a
+            # while (security.ratelimit.CACHE_RETRY_SECONDS).
+            "OPTIONS": {
+                "socket_timeout": float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.5")),
+                "socket_connect_timeout": float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.5")),
+            },
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -713,3 +713,23 @@ def test_encryption_keys_rotate(brand, settings):
     call_command("rotate_encryption_keys", stdout=io.StringIO())
     settings.FIELD_ENCRYPTION_KEYS = [new]
     assert PhoneLine.objects.get(pk=line.pk).webhook_secret == "s3"
+
+
+def test_a_cache_that_fails_lifts_the_limits_instead_of_refusing(settings, monkeypatch, caplog):
+    """Redis down: requests go through (no 500, no wait on each), one warning per outage."""
+    from comptoir.security import ratelimit
+    from tests.live_server import free_port
+
+    monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "widget_message": "1/60"}
+    for _ in range(3):
+        check_rate("widget_message", "visitor-2")
+    assert [r.message for r in caplog.records if "rate limits lifted" in r.message]
+    assert len([r for r in caplog.records if "rate limits lifted" in r.message]) == 1

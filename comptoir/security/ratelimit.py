@@ -9,12 +9,19 @@ process counts together; otherwise each process counts alone.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+# After a cache failure (Redis down or frozen), requests go unlimited for this long in the
+# process rather than each one waiting for Redis: limits never delay an acknowledgement.
+CACHE_RETRY_SECONDS = 10
+_cache_down_until = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,13 +77,36 @@ def _count(cache_key: str, rate: Rate) -> int:
         return 1
 
 
+def _cache_available() -> bool:
+    return time.monotonic() >= _cache_down_until
+
+
+def _cache_failed(error: Exception) -> None:
+    """Limits are lifted for a while; one log line per outage."""
+    global _cache_down_until
+    if _cache_available():
+        logger.warning(
+            "rate limits lifted for %s s: the cache failed: %r", CACHE_RETRY_SECONDS, error
+        )
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+
+
 def check_rate(scope: str, key: str) -> None:
-    """Count one request of ``key`` in ``scope``; raise ``RateLimited`` beyond the limit."""
+    """Count one request of ``key`` in ``scope``; raise ``RateLimited`` beyond the limit.
+
+    A cache that fails (Redis down or frozen) lets the request through: a rate limit
+    never refuses nor delays what would otherwise be accepted.
+    """
     rate = rate_of(scope)
-    if rate is None:
+    if rate is None or not _cache_available():
         return
     index, left = _window(rate)
-    if _count(_cache_key(scope, key, index), rate) > rate.requests:
+    try:
+        count = _count(_cache_key(scope, key, index), rate)
+    except Exception as error:
+        _cache_failed(error)
+        return
+    if count > rate.requests:
         raise RateLimited(scope, left)
 
 
@@ -87,15 +117,20 @@ def check_distinct(scope: str, key: str, value: str) -> None:
     request for the same number); a new one beyond the limit raises ``RateLimited``.
     """
     rate = rate_of(scope)
-    if rate is None:
+    if rate is None or not _cache_available():
         return
     index, left = _window(rate)
     seen_key = _cache_key(scope, key, index, hashlib.sha256(value.encode()).hexdigest()[:32])
-    if cache.get(seen_key) is not None:
-        return
-    if _count(_cache_key(scope, key, index), rate) > rate.requests:
-        raise RateLimited(scope, left)
-    cache.set(seen_key, 1, timeout=rate.seconds + 1)
+    try:
+        if cache.get(seen_key) is not None:
+            return
+        if _count(_cache_key(scope, key, index), rate) > rate.requests:
+            raise RateLimited(scope, left)
+        cache.set(seen_key, 1, timeout=rate.seconds + 1)
+    except RateLimited:
+        raise
+    except Exception as error:
+        _cache_failed(error)
 
 
 def client_ip(request: HttpRequest, *args: object) -> str:
