@@ -33,8 +33,15 @@ $(BIN)/comptoir: pyproject.toml
 
 venv: $(BIN)/comptoir
 
+# The demo's secret key: made once, kept in var/ (settings refuse to run without one).
+demo: export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
+# The demo assistant calls the demo shop on this very server (a private address).
+demo: export ASSISTANT_PRIVATE_ORIGINS ?= http://$(HOST):$(PORT)
+# On a developer's machine, administrators are not asked for a second factor.
+demo: export TWO_FACTOR_REQUIRED_ROLES ?=
 demo: venv
 	mkdir -p var
+	test -s "$$SECRET_KEY_FILE" || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > "$$SECRET_KEY_FILE"
 	$(BIN)/comptoir migrate --no-input
 	$(BIN)/comptoir load_demo --base-url http://$(HOST):$(PORT) --smtp 127.0.0.1:$(SMTP_PORT)
 	EMAIL_URL=$(EMAIL_URL) $(BIN)/comptoir serve --host $(HOST) --port $(PORT) \
@@ -52,11 +59,13 @@ format: venv
 # tests included), then the database tests again on PostgreSQL.
 test: lint test-sqlite test-postgres
 
+# `python -m pytest` puts the project on sys.path before pytest loads its plugins: the
+# `tests.environment` plugin (pyproject's addopts) sets the run's secret key before settings load.
 test-sqlite: venv
-	$(BIN)/pytest
+	$(BIN)/python -m pytest
 
 test-postgres: venv
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser and not live"
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not browser and not live"
 
 bench: venv
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -51,6 +51,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import ingest as in_process  # noqa: E402  (bench/ingest.py: the in-process loop)
+from bench_secret import ensure_secret_key  # noqa: E402
 from postgres_admin import recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_httpbench"
@@ -606,6 +607,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = arguments.database_url
     os.environ.pop("REDIS_URL", None)  # the in-process loop publishes in memory, as ingest.py
     os.environ["DEBUG"] = "0"
+    ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(BENCH_DIR.parent))
     recreate_database(arguments.database_url)

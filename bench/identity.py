@@ -29,10 +29,13 @@ from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
+from bench_secret import ensure_secret_key
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ensure_secret_key()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
 
-import django
+import django  # noqa: E402 (after the environment is set)
 
 django.setup()
 

@@ -32,6 +32,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench_secret import ensure_secret_key
 from postgres_admin import recreate_database
 from search import Generator, copy_rows, percentile
 
@@ -59,6 +60,7 @@ def configure_environment(database_url: str | None) -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)
     os.environ["DEBUG"] = "0"
+    ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     return url

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_secret import ensure_secret_key
 from postgres_admin import create_database_if_missing
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench"
@@ -76,6 +77,7 @@ def configure_environment(database_url: str | None) -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # in-memory channel layer: no Redis round trips
     os.environ["DEBUG"] = "0"  # DEBUG would keep every query in memory
+    ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     return url

@@ -34,10 +34,12 @@ from pathlib import Path
 import httpx
 import redis.asyncio as aioredis
 import websockets
+from bench_secret import ensure_secret_key
 from postgres_admin import create_database_if_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+ensure_secret_key()  # before the servers start: they inherit it
 
 from tests.live_server import AGENT_SESSION_CODE, Site  # noqa: E402
 

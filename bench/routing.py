@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench_secret import ensure_secret_key
+
 if TYPE_CHECKING:
     from comptoir.routing.estimates import WaitEstimate
 
@@ -76,6 +78,7 @@ def configure_environment(database_url: str | None) -> str:
     os.environ.pop("REDIS_URL", None)
     os.environ["DEBUG"] = "0"
     os.environ["LOG_LEVEL"] = "WARNING"
+    ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root))
@@ -314,7 +317,7 @@ def report(label: str, outcome: Outcome, arguments: argparse.Namespace) -> None:
     print(f"erlang c asa: {theory:.1f} s")
     print(f"asa ratio: {asa / theory:.2f}")
     print(f"ideal line asa: {ideal:.1f} s (first come, first served on the same draws)")
-    print(f"asa ratio to ideal line: {asa / ideal:.2f}")
+    print(f"asa ratio to ideal line: {asa / ideal:.2f}" if ideal else "asa ratio to ideal line: -")
     print(f"service level 20s: {within:.1%} (erlang c: {theory_level:.1%})")
     print(f"advisor continuity: {continuity:.1%} ({outcome.returning_served} returning)")
     for predictor, errors in outcome.estimate_errors.items():

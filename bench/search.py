@@ -35,6 +35,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench_secret import ensure_secret_key
 from postgres_admin import recreate_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench_search"
@@ -150,6 +151,7 @@ def configure_environment(database_url: str | None) -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)
     os.environ["DEBUG"] = "0"
+    ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     return url

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_secret import ensure_secret_key
 from postgres_admin import create_database_if_missing
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench_tasks"
@@ -147,6 +148,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "0"
     os.environ.pop("TASKS_BACKEND", None)
+    ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     if url.startswith(("postgres://", "postgresql://")):

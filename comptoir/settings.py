@@ -10,7 +10,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from django.core.exceptions import ImproperlyConfigured
 
+from comptoir.security.secret_key import InsecureSecretKey, read_secret_key
 from comptoir.storage_settings import storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,9 +28,11 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "comptoir-insecure-development-key-change-me-in-production"
-)
+# Refused when DEBUG is off and the key is missing or a published one (security/secret_key.py).
+try:
+    SECRET_KEY = read_secret_key(os.environ, debug=DEBUG)
+except InsecureSecretKey as _error:
+    raise ImproperlyConfigured(str(_error)) from None
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
@@ -46,7 +51,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "comptoir.tenancy",
+    "comptoir.security",
     "comptoir.tasks",
     "comptoir.events",
     "comptoir.customers",
@@ -84,8 +94,17 @@ MIDDLEWARE = [
     "comptoir.text_cleaning.text_cleaning_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle timeout and absolute lifetime of agents' sessions; then the second factor.
+    "comptoir.security.sessions.SessionLifetimeMiddleware",
+    "comptoir.security.audit.AuditContextMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "comptoir.security.two_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on console pages (comptoir.security.csp).
+    "comptoir.security.csp.ConsoleCSPMiddleware",
+    # Last: lockout after failed logins, console and Django admin alike (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "comptoir.urls"
@@ -198,6 +217,24 @@ TASKS_STALLED_SWEEP_CRON = os.environ.get("TASKS_STALLED_SWEEP_CRON", "* * * * *
 EVENTS_VALIDATE_PAYLOADS = env_bool("EVENTS_VALIDATE_PAYLOADS", DEBUG)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache holds rate-limit counters: shared through Redis when there is one.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "comptoir") + ":cache",
+            # A frozen Redis costs a request this long once; then limits are lifted for a
+            # while (security.ratelimit.CACHE_RETRY_SECONDS).
+            "OPTIONS": {
+                "socket_timeout": float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.5")),
+                "socket_connect_timeout": float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.5")),
+            },
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 # Live delivery (comptoir.realtime; docs/architecture.md, "Live delivery"). Messages a
 # process's sockets have not read yet, per process (channels_redis counts capacity per
 # process, not per socket): beyond it the oldest are dropped, counted, logged, and the
@@ -254,8 +291,18 @@ else:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))},
+    },
+    # Django's shipped list of 20,000 common (breached) passwords.
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: a locked-out account or address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 # Where customers reach this site: the start of the links Comptoir sends (survey links).
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
@@ -283,6 +330,103 @@ STORAGES = storage_settings(os.environ)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# An agent's session ends after SESSION_IDLE_TIMEOUT seconds without a request and, in any
+# case, SESSION_ABSOLUTE_LIFETIME seconds after the login (security.sessions).
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(4 * 3600)))
+SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("SESSION_ABSOLUTE_LIFETIME", str(12 * 3600)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+
+# Behind TLS (the documented production, docs/deployment.md): HTTPS=1 makes cookies Secure,
+# redirects plain HTTP to HTTPS and sends HSTS; `comptoir check --deploy` expects it.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+# The proxy terminating TLS says so in X-Forwarded-Proto (uvicorn trusts it from
+# FORWARDED_ALLOW_IPS); probes and the SMTP/HTTP mail endpoint of the machine stay on HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# Content-Security-Policy of console pages (django-csp, limited to /console/ by
+# security.csp): scripts and styles from this origin only (the one inline script carries
+# the request's nonce), no plugins, no framing. The widget runs on brands' own sites.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login lockout (django-axes), console and Django admin alike: after AXES_FAILURE_LIMIT
+# failures for one account, or from one address, further attempts are refused (429 with
+# Retry-After) for AXES_COOLOFF_MINUTES; a successful login resets the account's count.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "comptoir.security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "comptoir.security.ratelimit.axes_client_ip"
+# Successful logins are in Comptoir's own audit log (security.models.AuditEntry).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+
+# Second factor (django-otp TOTP + recovery codes): roles that must use one to reach the
+# console (security.two_factor). Comma-separated roles (agent, supervisor, admin); empty: none.
+TWO_FACTOR_REQUIRED_ROLES = [
+    r.strip() for r in os.environ.get("TWO_FACTOR_REQUIRED_ROLES", "admin").split(",") if r.strip()
+]
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Comptoir")
+
+# Origins (scheme://host[:port]) the assistant may call even on private addresses, set by
+# the operator (`make demo` sets its own shop's); brands' administrators cannot lift the guard
+# otherwise except with AssistantSettings.allow_private_addresses in the Django admin.
+ASSISTANT_PRIVATE_ORIGINS = [
+    o.strip().lower().rstrip("/")
+    for o in os.environ.get("ASSISTANT_PRIVATE_ORIGINS", "").split(",")
+    if o.strip()
+]
+
+# Channel secrets encrypted at rest (security.fields): comma-separated Fernet keys, the first
+# encrypting, all decrypting (rotation: put a new key first, run `comptoir
+# rotate_encryption_keys`, then drop the old one). Empty: a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()
+]
+
+# Audit log (security.models.AuditEntry): entries older than this are purged every night.
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+
+# Rate limits (security.ratelimit): "<requests>/<seconds>" per scope, overridable with
+# RATE_LIMIT_<SCOPE> (e.g. RATE_LIMIT_WIDGET_MESSAGE=60/60); RATE_LIMITS_ENABLED=0 lifts them.
+# Counted in the cache: Redis when REDIS_URL is set (shared by every process), else in
+# the process.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+_DEFAULT_RATE_LIMITS = {
+    "widget_session": "30/600",  # new widget sessions per client address
+    "widget_message": "30/60",  # messages per visitor
+    "widget_message_address": "120/60",  # messages per client address, all visitors
+    "widget_identify": "10/600",  # e-mail submissions per visitor
+    "callback": "5/3600",  # callback requests per visitor
+    "callback_numbers": "2/86400",  # different numbers a visitor may ask to be called on
+    "login": "30/600",  # login form posts per client address (console and admin)
+    "api": "600/60",  # REST API requests per token
+}
+RATE_LIMITS = {
+    scope: os.environ.get(f"RATE_LIMIT_{scope.upper()}", default)
+    for scope, default in _DEFAULT_RATE_LIMITS.items()
+}
 
 # Attachments accepted from customers: size in bytes and allowed MIME type prefixes.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
@@ -335,6 +479,14 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 # The From of a brand without a Mailbox: <brand slug>@DEFAULT_FROM_DOMAIN.
 DEFAULT_FROM_DOMAIN = os.environ.get("DEFAULT_FROM_DOMAIN", "comptoir.localhost")
+
+# Inbound mail authentication (touchpoints/email/authentication.py): the authserv-ids of
+# the receiving MTAs whose Authentication-Results header (SPF, DKIM, DMARC) is believed.
+EMAIL_TRUSTED_AUTHSERV_IDS = [
+    h.strip().lower()
+    for h in os.environ.get("EMAIL_TRUSTED_AUTHSERV_IDS", "").split(",")
+    if h.strip()
+]
 
 # Largest raw inbound mail accepted (SMTP answers 552, the HTTP endpoint 413).
 EMAIL_MAX_MESSAGE_BYTES = int(os.environ.get("EMAIL_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))

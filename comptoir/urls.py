@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from comptoir.security.views import admin_login
+
 urlpatterns = [
     path("", include("comptoir.demo.urls")),
+    path("", include("comptoir.security.urls")),
+    path("", include("comptoir.gdpr.urls")),
     path("console/", include("comptoir.console.urls")),
     path("", include("comptoir.assistant.urls")),
     path("", include("comptoir.routing.urls")),
@@ -20,5 +24,7 @@ urlpatterns = [
     path("", include("comptoir.canned.urls")),
     path("api/", include("comptoir.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin's login behind the login rate limit (lockout: django-axes, as everywhere).
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from comptoir.assistant import engine
 from comptoir.assistant.enabled_brands import forget_enabled_brands
@@ -16,6 +17,14 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Every event appended by a test must match its kind's schema.
     settings.EVENTS_VALIDATE_PAYLOADS = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Rate-limit counters live in the cache (in the process without REDIS_URL): each test
+    # starts with none.
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -919,8 +919,10 @@ def test_demo_answers_order_status_through_the_worker_and_its_own_order_system(t
     """``serve --worker`` runs the assistant's round; the demo action calls /demo/api/orders/."""
     from tests.live_server import Site, free_port
 
-    site = Site(tmp_path)
     port = free_port()
+    # As `make demo` does: the operator lets the assistant call the demo shop on 127.0.0.1
+    # (load_demo leaves the brand's allow_private_addresses off).
+    site = Site(tmp_path, extra_env={"ASSISTANT_PRIVATE_ORIGINS": f"http://127.0.0.1:{port}"})
     site.manage("migrate", "--no-input")
     site.manage("load_demo", "--base-url", f"http://127.0.0.1:{port}")
     site.start_server(port=port, options=("--worker",))

@@ -9,7 +9,7 @@ from comptoir.events.models import Event
 from comptoir.routing.board import board_of
 from comptoir.routing.models import QueueEntry
 from comptoir.tenancy.models import Role, Team
-from tests.factories import PASSWORD, make_agent
+from tests.factories import make_agent
 from tests.test_router import holding, online, team_of, waiting_in
 
 
@@ -19,7 +19,7 @@ def supervisor(brand):
 
 
 def logged_in(client, membership):
-    client.login(username=membership.user.username, password=PASSWORD)
+    client.force_login(membership.user)
     return client
 
 

@@ -63,6 +63,15 @@ CASES: dict[str, Case] = {
     "console:inbox_fragment": Case("session"),
     "console:logout": Case("public", method="post"),
     "console:login": Case("public"),
+    "admin_login": Case("public"),
+    # Second factor (any signed-in user) and the audit log (the brand's administrators).
+    "security:setup": Case("session"),
+    "security:verify": Case("session"),
+    "security:audit_log": Case("session", role=Role.ADMIN),
+    "security:audit_export": Case("session", role=Role.ADMIN),
+    # A customer's data: exported by supervisors, erased by administrators.
+    "gdpr:export": Case("session", "customer", role=Role.SUPERVISOR),
+    "gdpr:erase": Case("session", "customer", "post", role=Role.ADMIN),
     "console:conversation": Case("session", "conversation"),
     "console:thread_fragment": Case("session", "conversation"),
     "console:conversation_panel_fragment": Case("session", "conversation"),

@@ -73,10 +73,10 @@ QUERY_COUNTS = [
     ("/console/?view=mine", 7),
     ("/console/?view=teams", 7),
     ("/console/fragments/inbox/", 6),
-    ("/console/c/{conversation}/", 19),  # + SLA badge, + saved views
+    ("/console/c/{conversation}/", 20),  # + SLA badge, + saved views, + audit entry
     ("/console/c/{conversation}/thread/", 10),
     ("/console/c/{conversation}/panel/", 10),
-    ("/console/customers/{customer}/", 14),
+    ("/console/customers/{customer}/", 15),  # + audit entry
     ("/console/customers/{customer}/panel/", 11),
     ("/console/attachments/{attachment}/", 4),
     ("/console/duplicates/", 5),

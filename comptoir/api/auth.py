@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from comptoir.security.ratelimit import check_rate
 from comptoir.tenancy.models import ApiToken, Membership, hash_api_key
 
 # ``last_used_at`` is informative (which tokens are still in use): refreshing it
@@ -53,6 +54,9 @@ class ApiTokenAuth(HttpBearer):
         if not membership.is_active or not membership.user.is_active:
             raise ApiTokenRefused("The agent this API key belongs to is no longer active.")
         record_token_use(api_token)
+        # Each token has a request budget (RATE_LIMITS["api"]); beyond it RateLimited,
+        # answered 429 with Retry-After (api.urls, the inbound mail endpoint).
+        check_rate("api", str(api_token.pk))
         return membership
 
 

@@ -29,6 +29,7 @@ from comptoir.moving_in.api import imports_router
 from comptoir.outbound_webhooks.api import webhooks_router
 from comptoir.reports.api import reports_router
 from comptoir.search.api import search_router
+from comptoir.security.ratelimit import RateLimited
 from comptoir.sla.api import sla_router
 from comptoir.surveys.api import surveys_router
 from comptoir.text_cleaning import clean_data
@@ -91,6 +92,17 @@ api.add_router("/", imports_router)
 def token_refused(request: HttpRequest, exc: ApiTokenRefused) -> HttpResponse:
     response = api.create_response(request, {"detail": exc.reason}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="comptoir"'
+    return response
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": f"Too many requests for this API key; retry in {exc.retry_after} s."},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -124,8 +124,10 @@ def ensure_demo_assistant(brand: Brand, base_url: str) -> AssistantSettings:
         defaults={
             "enabled": True,
             "action_base_url": f"{base_url.rstrip('/')}/demo/api",
-            # The pretend brand system is Comptoir itself, on 127.0.0.1: demo only.
-            "allow_private_addresses": True,
+            # The pretend brand system is Comptoir itself, on 127.0.0.1: the operator allows
+            # that origin (ASSISTANT_PRIVATE_ORIGINS, set by `make demo`); the brand's
+            # administrator never gets to aim the assistant at private addresses.
+            "allow_private_addresses": False,
             # Web chat only: the e-mail and WhatsApp walkthroughs stay with people.
             "answer_channels": ["webchat"],
         },

@@ -8,8 +8,9 @@ unless the operator allows private ones, resolved and pinned at connect time).
 import logging
 from json import loads as json_loads
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,25 @@ __all__ = ["EndpointError", "call_endpoint", "check_url", "order_path", "validat
 MAX_ANSWER_BYTES = 1_000_000
 
 
+def operator_trusts(url: str) -> bool:
+    """The URL's origin is in ``ASSISTANT_PRIVATE_ORIGINS``: set by whoever runs Comptoir (the
+    demo's own shop on 127.0.0.1), never by a brand's administrator."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    default_port = 443 if parts.scheme == "https" else 80
+    origin = f"{parts.scheme}://{parts.hostname}" + ("" if port == default_port else f":{port}")
+    return origin.lower() in django_settings.ASSISTANT_PRIVATE_ORIGINS
+
+
+def may_reach_private(settings: "AssistantSettings", url: str) -> bool:
+    """Private addresses are allowed for this brand (by the operator, in Django admin) or
+    for this origin (``ASSISTANT_PRIVATE_ORIGINS``)."""
+    return settings.allow_private_addresses or operator_trusts(url)
+
+
 def validate_settings(settings: "AssistantSettings") -> None:
     """Model validation (admin form): the endpoint must pass the same check as a call."""
     unknown = set(settings.answer_channels or []) - set(ANSWERED_CHANNELS)
@@ -42,7 +62,10 @@ def validate_settings(settings: "AssistantSettings") -> None:
     if not settings.action_base_url:
         return
     try:
-        check_url(settings.action_base_url, allow_private=settings.allow_private_addresses)
+        check_url(
+            settings.action_base_url,
+            allow_private=may_reach_private(settings, settings.action_base_url),
+        )
     except EndpointError as error:
         raise ValidationError(
             {
@@ -68,7 +91,7 @@ def call_endpoint(
     with pinned_request(
         method,
         url,
-        allow_private=settings.allow_private_addresses,
+        allow_private=may_reach_private(settings, url),
         timeout=settings.timeout_seconds,
         json=json,
         headers={"Accept": "application/json"},

@@ -6,17 +6,13 @@ from django.urls import path
 from comptoir import url_ids  # noqa: F401 — registers <id:…>
 from comptoir.console import views
 from comptoir.customers import console_views as customer_views
+from comptoir.security.views import console_login
 
 app_name = "console"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="console/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    # Rate-limited per client address; lockouts by django-axes (comptoir.security).
+    path("login/", console_login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # An invited agent chooses their password (Django's password-reset token, mailed by
     # tenancy.tasks.send_invitation); then signs in.

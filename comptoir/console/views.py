@@ -48,6 +48,8 @@ from comptoir.customers.models import Customer
 from comptoir.routing.assignment import assign_conversation
 from comptoir.routing.presence import set_availability
 from comptoir.search.actions import views_of
+from comptoir.security import audit
+from comptoir.security.models import AuditAction
 from comptoir.tenancy.access import access_colleague, membership_for_user, request_membership
 from comptoir.tenancy.actions import MembershipActionError
 from comptoir.tenancy.models import Membership
@@ -122,6 +124,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     # Read before the conversation so that a change committed meanwhile is replayed.
     last_event_id = latest_event_id(membership.brand_id)
     conversation = access_conversation(membership, conversation_id)
+    audit.record(AuditAction.CONVERSATION_VIEWED, request=request, target=conversation)
     return _workspace(request, membership, last_event_id, conversation=conversation)
 
 
@@ -135,6 +138,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     if customer.merged_into_id is not None:
         # Merged into another customer: their file lives there now (customers.merging).
         return redirect("console:customer", customer.merged_into_id)
+    audit.record(AuditAction.CUSTOMER_VIEWED, request=request, target=customer)
     return _workspace(request, membership, last_event_id, customer=customer)
 
 

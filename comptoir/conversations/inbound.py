@@ -56,6 +56,10 @@ class InboundMessage:
     # In-Reply-To or ``[#id]`` subject token). A hint, not an order: honoured only
     # when it belongs to the same brand and to the customer the claims recognise.
     thread_conversation_id: int | None = None
+    # The sender claims an identity a known customer holds but could not prove it (an
+    # unauthenticated mail): the message goes to a new customer of its own, so that it
+    # neither joins nor reveals that customer's file (an agent confirms who it is).
+    sender_unconfirmed: bool = False
     # For a hinted conversation that is resolved: reopen it when it was resolved
     # less than this long ago, else open a new conversation that ``follows`` it.
     reopen_window: timedelta | None = None

@@ -37,7 +37,12 @@ from comptoir.conversations.models import (
 from comptoir.conversations.state import OPEN_STATUSES, conversation_changed
 from comptoir.customers.lookup import IdentityMatch
 from comptoir.customers.models import Customer
-from comptoir.customers.resolution import IdentityChanged, Resolution, resolve_claims
+from comptoir.customers.resolution import (
+    IdentityChanged,
+    Resolution,
+    create_customer_without_identity,
+    resolve_claims,
+)
 from comptoir.events.actors import CUSTOMER
 from comptoir.observability.metrics import MESSAGES_INGESTED
 from comptoir.privacy.cards import mask_card_numbers
@@ -175,6 +180,12 @@ def _inbound_thread(inbound: InboundMessage) -> Thread:
 
     Without a thread hint: the customer's open conversation. With one: see ``_hinted_thread``.
     """
+    if inbound.sender_unconfirmed:
+        return Thread(
+            create_customer_without_identity(
+                inbound.brand, display_name=inbound.display_name, language=inbound.language
+            )
+        )
     hinted_id = inbound.thread_conversation_id
     resolution = _resolve_sender(
         inbound.brand,

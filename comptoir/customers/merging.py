@@ -29,6 +29,8 @@ from comptoir.events import kinds
 from comptoir.events.actors import Actor
 from comptoir.events.kinds import EventKind
 from comptoir.events.log import append_event
+from comptoir.security import audit
+from comptoir.security.models import AuditAction
 from comptoir.tenancy.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -155,6 +157,13 @@ def merge_customers(
         )
         # Also makes customers.listeners look for duplicates of the survivor.
         _announce(kinds.CUSTOMER_MERGED, record, actor)
+        audit.record(
+            AuditAction.CUSTOMER_MERGED,
+            user=actor.user,
+            target=survivor,
+            absorbed_customer_id=absorbed.pk,
+            merge_id=record.pk,
+        )
     logger.info(
         "customer %s merged into %s by membership %s (record %s)",
         absorbed.pk,
@@ -262,6 +271,13 @@ def unmerge(actor: Membership, record: MergeRecord) -> MergeRecord:
         record.save(update_fields=["unmerged_by", "unmerged_at"])
         record.survivor, record.absorbed = survivor, absorbed
         _announce(kinds.CUSTOMER_UNMERGED, record, actor)
+        audit.record(
+            AuditAction.CUSTOMER_UNMERGED,
+            user=actor.user,
+            target=survivor,
+            absorbed_customer_id=absorbed.pk,
+            merge_id=record.pk,
+        )
     logger.info("merge %s undone by membership %s", record.pk, actor.pk)
     return record
 

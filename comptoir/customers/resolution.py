@@ -221,6 +221,19 @@ def create_customer(
     return customer
 
 
+def create_customer_without_identity(
+    brand: Brand, *, display_name: str = "", language: str = ""
+) -> Customer:
+    """A new customer holding no identity: the sender of a message that could not prove one.
+
+    Used for a mail whose From is a known customer's address but is not authenticated
+    (``touchpoints.email.authentication``): an agent merges it once the sender is confirmed.
+    """
+    return Customer.objects.create(
+        brand=brand, display_name=clean_display_name(display_name), language=language
+    )
+
+
 def add_identity_if_free(
     brand: Brand, customer: Customer, kind: str, value: str, verified: bool
 ) -> bool:

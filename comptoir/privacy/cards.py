@@ -6,6 +6,10 @@ card scheme issues; only the first six and last four digits survive. Numbers
 preceded by ``+`` (phone numbers) and digits inside URLs are left alone.
 """
 
+import base64
+import email
+import email.policy
+import quopri
 import re
 
 # A run of digits grouped by single spaces or dashes, with any leading "+" kept so
@@ -108,3 +112,45 @@ def shown_in_error(value: str, limit: int = 100) -> str:
     prefix (masking a huge string is slow).
     """
     return repr(mask_card_numbers(value[: limit * 2])[:limit])
+
+
+def mask_raw_mail(raw: bytes) -> bytes:
+    """``raw`` (an RFC 5322 message, as quarantined) with its card numbers masked.
+
+    Digits in the clear (headers, 8-bit and quoted-printable bodies) are masked in
+    place, byte for byte; text parts in base64 or quoted-printable that hide one
+    are decoded, masked and encoded again. A mail without card numbers is returned
+    unchanged, byte for byte: the quarantine keeps mail as received otherwise.
+    """
+    if not raw:
+        return raw
+    masked = mask_card_numbers(raw.decode("latin-1")).encode("latin-1")
+    return _mask_encoded_text_parts(masked)
+
+
+def _mask_encoded_text_parts(raw: bytes) -> bytes:
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    changed = False
+    for part in message.walk():
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if part.is_multipart() or encoding not in ("base64", "quoted-printable"):
+            continue
+        if part.get_content_maintype() != "text":
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            text = (part.get_payload(decode=True) or b"").decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            charset = "latin-1"
+            text = (part.get_payload(decode=True) or b"").decode(charset)
+        masked = mask_card_numbers(text)
+        if masked == text:
+            continue
+        data = masked.encode(charset, errors="replace")
+        if encoding == "base64":
+            payload = base64.encodebytes(data).decode("ascii")
+        else:
+            payload = quopri.encodestring(data).decode("ascii")
+        part.set_payload(payload)
+        changed = True
+    return message.as_bytes() if changed else raw

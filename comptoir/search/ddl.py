@@ -26,6 +26,8 @@ table, and ``sqlite_rebuild`` puts them back.
 Changing anything here needs a new migration that applies the change.
 """
 
+from django.db import connection
+
 # PostgreSQL ------------------------------------------------------------------------------
 
 FR = "comptoir_fr"
@@ -264,3 +266,17 @@ def uninstall(connection) -> None:
         elif connection.vendor == "sqlite":
             for statement in SQLITE_TEARDOWN:
                 cursor.execute(statement)
+
+
+def purge_deleted_terms() -> None:
+    """Merge each SQLite FTS5 index into one segment, dropping deleted rows' terms for good.
+
+    FTS5 keeps a deleted row's terms in older segments until they merge; an erasure
+    (``gdpr.erasure``) must not leave a person's name or texts there. PostgreSQL's
+    indexes read from the rows themselves: nothing to do.
+    """
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in SQLITE_TABLES:
+            cursor.execute(f"INSERT INTO {name}({name}) VALUES ('optimize')")  # noqa: S608

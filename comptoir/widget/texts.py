@@ -84,6 +84,11 @@ def refusal_reason(code: str) -> str:
         "method_not_allowed": gettext("Method not allowed."),
         "invalid_phone": gettext("This phone number is not valid."),
         "invalid_slot": gettext("Choose a time in the coming weeks, or “as soon as possible”."),
+        "rate_limited": gettext("Too many requests: please wait a moment and try again."),
+        "callback_numbers": gettext(
+            "A callback was already requested on another number: please ask the advisor "
+            "in the chat."
+        ),
     }
     return reasons.get(code, reasons["bad_request"])
 
@@ -137,10 +142,6 @@ def widget_texts(brand: Brand) -> dict[str, Any]:
         "email_submit": gettext("Save"),
         "email_cancel": gettext("Cancel"),
         "email_saved": gettext("Thank you, we can now reach you at this address."),
-        "email_not_linked": gettext(
-            "This address could not be added to your conversation. "
-            "You can give it to the advisor in your message."
-        ),
         "attachment": gettext("Attachment"),
         "via_channel": {
             channel.value: gettext("by %(channel)s") % {"channel": channel.label}

@@ -14,29 +14,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
 
+from comptoir.conversations.attachment_policy import (
+    content_matches_type,
+    declared_type_allowed,
+    name_allowed,
+)
+
 # Beyond this many files in one message the rest are refused.
 MAX_FILES_PER_MESSAGE = 5
 # Enough of the start of a file to recognise its format.
 HEAD_BYTES = 1024
-
-# Browsers render these as documents that can run scripts: never accepted from visitors.
-SCRIPTABLE_TYPES = {"image/svg+xml", "text/html", "application/xhtml+xml"}
-EXECUTABLE_SIGNATURES = (
-    b"MZ",  # Windows PE
-    b"\x7fELF",
-    b"\xca\xfe\xba\xbe",  # Mach-O universal / Java class
-    b"\xcf\xfa\xed\xfe",
-    b"\xce\xfa\xed\xfe",
-)
-IMAGE_SIGNATURES = (
-    b"\x89PNG\r\n\x1a\n",
-    b"\xff\xd8\xff",  # JPEG
-    b"GIF87a",
-    b"GIF89a",
-    b"BM",
-    b"II*\x00",  # TIFF
-    b"MM\x00*",
-)
 
 STATUS_FOR_REFUSAL = {"file_too_large": 413, "too_many_files": 413, "file_type_refused": 415}
 
@@ -49,32 +36,6 @@ class RefusedUpload:
     @property
     def status(self) -> int:
         return STATUS_FOR_REFUSAL[self.code]
-
-
-def declared_type_allowed(content_type: str) -> bool:
-    """The type the browser declared is one the brand's settings accept."""
-    content_type = content_type.strip().lower()
-    if not content_type or content_type in SCRIPTABLE_TYPES:
-        return False
-    return any(content_type.startswith(prefix) for prefix in settings.ATTACHMENT_ALLOWED_TYPES)
-
-
-def content_matches_type(content_type: str, head: bytes) -> bool:
-    """The first bytes do not contradict the declared type.
-
-    Images must start like an image format a phone or a browser produces, PDFs
-    must carry the PDF marker, and nothing may start like an executable. This
-    catches a program renamed ``photo.png``; it is not a full format parser.
-    """
-    if head.startswith(EXECUTABLE_SIGNATURES):
-        return False
-    if content_type.startswith("image/"):
-        is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-        is_iso_media = head[4:8] == b"ftyp"  # HEIC / AVIF from phone cameras
-        return head.startswith(IMAGE_SIGNATURES) or is_webp or is_iso_media
-    if content_type == "application/pdf":
-        return b"%PDF-" in head
-    return True
 
 
 class GuardedUploadHandler(TemporaryFileUploadHandler):
@@ -103,7 +64,7 @@ class GuardedUploadHandler(TemporaryFileUploadHandler):
         self.content_type = (content_type or "").strip().lower()
         if self.files_seen > MAX_FILES_PER_MESSAGE:
             self.refusal = "too_many_files"
-        elif not declared_type_allowed(self.content_type):
+        elif not declared_type_allowed(self.content_type) or not name_allowed(file_name or ""):
             self.refusal = "file_type_refused"
         elif content_length is not None and content_length > settings.ATTACHMENT_MAX_BYTES:
             self.refusal = "file_too_large"

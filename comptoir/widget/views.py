@@ -31,6 +31,7 @@ from comptoir.customers.actions import IdentityLink, link_identity, rename_custo
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Customer, IdentityKind
 from comptoir.customers.resolution import resolve_customer
+from comptoir.security.ratelimit import RateLimited, check_rate, client_ip
 from comptoir.sla.customer_wait import wait_answer
 from comptoir.surveys.sending import open_widget_surveys
 from comptoir.tenancy.models import Brand
@@ -76,7 +77,8 @@ def widget_api(methods: tuple[str, ...]) -> Callable:
     """Decorate a widget endpoint: CORS for any origin, no CSRF (no cookies), JSON errors.
 
     Token problems become 401 and missing objects 404, both as JSON, so that the
-    widget can tell an expired session (start a new one) from a refused request.
+    widget can tell an expired session (start a new one) from a refused request;
+    a rate limit passed (``security.ratelimit``) is 429 with ``Retry-After``.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -95,6 +97,10 @@ def widget_api(methods: tuple[str, ...]) -> Callable:
                     response = error_response(401, exc.code)
                 except Http404:
                     response = error_response(404, "not_found")
+                except RateLimited as limited:
+                    code = "callback_numbers" if limited.scope == "callback_numbers" else ""
+                    response = error_response(429, code or "rate_limited")
+                    response["Retry-After"] = str(limited.retry_after)
             for header, value in CORS_HEADERS.items():
                 response[header] = value
             return response
@@ -135,6 +141,9 @@ def session(request: HttpRequest) -> HttpResponse:
     body = _json_body(request)
     if body is None:
         return error_response(400, "bad_request")
+    if not body.get("token"):
+        # New visitors only: a returning visitor's token is renewed freely.
+        check_rate("widget_session", client_ip(request))
     brand = Brand.objects.filter(slug=str(body.get("brand") or "")).first()
     if brand is None:
         return error_response(404, "unknown_brand")
@@ -184,6 +193,8 @@ def messages(request: HttpRequest) -> HttpResponse:
     guard = guard_uploads(request)
     known = authenticate_visitor_and_customer(bearer_token(request))
     visitor, brand, customer = known.visitor, known.brand, known.customer
+    check_rate("widget_message", visitor.visitor_id)
+    check_rate("widget_message_address", client_ip(request))
     language = visitor_language(request, None, brand)
     with translation.override(language):
         try:
@@ -234,10 +245,12 @@ def identify(request: HttpRequest) -> HttpResponse:
     """Attach the e-mail (and name) a visitor leaves to their customer record.
 
     An e-mail that already belongs to another customer is not linked and
-    nothing about that customer is revealed: the answer is ``linked: false``.
-    Merging the two records is for an agent to decide.
+    nothing about that customer is revealed: the answer is the same as for a new
+    address (``received``, and the card with what the visitor typed). Merging the
+    two records is for an agent to decide.
     """
     visitor, brand = authenticate_visitor(bearer_token(request))
+    check_rate("widget_identify", visitor.visitor_id)
     language = visitor_language(request, None, brand)
     with translation.override(language):
         body = _json_body(request)
@@ -246,16 +259,18 @@ def identify(request: HttpRequest) -> HttpResponse:
         email = str(body.get("email") or "").strip()
         name = str(body.get("name") or "").strip()[:MAX_NAME_LENGTH]
         try:
-            normalise_identity(IdentityKind.EMAIL, email)
+            email = normalise_identity(IdentityKind.EMAIL, email)
         except InvalidIdentity:
             return error_response(400, "invalid_email")
         try:
-            customer, link = _link_visitor_email(visitor, brand, email, name, language)
+            customer, _link = _link_visitor_email(visitor, brand, email, name, language)
         except IntegrityError:
             # The visitor's first message created their customer at this very moment.
-            customer, link = _link_visitor_email(visitor, brand, email, name, language)
+            customer, _link = _link_visitor_email(visitor, brand, email, name, language)
+        # The same answer whether or not someone else holds the address: the card
+        # echoes what the visitor gave, so the endpoint tells nobody who is a customer.
         return JsonResponse(
-            {"linked": link.identity is not None, "customer": customer_card(customer)}
+            {"received": True, "customer": {"name": customer.display_name, "email": email}}
         )
 
 

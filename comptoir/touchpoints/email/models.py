@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from comptoir.security.fields import EncryptedTextField
 from comptoir.tenancy.models import Brand
 
 
@@ -25,9 +26,9 @@ class Mailbox(models.Model):
         help_text=_("A reply to a conversation resolved less long ago reopens it"),
     )
     # Mail polled from a provider's mailbox: imaps://user:password@host:993/INBOX (blank: none).
-    imap_url = models.CharField(max_length=500, blank=True)
+    imap_url = EncryptedTextField(blank=True)
     # Replies leave through this server: smtp[s]://user:password@host:port (blank: EMAIL_URL).
-    smtp_url = models.CharField(max_length=500, blank=True)
+    smtp_url = EncryptedTextField(blank=True)
 
     class Meta:
         verbose_name_plural = "mailboxes"

@@ -148,15 +148,16 @@ def parse_mail(raw: bytes, *, brand: Brand | None = None) -> ParsedMail:
         raise UnparseableMail(f"parser failed: {type(error).__name__}") from error
 
 
-def to_inbound(parsed: ParsedMail, brand: Brand) -> InboundMessage:
+def to_inbound(parsed: ParsedMail, brand: Brand, *, authenticated: bool = True) -> InboundMessage:
     """The channel-neutral message for ``ingest_message``.
 
-    The From address counts as verified: it is what e-mail identity rests on
-    (SPF/DKIM checks, if any, happen before a mail reaches this point).
+    The From address counts as verified when the mail is authenticated
+    (``authentication.authenticate_sender``, from the receiving MTA's SPF/DKIM/DMARC
+    verdict): it is what e-mail identity rests on.
     """
     identities = []
     if parsed.from_address:
-        identities.append(IdentityClaim("email", parsed.from_address, verified=True))
+        identities.append(IdentityClaim("email", parsed.from_address, verified=authenticated))
     return InboundMessage(
         brand=brand,
         channel="email",

@@ -32,19 +32,24 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from comptoir.conversations.actions import add_note
+from comptoir.conversations.attachment_policy import attachment_allowed
+from comptoir.conversations.inbound import InboundMessage
 from comptoir.conversations.ingest import IngestResult, ingest_message
-from comptoir.conversations.models import Channel, Direction, Message
+from comptoir.conversations.models import AuthorKind, Channel, Direction, Message
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events import kinds
 from comptoir.events.actors import CUSTOMER, SYSTEM
 from comptoir.events.log import append_event
-from comptoir.privacy.cards import mask_card_numbers
+from comptoir.privacy.cards import mask_card_numbers, mask_raw_mail
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data, clean_text
 from comptoir.touchpoints.email.addresses import address_tokens
+from comptoir.touchpoints.email.authentication import authenticate_sender
 from comptoir.touchpoints.email.loops import AutoSubmission, AutoSubmittedKind
 from comptoir.touchpoints.email.message_ids import normalise_message_id
 from comptoir.touchpoints.email.models import Mailbox, QuarantinedMail
@@ -228,18 +233,27 @@ def _receive(
         return keep(refusal, brand)
 
     reopen_days = mailbox.reopen_window_days if mailbox else DEFAULT_REOPEN_WINDOW_DAYS
+    sender = authenticate_sender(headers, parsed.from_address)
+    # A known customer's address without proof: a conversation of its own, flagged.
+    impostor_risk = not sender.authenticated and _address_is_known(brand, parsed.from_address)
     inbound = replace(
-        to_inbound(parsed, brand),
+        to_inbound(parsed, brand, authenticated=sender.authenticated),
         subject=parsed.subject,
         language=_content_language(headers),
-        thread_conversation_id=find_thread(brand, parsed),
+        # A thread hint (In-Reply-To, [#id]) is only followed for an authenticated sender.
+        thread_conversation_id=find_thread(brand, parsed) if sender.authenticated else None,
         reopen_window=timedelta(days=reopen_days),
+        sender_unconfirmed=impostor_risk,
     )
+    inbound = _without_refused_attachments(inbound, brand)
     try:
         with transaction.atomic():
             result = ingest_message(inbound)
             if result.created:
-                _mail_received(result, mailbox)
+                # No acknowledgement to the address a sender could not prove.
+                _mail_received(result, None if impostor_risk else mailbox)
+                if impostor_risk:
+                    flag_unconfirmed_sender(result.message, parsed.from_address, sender.reason)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:
@@ -253,7 +267,59 @@ def _receive(
         conversation_id=result.message.conversation_id,
         conversation_created=result.conversation_created,
         # Queued with the mail (``listeners.acknowledge_new_conversation``), sent by a worker.
-        acknowledged=result.conversation_created and mailbox is not None and mailbox.acknowledge,
+        acknowledged=result.conversation_created
+        and not impostor_risk
+        and mailbox is not None
+        and mailbox.acknowledge,
+    )
+
+
+def _without_refused_attachments(inbound: InboundMessage, brand: Brand) -> InboundMessage:
+    """Files ``ATTACHMENT_ALLOWED_TYPES`` refuses are not stored; the text says which."""
+    kept, notes = [], []
+    for attachment in inbound.attachments:
+        if attachment_allowed(attachment.filename, attachment.content_type, attachment.content):
+            kept.append(attachment)
+            continue
+        logger.info(
+            "mail %s attachment refused: %r (%s)",
+            inbound.external_id,
+            attachment.filename,
+            attachment.content_type,
+        )
+        with translation.override(brand.default_language or None):
+            notes.append(
+                _("[Attachment “%(name)s” could not be received: %(reason)s]")
+                % {"name": attachment.filename, "reason": _("this type of file is not accepted")}
+            )
+    if not notes:
+        return inbound
+    return replace(inbound, attachments=kept, text="\n\n".join([inbound.text, *notes]).strip())
+
+
+def _address_is_known(brand: Brand, address: str) -> bool:
+    try:
+        value = normalise_identity(IdentityKind.EMAIL, address)
+    except InvalidIdentity:
+        return False
+    return Identity.objects.filter(brand=brand, kind=IdentityKind.EMAIL, value=value).exists()
+
+
+def flag_unconfirmed_sender(message: Message, address: str, reason: str) -> None:
+    """A note for agents on the conversation of an unauthenticated mail from a known address."""
+    with translation.override(message.brand.default_language):
+        text = _(
+            "Sender not authenticated (%(reason)s): this mail claims to come from "
+            "%(address)s, an address of a known customer, so it was kept apart from that "
+            "customer's conversations. Confirm who wrote it before sharing anything, then "
+            "merge the two customers."
+        ) % {"reason": reason, "address": address}
+    add_note(None, message.conversation, text, author_kind=AuthorKind.SYSTEM)
+    logger.warning(
+        "unauthenticated mail %s claims known address of brand %s (%s): kept apart",
+        message.pk,
+        message.brand_id,
+        reason,
     )
 
 
@@ -521,12 +587,13 @@ def quarantine_mail(
     return QuarantinedMail.objects.create(
         brand=brand,
         source=source,
-        raw=raw,
+        # Card numbers masked like in every stored text (the rest kept as received).
+        raw=mask_raw_mail(raw),
         size=len(raw) if size is None else size,
         reason=reason[:500],
         envelope_sender=clean_text(envelope_sender)[:320],
         envelope_recipients=clean_data(list(recipients or [])[:100]),
-        # Shown in the list: masked like every stored text (the raw mail is kept as received).
+        # Shown in the list: masked like every stored text.
         header_from=mask_card_numbers(" ".join(_header_values(headers, "From")[:1]))[:320],
         header_subject=mask_card_numbers(" ".join(_header_values(headers, "Subject")[:1]))[:300],
     )

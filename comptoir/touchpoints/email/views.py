@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
+from comptoir.security.ratelimit import RateLimited
 from comptoir.tenancy.access import check_role, request_membership
 from comptoir.tenancy.models import Membership, Role
 from comptoir.touchpoints.email.access import access_quarantined_mail
@@ -62,7 +63,7 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def quarantine_raw(request: HttpRequest, quarantined_id: int) -> HttpResponse:
-    """The mail exactly as received, as an attachment (never rendered by the browser)."""
+    """The mail as received (card numbers masked), as an attachment (never rendered)."""
     membership = request_membership(request)
     mail = access_quarantined_mail(membership, quarantined_id, require_role=Role.ADMIN)
     response = HttpResponse(bytes(mail.raw), content_type="message/rfc822")
@@ -109,7 +110,8 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
 
     200 with the outcome (``ingested``, ``duplicate``, ``quarantined``…): the
     mail is safe and must not be posted again. 401 bad token, 403 the token's
-    agent is not an administrator, 413 too big, 400 empty, 415 not a mail,
+    agent is not an administrator, 429 the token's rate limit is reached (with
+    Retry-After), 413 too big, 400 empty, 415 not a mail,
     503 the database is unavailable (post it again later).
     """
     try:
@@ -118,6 +120,12 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
         logger.info("inbound mail refused: %s", refused.reason)
         response = _error(401, refused.reason)
         response["WWW-Authenticate"] = 'Bearer realm="comptoir"'
+        return response
+    except RateLimited as limited:
+        response = _error(
+            429, f"Too many requests for this API key; retry in {limited.retry_after} s."
+        )
+        response["Retry-After"] = str(limited.retry_after)
         return response
     try:
         check_role(membership, Role.ADMIN, "Posting raw mail needs an administrator's API key.")

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from comptoir.security.fields import EncryptedTextField
 from comptoir.tenancy.models import Brand
 
 DEFAULT_API_BASE_URL = "https://graph.facebook.com/v21.0"
@@ -32,11 +33,11 @@ class MessagingAccount(models.Model):
     )
     display_name = models.CharField(_("display number or name"), max_length=120, blank=True)
     # Sends replies (Bearer token of the Graph API).
-    access_token = models.TextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
     # Signs webhook bodies (X-Hub-Signature-256: HMAC-SHA256 with the app secret).
-    app_secret = models.CharField(max_length=255)
+    app_secret = EncryptedTextField()
     # Answers Meta's GET handshake when the webhook is configured.
-    verify_token = models.CharField(max_length=255)
+    verify_token = EncryptedTextField()
     # Overridable so that tests and the demo point at a local server.
     api_base_url = models.URLField(max_length=300, default=DEFAULT_API_BASE_URL)
     is_active = models.BooleanField(default=True)

@@ -20,6 +20,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
+from comptoir.conversations.attachment_policy import attachment_allowed
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Conversation, Message
@@ -38,7 +39,6 @@ from comptoir.touchpoints.messaging.payloads import (
     WebhookBatch,
 )
 from comptoir.touchpoints.messaging.providers import MessagingProvider
-from comptoir.widget.uploads import declared_type_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -297,13 +297,13 @@ def fetch_media(
         logger.warning("%s media %s not fetched: %s", provider.channel, where, error)
         return None, _media_note(account, filename, gettext_lazy("the download failed"))
     content_type = ref.content_type.split(";")[0].strip().lower() or content_type
-    if not declared_type_allowed(content_type):
+    if "." not in filename:
+        filename += DEFAULT_EXTENSIONS.get(content_type, "")
+    if not attachment_allowed(filename, content_type, content):
         logger.info("%s media %s refused: type %s", provider.channel, where, content_type)
         return None, _media_note(
             account, filename, gettext_lazy("this type of file is not accepted")
         )
-    if "." not in filename:
-        filename += DEFAULT_EXTENSIONS.get(content_type, "")
     return InboundAttachment(filename, content_type, content), ""
 
 

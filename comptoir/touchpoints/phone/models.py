@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.models import Contact, Conversation, Direction, Message
 from comptoir.customers.models import Customer
+from comptoir.security.fields import EncryptedTextField
 from comptoir.tenancy.models import Brand, Membership
 
 
@@ -29,9 +30,9 @@ class PhoneLine(models.Model):
     label = models.CharField(max_length=80, blank=True)
     # Who places click-to-call calls: "twilio" or "log" (records the request only).
     provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.LOG)
-    webhook_secret = models.CharField(max_length=128, blank=True)
+    webhook_secret = EncryptedTextField(blank=True)
     twilio_account_sid = models.CharField(max_length=64, blank=True)
-    twilio_auth_token = models.CharField(max_length=128, blank=True)
+    twilio_auth_token = EncryptedTextField(blank=True)
     twilio_base_url = models.URLField(default="https://api.twilio.com")
     # Where Twilio reports the progress of calls placed from the console (our
     # /webhooks/twilio/<brand>/voice URL as the internet reaches it); blank: none.

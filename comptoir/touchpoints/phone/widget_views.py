@@ -17,8 +17,10 @@ from django.utils.dateparse import parse_datetime
 
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
-from comptoir.customers.identities import InvalidIdentity
+from comptoir.customers.identities import InvalidIdentity, normalise_identity
+from comptoir.customers.models import IdentityKind
 from comptoir.observability.metrics import CALLBACKS_INSTEAD_OF_WAITING
+from comptoir.security.ratelimit import check_distinct, check_rate
 from comptoir.text_cleaning import clean_data
 from comptoir.touchpoints.phone.callbacks import request_callback
 from comptoir.touchpoints.phone.models import CallbackRequest
@@ -54,6 +56,7 @@ def callback_payload(callback: CallbackRequest) -> dict:
 def request_callback_view(request: HttpRequest) -> HttpResponse:
     """JSON ``{number, when: "now" | ISO 8601 datetime with offset, note?, client_id}``."""
     visitor, brand = authenticate_visitor(bearer_token(request))
+    check_rate("callback", visitor.visitor_id)
     language = visitor_language(request, None, brand)
     with translation.override(language):
         try:
@@ -86,12 +89,20 @@ def request_callback_view(request: HttpRequest) -> HttpResponse:
                 or requested_for > now + MAX_SLOT_AHEAD
             ):
                 return error_response(400, "invalid_slot")
+        number = str(body.get("number") or "")
+        try:
+            # One visitor may not have agents call many different numbers (toll fraud,
+            # harassment through the brand's agents): a few per day (RATE_LIMIT_CALLBACK_NUMBERS).
+            normalised = normalise_identity(IdentityKind.PHONE, number, region=brand.default_region)
+        except InvalidIdentity:
+            return error_response(400, "invalid_phone")
+        check_distinct("callback_numbers", visitor.visitor_id, normalised)
         customer = visitor_customer(visitor)
         try:
             callback, created = request_callback(
                 brand,
                 visitor_claims(visitor, customer),
-                str(body.get("number") or ""),
+                number,
                 requested_for=requested_for,
                 note=note,
                 channel=Channel.WEBCHAT,

@@ -636,13 +636,9 @@
       if (result.status !== 200) { showError(data.error || t("invalid_email")); return; }
       showError("");
       identifyForm.hidden = true;
-      if (data.linked) {
-        state.session.customer = data.customer;
-        showStatus(t("email_saved"));
-        updateIdentifyBox();
-      } else {
-        showStatus(t("email_not_linked"));
-      }
+      state.session.customer = data.customer;
+      showStatus(t("email_saved"));
+      updateIdentifyBox();
       connect();
       resume();
     }).catch(function () { showError(t("network_error")); });
