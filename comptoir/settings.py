@@ -33,6 +33,9 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
     if h.strip()
 ]
+# Where customers reach Comptoir: the base of the links sent in messages (an appointment's
+# signed link to manage it). No trailing slash.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
     "comptoir.search",
+    "comptoir.appointments",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.widget",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("comptoir.touchpoints.phone.urls")),
     path("", include("comptoir.touchpoints.messaging.urls")),
     path("", include("comptoir.search.urls")),
+    path("", include("comptoir.appointments.urls")),
     path("api/", include("comptoir.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
