@@ -25,6 +25,15 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from comptoir.appointments.actions import (
+    add_walk_in,
+    available_slots,
+    book_appointment,
+    call_appointment,
+    serve_appointment,
+)
+from comptoir.appointments.models import Device, Location, Service
+from comptoir.appointments.models import Outcome as AppointmentOutcome
 from comptoir.assistant import engine
 from comptoir.assistant.enabled_brands import forget_enabled_brands
 from comptoir.assistant.models import (
@@ -51,6 +60,7 @@ from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.click_to_call import call_back_now, start_outbound_call
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from comptoir.touchpoints.phone.models import Call, CallbackStatus, PhoneLine, Provider
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent, make_brand
 
 # Asks pytest-django for the test database, which the module fixture below fills.
@@ -70,8 +80,8 @@ QUERY_COUNTS = [
     ("/console/c/{conversation}/", 19),  # + SLA badge, + saved views
     ("/console/c/{conversation}/thread/", 10),
     ("/console/c/{conversation}/panel/", 10),
-    ("/console/customers/{customer}/", 14),
-    ("/console/customers/{customer}/panel/", 11),
+    ("/console/customers/{customer}/", 16),  # + appointments, devices
+    ("/console/customers/{customer}/panel/", 13),
     ("/console/attachments/{attachment}/", 4),
     ("/console/duplicates/", 5),
     # Search (comptoir/search/urls.py): teams, colleagues, saved views, then the page of
@@ -95,6 +105,11 @@ QUERY_COUNTS = [
     ("/console/mail/quarantine/", 4),
     ("/console/mail/quarantine/?resolved=1", 4),
     ("/console/mail/quarantine/{mail}/raw/", 4),
+    # Appointments (comptoir/appointments/urls.py): the desk, the lobby, devices
+    ("/console/appointments/", 13),  # + locations, calendar (3), 4 lists
+    ("/console/appointments/locations/{location}/lobby/", 6),
+    ("/console/devices/?serial=SNQ", 4),
+    ("/console/devices/{device}/", 5),
     # The REST API's lists
     ("/api/teams", 3),
     ("/api/customers", 4),
@@ -113,6 +128,8 @@ QUERY_COUNTS = [
     ("/api/assistant/metrics", 2),
     ("/api/search?q=Demande", 4),
     ("/api/search?q=Réponse&status=open&sort=waiting", 4),
+    ("/api/devices?serial_number=SNQ", 2),
+    ("/api/devices/{device}", 3),
 ]
 
 PNG_PIXEL = bytes.fromhex(
@@ -133,6 +150,8 @@ class Scene:
     intent: Intent
     article: KnowledgeArticle
     mail: QuarantinedMail
+    location: Location
+    device: Device
 
     @property
     def customer(self) -> Customer:
@@ -148,6 +167,8 @@ class Scene:
             "intent": self.intent.pk,
             "article": self.article.pk,
             "mail": self.mail.pk,
+            "location": self.location.pk,
+            "device": self.device.pk,
         }
 
 
@@ -176,6 +197,8 @@ def build_scene(brand: Brand, admin: Membership) -> Scene:
         attachments=[InboundAttachment("colis.png", "image/png", PNG_PIXEL)],
     ).conversation
     hand_off(conversation)
+    location, service = shop(brand), diagnosis(brand, capacity=100)
+    appointment = book_at_the_first_slot(location, service, conversation.customer, "SNQ0")
     return Scene(
         brand=brand,
         admin=admin,
@@ -193,6 +216,16 @@ def build_scene(brand: Brand, admin: Membership) -> Scene:
             brand=brand, title="Livraison", body="Sous 48 heures."
         ),
         mail=quarantined(brand, 0),
+        location=location,
+        device=appointment.device,
+    )
+
+
+def book_at_the_first_slot(location: Location, service, customer: Customer, serial: str):
+    now = timezone.now()
+    slot = available_slots(location, service, now, now + timedelta(days=8))[0]
+    return book_appointment(
+        location, service, slot.starts_at, customer=customer, serial_number=serial
     )
 
 
@@ -359,6 +392,24 @@ def grow(scene: Scene, rounds: int) -> None:
         QuarantinedMail.objects.filter(pk=resolved.pk).update(
             resolved=True, resolved_at=timezone.now(), resolution="ingested"
         )
+        # Appointments: the opened customer's device again, a new device; walk-ins waiting,
+        # called and served (today, whatever the shop's hours).
+        service = Service.objects.get(brand=brand)
+        book_at_the_first_slot(scene.location, service, scene.customer, "SNQ0")
+        book_at_the_first_slot(scene.location, service, asked.conversation.customer, f"SNQ{n}")
+        for first_name in ("Waiting", "Called", "Served"):
+            walk_in = add_walk_in(
+                scene.location,
+                service,
+                by=agent,
+                customer=asked.conversation.customer,
+                first_name=f"{first_name}{n}",
+                serial_number=f"SNQ{n}",
+            )
+            if first_name != "Waiting":
+                call_appointment(walk_in, agent)
+            if first_name == "Served":
+                serve_appointment(walk_in, agent, outcome=AppointmentOutcome.FIXED)
     propose_duplicates(brand)
 
 

@@ -404,7 +404,7 @@ def waiting_queue(location: Location) -> list[Appointment]:
     """Who waits at ``location``, in the order they will be called."""
     return list(
         Appointment.objects.filter(location=location, status=AppointmentStatus.CHECKED_IN)
-        .select_related("service")
+        .select_related("service", "customer")
         .order_by("queued_at", "ticket", "pk")
     )
 

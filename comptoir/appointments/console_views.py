@@ -36,7 +36,7 @@ from comptoir.appointments.models import (
     Service,
 )
 from comptoir.appointments.texts import local_day
-from comptoir.appointments.waiting import lobby_of, place_of
+from comptoir.appointments.waiting import lobby_of, places, servers_at
 from comptoir.customers.access import access_customer
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership
@@ -102,7 +102,7 @@ def desk(request: HttpRequest) -> HttpResponse:
                 .select_related("customer", "service", "device")
                 .order_by("starts_at", "pk")
             ),
-            "queue": [(appointment, place_of(appointment)) for appointment in queue],
+            "queue": list(zip(queue, places(queue, servers_at(location)), strict=True)),
             "called": list(
                 Appointment.objects.filter(location=location, status=AppointmentStatus.CALLED)
                 .select_related("customer", "service", "device", "served_by__user")
@@ -110,7 +110,9 @@ def desk(request: HttpRequest) -> HttpResponse:
             ),
             "query": request.GET.get("q", ""),
             "found": _search(membership, location, request.GET.get("q", "")),
-            "services": list(location.brand.services.order_by("name_en")),
+            "services": list(
+                Service.objects.filter(brand_id=membership.brand_id).order_by("name_en")
+            ),
             "outcomes": Outcome.choices,
             "zone": zone,
         }
@@ -125,9 +127,8 @@ def lobby(request: HttpRequest, location_id: int) -> HttpResponse:
     return render(request, "appointments/lobby.html", {"location": location, **lobby_of(location)})
 
 
-def _slots_context(membership: Membership, request: HttpRequest) -> dict:
+def _slots_context(membership: Membership, request: HttpRequest, customer) -> dict:
     """What the booking page shows: the customer, the choices and the chosen day's slots."""
-    customer = access_customer(membership, request.GET.get("customer") or 0)
     locations = _locations(membership)
     services = list(Service.objects.filter(brand_id=membership.brand_id).order_by("name_en"))
     context = {
@@ -157,20 +158,25 @@ def _slots_context(membership: Membership, request: HttpRequest) -> dict:
 
 
 @login_required
-def book(request: HttpRequest) -> HttpResponse:
+def book(request: HttpRequest, customer_id: int) -> HttpResponse:
     """GET: the slot picker for a customer; POST: book the chosen slot."""
     membership = request_membership(request)
+    customer = access_customer(membership, customer_id)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponse(status=405)
     if request.method != "POST":
-        return render(request, "appointments/book.html", _slots_context(membership, request))
-    customer = access_customer(membership, request.POST.get("customer") or 0)
-    location = access_location(membership, request.POST.get("location") or 0)
-    service = access_service(membership, request.POST.get("service") or 0)
+        context = _slots_context(membership, request, customer)
+        return render(request, "appointments/book.html", context)
+    again = reverse("appointments:book", kwargs={"customer_id": customer.pk})
+    if not request.POST.get("location") or not request.POST.get("service"):
+        messages.error(request, gettext("Choose a slot."))
+        return redirect(again)
+    location = access_location(membership, request.POST["location"])
+    service = access_service(membership, request.POST["service"])
     starts_at = parse_datetime(request.POST.get("starts_at", "") or "")
     if starts_at is None or timezone.is_naive(starts_at):
         messages.error(request, gettext("Choose a slot."))
-        return redirect(f"{reverse('appointments:book')}?customer={customer.pk}")
+        return redirect(again)
     try:
         appointment = actions.book_appointment(
             location,
@@ -183,7 +189,7 @@ def book(request: HttpRequest) -> HttpResponse:
         )
     except actions.BookingError as error:
         messages.error(request, str(error))
-        return redirect(f"{reverse('appointments:book')}?customer={customer.pk}")
+        return redirect(again)
     messages.success(
         request, gettext("Booked: reference %(reference)s.") % {"reference": appointment.reference}
     )

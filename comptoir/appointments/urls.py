@@ -9,7 +9,7 @@ app_name = "appointments"
 
 urlpatterns = [
     path("console/appointments/", console_views.desk, name="desk"),
-    path("console/appointments/book/", console_views.book, name="book"),
+    path("console/appointments/book/<id:customer_id>/", console_views.book, name="book"),
     path(
         "console/appointments/<id:appointment_id>/check-in/",
         console_views.check_in,

@@ -24,6 +24,19 @@ def servers_at(location: Location) -> int:
     return max(1, location.resources.count())
 
 
+def places(queue: list[Appointment], servers: int) -> list[Place]:
+    """The place and wait of each customer of ``queue`` (in its order), without queries."""
+    result = []
+    total_minutes = 0
+    for position, appointment in enumerate(queue):
+        total_minutes += appointment.service.duration_minutes
+        handle = total_minutes * 60 / (position + 1)
+        # Nobody ahead: no wait to announce beyond "you are next".
+        wait = round(queue_length_wait(position, servers, handle)) if position else 0
+        result.append(Place(position, wait))
+    return result
+
+
 def place_of(appointment: Appointment) -> Place | None:
     """Where a checked-in customer stands (None once called, served or gone)."""
     if appointment.status != AppointmentStatus.CHECKED_IN:
@@ -32,12 +45,7 @@ def place_of(appointment: Appointment) -> Place | None:
     ids = [a.pk for a in queue]
     if appointment.pk not in ids:
         return None
-    position = ids.index(appointment.pk)
-    ahead = queue[: position + 1]
-    handle = sum(a.service.duration_minutes for a in ahead) * 60 / len(ahead)
-    wait = queue_length_wait(position, servers_at(appointment.location), handle)
-    # Nobody ahead and a free desk: no wait to announce beyond "you are next".
-    return Place(position, round(wait) if position else 0)
+    return places(queue, servers_at(appointment.location))[ids.index(appointment.pk)]
 
 
 def lobby_of(location: Location) -> dict:
