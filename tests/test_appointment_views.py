@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 
 from comptoir.appointments.actions import add_walk_in, book_appointment, check_in
@@ -277,3 +278,88 @@ def test_api_refuses_another_brands_location_or_customer(
     response = client.post("/api/appointments", body, content_type="application/json", **headers)
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+# --- The widget's slot picker ----------------------------------------------------------------
+
+
+def widget_session(client, brand) -> dict:
+    response = client.post(
+        "/widget/api/session", {"brand": brand.slug}, content_type="application/json"
+    )
+    return response.json()
+
+
+def test_the_widget_offers_slots_and_books_one_as_the_visitors_message(client, brand, setup):
+    _, service = setup
+    session = widget_session(client, brand)
+    assert session["brand"]["appointments"] is True
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {session['token']}"}
+    offered = client.post(
+        "/widget/api/appointments/slots", {}, content_type="application/json", **headers
+    ).json()
+    # Friday noon: the rest of Friday first.
+    assert offered["day"] == "2031-06-06" and offered["slots"][0]["label"] == "12:00"
+    assert offered["services"] == [
+        {"id": service.pk, "name": "Diagnostic smartphone", "minutes": 30}
+    ]
+    monday = client.post(
+        "/widget/api/appointments/slots",
+        {"day": "2031-06-08"},  # a Sunday: the picker moves on to Monday
+        content_type="application/json",
+        **headers,
+    ).json()
+    assert monday["day"] == "2031-06-09" and monday["slots"][0]["label"] == "10:00"
+    body = {
+        "service_id": service.pk,
+        "starts_at": monday["slots"][0]["starts_at"],
+        "serial_number": "W1DGT",
+        "client_id": "7b0d3f5e-8a57-4c4f-9a51-7c1f0e9a2b11",
+    }
+    booked = client.post(
+        "/widget/api/appointments", body, content_type="application/json", **headers
+    )
+    assert booked.status_code == 201, booked.content
+    data = booked.json()
+    assert "lundi 9 juin 2031, 10:00" in data["appointment"]["when"].lower()
+    assert data["message"]["text"].startswith("Demande de rendez-vous")
+    appointment = Appointment.objects.get()
+    assert appointment.device.serial_number == "W1DGT"
+    assert appointment.conversation.messages.filter(
+        text__startswith="Demande de rendez-vous"
+    ).exists()
+    # Sent again (a retry): the same booking, not a second one.
+    again = client.post(
+        "/widget/api/appointments", body, content_type="application/json", **headers
+    )
+    assert (
+        again.status_code == 200
+        and again.json()["appointment"]["reference"] == appointment.reference
+    )
+    # Another visitor for the same slot: refused, their request kept for an agent.
+    other = widget_session(Client(), brand)
+    taken = Client().post(
+        "/widget/api/appointments",
+        body | {"client_id": "0a0d3f5e-8a57-4c4f-9a51-7c1f0e9a2b11"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {other['token']}",
+    )
+    assert taken.status_code == 409 and taken.json()["code"] == "slot_taken"
+    assert Appointment.objects.count() == 1
+
+
+def test_the_widget_hides_the_picker_of_a_brand_without_a_shop(client, brand):
+    session = widget_session(client, brand)
+    assert session["brand"]["appointments"] is False
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {session['token']}"}
+    response = client.post(
+        "/widget/api/appointments/slots", {}, content_type="application/json", **headers
+    )
+    assert response.status_code == 404
+    bad = client.post(
+        "/widget/api/appointments",
+        {"starts_at": "soon"},
+        content_type="application/json",
+        **headers,
+    )
+    assert bad.status_code == 400

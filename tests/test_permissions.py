@@ -216,6 +216,8 @@ CASES: dict[str, Case] = {
     "appointments:lobby": Case("session", "location"),
     "appointments:devices": Case("session"),
     "appointments:device": Case("session", "device"),
+    "appointments:widget_slots": Case("visitor", method="post"),
+    "appointments:widget_book": Case("visitor", method="post"),
     "appointments:manage": Case("public", "token"),
     "appointments:place": Case("public", "token"),
     "api:list_locations": Case("token"),

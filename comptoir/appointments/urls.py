@@ -3,7 +3,7 @@
 from django.urls import path
 
 from comptoir import url_ids  # noqa: F401 — registers <id:…>
-from comptoir.appointments import console_views, customer_views
+from comptoir.appointments import console_views, customer_views, widget_views
 
 app_name = "appointments"
 
@@ -38,6 +38,9 @@ urlpatterns = [
     ),
     path("console/devices/", console_views.devices, name="devices"),
     path("console/devices/<id:device_id>/", console_views.device, name="device"),
+    # The widget's slot picker (visitor token).
+    path("widget/api/appointments/slots", widget_views.slots, name="widget_slots"),
+    path("widget/api/appointments", widget_views.book, name="widget_book"),
     # The customer's page, by its signed link.
     path("appointments/<str:token>/", customer_views.manage, name="manage"),
     path("appointments/<str:token>/place/", customer_views.place, name="place"),
