@@ -115,3 +115,30 @@ def test_the_waiting_room_follows_the_line_as_staff_call_the_next_customer(shop)
         expect(history).to_contain_text("Batterie gonflée, à surveiller")
         staff.screenshot(path=SCREENSHOTS / "appointment-device.png", full_page=True)
         browser.close()
+
+
+def test_a_visitor_books_from_the_widget_on_a_phone(shop):
+    server, _ = shop
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, locale="fr-FR"
+        ).new_page()
+        phone.set_default_timeout(SERVER_WAIT)  # a cap for a busy machine, not a wait
+        phone.goto(f"{server}/demo/")
+        phone.get_by_test_id("comptoir-launcher").click()
+        phone.get_by_test_id("comptoir-book-toggle").click()
+        slots = phone.get_by_test_id("comptoir-book-slots")
+        first = slots.get_by_role("radio").first
+        first.check()
+        phone.get_by_test_id("comptoir-book-serial").fill("DX3KQ7")
+        phone.screenshot(path=SCREENSHOTS / "appointment-widget-picker.png")
+        phone.get_by_test_id("comptoir-book-submit").click()
+        expect(phone.get_by_test_id("comptoir-status")).to_contain_text(
+            "Votre rendez-vous est réservé :"
+        )
+        expect(phone.get_by_test_id("comptoir-messages")).to_contain_text(
+            "Demande de rendez-vous : Diagnostic smartphone"
+        )
+        phone.screenshot(path=SCREENSHOTS / "appointment-widget-booked.png")
+        browser.close()

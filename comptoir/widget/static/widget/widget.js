@@ -648,7 +648,7 @@
       var data = result.data || {};
       if (result.status !== 200) { showError(data.error || t("network_error")); return; }
       if (!bookService.options.length) {
-        (data.services || []).forEach(function (s) { bookService.appendChild(el("option", { value: String(s.id) }, [s.name])); });
+        (data.services || []).forEach(function (s) { bookService.appendChild(el("option", { value: String(s.id), text: s.name })); });
       }
       bookService.value = String(data.service_id);
       bookDay.textContent = new Date(data.day + "T12:00:00").toLocaleDateString(state.session && state.session.language || undefined, { weekday: "long", day: "numeric", month: "long" });
@@ -657,7 +657,7 @@
         var radio = el("input", { type: "radio", name: "comptoir-book-slot", value: slot.starts_at });
         bookSlots.appendChild(el("label", {}, [radio, document.createTextNode(slot.label)]));
       });
-      if (!(data.slots || []).length) bookSlots.appendChild(el("span", {}, [t("book_no_slot")]));
+      if (!(data.slots || []).length) bookSlots.appendChild(el("span", { text: t("book_no_slot") }));
     }).catch(function () { showError(t("network_error")); });
   }
 
