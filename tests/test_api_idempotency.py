@@ -21,6 +21,8 @@ from comptoir.api.idempotency import HEADER, REPLAYED_HEADER
 from comptoir.api.models import IdempotencyKey
 from comptoir.api.tasks import purge_idempotency_keys
 from comptoir.api.urls import api
+from comptoir.appointments.actions import available_slots, book_appointment
+from comptoir.appointments.models import Appointment
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle
 from comptoir.conversations.actions import resolve_conversation
 from comptoir.conversations.models import Conversation, Message
@@ -30,6 +32,7 @@ from comptoir.customers.models import Customer, DuplicateProposal, Identity, Mer
 from comptoir.events.models import Event
 from comptoir.tenancy.models import ApiToken, Membership, Role
 from comptoir.touchpoints.phone.models import CallbackRequest
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent, make_brand
 
 postgresql_only = pytest.mark.skipif(
@@ -51,6 +54,7 @@ WATCHED = [
     KnowledgeArticle,
     AssistantSettings,
     Membership,
+    Appointment,
 ]
 
 
@@ -78,6 +82,8 @@ class World:
     merge: MergeRecord
     intent: Intent
     article: KnowledgeArticle
+    appointment: Appointment
+    free_slots: list[str]  # starts of free slots of the appointment's service, ISO 8601
 
 
 @pytest.fixture
@@ -98,6 +104,12 @@ def world(brand) -> World:
         brand=brand, name="horaires", label="Horaires", training_phrases_fr=["vos horaires ?"]
     )
     article = KnowledgeArticle.objects.create(brand=brand, title="Retours", body="30 jours")
+    location, service = shop(brand), diagnosis(brand)
+    now = timezone.now()
+    slots = [s.starts_at for s in available_slots(location, service, now, now + timedelta(days=8))]
+    # Another customer's booking: its note stays out of ``conversation`` (counted below).
+    booker = ingest_chat(brand, "Rendez-vous", visitor_id="6" * 32).conversation.customer
+    appointment = book_appointment(location, service, slots[0], customer=booker)
     return World(
         admin=admin,
         token=ApiToken.issue(admin, "tests")[1],
@@ -109,6 +121,8 @@ def world(brand) -> World:
         merge=merge,
         intent=intent,
         article=article,
+        appointment=appointment,
+        free_slots=[slot.isoformat() for slot in slots[1:3]],
     )
 
 
@@ -191,6 +205,23 @@ WRITES: dict[tuple[str, str], Callable[[World], tuple[str, dict | None]]] = {
     ),
     ("delete", "/api/assistant/articles/{article_id}"): lambda w: (
         f"/api/assistant/articles/{w.article.pk}",
+        None,
+    ),
+    ("post", "/api/appointments"): lambda w: (
+        "/api/appointments",
+        {
+            "customer_id": w.other.pk,
+            "location_id": w.appointment.location_id,
+            "service_id": w.appointment.service_id,
+            "starts_at": w.free_slots[0],
+        },
+    ),
+    ("post", "/api/appointments/{appointment_id}/reschedule"): lambda w: (
+        f"/api/appointments/{w.appointment.pk}/reschedule",
+        {"starts_at": w.free_slots[1]},
+    ),
+    ("post", "/api/appointments/{appointment_id}/cancel"): lambda w: (
+        f"/api/appointments/{w.appointment.pk}/cancel",
         None,
     ),
 }
