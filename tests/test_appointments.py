@@ -23,6 +23,7 @@ from comptoir.appointments.configure import add_staff
 from comptoir.appointments.links import appointment_for_token, manage_token
 from comptoir.appointments.models import Appointment, AppointmentStatus, Device, Outcome
 from comptoir.appointments.waiting import place_of
+from comptoir.conversations.actions import resolve_conversation
 from comptoir.conversations.models import AuthorKind, Message
 from comptoir.events.models import Event
 from comptoir.routing.models import AgentSkill, Skill
@@ -277,3 +278,29 @@ def test_two_customers_booking_the_last_place_at_once_exactly_one_gets_it():
     assert len(booked) == 1 and len(refused) == 5
     assert Appointment.objects.filter(location=location, starts_at=MONDAY_TEN).count() == 2
     assert Event.objects.filter(brand=brand, kind="appointment.booked").count() == 2
+
+
+def test_kept_under_observation_the_customer_hears_when_and_the_agent_gets_the_case(brand, agent):
+    location, service = shop(brand), diagnosis(brand)
+    customer = customer_with_chat(brand)
+    conversation = customer.conversations.get()
+    with time_machine.travel(paris(2031, 6, 9, 18, 40), tick=False):  # Monday evening
+        visit = add_walk_in(location, service, by=agent, customer=customer)
+        serve_appointment(visit, agent, outcome=Outcome.OBSERVATION, diagnosis="Surchauffe")
+        resolve_conversation(agent, conversation)
+        run_pending()
+        notice = Message.objects.get(conversation=conversation, text__startswith="Nous gardons")
+        # A day later is Tuesday 18:40: the shop closes at 19:00, so then.
+        assert "10 juin 2031, 18:40" in notice.text
+        assert not notice.is_internal_note and notice.channel == "webchat"
+    with time_machine.travel(paris(2031, 6, 10, 18, 41), tick=False):
+        make_jobs_due()
+        run_pending()
+    conversation.refresh_from_db()
+    assert conversation.status == "open" and conversation.assignee == agent
+    assert (
+        Message.objects.filter(
+            conversation=conversation, is_internal_note=True, text__startswith="Suivi"
+        ).count()
+        == 1
+    )

@@ -36,6 +36,7 @@ from comptoir.events.actors import SYSTEM, Actor
 from comptoir.events.kinds import EventKind
 from comptoir.events.log import append_event
 from comptoir.routing.models import AgentSkill
+from comptoir.sla.calendars import CalendarError, open_intervals
 from comptoir.tenancy.models import Membership
 
 # How far ahead a customer may book.
@@ -471,7 +472,32 @@ def serve_appointment(
             if appointment.diagnosis:
                 text += "\n" + appointment.diagnosis
             _timeline_note(appointment, agent, text)
+        if outcome == Outcome.OBSERVATION and appointment.conversation is not None:
+            _schedule_follow_up(appointment)
     return appointment
+
+
+# "Kept under observation, we call you tomorrow": the follow-up comes at the location's
+# first opening hour a day after the visit.
+FOLLOW_UP_AFTER = timedelta(days=1)
+
+
+def follow_up_time(appointment: Appointment) -> datetime:
+    """When the customer whose device is under observation hears back."""
+    after = timezone.now() + FOLLOW_UP_AFTER
+    try:
+        return next(iter(open_intervals(appointment.location.calendar.as_calendar(), after)))[0]
+    except CalendarError:
+        return after
+
+
+def _schedule_follow_up(appointment: Appointment) -> None:
+    """Tell the customer when they will hear back; at that time, give the case to the agent."""
+    from comptoir.appointments.tasks import follow_up_observation, send_observation_notice
+
+    when = follow_up_time(appointment)
+    send_observation_notice.enqueue(appointment_id=appointment.pk, follow_up_at=when.isoformat())
+    follow_up_observation.enqueue(appointment_id=appointment.pk, run_after=when)
 
 
 def mark_no_show(appointment: Appointment, agent: Membership) -> Appointment:

@@ -27,9 +27,9 @@ def local_time(appointment: Appointment, at: datetime | None = None) -> datetime
     return (at or appointment.starts_at).astimezone(zone)
 
 
-def when_text(appointment: Appointment) -> str:
-    """ "Tuesday 9 December 2031, 10:00" in the active language, local time."""
-    local = local_time(appointment)
+def when_text(appointment: Appointment, at: datetime | None = None) -> str:
+    """The start (or ``at``) as "Tuesday 9 December 2031, 10:00": active language, local time."""
+    local = local_time(appointment, at)
     return f"{formats.date_format(local, 'l j F Y')}, {formats.time_format(local, 'H:i')}"
 
 
@@ -63,3 +63,10 @@ def customer_message(appointment: Appointment, purpose: str, link: str) -> str:
         % {"link": link}
     )
     return "\n".join(parts)
+
+
+def observation_notice(appointment: Appointment, follow_up_at: datetime) -> str:
+    """What the customer is told when their device is kept under observation."""
+    return gettext(
+        "We are keeping your device under observation and will contact you on %(when)s."
+    ) % {"when": when_text(appointment, follow_up_at)}
