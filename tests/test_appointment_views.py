@@ -363,3 +363,21 @@ def test_the_widget_hides_the_picker_of_a_brand_without_a_shop(client, brand):
         **headers,
     )
     assert bad.status_code == 400
+
+
+def test_impossible_days_are_read_as_no_day(agent_client, client, brand, setup):
+    location, service = setup
+    customer = named_customer(brand)
+    appointment = book_appointment(location, service, MONDAY_TEN, customer=customer)
+    book_url = reverse("appointments:book", kwargs={"customer_id": customer.pk})
+    session = widget_session(client, brand)
+    for day in ("2031-02-30", "9999-12-31", "0001-01-01", "2031-13-01", "x"):
+        assert agent_client.get(book_url, {"day": day}).status_code == 200
+        assert client.get(manage_path(appointment), {"day": day}).status_code == 200
+        picked = client.post(
+            "/widget/api/appointments/slots",
+            {"day": day},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {session['token']}",
+        )
+        assert picked.status_code == 200 and picked.json()["day"] == "2031-06-06"

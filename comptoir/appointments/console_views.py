@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
@@ -35,7 +35,7 @@ from comptoir.appointments.models import (
     Outcome,
     Service,
 )
-from comptoir.appointments.texts import local_day
+from comptoir.appointments.texts import day_or_none, local_day
 from comptoir.appointments.waiting import lobby_of, places, servers_at
 from comptoir.customers.access import access_customer
 from comptoir.tenancy.access import request_membership
@@ -143,7 +143,7 @@ def _slots_context(membership: Membership, request: HttpRequest, customer) -> di
     location = access_location(membership, request.GET.get("location") or locations[0].pk)
     service = access_service(membership, request.GET.get("service") or services[0].pk)
     zone = location.calendar.as_calendar().zone
-    day = parse_date(request.GET.get("day", "") or "") or timezone.now().astimezone(zone).date()
+    day = day_or_none(request.GET.get("day")) or timezone.now().astimezone(zone).date()
     start = datetime.combine(day, time(0)).replace(tzinfo=zone)
     context |= {
         "location": location,

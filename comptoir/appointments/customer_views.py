@@ -10,17 +10,18 @@ name, not their file.
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from comptoir.appointments import actions
 from comptoir.appointments.links import appointment_for_token, manage_path
 from comptoir.appointments.models import Appointment, AppointmentStatus
-from comptoir.appointments.texts import when_text
+from comptoir.appointments.texts import day_or_none, when_text
 from comptoir.appointments.waiting import place_of
 from comptoir.events.actors import CUSTOMER
 from comptoir.routing.wait_texts import spoken_duration
@@ -36,7 +37,12 @@ def _appointment(token: str) -> Appointment:
     return appointment
 
 
-def _language(appointment: Appointment):
+def _language(appointment: Appointment, request: HttpRequest) -> str:
+    """``?lang=`` when it is one of ours (the page's own refreshes ask in its language), else
+    the customer's, else the brand's."""
+    asked = request.GET.get("lang", "")
+    if asked in dict(settings.LANGUAGES):
+        return asked
     customer = appointment.customer
     return (customer.language if customer else "") or appointment.brand.default_language
 
@@ -77,10 +83,7 @@ def _context(appointment: Appointment, request: HttpRequest, error: str = "") ->
         and appointment.starts_at > now,
     }
     if context["can_change"]:
-        day = (
-            parse_date(request.GET.get("day", "") or "")
-            or appointment.starts_at.astimezone(zone).date()
-        )
+        day = day_or_none(request.GET.get("day")) or appointment.starts_at.astimezone(zone).date()
         start = datetime.combine(day, time(0)).replace(tzinfo=zone)
         context |= {
             "day": day,
@@ -102,7 +105,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponse(status=405)
-    with translation.override(request.GET.get("lang") or _language(appointment)):
+    with translation.override(_language(appointment, request)):
         if request.method != "POST":
             return render(request, "appointments/manage.html", _context(appointment, request))
         action = request.POST.get("action", "")
@@ -137,5 +140,5 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def place(request: HttpRequest, token: str) -> JsonResponse:
     """The live part of the page: status, ticket, place and wait (read every few seconds)."""
     appointment = _appointment(token)
-    with translation.override(request.GET.get("lang") or _language(appointment)):
+    with translation.override(_language(appointment, request)):
         return JsonResponse(_place_data(appointment))

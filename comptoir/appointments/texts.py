@@ -4,13 +4,24 @@ Times are shown in the location's time zone (not the reader's), because that is
 where the customer has to be. Callers choose the language (``translation.override``).
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import formats
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
 
 from comptoir.appointments.models import Appointment
+
+
+def day_or_none(value: object) -> date | None:
+    """A YYYY-MM-DD day from a query or a body; None when absent or not a real date."""
+    try:
+        day = parse_date(str(value or ""))
+    except ValueError:  # well formed but impossible: 2031-02-30
+        return None
+    # Far from any bookable day (9999-12-31 would overflow the day after).
+    return day if day is not None and date(2000, 1, 1) <= day <= date(9000, 1, 1) else None
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -14,13 +14,13 @@ from datetime import datetime, time, timedelta
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from comptoir.appointments import actions
 from comptoir.appointments.links import manage_url
 from comptoir.appointments.models import HOLDING_STATUSES, Appointment, Location, Service
-from comptoir.appointments.texts import when_text
+from comptoir.appointments.texts import day_or_none, when_text
 from comptoir.conversations.inbound import InboundMessage
 from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
@@ -81,7 +81,7 @@ def slots(request: HttpRequest) -> HttpResponse:
         if service is None:
             return _refused(404, "no_service", gettext("Choose a slot."))
         zone = location.calendar.as_calendar().zone
-        day = parse_date(str(body.get("day") or "")) or timezone.now().astimezone(zone).date()
+        day = day_or_none(body.get("day")) or timezone.now().astimezone(zone).date()
         found: list = []
         for _ in range(LOOK_AHEAD_DAYS):
             start = datetime.combine(day, time(0)).replace(tzinfo=zone)
