@@ -65,16 +65,6 @@ def test_the_waiting_room_follows_the_line_as_staff_call_the_next_customer(shop)
             viewport={"width": 390, "height": 844}, is_mobile=True, locale="fr-FR"
         ).new_page()
         phone.set_default_timeout(SERVER_WAIT)  # a cap for a busy machine, not a wait
-        phone.goto(f"{server}{kiosk['path']}")
-        expect(phone.get_by_role("heading", name="Bonjour Léa")).to_be_visible()
-        phone.get_by_test_id("check-in").click()
-        place = phone.get_by_test_id("place-text")
-        expect(place).to_contain_text("Vous êtes numéro 3 dans la file.")
-        expect(place).to_contain_text("Attente estimée : 45 min.")
-        ticket = phone.get_by_test_id("ticket").inner_text()
-        assert ticket == "3"
-        phone.screenshot(path=SCREENSHOTS / "appointment-waiting-room.png", full_page=True)
-
         staff = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-GB")
         staff.set_default_timeout(SERVER_WAIT)
         staff.goto(f"{server}/console/login/")
@@ -82,7 +72,21 @@ def test_the_waiting_room_follows_the_line_as_staff_call_the_next_customer(shop)
         staff.fill("input[name=password]", PASSWORD)
         staff.click("button[type=submit]")
         staff.goto(f"{server}/console/appointments/?location={kiosk['location']}")
+        expect(staff.get_by_test_id("queue")).to_contain_text("Hugo")
+        expect(staff.get_by_test_id("queue")).not_to_contain_text("Léa Martin")
+
+        phone.goto(f"{server}{kiosk['path']}")
+        expect(phone.get_by_role("heading", name="Bonjour Léa")).to_be_visible()
+        phone.get_by_test_id("check-in").click()
+        # The staff's desk shows her arrival without a reload.
         expect(staff.get_by_test_id("queue")).to_contain_text("Léa Martin")
+        place = phone.get_by_test_id("place-text")
+        expect(place).to_contain_text("Vous êtes numéro 3 dans la file.")
+        expect(place).to_contain_text("Attente estimée : 45 min.")
+        ticket = phone.get_by_test_id("ticket").inner_text()
+        assert ticket == "3"
+        phone.screenshot(path=SCREENSHOTS / "appointment-waiting-room.png", full_page=True)
+
         staff.get_by_test_id("call-next").click()  # Hugo
         # The customer's page follows without a reload.
         expect(place).to_contain_text("Vous êtes numéro 2 dans la file.", timeout=SERVER_WAIT)

@@ -205,6 +205,7 @@ CASES: dict[str, Case] = {
     "api:search": Case("token"),
     # Appointments: any agent of the brand; the customer's page is reached by its signed link.
     "appointments:desk": Case("session"),
+    "appointments:desk_fragment": Case("session"),
     "appointments:book": Case("session", "customer"),
     "appointments:check_in": Case("session", "appointment", "post"),
     "appointments:call": Case("session", "appointment", "post"),

@@ -106,7 +106,8 @@ QUERY_COUNTS = [
     ("/console/mail/quarantine/?resolved=1", 4),
     ("/console/mail/quarantine/{mail}/raw/", 4),
     # Appointments (comptoir/appointments/urls.py): the desk, the lobby, devices
-    ("/console/appointments/", 13),  # + locations, calendar (3), 4 lists
+    ("/console/appointments/", 14),  # + locations, calendar (3), 4 lists, last event
+    ("/console/appointments/fragment/", 11),
     ("/console/appointments/locations/{location}/lobby/", 6),
     ("/console/devices/?serial=SNQ", 4),
     ("/console/devices/{device}/", 5),

@@ -38,6 +38,7 @@ from comptoir.appointments.models import (
 from comptoir.appointments.texts import day_or_none, local_day
 from comptoir.appointments.waiting import lobby_of, places, servers_at
 from comptoir.customers.access import access_customer
+from comptoir.events.models import Event
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership
 
@@ -84,25 +85,37 @@ def _search(membership: Membership, location: Location, query: str) -> list[Appo
     )
 
 
+def _desk_context(request: HttpRequest, membership: Membership) -> dict:
+    """The desk's context: the location shown, its waiting room and today's bookings."""
+    location = _chosen_location(request, membership)
+    context = {"membership": membership, "locations": _locations(membership), "location": location}
+    if location is None:
+        return context
+    zone = location.calendar.as_calendar().zone
+    day_start, day_end = local_day(timezone.now(), zone)
+    queue = actions.waiting_queue(location)
+    return context | {
+        "today": list(
+            Appointment.objects.filter(
+                location=location, starts_at__gte=day_start, starts_at__lt=day_end
+            )
+            .select_related("customer", "service", "device")
+            .order_by("starts_at", "pk")
+        ),
+        "queue": list(zip(queue, places(queue, servers_at(location)), strict=True)),
+        "zone": zone,
+    }
+
+
 @require_safe
 @login_required
 def desk(request: HttpRequest) -> HttpResponse:
+    """The desk; its live part (``desk_fragment``) follows the brand's events like the board."""
     membership = request_membership(request)
-    location = _chosen_location(request, membership)
-    context = {"membership": membership, "locations": _locations(membership), "location": location}
+    context = _desk_context(request, membership)
+    location = context["location"]
     if location is not None:
-        zone = location.calendar.as_calendar().zone
-        day_start, day_end = local_day(timezone.now(), zone)
-        queue = actions.waiting_queue(location)
         context |= {
-            "today": list(
-                Appointment.objects.filter(
-                    location=location, starts_at__gte=day_start, starts_at__lt=day_end
-                )
-                .select_related("customer", "service", "device")
-                .order_by("starts_at", "pk")
-            ),
-            "queue": list(zip(queue, places(queue, servers_at(location)), strict=True)),
             "called": list(
                 Appointment.objects.filter(location=location, status=AppointmentStatus.CALLED)
                 .select_related("customer", "service", "device", "served_by__user")
@@ -114,9 +127,20 @@ def desk(request: HttpRequest) -> HttpResponse:
                 Service.objects.filter(brand_id=membership.brand_id).order_by("name_en")
             ),
             "outcomes": Outcome.choices,
-            "zone": zone,
+            "last_event_id": Event.objects.filter(brand_id=membership.brand_id)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+            or 0,
         }
     return render(request, "appointments/desk.html", context)
+
+
+@require_safe
+@login_required
+def desk_fragment(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    return render(request, "appointments/_desk_live.html", _desk_context(request, membership))
 
 
 @require_safe

@@ -9,6 +9,7 @@ app_name = "appointments"
 
 urlpatterns = [
     path("console/appointments/", console_views.desk, name="desk"),
+    path("console/appointments/fragment/", console_views.desk_fragment, name="desk_fragment"),
     path("console/appointments/book/<id:customer_id>/", console_views.book, name="book"),
     path(
         "console/appointments/<id:appointment_id>/check-in/",
