@@ -37,6 +37,8 @@ venv: $(BIN)/comptoir
 demo: export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
 # The demo assistant calls the demo shop on this very server (a private address).
 demo: export ASSISTANT_PRIVATE_ORIGINS ?= http://$(HOST):$(PORT)
+# Links in the demo's messages (surveys, appointments) point at this server.
+demo: export PUBLIC_URL ?= http://$(HOST):$(PORT)
 # On a developer's machine, administrators are not asked for a second factor.
 demo: export TWO_FACTOR_REQUIRED_ROLES ?=
 demo: venv
@@ -78,6 +80,9 @@ bench: venv
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/import.py
 	$(BIN)/python bench/intents.py --carve ../shared/data/banking77/train.csv var/bench/banking77
 	$(BIN)/python bench/intents.py --train var/bench/banking77/train.csv --test var/bench/banking77/test.csv
 	# one carve's 2,001 test queries are a small sample: the mean over five carves

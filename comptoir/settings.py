@@ -38,6 +38,9 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
     if h.strip()
 ]
+# Where customers reach Comptoir: the base of the links sent in messages (survey links, an
+# appointment's signed link to manage it). No trailing slash.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -74,6 +77,7 @@ INSTALLED_APPS = [
     "comptoir.touchpoints.messaging",
     "comptoir.search",
     "comptoir.canned",
+    "comptoir.appointments",
     "comptoir.realtime",
     "comptoir.console",
     "comptoir.administration",
@@ -304,8 +308,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Where customers reach this site: the start of the links Comptoir sends (survey links).
-PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:inbox"

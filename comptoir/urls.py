@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("comptoir.reports.urls")),
     path("", include("comptoir.administration.urls")),
     path("", include("comptoir.canned.urls")),
+    path("", include("comptoir.appointments.urls")),
     path("api/", include("comptoir.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's login behind the login rate limit (lockout: django-axes, as everywhere).

@@ -14,6 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from comptoir.appointments.access import (
+    access_appointment,
+    access_device,
+    access_location,
+    access_service,
+)
+from comptoir.appointments.actions import available_slots, book_appointment
 from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.models import Intent, KnowledgeArticle
 from comptoir.canned.access import access_canned_reply, check_may_edit
@@ -46,6 +53,7 @@ from comptoir.touchpoints.messaging.models import MessagingAccount
 from comptoir.touchpoints.phone.access import access_call, access_callback, access_phone_line
 from comptoir.touchpoints.phone.click_to_call import start_outbound_call
 from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent, make_brand
 
 # Role checks
@@ -137,6 +145,16 @@ def _call(brand: Brand):
     return start_outbound_call(make_agent(brand), "+33612345678")
 
 
+def _appointment(brand: Brand):
+    location, service = shop(brand), diagnosis(brand)
+    now = timezone.now()
+    slot = available_slots(location, service, now, now + timedelta(days=8))[0]
+    customer = _conversation(brand).customer
+    return book_appointment(
+        location, service, slot.starts_at, customer=customer, serial_number="A1"
+    )
+
+
 @dataclass(frozen=True)
 class Fetch:
     access: Callable
@@ -194,6 +212,10 @@ FETCHES = {
     ),
     "callback request": Fetch(access_callback, _callback),
     "call": Fetch(access_call, _call),
+    "location": Fetch(access_location, shop),
+    "service": Fetch(access_service, diagnosis),
+    "appointment": Fetch(access_appointment, _appointment),
+    "device": Fetch(access_device, lambda brand: _appointment(brand).device),
 }
 KINDS = sorted(FETCHES)
 KINDS_ABOVE_AGENT = [kind for kind in KINDS if FETCHES[kind].default_role != Role.AGENT]

@@ -21,6 +21,8 @@ from comptoir.api.idempotency import HEADER, REPLAYED_HEADER
 from comptoir.api.models import IdempotencyKey
 from comptoir.api.tasks import purge_idempotency_keys
 from comptoir.api.urls import api
+from comptoir.appointments.actions import available_slots, book_appointment
+from comptoir.appointments.models import Appointment
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle
 from comptoir.conversations.actions import resolve_conversation
 from comptoir.conversations.models import Conversation, Message
@@ -34,6 +36,7 @@ from comptoir.tenancy.models import ApiToken, Membership, Role
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEventKind
 from comptoir.touchpoints.phone.models import CallbackRequest
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent, make_brand
 from tests.test_assistant import call_report
 
@@ -59,6 +62,7 @@ WATCHED = [
     WebhookEndpoint,
     WebhookDelivery,
     ImportedRecord,
+    Appointment,
 ]
 
 
@@ -90,6 +94,8 @@ class World:
     call_contact_id: int
     endpoint: WebhookEndpoint
     delivery: WebhookDelivery
+    appointment: Appointment
+    free_slots: list[str]  # starts of free slots of the appointment's service, ISO 8601
 
 
 @pytest.fixture
@@ -120,6 +126,12 @@ def world(brand) -> World:
         kind="message.created",
         next_attempt_at=timezone.now(),
     )
+    location, service = shop(brand), diagnosis(brand)
+    now = timezone.now()
+    slots = [s.starts_at for s in available_slots(location, service, now, now + timedelta(days=8))]
+    # Another customer's booking: its note stays out of ``conversation`` (counted below).
+    booker = ingest_chat(brand, "Rendez-vous", visitor_id="6" * 32).conversation.customer
+    appointment = book_appointment(location, service, slots[0], customer=booker)
     return World(
         admin=admin,
         token=ApiToken.issue(admin, "tests")[1],
@@ -134,6 +146,8 @@ def world(brand) -> World:
         call_contact_id=call.contact_id,
         endpoint=endpoint,
         delivery=delivery,
+        appointment=appointment,
+        free_slots=[slot.isoformat() for slot in slots[1:3]],
     )
 
 
@@ -262,6 +276,23 @@ WRITES: dict[tuple[str, str], Callable[[World], tuple[str, dict | None]]] = {
         None,
     ),
     ("post", "/api/imports/conversations"): lambda w: ("/api/imports/conversations", PAST),
+    ("post", "/api/appointments"): lambda w: (
+        "/api/appointments",
+        {
+            "customer_id": w.other.pk,
+            "location_id": w.appointment.location_id,
+            "service_id": w.appointment.service_id,
+            "starts_at": w.free_slots[0],
+        },
+    ),
+    ("post", "/api/appointments/{appointment_id}/reschedule"): lambda w: (
+        f"/api/appointments/{w.appointment.pk}/reschedule",
+        {"starts_at": w.free_slots[1]},
+    ),
+    ("post", "/api/appointments/{appointment_id}/cancel"): lambda w: (
+        f"/api/appointments/{w.appointment.pk}/cancel",
+        None,
+    ),
 }
 # Writes by method, though they change nothing: a key is accepted and replayed all the same.
 READS_BY_POST = {("post", "/api/assistant/predict")}

@@ -48,9 +48,10 @@ def test_a_conversation_opens_at_its_last_message(demo, name, viewport):
         sign_in(page, server, "camille")
         page.goto(f"{server}/console/c/{conversation_id}/")
         # Every picture loaded: the heights they add are known.
-        page.wait_for_function(
-            "[...document.querySelectorAll('#timeline img')].every(i => i.complete)"
-        )
+        # (Locator assertions, not wait_for_function: the console's CSP forbids eval.)
+        images = page.locator("#timeline img")
+        for index in range(images.count()):
+            expect(images.nth(index)).to_have_js_property("complete", True)
         last = page.locator("#timeline .message", has_text="Message 30")
         expect(last).to_be_in_viewport()
         expect(

@@ -2,6 +2,7 @@
 
 from django.core.management import call_command
 
+from comptoir.appointments.models import AppointmentStatus, Device, Location, Service
 from comptoir.conversations.models import Conversation, Message, Status
 from comptoir.customers.models import Customer, Identity
 from comptoir.events.kinds import ASSISTANT_INTENTS_CHANGED
@@ -67,6 +68,16 @@ def test_load_demo_builds_a_lived_in_brand(db, capsys, monkeypatch):
     assert conversations.filter(status=Status.OPEN, assignee__isnull=True).exists()
     assert conversations.filter(status=Status.OPEN, assignee__isnull=False).exists()
     assert Message.objects.filter(brand=brand, is_internal_note=True).exists()
+    # The shop: a location, its services, booked customers, devices with a served visit.
+    location = Location.objects.get(brand=brand, name="Boutique Opéra")
+    assert set(Service.objects.filter(brand=brand).values_list("name_fr", flat=True)) == {
+        "Diagnostic smartphone",
+        "Réparation écran",
+    }
+    assert location.appointments.filter(status=AppointmentStatus.BOOKED).count() == 2
+    device = Device.objects.get(brand=brand, serial_number="F2LXK0QJHG7F")
+    assert device.customer == lea and device.appointments.count() == 2
+    assert device.appointments.filter(outcome="observation").exists()
 
 
 def test_load_demo_twice_changes_nothing(db, capsys):

@@ -22,6 +22,18 @@ from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
 
+from comptoir.appointments.actions import (
+    add_walk_in,
+    available_slots,
+    book_appointment,
+    call_next,
+    cancel_appointment,
+    check_in,
+    mark_no_show,
+    reschedule_appointment,
+    serve_appointment,
+)
+from comptoir.appointments.models import Outcome
 from comptoir.assistant.configure import delete_brand_object
 from comptoir.assistant.models import Intent
 from comptoir.conversations.actions import (
@@ -44,7 +56,7 @@ from comptoir.customers.actions import (
 )
 from comptoir.customers.merging import merge_customers, unmerge
 from comptoir.customers.models import DuplicateProposal, IdentityKind
-from comptoir.events.actors import ActorKind
+from comptoir.events.actors import CUSTOMER, ActorKind
 from comptoir.events.kinds import KINDS, Schema
 from comptoir.events.models import Event
 from comptoir.moving_in import zendesk
@@ -70,6 +82,7 @@ from comptoir.touchpoints.phone.callbacks import close_callback, request_callbac
 from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.events import CallEventKind
 from comptoir.touchpoints.phone.models import CallbackStatus
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent
 from tests.sla_helpers import office_policy, paris, run_timers
 from tests.test_assistant import call_report, setup_assistant, write
@@ -567,6 +580,81 @@ def admin_rotates_a_phone_line_secret(brand: Brand) -> Produced:
     return Produced(appended("settings.changed", before), ActorKind.AGENT, admin.pk)
 
 
+# --- Appointments ------------------------------------------------------------------------------
+
+
+def _booked(brand: Brand, agent: Membership | None = None):
+    """A booking of the first free slot of a new shop, for a chat customer of ``brand``."""
+    location, service = shop(brand), diagnosis(brand)
+    now = timezone.now()
+    slot = available_slots(location, service, now, now + timedelta(days=8))[0]
+    customer = ingest_chat(brand).conversation.customer
+    return book_appointment(location, service, slot.starts_at, customer=customer, booked_by=agent)
+
+
+def agent_books_an_appointment(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    before = last_event_id()
+    _booked(brand, agent)
+    return Produced(appended("appointment.booked", before), ActorKind.AGENT, agent.pk)
+
+
+def customer_moves_their_appointment(brand: Brand) -> Produced:
+    appointment = _booked(brand)
+    later = available_slots(
+        appointment.location,
+        appointment.service,
+        appointment.ends_at,
+        appointment.ends_at + timedelta(days=8),
+    )[0]
+    before = last_event_id()
+    reschedule_appointment(appointment, later.starts_at, actor=CUSTOMER)
+    return Produced(appended("appointment.rescheduled", before), ActorKind.CUSTOMER)
+
+
+def customer_cancels_their_appointment(brand: Brand) -> Produced:
+    appointment = _booked(brand)
+    before = last_event_id()
+    cancel_appointment(appointment, actor=CUSTOMER)
+    return Produced(appended("appointment.cancelled", before), ActorKind.CUSTOMER)
+
+
+def customer_checks_in(brand: Brand) -> Produced:
+    appointment = _booked(brand)
+    before = last_event_id()
+    check_in(appointment, actor=CUSTOMER)
+    return Produced(appended("appointment.checked_in", before), ActorKind.CUSTOMER)
+
+
+def _waiting(brand: Brand, agent: Membership):
+    location, service = shop(brand), diagnosis(brand)
+    return add_walk_in(location, service, by=agent, first_name="Léa")
+
+
+def staff_calls_the_next_customer(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    appointment = _waiting(brand, agent)
+    before = last_event_id()
+    call_next(appointment.location, agent)
+    return Produced(appended("appointment.called", before), ActorKind.AGENT, agent.pk)
+
+
+def staff_serves_a_customer(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    appointment = _waiting(brand, agent)
+    before = last_event_id()
+    serve_appointment(appointment, agent, outcome=Outcome.FIXED, diagnosis="Écran remplacé")
+    return Produced(appended("appointment.served", before), ActorKind.AGENT, agent.pk)
+
+
+def staff_records_a_no_show(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    appointment = _booked(brand)
+    before = last_event_id()
+    mark_no_show(appointment, agent)
+    return Produced(appended("appointment.no_show", before), ActorKind.AGENT, agent.pk)
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -614,6 +702,13 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.imported", zendesk_ticket_imported),
     ("settings.changed", admin_invites_an_agent),
     ("settings.changed", admin_rotates_a_phone_line_secret),
+    ("appointment.booked", agent_books_an_appointment),
+    ("appointment.rescheduled", customer_moves_their_appointment),
+    ("appointment.cancelled", customer_cancels_their_appointment),
+    ("appointment.checked_in", customer_checks_in),
+    ("appointment.called", staff_calls_the_next_customer),
+    ("appointment.served", staff_serves_a_customer),
+    ("appointment.no_show", staff_records_a_no_show),
 ]
 
 

@@ -11,11 +11,15 @@ an entry below. For each entry:
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from comptoir.appointments.actions import available_slots, book_appointment
+from comptoir.appointments.links import manage_token
+from comptoir.appointments.models import Device
 from comptoir.assistant.models import Intent, KnowledgeArticle
 from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note
@@ -35,6 +39,7 @@ from comptoir.touchpoints.messaging.signatures import signature_for
 from comptoir.touchpoints.phone.models import CallbackRequest, PhoneLine
 from comptoir.touchpoints.phone.signatures import generic_signature
 from comptoir.widget.tokens import issue_visitor_token
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent
 from tests.sla_helpers import office_calendar, office_policy
 
@@ -275,6 +280,33 @@ CASES: dict[str, Case] = {
     # Moving in: uploading another help desk's export, the brand's administrators only.
     "moving_in:imports": Case("session", role=Role.ADMIN),
     "api:import_conversation": Case("token", method="post", role=Role.ADMIN),
+    # Appointments: any agent of the brand; the customer's page is reached by its signed link.
+    "appointments:desk": Case("session"),
+    "appointments:desk_fragment": Case("session"),
+    "appointments:book": Case("session", "customer"),
+    "appointments:check_in": Case("session", "appointment", "post"),
+    "appointments:call": Case("session", "appointment", "post"),
+    "appointments:serve": Case("session", "appointment", "post"),
+    "appointments:no_show": Case("session", "appointment", "post"),
+    "appointments:cancel": Case("session", "appointment", "post"),
+    "appointments:call_next": Case("session", "location", "post"),
+    "appointments:walk_in": Case("session", "location", "post"),
+    "appointments:lobby": Case("session", "location"),
+    "appointments:devices": Case("session"),
+    "appointments:device": Case("session", "device"),
+    "appointments:widget_slots": Case("visitor", method="post"),
+    "appointments:widget_book": Case("visitor", method="post"),
+    "appointments:manage": Case("public", "manage_token"),
+    "appointments:place": Case("public", "manage_token"),
+    "api:list_locations": Case("token"),
+    "api:list_services": Case("token"),
+    "api:list_slots": Case("token"),
+    "api:create_appointment": Case("token", method="post"),
+    "api:get_appointment": Case("token", "appointment"),
+    "api:reschedule_appointment": Case("token", "appointment", "post"),
+    "api:cancel_appointment": Case("token", "appointment", "post"),
+    "api:search_devices": Case("token"),
+    "api:get_device": Case("token", "device"),
 }
 
 # Objects that belong to one agent, not to the brand: made for the member who calls.
@@ -337,6 +369,7 @@ def secret_data(brand, agent):
         **webhook_data(brand),
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
         "reply": PRIVATE_TARGETS["reply"](agent),
+        **appointment_data(brand, customer),
     }
 
 
@@ -357,6 +390,28 @@ def settings_data(brand, agent) -> dict:
         "token": token.pk,
         "account": MessagingAccount.objects.filter(brand=brand).order_by("pk").first().pk,
         "line": PhoneLine.objects.get(brand=brand).pk,
+    }
+
+
+def appointment_data(brand, customer) -> dict:
+    """A shop named with the secret, a booking and a device of ``customer`` that hold it."""
+    location, service = shop(brand, name=SECRET), diagnosis(brand)
+    now = timezone.now()
+    slot = available_slots(location, service, now, now + timedelta(days=8))[0]
+    appointment = book_appointment(
+        location,
+        service,
+        slot.starts_at,
+        customer=customer,
+        serial_number="SN" + SECRET,
+        problem=SECRET,
+    )
+    Device.objects.filter(pk=appointment.device_id).update(notes=SECRET)
+    return {
+        "location": location.pk,
+        "appointment": appointment.pk,
+        "device": appointment.device_id,
+        "manage_token": manage_token(appointment),
     }
 
 
@@ -488,6 +543,8 @@ def url_for(name: str, case: Case, data: dict) -> str:
         return reverse(name)
     if case.target == "brand":
         return reverse(name, kwargs={"brand_slug": data["brand"]})
+    if case.target == "manage_token":
+        return reverse(name, kwargs={"token": data["manage_token"]})
     return reverse(name, kwargs={f"{case.target}_id": data[case.target]})
 
 
@@ -530,6 +587,7 @@ def call(client, case: Case, url: str, data: dict, **headers):
         body |= {"name": "checked", "label": "Checked", "title": "Checked", "language": "en"}
         body["body"] = "Checked."
         body["csat"] = 5
+        body["starts_at"] = "2031-06-09T10:00:00+02:00"
         body |= {"enabled": False, "confidence_threshold": 0.5, "answer_channels": []}
         body |= {"action_base_url": "", "timeout_seconds": 5}
         body |= {"url": "https://8.8.8.8/hooks", "kinds": ["message.created"]}

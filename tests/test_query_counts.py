@@ -25,6 +25,15 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from comptoir.appointments.actions import (
+    add_walk_in,
+    available_slots,
+    book_appointment,
+    call_appointment,
+    serve_appointment,
+)
+from comptoir.appointments.models import Device, Location, Service
+from comptoir.appointments.models import Outcome as AppointmentOutcome
 from comptoir.assistant import engine
 from comptoir.assistant.enabled_brands import forget_enabled_brands
 from comptoir.assistant.models import (
@@ -57,6 +66,7 @@ from comptoir.touchpoints.phone.calls import record_call_event
 from comptoir.touchpoints.phone.click_to_call import call_back_now, start_outbound_call
 from comptoir.touchpoints.phone.events import CallEvent, CallEventKind
 from comptoir.touchpoints.phone.models import Call, CallbackStatus, PhoneLine, Provider
+from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent, make_brand
 
 # Asks pytest-django for the test database, which the module fixture below fills.
@@ -76,8 +86,8 @@ QUERY_COUNTS = [
     ("/console/c/{conversation}/", 20),  # + SLA badge, + saved views, + audit entry
     ("/console/c/{conversation}/thread/", 10),
     ("/console/c/{conversation}/panel/", 10),
-    ("/console/customers/{customer}/", 15),  # + audit entry
-    ("/console/customers/{customer}/panel/", 11),
+    ("/console/customers/{customer}/", 17),  # + audit entry, appointments, devices
+    ("/console/customers/{customer}/panel/", 13),  # + appointments, devices
     ("/console/attachments/{attachment}/", 4),
     ("/console/duplicates/", 5),
     # Search (comptoir/search/urls.py): teams, colleagues, saved views, then the page of
@@ -119,6 +129,12 @@ QUERY_COUNTS = [
     ("/console/settings/channels/messaging/{account}/", 4),
     ("/console/settings/channels/phone/{line}/", 4),
     ("/console/settings/api-tokens/", 4),
+    # Appointments (comptoir/appointments/urls.py): the desk, the lobby, devices
+    ("/console/appointments/", 14),  # + locations, calendar (3), 4 lists, last event
+    ("/console/appointments/fragment/", 11),
+    ("/console/appointments/locations/{location}/lobby/", 6),
+    ("/console/devices/?serial=SNQ", 4),
+    ("/console/devices/{device}/", 5),
     # The REST API's lists
     ("/api/reports", 20),
     ("/api/teams", 3),
@@ -145,6 +161,8 @@ QUERY_COUNTS = [
     ("/api/webhooks/endpoints/{endpoint}/deliveries", 4),
     # Moving in (comptoir/moving_in): the imports and their reports
     ("/console/imports/", 4),
+    ("/api/devices?serial_number=SNQ", 2),
+    ("/api/devices/{device}", 3),
 ]
 
 PNG_PIXEL = bytes.fromhex(
@@ -166,6 +184,8 @@ class Scene:
     article: KnowledgeArticle
     mail: QuarantinedMail
     endpoint: WebhookEndpoint  # its delivery log grows with every message
+    location: Location
+    device: Device
 
     @property
     def customer(self) -> Customer:
@@ -191,6 +211,8 @@ class Scene:
                     ("line", PhoneLine),
                 )
             },
+            "location": self.location.pk,
+            "device": self.device.pk,
         }
 
 
@@ -219,6 +241,8 @@ def build_scene(brand: Brand, admin: Membership) -> Scene:
         attachments=[InboundAttachment("colis.png", "image/png", PNG_PIXEL)],
     ).conversation
     hand_off(conversation)
+    location, service = shop(brand), diagnosis(brand, capacity=100)
+    appointment = book_at_the_first_slot(location, service, conversation.customer, "SNQ0")
     return Scene(
         brand=brand,
         admin=admin,
@@ -237,6 +261,16 @@ def build_scene(brand: Brand, admin: Membership) -> Scene:
         ),
         mail=quarantined(brand, 0),
         endpoint=webhook_endpoint(admin, 0),
+        location=location,
+        device=appointment.device,
+    )
+
+
+def book_at_the_first_slot(location: Location, service, customer: Customer, serial: str):
+    now = timezone.now()
+    slot = available_slots(location, service, now, now + timedelta(days=8))[0]
+    return book_appointment(
+        location, service, slot.starts_at, customer=customer, serial_number=serial
     )
 
 
@@ -442,6 +476,24 @@ def grow(scene: Scene, rounds: int) -> None:
         QuarantinedMail.objects.filter(pk=resolved.pk).update(
             resolved=True, resolved_at=timezone.now(), resolution="ingested"
         )
+        # Appointments: the opened customer's device again, a new device; walk-ins waiting,
+        # called and served (today, whatever the shop's hours).
+        service = Service.objects.get(brand=brand)
+        book_at_the_first_slot(scene.location, service, scene.customer, "SNQ0")
+        book_at_the_first_slot(scene.location, service, asked.conversation.customer, f"SNQ{n}")
+        for first_name in ("Waiting", "Called", "Served"):
+            walk_in = add_walk_in(
+                scene.location,
+                service,
+                by=agent,
+                customer=asked.conversation.customer,
+                first_name=f"{first_name}{n}",
+                serial_number=f"SNQ{n}",
+            )
+            if first_name != "Waiting":
+                call_appointment(walk_in, agent)
+            if first_name == "Served":
+                serve_appointment(walk_in, agent, outcome=AppointmentOutcome.FIXED)
     propose_duplicates(brand)
 
 

@@ -62,7 +62,12 @@ def test_new_session_issues_a_token_and_texts(client, brand):
     response = start_session(client, brand, language="en")
     assert response.status_code == 200
     data = response.json()
-    assert data["brand"] == {"name": brand.name, "slug": brand.slug, "color": brand.widget_color}
+    assert data["brand"] == {
+        "name": brand.name,
+        "slug": brand.slug,
+        "color": brand.widget_color,
+        "appointments": False,
+    }
     assert data["language"] == "en"
     assert data["texts"]["ack"] == "Message received — an advisor will answer you here."
     assert data["customer"] is None

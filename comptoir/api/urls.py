@@ -22,6 +22,7 @@ from ninja.parser import Parser
 from comptoir.api.auth import ApiTokenAuth, ApiTokenRefused
 from comptoir.api.endpoints import conversations_router, customers_router
 from comptoir.api.idempotency import idempotent_run, reserve_key
+from comptoir.appointments.api import appointments_router
 from comptoir.assistant.api import assistant_router
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.api import identities_router
@@ -86,6 +87,7 @@ api.add_router("/", surveys_router)
 api.add_router("/", reports_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", imports_router)
+api.add_router("/", appointments_router)
 
 
 @api.exception_handler(ApiTokenRefused)

@@ -55,7 +55,7 @@ def _outbound_message(
     now = timezone.now()
     if channel is None:
         channel = (
-            _recent_channels(conversation)[0] if is_internal_note else _reply_channel(conversation)
+            _recent_channels(conversation)[0] if is_internal_note else reply_channel(conversation)
         )
     contact = None
     if not is_internal_note:
@@ -112,7 +112,7 @@ def _recent_channels(conversation: Conversation) -> list[str]:
     return [*recent_inbound, conversation.channel]
 
 
-def _reply_channel(conversation: Conversation) -> str:
+def reply_channel(conversation: Conversation) -> str:
     """Replies leave on the channel the customer last wrote from, if a reply can reach them there.
 
     A conversation opened by a phone call is answered by e-mail when the

@@ -337,6 +337,28 @@ class SettingsChangedSchema(Schema):
     fields: list[str] = []
 
 
+class AppointmentSchema(Schema):
+    """An appointment (or a walk-in's ticket) as it stands after the change."""
+
+    id: int
+    reference: str
+    location_id: int
+    service_id: int
+    customer_id: int | None
+    conversation_id: int | None
+    device_id: int | None
+    status: str
+    starts_at: Timestamp
+    ends_at: Timestamp
+    walk_in: bool
+    ticket: int | None
+    # Who served or was called to serve (called, served).
+    served_by_id: int | None
+    # The slot it left (rescheduled only).
+    previous_starts_at: Timestamp | None = None
+    outcome: str = ""
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -482,6 +504,30 @@ SETTINGS_CHANGED = kind(
     "An administrator changed the brand's settings, agents, teams, channels or API tokens "
     "(the audit trail of Settings; secrets are never in it).",
     published=False,
+)
+
+APPOINTMENT_BOOKED = kind(
+    "appointment.booked",
+    AppointmentSchema,
+    "A customer booked a slot (or a walk-in took a ticket).",
+)
+APPOINTMENT_RESCHEDULED = kind(
+    "appointment.rescheduled", AppointmentSchema, "A booking moved to another slot."
+)
+APPOINTMENT_CANCELLED = kind(
+    "appointment.cancelled", AppointmentSchema, "A booking was cancelled: its place is free."
+)
+APPOINTMENT_CHECKED_IN = kind(
+    "appointment.checked_in", AppointmentSchema, "The customer arrived: in the waiting room."
+)
+APPOINTMENT_CALLED = kind(
+    "appointment.called", AppointmentSchema, "Staff called the customer to a desk."
+)
+APPOINTMENT_SERVED = kind(
+    "appointment.served", AppointmentSchema, "The customer was served (with the outcome)."
+)
+APPOINTMENT_NO_SHOW = kind(
+    "appointment.no_show", AppointmentSchema, "The customer did not come (or left the queue)."
 )
 
 # The event each outcome of the assistant's work on a message appends.

@@ -165,6 +165,15 @@ def widget_texts(brand: Brand) -> dict[str, Any]:
         "callback_submit": gettext("Call me back"),
         "callback_cancel": gettext("Cancel"),
         "callback_done": gettext("Thank you, an advisor will call you back."),
+        # "Book an appointment" (comptoir.appointments.widget_views).
+        "book_prompt": gettext("Book an appointment in store"),
+        "book_service": gettext("Service"),
+        "book_serial": gettext("Serial number of the device (optional)"),
+        "book_next_day": gettext("Next day"),
+        "book_submit": gettext("Book"),
+        "book_choose": gettext("Choose a slot."),
+        "book_no_slot": gettext("No free slot this day."),
+        "book_done": gettext("Your appointment is booked:"),
         "invalid_phone": refusal_reason("invalid_phone"),
         "invalid_slot": refusal_reason("invalid_slot"),
         # The inline satisfaction survey after a chat (comptoir.surveys).

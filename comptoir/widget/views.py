@@ -16,12 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from comptoir.appointments.models import Location
 from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest import ingest_message
@@ -144,7 +146,12 @@ def session(request: HttpRequest) -> HttpResponse:
     if not body.get("token"):
         # New visitors only: a returning visitor's token is renewed freely.
         check_rate("widget_session", client_ip(request))
-    brand = Brand.objects.filter(slug=str(body.get("brand") or "")).first()
+    # Whether the brand takes appointments (the widget's slot picker), in the same query.
+    brand = (
+        Brand.objects.filter(slug=str(body.get("brand") or ""))
+        .annotate(has_locations=Exists(Location.objects.filter(brand=OuterRef("pk"))))
+        .first()
+    )
     if brand is None:
         return error_response(404, "unknown_brand")
     language = visitor_language(request, body.get("language"), brand)
@@ -166,7 +173,12 @@ def session(request: HttpRequest) -> HttpResponse:
             {
                 "token": token,
                 "visitor_id": visitor.visitor_id,
-                "brand": {"name": brand.name, "slug": brand.slug, "color": brand.widget_color},
+                "brand": {
+                    "name": brand.name,
+                    "slug": brand.slug,
+                    "color": brand.widget_color,
+                    "appointments": brand.has_locations,
+                },
                 "language": language,
                 "texts": widget_texts(brand),
                 "limits": {

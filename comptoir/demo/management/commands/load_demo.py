@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from comptoir.appointments.demo import ensure_demo_appointments
 from comptoir.assistant.demo import ensure_demo_assistant
 from comptoir.assistant.models import Intent
 from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
@@ -260,6 +261,7 @@ class Command(BaseCommand):
         # After the sample conversations, so that the assistant does not answer them.
         ensure_demo_assistant(brand, base_url)
         self._routing(brand, agents, team)
+        ensure_demo_appointments(brand, agents, Team.objects.get(brand=brand, name="Boutiques"))
 
         base_url = base_url.rstrip("/")
         self.stdout.write(

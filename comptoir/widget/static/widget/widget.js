@@ -103,6 +103,10 @@
     ".identify label{display:grid;gap:3px;font-size:13px;color:#4a5160}",
     ".identify input{font:inherit;font-size:16px;padding:7px 9px;border:1px solid #c9ced6;border-radius:8px}",
     ".identify label.choice{display:flex;gap:6px;align-items:center}",
+    ".identify select{font:inherit;font-size:16px;padding:6px;border:1px solid #c9ced6;border-radius:8px}",
+    ".slots{display:flex;flex-wrap:wrap;gap:6px}",
+    ".slots label{display:flex;gap:4px;align-items:center;padding:4px 8px;border:1px solid #c9ced6;border-radius:8px}",
+    ".book-day{flex:1;align-self:center;font-weight:600}",
     ".row{display:flex;gap:8px;justify-content:flex-end}",
     ".btn{padding:7px 14px;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-ink)}",
     ".btn.secondary{background:#fff;color:var(--accent)}",
@@ -189,6 +193,26 @@
   ]);
   var callbackBox = el("div", { "class": "identify callback" }, [callbackToggle, callbackForm]);
 
+  /* "Book an appointment in store": a service, a free slot, the device (comptoir.appointments). */
+  var bookToggle = el("button", { type: "button", "class": "link-btn", "data-testid": "comptoir-book-toggle", "aria-expanded": "false" });
+  var bookService = el("select", { "data-testid": "comptoir-book-service" });
+  var bookDay = el("span", { "class": "book-day", "data-testid": "comptoir-book-day" });
+  var bookNext = el("button", { type: "button", "class": "btn secondary", "data-testid": "comptoir-book-next" });
+  var bookSlots = el("div", { "class": "slots", role: "radiogroup", "data-testid": "comptoir-book-slots" });
+  var bookSerial = el("input", { type: "text", maxlength: "64", autocomplete: "off", "data-testid": "comptoir-book-serial" });
+  var bookTexts = { service: el("span"), serial: el("span") };
+  var bookSubmit = el("button", { type: "submit", "class": "btn", "data-testid": "comptoir-book-submit" });
+  var bookCancel = el("button", { type: "button", "class": "btn secondary" });
+  var bookForm = el("form", { hidden: "", novalidate: "" }, [
+    el("label", {}, [bookTexts.service, bookService]),
+    el("div", { "class": "row" }, [bookDay, bookNext]),
+    bookSlots,
+    el("label", {}, [bookTexts.serial, bookSerial]),
+    el("div", { "class": "row" }, [bookCancel, bookSubmit])
+  ]);
+  var bookBox = el("div", { "class": "identify book", hidden: "" }, [bookToggle, bookForm]);
+  var bookState = { nextDay: "" };
+
   var thread = el("div", { "class": "thread", role: "log", "aria-live": "polite", "data-testid": "comptoir-messages" });
   var statusLine = el("div", { "class": "status", role: "status", "data-testid": "comptoir-status", hidden: "" });
   var typingLine = el("div", { "class": "typing", "aria-live": "polite", "data-testid": "comptoir-typing", hidden: "" });
@@ -215,7 +239,7 @@
     "data-testid": "comptoir-panel", hidden: ""
   }, [
     el("div", { "class": "head" }, [el("div", { "class": "head-text" }, [title, subtitle]), closeBtn]),
-    identifyBox, callbackBox, thread, typingLine, statusLine, errorLine, chip, composer
+    identifyBox, callbackBox, bookBox, thread, typingLine, statusLine, errorLine, chip, composer
   ]);
   var root = el("div", { "class": "root" }, [launcher, panel]);
   shadow.appendChild(style);
@@ -250,6 +274,12 @@
     callbackTexts.time.textContent = t("callback_time");
     callbackSubmit.textContent = t("callback_submit");
     callbackCancel.textContent = t("callback_cancel");
+    bookToggle.textContent = t("book_prompt");
+    bookTexts.service.textContent = t("book_service");
+    bookTexts.serial.textContent = t("book_serial");
+    bookNext.textContent = t("book_next_day");
+    bookSubmit.textContent = t("book_submit");
+    bookCancel.textContent = t("callback_cancel");
     thread.setAttribute("aria-label", t("messages_label"));
     inputLabel.textContent = t("input_label");
     input.placeholder = t("input_placeholder");
@@ -445,6 +475,7 @@
     state.starting = requestSession(saved).then(function (data) {
       var visitorChanged = !state.session || state.session.visitor_id !== data.visitor_id;
       state.session = data;
+      bookBox.hidden = !(data.brand && data.brand.appointments);
       state.token = data.token;
       state.texts = data.texts || {};
       state.limits = data.limits || {};
@@ -675,6 +706,53 @@
     }).catch(function () { showError(t("network_error")); });
   }
 
+  /* ---------- booking an appointment: the first day with free slots, then the next ---------- */
+  function loadSlots(day) {
+    var query = { service_id: bookService.value || null };
+    if (day) query.day = day;
+    bookSlots.textContent = "";
+    return api("/widget/api/appointments/slots", { json: query }).then(function (result) {
+      var data = result.data || {};
+      if (result.status !== 200) { showError(data.error || t("network_error")); return; }
+      if (!bookService.options.length) {
+        (data.services || []).forEach(function (s) { bookService.appendChild(el("option", { value: String(s.id), text: s.name })); });
+      }
+      bookService.value = String(data.service_id);
+      bookDay.textContent = new Date(data.day + "T12:00:00").toLocaleDateString(state.session && state.session.language || undefined, { weekday: "long", day: "numeric", month: "long" });
+      bookState.nextDay = data.next_day;
+      (data.slots || []).forEach(function (slot) {
+        var radio = el("input", { type: "radio", name: "comptoir-book-slot", value: slot.starts_at });
+        bookSlots.appendChild(el("label", {}, [radio, document.createTextNode(slot.label)]));
+      });
+      if (!(data.slots || []).length) bookSlots.appendChild(el("span", { text: t("book_no_slot") }));
+    }).catch(function () { showError(t("network_error")); });
+  }
+
+  function toggleBook(show) {
+    bookForm.hidden = !show;
+    bookToggle.setAttribute("aria-expanded", show ? "true" : "false");
+    if (show) loadSlots(null); else bookToggle.focus();
+  }
+
+  function submitBook() {
+    var chosen = bookForm.querySelector("input[name=comptoir-book-slot]:checked");
+    if (!chosen) { showError(t("book_choose")); return; }
+    persist();
+    api("/widget/api/appointments", { json: {
+      service_id: bookService.value, starts_at: chosen.value, serial_number: bookSerial.value.trim(), client_id: newClientId()
+    } }).then(function (result) {
+      var data = result.data || {};
+      if (data.message) addMessage(data.message);
+      if (result.status !== 201 && result.status !== 200) { showError(data.error || t("network_error")); loadSlots(null); return; }
+      showError("");
+      bookForm.hidden = true;
+      bookToggle.setAttribute("aria-expanded", "false");
+      showStatus(t("book_done") + " " + data.appointment.when + " (" + data.appointment.reference + ")");
+      connect();
+      resume();
+    }).catch(function () { showError(t("network_error")); });
+  }
+
   /* ---------- waiting in line: place and wait in seconds, asked while the visitor waits ---------- */
   var WAIT_CHECK_MS = 10000;
   function checkWait() {
@@ -860,6 +938,11 @@
   callbackCancel.addEventListener("click", function () { toggleCallback(false); });
   callbackForm.addEventListener("change", function () { callbackTime.hidden = !callbackLater.checked; });
   callbackForm.addEventListener("submit", function (e) { e.preventDefault(); submitCallback(); });
+  bookToggle.addEventListener("click", function () { toggleBook(bookForm.hidden); });
+  bookCancel.addEventListener("click", function () { toggleBook(false); });
+  bookService.addEventListener("change", function () { loadSlots(null); });
+  bookNext.addEventListener("click", function () { loadSlots(bookState.nextDay); });
+  bookForm.addEventListener("submit", function (e) { e.preventDefault(); submitBook(); });
 
   startSession(false).catch(function () {});
 })();

@@ -1,0 +1,69 @@
+"""Permission-checked fetches of locations, services, appointments and devices.
+
+See ``tenancy.access``: 403 below the required role (checked first), 404 for
+anything outside the agent's brand.
+"""
+
+from django.http import Http404
+
+from comptoir.appointments.models import Appointment, Device, Location, Service
+from comptoir.tenancy.access import check_role
+from comptoir.tenancy.models import Membership, Role
+from comptoir.url_ids import MAX_BIGINT
+
+
+def _row_id(value: int | str) -> int:
+    """``value`` (a path's, a form's or a body's) as a row id; 404 when it cannot be one."""
+    try:
+        number = int(value)
+    except (ValueError, TypeError):
+        raise Http404("Not an id.") from None
+    if not 1 <= number <= MAX_BIGINT:
+        raise Http404("Not an id.")
+    return number
+
+
+def access_location(
+    membership: Membership, location_id: int | str, *, require_role: str = Role.AGENT
+) -> Location:
+    check_role(membership, require_role)
+    try:
+        return Location.objects.select_related("calendar").get(
+            pk=_row_id(location_id), brand_id=membership.brand_id
+        )
+    except Location.DoesNotExist:
+        raise Http404("No such location.") from None
+
+
+def access_service(
+    membership: Membership, service_id: int | str, *, require_role: str = Role.AGENT
+) -> Service:
+    check_role(membership, require_role)
+    try:
+        return Service.objects.get(pk=_row_id(service_id), brand_id=membership.brand_id)
+    except Service.DoesNotExist:
+        raise Http404("No such service.") from None
+
+
+def access_appointment(
+    membership: Membership, appointment_id: int | str, *, require_role: str = Role.AGENT
+) -> Appointment:
+    check_role(membership, require_role)
+    try:
+        return Appointment.objects.select_related(
+            "location__calendar", "service", "customer", "device", "served_by__user"
+        ).get(pk=_row_id(appointment_id), brand_id=membership.brand_id)
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment.") from None
+
+
+def access_device(
+    membership: Membership, device_id: int | str, *, require_role: str = Role.AGENT
+) -> Device:
+    check_role(membership, require_role)
+    try:
+        return Device.objects.select_related("customer").get(
+            pk=_row_id(device_id), brand_id=membership.brand_id
+        )
+    except Device.DoesNotExist:
+        raise Http404("No such device.") from None
