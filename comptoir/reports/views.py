@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from comptoir.conversations.models import Channel, Contact
@@ -62,9 +62,17 @@ def _names(membership: Membership) -> tuple[dict[int, str], dict[int, str]]:
     return teams, agents
 
 
+# What a row without a team, an agent or an intent stands for.
+NO_KEY_LABELS = {
+    "team": gettext_lazy("No team"),
+    "agent": gettext_lazy("Nobody (not handled by an agent)"),
+    "intent": gettext_lazy("No intent recognised"),
+}
+
+
 def _label(by: str, key: Any, teams: dict, agents: dict) -> str:
     if key in (None, ""):
-        return gettext("None")
+        return str(NO_KEY_LABELS.get(by, gettext_lazy("None")))
     if by == "channel":
         return str(Channel(key).label) if key in Channel.values else str(key)
     if by == "team":
