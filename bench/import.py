@@ -1,4 +1,4 @@
-"""Import benchmark: a generated Zendesk export through ``import_zendesk``'s reader and importer.
+"""Import benchmark: a generated Zendesk export through ``import-zendesk``'s reader and importer.
 
 Writes an export of ``--conversations`` tickets with ``--messages`` comments each
 (users.json, and tickets.json one ticket per line, as Zendesk's full JSON export),

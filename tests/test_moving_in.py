@@ -51,7 +51,7 @@ def camille(brand):
 
 
 def test_zendesk_tickets_come_with_their_authors_times_notes_and_statuses(brand, camille):
-    output = run("import_zendesk", FIXTURES / "zendesk", brand)
+    output = run("import-zendesk", FIXTURES / "zendesk", brand)
 
     claire = Customer.objects.get(identities__value="claire.martin@example.fr")
     assert claire.display_name == "Claire Martin"
@@ -164,7 +164,7 @@ def test_an_imported_customer_is_recognised_when_they_write_tomorrow_and_existin
 
 
 def test_chatwoot_conversations_come_with_contacts_agents_bots_and_notes(brand, camille):
-    output = run("import_chatwoot", FIXTURES / "chatwoot", brand)
+    output = run("import-chatwoot", FIXTURES / "chatwoot", brand)
 
     lea = Customer.objects.get(identities__value="lea.moreau@example.fr")
     resolved = Conversation.objects.get(customer=lea)
@@ -201,7 +201,7 @@ def test_chatwoot_conversations_come_with_contacts_agents_bots_and_notes(brand, 
 
     # Again: nothing twice; the anonymous visitor is found again by its visitor identity.
     before = (Customer.objects.count(), Conversation.objects.count(), Message.objects.count())
-    second = run("import_chatwoot", FIXTURES / "chatwoot", brand)
+    second = run("import-chatwoot", FIXTURES / "chatwoot", brand)
     assert "conversations already imported" in second
     assert before == (
         Customer.objects.count(),
@@ -227,11 +227,11 @@ def test_an_unknown_brand_or_path_is_a_clear_error(brand, tmp_path):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="no brand"):
-        call_command("import_chatwoot", str(tmp_path), brand="nope", stdout=StringIO())
+        call_command("import-chatwoot", str(tmp_path), brand="nope", stdout=StringIO())
     with pytest.raises(CommandError, match="does not exist"):
-        call_command("import_zendesk", str(tmp_path / "x"), brand=brand.slug, stdout=StringIO())
+        call_command("import-zendesk", str(tmp_path / "x"), brand=brand.slug, stdout=StringIO())
     # An empty directory: nothing to import, said so.
-    assert "no conversations.json" in run("import_chatwoot", tmp_path, brand)
+    assert "no conversations.json" in run("import-chatwoot", tmp_path, brand)
     assert chatwoot.read_export(tmp_path).threads == []
 
 

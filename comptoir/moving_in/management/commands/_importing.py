@@ -1,4 +1,4 @@
-"""What ``import_zendesk`` and ``import_chatwoot`` share: arguments, progress bar, final report."""
+"""What ``import-zendesk`` and ``import-chatwoot`` share: arguments, progress bar, final report."""
 
 from collections.abc import Callable
 from pathlib import Path

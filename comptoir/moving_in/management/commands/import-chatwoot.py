@@ -1,4 +1,4 @@
-"""``comptoir import_chatwoot PATH --brand SLUG``: contacts and conversations of Chatwoot."""
+"""``comptoir import-chatwoot PATH --brand SLUG``: contacts and conversations of Chatwoot."""
 
 from comptoir.moving_in import chatwoot
 from comptoir.moving_in.management.commands._importing import ImportCommand

@@ -1,4 +1,4 @@
-"""``comptoir import_zendesk PATH --brand SLUG``: users and tickets of a Zendesk export."""
+"""``comptoir import-zendesk PATH --brand SLUG``: users and tickets of a Zendesk export."""
 
 from comptoir.moving_in import zendesk
 from comptoir.moving_in.management.commands._importing import ImportCommand
