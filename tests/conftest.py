@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from comptoir.assistant import engine
 from comptoir.assistant.enabled_brands import forget_enabled_brands
@@ -8,6 +9,12 @@ from comptoir.routing.rules import forget_routing_cache
 from comptoir.sla.brands import forget_sla_brands
 from comptoir.tenancy.models import Role
 from tests.factories import make_agent, make_brand
+from tests.waiting import DEFAULT_TIMEOUT
+
+# Browser assertions wait for a state up to the same generous cap as ``wait_until``
+# (Playwright's default, 5 s, is too short for a busy two-core machine); they return as
+# soon as the page shows it.
+expect.set_options(timeout=DEFAULT_TIMEOUT * 1000)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests.live_server import Site
 from tests.test_administration_browser import sign_in
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SERVER_WAIT
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -48,10 +49,14 @@ def test_a_conversation_opens_at_its_last_message(demo, name, viewport):
         sign_in(page, server, "camille")
         page.goto(f"{server}/console/c/{conversation_id}/")
         # Every picture loaded: the heights they add are known.
-        # (Locator assertions, not wait_for_function: the console's CSP forbids eval.)
-        images = page.locator("#timeline img")
-        for index in range(images.count()):
-            expect(images.nth(index)).to_have_js_property("complete", True)
+        # (Polled from the test, not wait_for_function: the console's CSP forbids its eval;
+        # the timeline may be swapped for a fresh one meanwhile, so the images are read anew.)
+        wait_until(
+            lambda: page.evaluate(
+                "[...document.querySelectorAll('#timeline img')].every(i => i.complete)"
+            ),
+            "every picture of the timeline loaded",
+        )
         last = page.locator("#timeline .message", has_text="Message 30")
         expect(last).to_be_in_viewport()
         expect(
