@@ -25,7 +25,6 @@ machine's load changes the figures: the load average is printed with them.
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench_secret import ensure_secret_key
-from postgres_admin import recreate_database
+from postgres_admin import run_on_own_database
 from search import Generator, copy_rows, percentile
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench_inbox"
@@ -246,27 +245,12 @@ def _counts(agent) -> dict[str, int]:
 
 def main() -> None:
     arguments = parse_arguments()
-    url = configure_environment(arguments.database_url)
-    if not arguments.skip_load:
-        recreate_database(url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if not arguments.skip_load:
-        call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"database: PostgreSQL {version}; Python {platform.python_version()};"
-        f" {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}"
+    run_on_own_database(
+        configure_environment(arguments.database_url),
+        skip_load=arguments.skip_load,
+        load=lambda: load(arguments.n, arguments.seed),
+        measure=lambda: measure(arguments.repeat),
     )
-    if not arguments.skip_load:
-        load(arguments.n, arguments.seed)
-    measure(arguments.repeat)
 
 
 if __name__ == "__main__":

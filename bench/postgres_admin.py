@@ -1,6 +1,8 @@
 """The benches' PostgreSQL databases: created when missing, or dropped and created afresh."""
 
-from collections.abc import Iterator
+import os
+import platform
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import dj_database_url
@@ -34,3 +36,33 @@ def recreate_database(url: str) -> None:
     with _server(url) as (admin, identifier, _name):
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+
+
+def run_on_own_database(
+    url: str, *, skip_load: bool, load: Callable[[], None], measure: Callable[[], None]
+) -> None:
+    """A benchmark on its own PostgreSQL database, as search, inbox and reports run.
+
+    Unless ``skip_load``: the database dropped, created and migrated, then ``load``.
+    Django is set up once the database exists; one line says what it runs on.
+    """
+    if not skip_load:
+        recreate_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if not skip_load:
+        call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    print(
+        f"database: PostgreSQL {version}; Python {platform.python_version()};"
+        f" {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}"
+    )
+    if not skip_load:
+        load()
+    measure()

@@ -28,7 +28,6 @@ load average is printed with them.
 import argparse
 import bisect
 import os
-import platform
 import random
 import secrets
 import statistics
@@ -38,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench_secret import ensure_secret_key
-from postgres_admin import recreate_database
+from postgres_admin import run_on_own_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/comptoir_bench_reports"
 CHANNELS = ("webchat", "email", "email", "whatsapp", "phone", "messenger")
@@ -384,27 +383,12 @@ def measure(repeat: int) -> None:
 
 def main() -> None:
     arguments = parse_arguments()
-    url = configure_environment(arguments.database_url)
-    if not arguments.skip_load:
-        recreate_database(url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if not arguments.skip_load:
-        call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"database: PostgreSQL {version}; Python {platform.python_version()};"
-        f" {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}"
+    run_on_own_database(
+        configure_environment(arguments.database_url),
+        skip_load=arguments.skip_load,
+        load=lambda: load(arguments.n, arguments.seed),
+        measure=lambda: measure(arguments.repeat),
     )
-    if not arguments.skip_load:
-        load(arguments.n, arguments.seed)
-    measure(arguments.repeat)
 
 
 if __name__ == "__main__":
