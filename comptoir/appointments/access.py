@@ -7,20 +7,8 @@ anything outside the agent's brand.
 from django.http import Http404
 
 from comptoir.appointments.models import Appointment, Device, Location, Service
-from comptoir.tenancy.access import check_role
+from comptoir.tenancy.access import check_role, row_id
 from comptoir.tenancy.models import Membership, Role
-from comptoir.url_ids import MAX_BIGINT
-
-
-def _row_id(value: int | str) -> int:
-    """``value`` (a path's, a form's or a body's) as a row id; 404 when it cannot be one."""
-    try:
-        number = int(value)
-    except (ValueError, TypeError):
-        raise Http404("Not an id.") from None
-    if not 1 <= number <= MAX_BIGINT:
-        raise Http404("Not an id.")
-    return number
 
 
 def access_location(
@@ -29,7 +17,7 @@ def access_location(
     check_role(membership, require_role)
     try:
         return Location.objects.select_related("calendar").get(
-            pk=_row_id(location_id), brand_id=membership.brand_id
+            pk=row_id(location_id), brand_id=membership.brand_id
         )
     except Location.DoesNotExist:
         raise Http404("No such location.") from None
@@ -40,7 +28,7 @@ def access_service(
 ) -> Service:
     check_role(membership, require_role)
     try:
-        return Service.objects.get(pk=_row_id(service_id), brand_id=membership.brand_id)
+        return Service.objects.get(pk=row_id(service_id), brand_id=membership.brand_id)
     except Service.DoesNotExist:
         raise Http404("No such service.") from None
 
@@ -52,7 +40,7 @@ def access_appointment(
     try:
         return Appointment.objects.select_related(
             "location__calendar", "service", "customer", "device", "served_by__user"
-        ).get(pk=_row_id(appointment_id), brand_id=membership.brand_id)
+        ).get(pk=row_id(appointment_id), brand_id=membership.brand_id)
     except Appointment.DoesNotExist:
         raise Http404("No such appointment.") from None
 
@@ -63,7 +51,7 @@ def access_device(
     check_role(membership, require_role)
     try:
         return Device.objects.select_related("customer").get(
-            pk=_row_id(device_id), brand_id=membership.brand_id
+            pk=row_id(device_id), brand_id=membership.brand_id
         )
     except Device.DoesNotExist:
         raise Http404("No such device.") from None
