@@ -51,3 +51,27 @@ def portal_sign_in(client, brand, address: str, smtp) -> None:
     response = client.post(reverse("portal:code", args=[brand.slug]), {"code": code})
     assert response.status_code == 302, response.content
     assert response["Location"] == reverse("portal:home")
+
+
+def portal_session(client, brand, value: str, kind: str = IdentityKind.EMAIL) -> None:
+    """Sign ``client`` in to the portal as the person proving ``kind:value`` at ``brand``
+    (without a mail: what a proved code leaves behind)."""
+    from django.utils import timezone
+
+    from comptoir.portal import codes
+    from comptoir.portal.access import SESSION_COOKIE
+    from comptoir.portal.models import PortalAccount, PortalLink, PortalSession
+
+    now = timezone.now()
+    account = PortalAccount.objects.create()
+    PortalLink.objects.create(
+        account=account, brand=brand, kind=kind, value=value, consented_at=now, created_at=now
+    )
+    key = codes.new_secret()
+    PortalSession.objects.create(
+        account=account,
+        key_hash=codes.secret_hash(key),
+        created_at=now,
+        expires_at=now + codes.SESSION_LIFETIME,
+    )
+    client.cookies[SESSION_COOKIE] = key
