@@ -20,7 +20,7 @@ from comptoir.portal.tasks import purge_portal_codes
 from comptoir.routing.assignment import assign_conversation
 from comptoir.security.models import AuditEntry
 from comptoir.tenancy.models import ApiToken
-from tests.factories import ingest_chat
+from tests.factories import ingest_chat, make_agent
 from tests.portal_helpers import ask_code, mail_from, mail_to, portal_sign_in
 from tests.test_email_outbound import smtp  # noqa: F401 — the real SMTP server fixture
 
@@ -227,7 +227,7 @@ def test_consents_export_and_erasure_request(client, brand, paul_message, smtp):
 
 @pytest.fixture
 def paul_at_rival(other_brand):
-    return mail_from(other_brand, "paul@perso.example", "Ma facture Rival")
+    return mail_from(other_brand, "paul@perso.example", "Facture Rival numéro 77")
 
 
 def _link(client, brand, address, smtp, *, consent=True):  # noqa: F811
@@ -260,7 +260,7 @@ def test_linking_a_second_brand_needs_a_proved_identity_and_consent(
     )
     assert response.status_code == 302
     home = client.get(reverse("portal:home")).content.decode()
-    assert "Ma commande 1234" in home and "Ma facture Rival" in home
+    assert "Ma commande 1234" in home and "Facture Rival numéro 77" in home
     assert AuditEntry.objects.filter(brand=other_brand, action="portal_linked").count() == 1
 
     # Writing to Rival from the same place.
@@ -273,7 +273,7 @@ def test_linking_a_second_brand_needs_a_proved_identity_and_consent(
     assert client.post(reverse("portal:unlink", args=[other_brand.slug])).status_code == 302
     url = reverse("portal:conversation", args=[paul_at_rival.conversation_id])
     assert client.get(url).status_code == 404
-    assert "Ma facture Rival" not in client.get(reverse("portal:home")).content.decode()
+    assert "Facture Rival numéro 77" not in client.get(reverse("portal:home")).content.decode()
     assert AuditEntry.objects.filter(brand=other_brand, action="portal_unlinked").count() == 1
     assert PortalLink.objects.filter(brand=other_brand).get().ended_at is not None
 
@@ -299,7 +299,7 @@ def test_a_linked_customer_stays_invisible_to_the_other_brand_s_agents(
     ):
         assert console.get(reverse(name, args=[target])).status_code == 404
     for page in ("console:inbox",):
-        assert "Ma facture Rival" not in console.get(reverse(page)).content.decode()
+        assert "Facture Rival numéro 77" not in console.get(reverse(page)).content.decode()
     _, key = ApiToken.issue(agent, "portal test")
     headers = {"Authorization": f"Bearer {key}"}
     listed = console.get("/api/conversations", headers=headers).json()["items"]
@@ -325,3 +325,39 @@ def test_old_codes_and_sessions_are_purged(client, brand, smtp):  # noqa: F811
         purge_portal_codes()
         assert SignInCode.objects.count() == 0
         assert client.get(reverse("portal:home")).templates[0].name == "portal/welcome.html"
+
+
+def test_no_console_page_nor_api_endpoint_of_brand_a_shows_a_linked_customer_s_brand_b(
+    client,
+    brand,
+    other_brand,
+    paul_message,
+    paul_at_rival,
+    smtp,  # noqa: F811
+):
+    """As the isolation tests: every agent page and API endpoint of tests/test_permissions.py,
+    by a member of brand A with the role it needs, after Paul linked both brands."""
+    from tests.test_permissions import CASES, call, credentials, url_for
+
+    portal = Client()
+    portal_sign_in(portal, brand, PAUL, smtp)
+    _link(portal, other_brand, "paul@perso.example", smtp)
+    rival = paul_at_rival.conversation
+    data = {"conversation": rival.pk, "customer": rival.customer_id}
+    targets = set(data)
+    data["twin"] = rival.customer_id  # the API merge body names one
+    checked = 0
+    for name, case in sorted(CASES.items()):
+        if case.auth not in ("session", "token") or case.target not in (None, *targets):
+            continue
+        if case.target is None and case.method != "get":
+            continue  # a write naming nothing of brand B
+        member = make_agent(brand, case.role, first_name="Ada")
+        headers = credentials(client, case, member)
+        response = call(client, case, url_for(name, case, data), data, **headers)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if case.target is not None:
+            assert response.status_code == 404, (name, response.status_code)
+        assert b"Facture Rival" not in body and b"perso.example" not in body, name
+        checked += 1
+    assert checked > 40, checked
