@@ -53,8 +53,9 @@ class Case:
 
     ``auth``: "session" (console login), "token" (API bearer), "visitor" (widget
     token), "signed" (a provider's webhook signed with the brand's secret), "portal"
-    (a customer's portal session), or "public". ``target``: the object the URL names, if any. ``role``: the lowest
-    role of a brand's member that may use it (session and token URLs).
+    (a customer's portal session), or "public". ``target``: the object the URL names,
+    if any. ``role``: the lowest role of a brand's member that may use it (session and
+    token URLs).
     """
 
     auth: str
@@ -308,6 +309,7 @@ CASES: dict[str, Case] = {
     "portal:code": Case("public", "portal_brand"),
     "portal:code_link": Case("public", "portal_code_link"),
     "portal:conversation": Case("portal", "conversation"),
+    "portal:attachment": Case("portal", "attachment"),
     "portal:new": Case("portal", "portal_brand"),
     "portal:data": Case("portal", "portal_brand"),
     "portal:export": Case("portal", "portal_brand"),

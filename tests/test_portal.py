@@ -5,13 +5,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.conversations.actions import add_note, send_reply
 from comptoir.conversations.inbound import IdentityClaim
-from comptoir.conversations.models import Channel, Conversation, Message
+from comptoir.conversations.models import Attachment, Channel, Conversation, Message
 from comptoir.customers.models import Consent, DuplicateProposal, Identity
 from comptoir.events.models import Event
 from comptoir.portal.access import SESSION_COOKIE
@@ -361,3 +362,55 @@ def test_no_console_page_nor_api_endpoint_of_brand_a_shows_a_linked_customer_s_b
         assert b"Facture Rival" not in body and b"perso.example" not in body, name
         checked += 1
     assert checked > 40, checked
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+
+def test_photos_go_with_a_message_and_only_their_owner_downloads_them(
+    client,
+    brand,
+    agent,
+    paul_message,
+    smtp,  # noqa: F811
+):
+    conversation = paul_message.conversation
+    portal_sign_in(client, brand, PAUL, smtp)
+    url = reverse("portal:conversation", args=[conversation.pk])
+    photo = SimpleUploadedFile("aspirateur.png", PNG, content_type="image/png")
+    assert client.post(url, {"text": "La photo", "files": [photo]}).status_code == 302
+    message = Message.objects.get(text="La photo")
+    attachment = message.attachments.get()
+    file_url = reverse("portal:attachment", args=[attachment.pk])
+    assert file_url in client.get(url).content.decode()
+    download = client.get(file_url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+
+    # A file whose bytes are not what it says: refused, nothing stored, the text kept.
+    fake = SimpleUploadedFile("virus.png", b"MZ" + b"0" * 64, content_type="image/png")
+    refused = client.post(url, {"text": "Encore une", "files": [fake]})
+    assert refused.status_code == 400
+    assert "Encore une" in refused.content.decode()
+    assert not Message.objects.filter(text="Encore une").exists()
+
+    # Another person, and a note's file: 404.
+    eve = Client()
+    mail_from(brand, EVE, "Bonjour")
+    portal_sign_in(eve, brand, EVE, smtp)
+    assert eve.get(file_url).status_code == 404
+    note = add_note(agent, conversation, "note")
+    hidden = Attachment.objects.create(
+        brand=brand, message=note, filename="interne.png", content_type="image/png", size=1
+    )
+    assert client.get(reverse("portal:attachment", args=[hidden.pk])).status_code == 404
+
+
+def test_the_thread_alone_for_the_page_s_refresh(client, brand, agent, paul_message, smtp):  # noqa: F811
+    conversation = paul_message.conversation
+    portal_sign_in(client, brand, PAUL, smtp)
+    send_reply(agent, conversation, "Réponse en direct")
+    add_note(agent, conversation, "NOTE-INTERNE")
+    part = client.get(reverse("portal:conversation", args=[conversation.pk]), {"part": "thread"})
+    body = part.content.decode()
+    assert "Réponse en direct" in body and "NOTE-INTERNE" not in body
+    assert "<html" not in body and part["Cache-Control"] == "no-store"

@@ -112,6 +112,10 @@ def test_a_customer_signs_in_by_code_continues_a_conversation_and_links_a_second
         phone.get_by_test_id("send").click()
         expect(phone.get_by_test_id("thread")).to_contain_text("Je l'ai rebranché")
         expect(staff.locator("body")).to_contain_text("Je l'ai rebranché, toujours rien")
+        # The agent answers: the phone's page shows it without a reload.
+        staff.fill("#composer-text", "Essayez un autre câble, sinon passez en boutique.")
+        staff.click("#composer button[type=submit]")
+        expect(phone.get_by_test_id("thread")).to_contain_text("Essayez un autre câble")
         phone.screenshot(path=SCREENSHOTS / "portal-conversation.png", full_page=True)
 
         # Link the second brand: a code to an address it holds, and the box naming it.

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from comptoir.conversations.models import Conversation
+from comptoir.conversations.models import Attachment, Conversation
 from comptoir.customers.models import Customer, Identity
 from comptoir.portal import codes
 from comptoir.portal.models import PortalAccount, PortalLink, PortalSession
@@ -96,3 +96,16 @@ def access_portal_conversation(
     if conversation is None:
         raise Http404("No such conversation.")
     return conversation, files[conversation.customer_id]
+
+
+def access_portal_attachment(account: PortalAccount, attachment_id: int) -> Attachment:
+    """A file of a visible message of one of the account's linked customers; 404 otherwise."""
+    customer_ids = [f.customer.pk for f in linked_files(account) if f.customer is not None]
+    attachment = Attachment.objects.filter(
+        pk=attachment_id,
+        message__conversation__customer_id__in=customer_ids,
+        message__is_internal_note=False,
+    ).first()
+    if attachment is None:
+        raise Http404("No such file.")
+    return attachment

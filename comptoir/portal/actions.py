@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comptoir.conversations.inbound import IdentityClaim, InboundMessage
+from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest import IngestResult, ingest_message
 from comptoir.conversations.models import Channel, Conversation
 from comptoir.customers.actions import record_consent
@@ -310,15 +310,17 @@ def write_message(
     *,
     client_id: str,
     conversation: Conversation | None = None,
+    attachments: list[InboundAttachment] | None = None,
 ) -> IngestResult:
     """The person's message, ingested like any channel's (web chat: replies come back here).
 
     ``client_id`` (a UUID the form carries) makes a resubmitted form a no-op.
+    ``attachments`` passed the widget's upload guard (types, names, first bytes, size).
     ``conversation`` is a thread hint: ingest honours it for this customer's own
     conversation only; without one, the message joins the open conversation or opens one.
     """
     text = text.strip()
-    if not text:
+    if not text and not attachments:
         raise PortalError(_("Write a message first."))
     if len(text) > MAX_TEXT_LENGTH:
         raise PortalError(_("This message is too long."))
@@ -333,6 +335,7 @@ def write_message(
             external_id=f"portal:{client_id}",
             text=text,
             identities=[IdentityClaim(link.kind, link.value, verified=True)],
+            attachments=attachments or [],
             display_name=customer.display_name,
             language=customer.language,
             thread_conversation_id=conversation.pk if conversation is not None else None,

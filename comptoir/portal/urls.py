@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("c/<id:conversation_id>/", views.conversation, name="conversation"),
+    path("files/<id:attachment_id>/", views.attachment, name="attachment"),
     path("<slug:brand_slug>/", views.sign_in, name="sign_in"),
     path("<slug:brand_slug>/code/", views.enter_code, name="code"),
     path("<slug:brand_slug>/code/<str:token>/", views.code_link, name="code_link"),

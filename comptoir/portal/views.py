@@ -17,13 +17,18 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from comptoir.conversations.attachment_files import attachment_response
+from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.models import ConsentPurpose
 from comptoir.gdpr.export import export_customer
 from comptoir.portal import actions, codes, overview
@@ -32,6 +37,7 @@ from comptoir.portal.access import (
     PENDING_COOKIE,
     SESSION_COOKIE,
     access_brand_file,
+    access_portal_attachment,
     access_portal_conversation,
     linked_files,
     portal_account,
@@ -41,6 +47,8 @@ from comptoir.security import audit
 from comptoir.security.models import AuditAction
 from comptoir.security.ratelimit import RateLimited, check_rate, client_ip
 from comptoir.tenancy.models import Brand
+from comptoir.widget.texts import refusal_reason
+from comptoir.widget.uploads import guard_uploads
 
 PENDING_SALT = "comptoir.portal.pending"
 
@@ -241,56 +249,94 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Files are parsed through the widget's upload guard, then the CSRF token is checked.
+
+    The guard must be installed before anything reads the form, which the CSRF
+    middleware would do first: it is skipped here and ``csrf_protect`` runs after.
+    """
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.portal_upload_guard = guard_uploads(request) if request.method == "POST" else None
+        return protected(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _uploaded(request: HttpRequest) -> list[InboundAttachment]:
+    """The accepted files of the form; a refused one refuses the whole message (PortalError)."""
+    guard = request.portal_upload_guard
+    try:
+        files = request.FILES.getlist("files")
+    except (RequestDataTooBig, MultiPartParserError, TooManyFilesSent):
+        raise actions.PortalError(refusal_reason("file_too_large")) from None
+    if guard is not None and guard.refused:
+        raise actions.PortalError(refusal_reason(guard.refused[0].code))
+    return [InboundAttachment(f.name or "file", f.content_type or "", f.read()) for f in files]
+
+
+def _write(request: HttpRequest, file, conversation=None) -> HttpResponse:
+    result = actions.write_message(
+        file.customer,
+        file.link,
+        request.POST.get("text", ""),
+        client_id=request.POST.get("client_id", ""),
+        conversation=conversation,
+        attachments=_uploaded(request),
+    )
+    return redirect("portal:conversation", conversation_id=result.message.conversation_id)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
+@_guarded
 @portal_page
 def conversation(
     request: HttpRequest, account: PortalAccount, conversation_id: int
 ) -> HttpResponse:
-    """One conversation's messages (never an internal note) and a box to answer in it."""
+    """One conversation's messages (never an internal note) and a box to answer in it.
+
+    ``?part=thread``: the messages alone, which the page fetches every few seconds.
+    """
     conversation, file = access_portal_conversation(account, conversation_id)
     error = ""
     if request.method == "POST":
         try:
-            result = actions.write_message(
-                file.customer,
-                file.link,
-                request.POST.get("text", ""),
-                client_id=request.POST.get("client_id", ""),
-                conversation=conversation,
-            )
-            return redirect("portal:conversation", conversation_id=result.message.conversation_id)
+            return _write(request, file, conversation)
         except actions.PortalError as error_:
             error = error_.reason
-    return render(
-        request,
-        "portal/conversation.html",
-        {
-            **overview.conversation_page(conversation, timezone.now()),
-            "error": error,
-            "client_id": uuid.uuid4().hex,
-        },
-        status=400 if error else 200,
-    )
+    context = {
+        **overview.conversation_page(conversation, timezone.now()),
+        "error": error,
+        "text": request.POST.get("text", "") if error else "",
+        "client_id": uuid.uuid4().hex,
+    }
+    if request.GET.get("part") == "thread":
+        return render(request, "portal/_thread.html", context)
+    return render(request, "portal/conversation.html", context, status=400 if error else 200)
+
+
+@require_safe
+@portal_page
+def attachment(request: HttpRequest, account: PortalAccount, attachment_id: int) -> HttpResponse:
+    """A file of the person's own conversations (never one of an internal note)."""
+    return attachment_response(access_portal_attachment(account, attachment_id))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@_guarded
 @portal_page
 def new_conversation(request: HttpRequest, account: PortalAccount, brand_slug: str) -> HttpResponse:
     """Write to a linked brand; the message joins the open conversation if there is one."""
     file = access_brand_file(account, brand_slug)
     error = ""
     if request.method == "POST":
-        customer = file.customer
-        if customer is None:
+        if file.customer is None:
             raise Http404("No customer file.")
         try:
-            result = actions.write_message(
-                customer,
-                file.link,
-                request.POST.get("text", ""),
-                client_id=request.POST.get("client_id", ""),
-            )
-            return redirect("portal:conversation", conversation_id=result.message.conversation_id)
+            return _write(request, file)
         except actions.PortalError as error_:
             error = error_.reason
     open_conversation = overview.open_conversation(file.customer)
@@ -301,6 +347,7 @@ def new_conversation(request: HttpRequest, account: PortalAccount, brand_slug: s
             "brand": file.brand,
             "open_conversation": open_conversation,
             "error": error,
+            "text": request.POST.get("text", "") if error else "",
             "client_id": uuid.uuid4().hex,
         },
         status=400 if error else 200,
