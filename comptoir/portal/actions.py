@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
@@ -304,7 +304,6 @@ def sign_out(key: str) -> None:
 
 
 def write_message(
-    customer: Customer,
     link: PortalLink,
     text: str,
     *,
@@ -330,14 +329,13 @@ def write_message(
         client_id = uuid.uuid4().hex
     return ingest_message(
         InboundMessage(
-            brand=customer.brand,
+            brand=link.brand,
             channel=Channel.WEBCHAT,
             external_id=f"portal:{client_id}",
             text=text,
             identities=[IdentityClaim(link.kind, link.value, verified=True)],
             attachments=attachments or [],
-            display_name=customer.display_name,
-            language=customer.language,
+            language=translation.get_language() or "",
             thread_conversation_id=conversation.pk if conversation is not None else None,
             reopen_window=REOPEN_WINDOW,
         )

@@ -280,7 +280,6 @@ def _uploaded(request: HttpRequest) -> list[InboundAttachment]:
 
 def _write(request: HttpRequest, file, conversation=None) -> HttpResponse:
     result = actions.write_message(
-        file.customer,
         file.link,
         request.POST.get("text", ""),
         client_id=request.POST.get("client_id", ""),
@@ -333,8 +332,6 @@ def new_conversation(request: HttpRequest, account: PortalAccount, brand_slug: s
     file = access_brand_file(account, brand_slug)
     error = ""
     if request.method == "POST":
-        if file.customer is None:
-            raise Http404("No customer file.")
         try:
             return _write(request, file)
         except actions.PortalError as error_:
