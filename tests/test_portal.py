@@ -414,3 +414,23 @@ def test_the_thread_alone_for_the_page_s_refresh(client, brand, agent, paul_mess
     body = part.content.decode()
     assert "Réponse en direct" in body and "NOTE-INTERNE" not in body
     assert "<html" not in body and part["Cache-Control"] == "no-store"
+
+
+def test_an_open_conversation_waiting_for_the_brand_says_when_to_expect_an_answer(
+    client,
+    brand,
+    agent,
+    paul_message,
+    smtp,  # noqa: F811
+):
+    for n in range(5):  # the line's recent first responses: what the promise is made from
+        send_reply(
+            agent, mail_from(brand, f"client{n}@client.example", "Question").conversation, "Oui"
+        )
+    portal_sign_in(client, brand, PAUL, smtp)
+    home = client.get(reverse("portal:home"))
+    [row] = [r for item in home.context["files"] for r in item["conversations"]]
+    assert row["waiting_for_us"] and row["expected"] is not None
+    assert "We expect to answer by" in home.content.decode()
+    send_reply(agent, paul_message.conversation, "Voilà")
+    assert "We expect to answer by" not in client.get(reverse("portal:home")).content.decode()
