@@ -260,3 +260,20 @@ def revoke_api_token(actor: Membership, token: ApiToken) -> None:
         )
         if updated:
             record_settings_change(actor, actor.brand_id, "api_token", token.pk, "revoked")
+
+
+def set_retention(actor: Membership, months: int) -> Brand:
+    """The brand's retention period (months without activity; 0 keeps customers forever).
+
+    Read nightly by ``gdpr.tasks.erase_past_retention``; shown on the records of
+    processing page, where administrators set it.
+    """
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get(pk=actor.brand_id)
+        if brand.retention_months != months:
+            brand.retention_months = months
+            brand.save(update_fields=["retention_months"])
+            record_settings_change(
+                actor, brand.pk, "brand", brand.pk, "updated", ["retention_months"]
+            )
+    return brand

@@ -29,6 +29,9 @@ class Brand(models.Model):
     widget_greeting_en = models.CharField(max_length=300, blank=True)
     widget_subtitle_fr = models.CharField(max_length=120, blank=True)
     widget_subtitle_en = models.CharField(max_length=120, blank=True)
+    # Customers without any activity for this many months are erased by
+    # ``gdpr.tasks.apply_retention`` (anonymous figures stay); 0 keeps them.
+    retention_months = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
