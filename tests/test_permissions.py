@@ -27,6 +27,7 @@ from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
 from comptoir.events.models import Event
+from comptoir.gdpr.actions import request_data_export
 from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
 from comptoir.routing.models import Skill, SkillRequirement
 from comptoir.search.models import SavedView
@@ -77,6 +78,19 @@ CASES: dict[str, Case] = {
     # A customer's data: exported by supervisors, erased by administrators.
     "gdpr:export": Case("session", "customer", role=Role.SUPERVISOR),
     "gdpr:erase": Case("session", "customer", "post", role=Role.ADMIN),
+    # Data requests: any agent records one; supervisors list, download and close them; the
+    # records of processing and the retention period are the administrators'.
+    "gdpr:request_open": Case("session", "customer", "post"),
+    "gdpr:requests": Case("session", role=Role.SUPERVISOR),
+    "gdpr:request_archive": Case("session", "data_request", role=Role.SUPERVISOR),
+    "gdpr:request_fulfil": Case("session", "data_request", "post", role=Role.SUPERVISOR),
+    "gdpr:request_reject": Case("session", "data_request", "post", role=Role.SUPERVISOR),
+    "gdpr:processing": Case("session", role=Role.ADMIN),
+    "gdpr:retention": Case("session", method="post", role=Role.ADMIN),
+    # The customer's own choices from the widget's session.
+    "gdpr:widget_consents": Case("visitor", method="post"),
+    "gdpr:widget_requests": Case("visitor", method="post"),
+    "console:consent_record": Case("session", "customer", "post"),
     "console:conversation": Case("session", "conversation"),
     "console:thread_fragment": Case("session", "conversation"),
     "console:conversation_panel_fragment": Case("session", "conversation"),
@@ -251,6 +265,7 @@ CASES: dict[str, Case] = {
     # widget answers with the visitor's token; settings for administrators, follow-ups for
     # supervisors; any agent sends one by hand.
     "surveys:answer": Case("public"),
+    "surveys:stop": Case("public", method="post"),
     "surveys:widget_answer": Case("visitor", method="post"),
     "surveys:settings": Case("session", role=Role.ADMIN),
     "surveys:follow_up_done": Case("session", "follow_up", "post", role=Role.SUPERVISOR),
@@ -370,6 +385,7 @@ def secret_data(brand, agent):
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
         "reply": PRIVATE_TARGETS["reply"](agent),
         **appointment_data(brand, customer),
+        "data_request": request_data_export(customer, source="widget").pk,
     }
 
 

@@ -76,10 +76,10 @@ def request_open(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def request_archive(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_archive(request: HttpRequest, data_request_id: int) -> HttpResponse:
     """The export's zip (``customer.json`` + files), for the person; audited."""
     membership = request_membership(request, require_role=Role.SUPERVISOR)
-    data_request = access_data_request(membership, request_id)
+    data_request = access_data_request(membership, data_request_id)
     if data_request.kind != RequestKind.EXPORT:
         return HttpResponse(gettext("This is not an export request."), status=400)
     archive = export_archive(data_request.customer)
@@ -99,10 +99,10 @@ def request_archive(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def request_fulfil(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_fulfil(request: HttpRequest, data_request_id: int) -> HttpResponse:
     """Close a request as done: an export delivered, or (administrators) the erasure made."""
     membership = request_membership(request, require_role=Role.SUPERVISOR)
-    data_request = access_data_request(membership, request_id)
+    data_request = access_data_request(membership, data_request_id)
     try:
         if data_request.kind == RequestKind.ERASURE:
             if not membership.has_role(Role.ADMIN):
@@ -122,9 +122,9 @@ def request_fulfil(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def request_reject(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_reject(request: HttpRequest, data_request_id: int) -> HttpResponse:
     membership = request_membership(request, require_role=Role.SUPERVISOR)
-    data_request = access_data_request(membership, request_id)
+    data_request = access_data_request(membership, data_request_id)
     try:
         actions.reject_request(membership, data_request)
     except actions.DataRequestError:

@@ -19,17 +19,17 @@ urlpatterns = [
     path("console/privacy/retention/", console_views.retention_save, name="retention"),
     path("console/privacy/requests/", console_views.requests_page, name="requests"),
     path(
-        "console/privacy/requests/<id:request_id>/export.zip",
+        "console/privacy/requests/<id:data_request_id>/export.zip",
         console_views.request_archive,
         name="request_archive",
     ),
     path(
-        "console/privacy/requests/<id:request_id>/fulfil/",
+        "console/privacy/requests/<id:data_request_id>/fulfil/",
         console_views.request_fulfil,
         name="request_fulfil",
     ),
     path(
-        "console/privacy/requests/<id:request_id>/reject/",
+        "console/privacy/requests/<id:data_request_id>/reject/",
         console_views.request_reject,
         name="request_reject",
     ),
