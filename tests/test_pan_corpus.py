@@ -18,7 +18,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -26,7 +25,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptoir.conversations.actions import add_note
-from comptoir.conversations.inbound import InboundAttachment
 from comptoir.conversations.models import Message
 from comptoir.tenancy.models import ApiToken, Role
 from comptoir.touchpoints.email.models import Mailbox
@@ -334,9 +332,7 @@ def test_no_card_number_survives_any_channel(client, brand, caplog):
         *_api_note_and_import(client, brand),
     ]
     # Every channel brought its text in (masked): the scan below looks where it went.
-    reached = set(
-        Message.objects.filter(text__contains="******").values_list("channel", flat=True)
-    )
+    reached = set(Message.objects.filter(text__contains="******").values_list("channel", flat=True))
     assert reached >= {"webchat", "email", "phone", "whatsapp", "messenger", "api"}, reached
 
     tables, rows, in_tables = scan_tables()
@@ -348,7 +344,7 @@ def test_no_card_number_survives_any_channel(client, brand, caplog):
     in_logs = [f"log: {leak}" for leak in leaks(logged)]
     tried = len(CORPUS) * len(SEPARATORS)
     print(
-        f"\nPAN corpus: {len(CORPUS)} card numbers × {len(SEPARATORS)} ways of writing them "
+        f"\nPAN corpus: {len(CORPUS)} card numbers x {len(SEPARATORS)} ways of writing them "
         f"({tried} forms) through {len(paths)} paths ({', '.join(paths)}); scanned {tables} "
         f"tables ({rows} rows), {files} stored files, {len(caplog.records)} log records"
     )
