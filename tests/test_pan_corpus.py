@@ -321,6 +321,7 @@ def _api_note_and_import(client, brand) -> list[str]:
 
 def test_no_card_number_survives_any_channel(client, brand, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="comptoir")  # its own level is INFO
     PhoneLine.objects.create(
         brand=brand, number="+33180000001", provider=Provider.LOG, webhook_secret="s"
     )
