@@ -20,6 +20,8 @@ from comptoir.conversations.models import (
     Conversation,
     Message,
 )
+from comptoir.customers.consents import allows
+from comptoir.customers.models import ConsentPurpose
 from comptoir.events import kinds
 from comptoir.events.actors import CUSTOMER, SYSTEM, Actor
 from comptoir.events.log import append_event
@@ -149,6 +151,8 @@ def plan_after_contact(
             return None
         if _recently_surveyed(contact.conversation.customer_id, options.quiet_days):
             return None
+        if not allows(contact.conversation.customer_id, ConsentPurpose.SURVEYS):
+            return None
         if contact.channel == Channel.PHONE:
             survey = _new_survey(
                 contact,
@@ -186,6 +190,8 @@ def send_by_hand(actor: Membership, conversation: Conversation, *, source: str) 
         )
         if contact is None:
             raise SurveyError("no_contact", "This conversation has no contact to ask about.")
+        if not allows(contact.conversation.customer_id, ConsentPurpose.SURVEYS):
+            raise SurveyError("no_consent", "This customer withdrew their consent to surveys.")
         channel = contact.channel
         if channel not in (Channel.WEBCHAT, *LINK_CHANNELS) or not (
             channel == Channel.WEBCHAT or can_reply_on(channel)

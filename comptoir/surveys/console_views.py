@@ -68,6 +68,7 @@ def send_survey(request: HttpRequest, conversation_id: int) -> HttpResponse:
             "already_sent": gettext(
                 "The last contact of this conversation already has its survey."
             ),
+            "no_consent": gettext("This customer withdrew their consent to surveys."),
         }
         messages.error(request, refusals[exc.code])
     else:

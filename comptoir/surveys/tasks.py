@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from comptoir.conversations.models import Status
+from comptoir.customers.consents import allows
+from comptoir.customers.models import ConsentPurpose
 from comptoir.surveys.models import Survey, SurveySource, SurveyStatus
 from comptoir.surveys.sending import LINK_CHANNELS, send_on_channel, settings_of
 from comptoir.tasks import task
@@ -14,7 +16,8 @@ from comptoir.tasks import task
 def deliver(survey_id: int) -> Survey | None:
     """Send a scheduled survey (run by ``tasks.deliver_survey``); safe to run twice.
 
-    A conversation reopened meanwhile is not finished: its survey is cancelled.
+    A conversation reopened meanwhile is not finished: its survey is cancelled; so
+    is the survey of a customer who withdrew their consent to surveys meanwhile.
     """
     with transaction.atomic():
         survey = (
@@ -29,7 +32,8 @@ def deliver(survey_id: int) -> Survey | None:
         if (
             survey.source == SurveySource.AUTOMATIC
             and survey.conversation.status != Status.RESOLVED
-        ):
+        ) or not allows(survey.customer_id, ConsentPurpose.SURVEYS):
+            # Reopened meanwhile, or the customer withdrew their consent to surveys.
             survey.status = SurveyStatus.CANCELLED
             survey.save(update_fields=["status"])
             return survey
@@ -54,6 +58,8 @@ def remind(survey_id: int) -> bool:
             .first()
         )
         if survey is None or survey.status != SurveyStatus.SENT or survey.reminded_at:
+            return False
+        if not allows(survey.customer_id, ConsentPurpose.SURVEYS):
             return False
         survey.reminded_at = timezone.now()
         survey.save(update_fields=["reminded_at"])

@@ -9,6 +9,7 @@ app_name = "surveys"
 
 urlpatterns = [
     path("s/<str:token>/", views.answer_page, name="answer"),
+    path("s/<str:token>/stop/", views.stop_surveys, name="stop"),
     path("widget/api/surveys/answer", views.widget_answer, name="widget_answer"),
     path("console/surveys/settings/", console_views.settings_page, name="settings"),
     path(
