@@ -15,8 +15,9 @@ from comptoir.conversations.inbound import IdentityClaim
 from comptoir.conversations.models import Attachment, Channel, Conversation, Message
 from comptoir.customers.models import Consent, DuplicateProposal, Identity
 from comptoir.events.models import Event
+from comptoir.gdpr.models import DataRequest
 from comptoir.portal.access import SESSION_COOKIE
-from comptoir.portal.models import ErasureRequest, PortalLink, SignInCode
+from comptoir.portal.models import PortalLink, SignInCode
 from comptoir.portal.tasks import purge_portal_codes
 from comptoir.routing.assignment import assign_conversation
 from comptoir.security.models import AuditEntry
@@ -217,7 +218,10 @@ def test_consents_export_and_erasure_request(client, brand, paul_message, smtp):
 
     client.post(reverse("portal:erase", args=[brand.slug]))
     client.post(reverse("portal:erase", args=[brand.slug]))
-    assert ErasureRequest.objects.filter(brand=brand, customer=customer).count() == 1
+    # Tracked with a due date like any data request: supervisors see it in the console.
+    request = DataRequest.objects.get(brand=brand, customer=customer, kind="erasure")
+    assert (request.source, request.status) == ("portal", "open")
+    assert request.due_at > request.requested_at
     assert (
         "erased" in client.get(url).content.decode() or "effac" in client.get(url).content.decode()
     )

@@ -24,10 +24,11 @@ from comptoir.customers.actions import record_consent
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Consent, Customer, Identity, IdentityKind
 from comptoir.customers.resolution import IdentityChanged, resolve_customer
+from comptoir.gdpr import actions as gdpr_actions
+from comptoir.gdpr.models import DataRequest
 from comptoir.portal import codes
 from comptoir.portal.models import (
     CodePurpose,
-    ErasureRequest,
     PortalAccount,
     PortalLink,
     PortalSession,
@@ -346,23 +347,9 @@ def change_consent(customer: Customer, purpose: str, granted: bool) -> Consent:
     return record_consent(customer, purpose, granted, source="portal")
 
 
-def request_erasure(customer: Customer, account: PortalAccount) -> ErasureRequest:
-    """Record the person's request (once while one is pending); audited in the brand's log."""
-    with transaction.atomic():
-        request = ErasureRequest.objects.filter(
-            brand_id=customer.brand_id, customer=customer
-        ).first()
-        if request is None:
-            request = ErasureRequest.objects.create(
-                brand_id=customer.brand_id,
-                customer=customer,
-                account=account,
-                requested_at=timezone.now(),
-            )
-            audit.record(
-                AuditAction.PORTAL_ERASURE_REQUESTED,
-                username=f"portal:{account.pk}",
-                brand_id=customer.brand_id,
-                target=customer,
-            )
-    return request
+def request_erasure(customer: Customer) -> DataRequest:
+    """The person's erasure request, tracked with its due date like any (``gdpr.actions``).
+
+    Once while one is open; an administrator fulfils it at ``/console/privacy/requests/``.
+    """
+    return gdpr_actions.request_erasure(customer, source="portal")

@@ -10,7 +10,7 @@ takes effect at once.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.customers.models import Customer, IdentityKind
+from comptoir.customers.models import IdentityKind
 from comptoir.tenancy.models import Brand
 
 
@@ -95,20 +95,3 @@ class PortalSession(models.Model):
 
     def __str__(self) -> str:
         return f"portal session #{self.pk}"
-
-
-class ErasureRequest(models.Model):
-    """A person asked a brand to erase their data from the portal (tracked, not acted on here:
-    an administrator erases with ``gdpr.erasure`` after checking)."""
-
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    account = models.ForeignKey(
-        PortalAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    requested_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"erasure request #{self.pk}"

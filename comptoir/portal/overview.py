@@ -18,8 +18,8 @@ from comptoir.appointments.texts import when_text
 from comptoir.conversations.models import AuthorKind, Conversation, Message, Status
 from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Consent, ConsentPurpose, Customer
+from comptoir.gdpr.models import DataRequest, RequestKind
 from comptoir.portal.access import LinkedFile
-from comptoir.portal.models import ErasureRequest
 from comptoir.sla.expectations import expected_first_response
 from comptoir.surveys.models import Survey, SurveyStatus
 from comptoir.surveys.sending import settings_of, survey_link
@@ -188,7 +188,9 @@ def data_page(file: LinkedFile) -> dict[str, Any]:
             {"value": value, "label": label, "consent": latest.get(value)}
             for value, label in ConsentPurpose.choices
         ],
-        "erasure": ErasureRequest.objects.filter(brand=file.brand, customer=customer).first()
+        "erasure": DataRequest.objects.filter(customer=customer, kind=RequestKind.ERASURE)
+        .order_by("-requested_at")
+        .first()
         if customer is not None
         else None,
     }

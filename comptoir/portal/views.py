@@ -395,7 +395,7 @@ def erase(request: HttpRequest, account: PortalAccount, brand_slug: str) -> Http
     file = access_brand_file(account, brand_slug)
     if file.customer is None:
         raise Http404("No customer file.")
-    actions.request_erasure(file.customer, account)
+    actions.request_erasure(file.customer)
     return redirect("portal:data", brand_slug=brand_slug)
 
 

@@ -38,7 +38,6 @@ class AuditAction(models.TextChoices):
     PORTAL_SIGNED_IN = "portal_signed_in", _("Customer signed in to the portal")
     PORTAL_LINKED = "portal_linked", _("Customer linked a portal profile")
     PORTAL_UNLINKED = "portal_unlinked", _("Customer unlinked a portal profile")
-    PORTAL_ERASURE_REQUESTED = "portal_erasure_requested", _("Customer asked for erasure")
     DATA_REQUEST_OPENED = "data_request_opened", _("Data request received")
     DATA_REQUEST_CLOSED = "data_request_closed", _("Data request closed")
     CONSENT_RECORDED = "consent_recorded", _("Consent recorded")
