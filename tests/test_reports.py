@@ -143,6 +143,7 @@ def test_csat_ces_and_response_rate_from_answers(brand, history, agent):
     assert len(surveys) == 4  # the four resolved chats (the call's channel is not surveyed)
     answer(surveys[0], 5, 2)
     answer(surveys[1], 2, 6, "Trop long")
+    facts.catch_up()  # the answers reach the days' roll-ups
     figures = summary(filters(brand))
     assert (figures["surveys_sent"], figures["surveys_answered"]) == (4, 2)
     assert figures["response_rate"] == 50.0
