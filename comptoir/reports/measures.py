@@ -111,17 +111,20 @@ def is_fcr() -> Q:
     return Q(resolved_at__isnull=False, inbound_contacts__lte=1, repeat=False)
 
 
-def _source(filters: Filters, by: str | None) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
+def _source(
+    filters: Filters, by: str | None, facts_only: bool = False
+) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
     """The period's day rows (with ``by``'s column) and the backlog before the period per key.
 
     From the roll-ups when one grouping holds the filters and ``by`` and was
-    counted with this FCR window; else from the facts and surveys themselves.
+    counted with this FCR window; else (or ``facts_only``) from the facts and
+    surveys themselves, with the same arithmetic.
     """
     column = rollups.COLUMNS[by] if by else None
     dimensions = [name for name, value in _filter_values(filters).items() if value]
     dimensions += [by] if by else []
     fields = ["day", "fcr_days", *rollups.COUNTERS, *([column] if column else [])]
-    if len(set(dimensions)) <= 2:
+    if len(set(dimensions)) <= 2 and not facts_only:
         query = DayFigures.objects.filter(
             brand_id=filters.brand_id, grouping=rollups.grouping_name(dimensions)
         )
@@ -228,9 +231,9 @@ def _until_now(moment: datetime) -> datetime:
     return min(moment, timezone.now())
 
 
-def summary(filters: Filters) -> dict[str, Any]:
+def summary(filters: Filters, *, facts_only: bool = False) -> dict[str, Any]:
     """Every measure over the filtered conversations and surveys; the backlog at the end."""
-    period, before = _source(filters, None)
+    period, before = _source(filters, None, facts_only)
     counts: dict[str, int] = {}
     for row in period:
         _add(counts, row)
@@ -238,10 +241,10 @@ def summary(filters: Filters) -> dict[str, Any]:
     return _finish(counts, backlog, _until_now(filters.until))
 
 
-def breakdown(filters: Filters, by: str) -> list[dict[str, Any]]:
+def breakdown(filters: Filters, by: str, *, facts_only: bool = False) -> list[dict[str, Any]]:
     """The measures per channel, team, agent or intent: ``key`` is the channel, id or intent."""
     column = rollups.COLUMNS[by]
-    period, before = _source(filters, by)
+    period, before = _source(filters, by, facts_only)
     rows: dict[Any, dict[str, int]] = {}
     for row in period:
         _add(rows.setdefault(row[column], {}), row)
@@ -255,10 +258,10 @@ def breakdown(filters: Filters, by: str) -> list[dict[str, Any]]:
     ]
 
 
-def daily(filters: Filters) -> list[dict[str, Any]]:
+def daily(filters: Filters, *, facts_only: bool = False) -> list[dict[str, Any]]:
     """Per day of the period: conversations opened (and their measures), surveys sent that
     day, and the backlog at the day's end."""
-    period, before = _source(filters, None)
+    period, before = _source(filters, None, facts_only)
     days: dict[date, dict[str, int]] = {}
     day = filters.start
     while day <= filters.end:
@@ -275,8 +278,8 @@ def daily(filters: Filters) -> list[dict[str, Any]]:
     return found
 
 
-def csat_distribution(filters: Filters) -> dict[int, int]:
-    period, _ = _source(filters, None)
+def csat_distribution(filters: Filters, *, facts_only: bool = False) -> dict[int, int]:
+    period, _ = _source(filters, None, facts_only)
     counts = dict.fromkeys(range(1, 6), 0)
     for row in period:
         for score in counts:
