@@ -360,8 +360,6 @@ def load(n: int, seed: int) -> None:
         f"loaded: {n} conversations, {n_customers} customers, {surveys} surveys"
         f" in {copied:.0f} s (COPY)"
     )
-    del conversations
-    build_rollups()
 
 
 def build_rollups() -> None:
@@ -387,10 +385,9 @@ def measure(repeat: int) -> None:
     from dataclasses import replace
 
     from comptoir.reports import measures
+    from comptoir.reports.models import DayFigures
     from comptoir.reports.views import drill_down
     from comptoir.tenancy.models import Brand, Membership
-
-    from comptoir.reports.models import DayFigures
 
     brand = Brand.objects.get(slug="bench")
     if not DayFigures.objects.filter(brand=brand).exists():
@@ -441,7 +438,7 @@ def main() -> None:
     run_on_own_database(
         configure_environment(arguments.database_url),
         skip_load=arguments.skip_load,
-        load=lambda: load(arguments.n, arguments.seed),
+        load=lambda: (load(arguments.n, arguments.seed), build_rollups()),
         measure=lambda: measure(arguments.repeat),
     )
 

@@ -34,7 +34,7 @@ FACT_KINDS = (
 # Survey events move no conversation figure but the days' survey counters (``rollups``).
 SURVEY_KINDS = (kinds.SURVEY_SENT, kinds.SURVEY_ANSWERED)
 _FACT_KIND_NAMES = [kind.name for kind in FACT_KINDS]
-_SURVEY_KIND_NAMES = [kind.name for kind in SURVEY_KINDS]
+_READ_KIND_NAMES = _FACT_KIND_NAMES + [kind.name for kind in SURVEY_KINDS]
 _ASSISTANT_KIND_NAMES = {kind.name for kind in kinds.ASSISTANT_OUTCOMES.values()}
 # A person's conversations change hands: their first-contact resolutions change.
 _PERSON_KIND_NAMES = [kinds.CUSTOMER_MERGED.name, kinds.CUSTOMER_UNMERGED.name]
@@ -87,6 +87,7 @@ def derive(
     def taken(at: datetime | None) -> None:
         if at is not None and (figures["taken_at"] is None or at < figures["taken_at"]):
             figures["taken_at"] = at
+
     for event in events:
         payload = event.payload
         if event.kind == kinds.CONVERSATION_CREATED.name:
@@ -218,12 +219,11 @@ def refresh_many(conversation_ids: list[int]) -> None:
     with transaction.atomic():
         old = ConversationFacts.objects.filter(conversation_id__in=conversation_ids)
         touched = rollups.days_of(old.values_list("brand_id", "created_at", "resolved_at"))
-        for pk in ids:
-            touched.update(
-                rollups.days_of(
-                    [(figures[pk]["brand_id"], figures[pk]["created_at"], figures[pk]["resolved_at"])]
-                )
+        touched.update(
+            rollups.days_of(
+                (f["brand_id"], f["created_at"], f["resolved_at"]) for f in figures.values()
             )
+        )
         touched.update(rollups.survey_days(ids))
         old.delete()
         ConversationFacts.objects.bulk_create(
@@ -265,7 +265,7 @@ def catch_up(*, batch: int = 2000, max_batches: int = 50) -> int:
                 return read
             rows = list(
                 Event.objects.filter(
-                    Q(kind__in=[*_FACT_KIND_NAMES, *_SURVEY_KIND_NAMES], conversation_id__isnull=False)
+                    Q(kind__in=_READ_KIND_NAMES, conversation_id__isnull=False)
                     | Q(kind__in=_PERSON_KIND_NAMES),
                     pk__gt=max(mark.last_event_id - LATE_COMMIT_MARGIN, 0),
                 )

@@ -111,9 +111,7 @@ def is_fcr() -> Q:
     return Q(resolved_at__isnull=False, inbound_contacts__lte=1, repeat=False)
 
 
-def _source(
-    filters: Filters, by: str | None, facts_only: bool = False
-) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
+def _source(filters: Filters, by: str | None, facts_only: bool = False) -> "Source":
     """The period's day rows (with ``by``'s column) and the backlog before the period per key.
 
     From the roll-ups when one grouping holds the filters and ``by`` and was
@@ -231,9 +229,17 @@ def _until_now(moment: datetime) -> datetime:
     return min(moment, timezone.now())
 
 
-def summary(filters: Filters, *, facts_only: bool = False) -> dict[str, Any]:
-    """Every measure over the filtered conversations and surveys; the backlog at the end."""
-    period, before = _source(filters, None, facts_only)
+Source = tuple[list[dict[str, Any]], dict[Any, Any]]
+
+
+def summary(
+    filters: Filters, *, facts_only: bool = False, source: Source | None = None
+) -> dict[str, Any]:
+    """Every measure over the filtered conversations and surveys; the backlog at the end.
+
+    ``source``: the brand-wide day rows already read (``build_report`` reads them once).
+    """
+    period, before = source or _source(filters, None, facts_only)
     counts: dict[str, int] = {}
     for row in period:
         _add(counts, row)
@@ -258,10 +264,12 @@ def breakdown(filters: Filters, by: str, *, facts_only: bool = False) -> list[di
     ]
 
 
-def daily(filters: Filters, *, facts_only: bool = False) -> list[dict[str, Any]]:
+def daily(
+    filters: Filters, *, facts_only: bool = False, source: Source | None = None
+) -> list[dict[str, Any]]:
     """Per day of the period: conversations opened (and their measures), surveys sent that
     day, and the backlog at the day's end."""
-    period, before = _source(filters, None, facts_only)
+    period, before = source or _source(filters, None, facts_only)
     days: dict[date, dict[str, int]] = {}
     day = filters.start
     while day <= filters.end:
@@ -278,8 +286,10 @@ def daily(filters: Filters, *, facts_only: bool = False) -> list[dict[str, Any]]
     return found
 
 
-def csat_distribution(filters: Filters, *, facts_only: bool = False) -> dict[int, int]:
-    period, _ = _source(filters, None, facts_only)
+def csat_distribution(
+    filters: Filters, *, facts_only: bool = False, source: Source | None = None
+) -> dict[int, int]:
+    period, _ = source or _source(filters, None, facts_only)
     counts = dict.fromkeys(range(1, 6), 0)
     for row in period:
         for score in counts:
@@ -297,12 +307,13 @@ class Report:
 
 
 def build_report(filters: Filters, groups: tuple[str, ...] = GROUPS) -> Report:
+    whole = _source(filters, None)
     return Report(
         filters=filters,
-        summary=summary(filters),
-        daily=daily(filters),
+        summary=summary(filters, source=whole),
+        daily=daily(filters, source=whole),
         groups={by: breakdown(filters, by) for by in groups},
-        distribution=csat_distribution(filters),
+        distribution=csat_distribution(filters, source=whole),
     )
 
 

@@ -265,12 +265,12 @@ def _write(found: dict[Key, dict[str, int]], fcr_days: dict[int, int]) -> int:
     )
     if connection.vendor == "postgresql":
         columns = ", ".join(_ROW_COLUMNS)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(
-                f"COPY {DayFigures._meta.db_table} ({columns}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {DayFigures._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
     else:
         DayFigures.objects.bulk_create(
             (DayFigures(**dict(zip(_ROW_COLUMNS, row, strict=True))) for row in rows),
@@ -350,9 +350,7 @@ def backlog_sums(query, column: str | None) -> dict[Any, tuple[int, int]]:
         "opened_epoch": Sum("opened_epoch_sum"),
         "closed_epoch": Sum("closed_epoch_sum"),
     }
-    rows = (
-        query.values(column).annotate(**sums).order_by() if column else [query.aggregate(**sums)]
-    )
+    rows = query.values(column).annotate(**sums).order_by() if column else [query.aggregate(**sums)]
     found = {}
     for row in rows:
         key = row[column] if column else None
