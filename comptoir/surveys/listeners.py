@@ -5,7 +5,12 @@ from django.db import transaction
 
 from comptoir.conversations.models import Contact, Direction
 from comptoir.events.actors import ActorKind
-from comptoir.events.kinds import CALL_UPDATED, CONVERSATION_UPDATED, MESSAGE_CREATED
+from comptoir.events.kinds import (
+    CALL_UPDATED,
+    CONVERSATION_CREATED,
+    CONVERSATION_UPDATED,
+    MESSAGE_CREATED,
+)
 from comptoir.events.listeners import on
 from comptoir.events.models import Event
 from comptoir.surveys.actions import plan_after_contact
@@ -76,7 +81,8 @@ def customer_wrote(event: Event) -> bool:
     )
 
 
-@on(MESSAGE_CREATED, when=customer_wrote, in_worker=True, retries=3)
+# A conversation's first message comes as ``conversation.created`` (same payload).
+@on([CONVERSATION_CREATED, MESSAGE_CREATED], when=customer_wrote, in_worker=True, retries=3)
 def check_in_later(event: Event) -> None:
     """A customer's message: a check-in after the brand's delay if it is still the last word."""
     hours = _proactive_hours(event.brand_id, "check_in_hours")

@@ -10,8 +10,9 @@
   after automatic closings).
 
 Each step is a delayed job (``surveys.tasks``) scheduled by a listener
-(``surveys.listeners``) when the state begins; when it runs it checks the state has not changed since (a reply, a
-newer message, the conversation reopened or resolved) and skips otherwise. A
+(``surveys.listeners``) when the state begins; when it runs it checks the state
+has not changed since (a reply, a newer message, the conversation reopened or
+resolved) and skips otherwise. A
 ``ProactiveNotice`` row per kind and trigger makes it idempotent. The customer
 must not have refused contact (``may_contact``). Messages go on the channel
 replies take, in the customer's language (French or English), and are in the
@@ -27,9 +28,8 @@ from comptoir.conversations.actions import (
     resolve_conversation,
     send_automatic_message,
 )
-from comptoir.conversations.state import ConversationStateError
 from comptoir.conversations.models import Conversation, Message, Status
-from comptoir.conversations.state import lock_conversation
+from comptoir.conversations.state import ConversationStateError, lock_conversation
 from comptoir.customers.models import Consent, ConsentPurpose
 from comptoir.events import kinds
 from comptoir.events.models import Event
@@ -147,9 +147,7 @@ def check_in(conversation_id: int, message_id: int) -> bool:
         if channel is None:
             return False
         expected_by = None
-        if ConversationSla.objects.filter(
-            conversation=conversation, policy__isnull=False
-        ).exists():
+        if ConversationSla.objects.filter(conversation=conversation, policy__isnull=False).exists():
             expected_by = expected_first_response(
                 conversation.brand_id, conversation.team_id, conversation.channel, timezone.now()
             )
