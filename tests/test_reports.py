@@ -412,3 +412,26 @@ def test_the_roll_ups_equal_a_rebuild_and_the_facts(brand, timed, agent):
     assert summary(june(brand))["conversations"] == 0
     # Two filters and a grouping (or another FCR window): the facts.
     assert breakdown(june(brand, agent_id=agent.pk, channel="webchat"), "intent")[0]["fcr"] == 2
+
+
+def test_a_reopening_refreshes_the_day_it_had_been_resolved_on(brand, agent):
+    """The roll-ups of the former resolution day are recomputed, not only the new one's."""
+    from comptoir.conversations.actions import reopen_conversation
+
+    with at(0):
+        conversation = ingest_chat(brand, "Bonjour").conversation
+        send_reply(agent, conversation, "Bonjour !")
+        resolve_conversation(agent, conversation)
+    facts.catch_up()
+    whole = DayFigures.objects.filter(brand=brand, grouping="")
+    assert whole.get(day=date(2031, 3, 3)).closed == 1
+    with at(2):
+        reopen_conversation(agent, conversation)
+    with at(3):
+        resolve_conversation(agent, conversation)
+    facts.catch_up()
+    assert whole.get(day=date(2031, 3, 3)).closed == 0
+    assert whole.get(day=date(2031, 3, 6)).closed == 1
+    live = sorted((tuple(row.values())[1:] for row in whole.values()), key=repr)
+    rollups.rebuild(brand.pk)
+    assert sorted((tuple(row.values())[1:] for row in whole.values()), key=repr) == live
