@@ -28,7 +28,7 @@ holds the filters, else the facts (``rollups.accumulate``: the same arithmetic).
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, QuerySet
@@ -55,11 +55,11 @@ class Filters:
 
     @property
     def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return rollups.day_bounds(self.start)[0]
 
     @property
     def until(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return rollups.day_bounds(self.end)[1]
 
 
 def facts_of(filters: Filters, *, since: Any = "period") -> QuerySet[ConversationFacts]:

@@ -114,12 +114,14 @@ def fcr_days_of(brand_id: int) -> int:
 
 
 def day_of(moment: datetime) -> date:
-    return timezone.localdate(moment)
+    """The day a moment counts in: in the site's time zone (``TIME_ZONE``), whoever asks."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    zone = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), zone)
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), zone)
 
 
 def days_of(rows: Iterable[tuple[int, datetime, datetime | None]]) -> set[tuple[int, date]]:
