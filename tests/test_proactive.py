@@ -16,6 +16,7 @@ from comptoir.surveys import proactive
 from comptoir.surveys.models import NoticeKind, ProactiveNotice, ProactiveSettings
 from comptoir.tasks import run_pending
 from tests.factories import ingest_chat, make_agent
+from tests.sla_helpers import run_timers
 from tests.task_helpers import queued_task_names
 
 START = timezone.make_aware(timezone.datetime(2031, 3, 3, 10, 0))
@@ -48,11 +49,9 @@ def test_a_customer_left_waiting_gets_one_check_in(brand, follow_up):
     conversation.customer.language = "fr"
     conversation.customer.save(update_fields=["language"])
     assert "comptoir.surveys.tasks.check_in" in queued_task_names()
-    with at(1.9):
-        run_pending()
-    assert automatic(conversation) == []  # not yet
+    assert automatic(conversation) == []  # a delayed job: not yet
     with at(2.1):
-        run_pending()
+        run_timers()
     [check_in] = automatic(conversation)
     # In French, without a time: no SLA policy applies.
     assert check_in.startswith("Nous nous occupons toujours de votre demande et vous répondrons")
@@ -78,7 +77,7 @@ def test_no_check_in_once_an_agent_answered_or_for_a_refusal(brand, agent, follo
     with at(1):
         send_reply(agent, answered, "Je regarde.")
     with at(3):
-        run_pending()
+        run_timers()  # both jobs run, and find nothing to do
     assert automatic(answered) == []
     assert automatic(refused) == []
 
@@ -90,7 +89,7 @@ def test_a_channel_the_brand_left_out_gets_nothing(brand, follow_up):
         conversation = ingest_chat(brand, "Bonjour").conversation
         run_pending()
     with at(3):
-        run_pending()
+        run_timers()
     assert automatic(conversation) == []
 
 
@@ -102,17 +101,17 @@ def test_pending_reminder_then_closing_notice(brand, agent, follow_up):
         send_reply(agent, conversation, "Your order number?")
         mark_pending(agent, conversation)
         run_pending()
-    with at(23):
-        run_pending()
     assert automatic(conversation) == []
+    assert "comptoir.surveys.tasks.pending_reminder" in queued_task_names()
     with at(24.5):
-        run_pending()
+        run_timers()
     [reminder] = automatic(conversation)
     assert reminder.startswith("We are waiting for your reply")  # the customer's English
     conversation.refresh_from_db()
     assert conversation.status == Status.PENDING
+    assert "comptoir.surveys.tasks.pending_close" in queued_task_names()
     with at(24.5 + 48.5):
-        run_pending()
+        run_timers()
     conversation.refresh_from_db()
     assert conversation.status == Status.RESOLVED
     assert len(automatic(conversation)) == 2  # and the closing notice
@@ -128,12 +127,13 @@ def test_a_customer_reply_cancels_the_reminder_and_the_closing(brand, agent, fol
         mark_pending(agent, conversation)
         run_pending()
     with at(24.5):
-        run_pending()  # reminded
+        run_timers()  # reminded
+    assert len(automatic(conversation)) == 1
     with at(30):
         ingest_chat(brand, "MD-10482", visitor_id=_visitor(message))
         run_pending()
     with at(24.5 + 49):
-        run_pending()
+        run_timers()  # the closing job runs, and finds the customer answered
     conversation.refresh_from_db()
     assert conversation.status == Status.OPEN
     assert not ProactiveNotice.objects.filter(kind=NoticeKind.CLOSING).exists()
