@@ -435,3 +435,16 @@ def test_a_reopening_refreshes_the_day_it_had_been_resolved_on(brand, agent):
     live = sorted((tuple(row.values())[1:] for row in whole.values()), key=repr)
     rollups.rebuild(brand.pk)
     assert sorted((tuple(row.values())[1:] for row in whole.values()), key=repr) == live
+
+
+def test_a_new_fcr_window_is_recounted_by_the_hourly_task(brand, history):
+    from comptoir.reports.tasks import recount_changed_windows
+
+    SurveySettings.objects.filter(brand=brand).update(fcr_days=14)
+    # Meanwhile the reports read the facts: Bruno's return after 10 days now counts.
+    assert summary(filters(brand, fcr_days=14))["fcr"] == 0
+    recount_changed_windows()
+    assert set(DayFigures.objects.values_list("fcr_days", flat=True)) == {14}
+    ConversationFacts.objects.all().delete()  # from the roll-ups alone now
+    assert summary(filters(brand, fcr_days=14))["fcr"] == 0
+    assert summary(filters(brand, fcr_days=14))["resolved"] == 4

@@ -361,3 +361,23 @@ def backlog_sums(query, column: str | None) -> dict[Any, tuple[int, int]]:
             (row["opened_epoch"] or 0) - (row["closed_epoch"] or 0),
         )
     return found
+
+
+def rebuild_changed_windows() -> list[int]:
+    """Rebuild the brands whose FCR window changed since their roll-ups were counted; which.
+
+    Until then their reports read the facts (right, slower): ``measures`` checks the window.
+    """
+    windows = dict(SurveySettings.objects.values_list("brand_id", "fcr_days"))
+    stale = sorted(
+        {
+            brand_id
+            for brand_id, days in DayFigures.objects.values_list("brand_id", "fcr_days")
+            .order_by()
+            .distinct()
+            if days != (windows.get(brand_id) or DEFAULT_FCR_DAYS)
+        }
+    )
+    for brand_id in stale:
+        rebuild(brand_id)
+    return stale
