@@ -270,6 +270,7 @@ CASES: dict[str, Case] = {
     "surveys:stop": Case("public", method="post"),
     "surveys:widget_answer": Case("visitor", method="post"),
     "surveys:settings": Case("session", role=Role.ADMIN),
+    "surveys:proactive": Case("session", role=Role.ADMIN),
     "surveys:follow_up_done": Case("session", "follow_up", "post", role=Role.SUPERVISOR),
     "surveys:send": Case("session", "conversation", "post"),
     "api:send_survey": Case("token", "conversation", "post"),

@@ -113,10 +113,11 @@ QUERY_COUNTS = [
     ("/console/mail/quarantine/?resolved=1", 4),
     ("/console/mail/quarantine/{mail}/raw/", 4),
     # Reports (comptoir/reports): the catch-up with the log (watermark, its lock, new events),
-    # then the measures (summary, days, four breakdowns, scores: conversations and
-    # surveys each), names of teams and agents, follow-ups; the drill-down adds its rows
-    ("/console/reports/", 25),
-    ("/console/reports/?drill=all", 26),
+    # then the measures from the day roll-ups (the brand's period rows and backlog before it,
+    # read once for summary, days and scores; each breakdown's two), names of teams and
+    # agents, follow-ups; the drill-down adds its rows
+    ("/console/reports/", 22),
+    ("/console/reports/?drill=all", 23),
     # Canned replies (comptoir/canned/urls.py): the page, and what "/" offers in a conversation
     ("/console/replies/", 4),
     ("/console/c/{conversation}/replies/", 5),  # + conversation and customer, the replies
@@ -140,7 +141,7 @@ QUERY_COUNTS = [
     ("/console/devices/?serial=SNQ", 4),
     ("/console/devices/{device}/", 5),
     # The REST API's lists
-    ("/api/reports", 20),
+    ("/api/reports", 17),
     ("/api/teams", 3),
     ("/api/customers", 4),
     ("/api/customers?q=exemple", 4),

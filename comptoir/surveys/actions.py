@@ -29,6 +29,7 @@ from comptoir.events.models import Event
 from comptoir.surveys import texts
 from comptoir.surveys.models import (
     FollowUp,
+    ProactiveSettings,
     Survey,
     SurveySettings,
     SurveySource,
@@ -348,6 +349,17 @@ def close_follow_up(actor: Membership, follow_up: FollowUp) -> FollowUp:
 
 def save_settings(actor: Membership, options: SurveySettings) -> SurveySettings:
     """An administrator's choice of survey settings (the form validated them)."""
+    with transaction.atomic():
+        options.brand_id = actor.brand_id
+        options.save()
+    return options
+
+
+def save_proactive_settings(actor: Membership, options: ProactiveSettings) -> ProactiveSettings:
+    """An administrator's choice of check-ins, reminders and closings (the form validated them).
+
+    Applies to what happens next: steps already timed re-read the settings when they run.
+    """
     with transaction.atomic():
         options.brand_id = actor.brand_id
         options.save()

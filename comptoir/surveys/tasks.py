@@ -1,4 +1,5 @@
-"""Timed survey work: sending after the brand's delay, and the one reminder."""
+"""Timed survey work: sending after the brand's delay, the one reminder; and the proactive
+follow-up's check-ins, pending reminders and closings (``surveys.proactive``)."""
 
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from comptoir.conversations.models import Status
 from comptoir.customers.consents import allows
 from comptoir.customers.models import ConsentPurpose
 from comptoir.surveys.models import Survey, SurveySource, SurveyStatus
+from comptoir.surveys.proactive import check_in, pending_close, pending_reminder
 from comptoir.surveys.sending import LINK_CHANNELS, send_on_channel, settings_of
 from comptoir.tasks import task
 
@@ -71,3 +73,35 @@ deliver_survey = task(name="comptoir.surveys.tasks.deliver_survey", retries=3, r
     deliver
 )
 remind_survey = task(name="comptoir.surveys.tasks.remind_survey", retries=3, retry_wait=60)(remind)
+
+
+def _pending_reminder(conversation_id: int, event_id: int) -> None:
+    close_hours = pending_reminder(conversation_id, event_id)
+    if close_hours:
+        pending_close_task.enqueue(
+            conversation_id=conversation_id,
+            event_id=event_id,
+            run_after=timedelta(hours=close_hours),
+        )
+
+
+# Proactive follow-up (``surveys.proactive``): each step re-checks the state when it runs.
+check_in_task = task(name="comptoir.surveys.tasks.check_in", retries=3, retry_wait=60)(check_in)
+pending_reminder_task = task(
+    name="comptoir.surveys.tasks.pending_reminder", retries=3, retry_wait=60
+)(_pending_reminder)
+pending_close_task = task(name="comptoir.surveys.tasks.pending_close", retries=3, retry_wait=60)(
+    pending_close
+)
+
+
+def schedule_check_in(conversation_id: int, message_id: int, hours: int) -> None:
+    check_in_task.enqueue(
+        conversation_id=conversation_id, message_id=message_id, run_after=timedelta(hours=hours)
+    )
+
+
+def schedule_reminder(conversation_id: int, event_id: int, hours: int) -> None:
+    pending_reminder_task.enqueue(
+        conversation_id=conversation_id, event_id=event_id, run_after=timedelta(hours=hours)
+    )
