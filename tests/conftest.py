@@ -3,10 +3,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from comptoir.assistant import engine
-from comptoir.assistant.enabled_brands import forget_enabled_brands
-from comptoir.outbound_webhooks.subscriptions import forget_subscriptions
-from comptoir.routing.rules import forget_routing_cache
-from comptoir.sla.brands import forget_sla_brands
+from comptoir.process_cache import forget_every_cache
 from comptoir.tenancy.models import Role
 from tests.factories import make_agent, make_brand
 from tests.waiting import DEFAULT_TIMEOUT
@@ -38,17 +35,11 @@ def _fresh_rate_limits():
 def _fresh_assistant_caches():
     # Brand ids are reused between tests on SQLite: no process cache of the assistant
     # (brands with it switched on, trained classifiers) may outlive a test.
-    # Nor the SLA listener's (brands with policies), nor the webhooks' (brands' subscriptions).
-    forget_enabled_brands()
-    forget_routing_cache()
-    forget_sla_brands()
-    forget_subscriptions()
+    # Nor any hot path's per-process answer (``comptoir.process_cache``).
+    forget_every_cache()
     engine.forget_classifiers()
     yield
-    forget_enabled_brands()
-    forget_routing_cache()
-    forget_sla_brands()
-    forget_subscriptions()
+    forget_every_cache()
     engine.forget_classifiers()
 
 

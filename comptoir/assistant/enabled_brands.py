@@ -9,37 +9,27 @@ slips through is harmless either way, because the worker checks the setting
 again before answering (a disabled brand is never answered).
 """
 
-import threading
-import time
+from comptoir.process_cache import ProcessCache
 
-from django.conf import settings
 
-_lock = threading.Lock()
-_enabled: tuple[float, frozenset[int]] | None = None
+def _load() -> frozenset[int]:
+    from comptoir.assistant.models import AssistantSettings
+
+    return frozenset(
+        AssistantSettings.objects.filter(enabled=True).values_list("brand_id", flat=True)
+    )
+
+
+_ENABLED = ProcessCache(_load, "ASSISTANT_ENABLED_CACHE_SECONDS")
 
 
 def enabled_brand_ids() -> frozenset[int]:
-    global _enabled
-    cached = _enabled
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    from comptoir.assistant.models import AssistantSettings
-
-    ids = frozenset(
-        AssistantSettings.objects.filter(enabled=True).values_list("brand_id", flat=True)
-    )
-    ttl = getattr(settings, "ASSISTANT_ENABLED_CACHE_SECONDS", 5)
-    with _lock:
-        _enabled = (now + ttl, ids)
-    return ids
+    return _ENABLED.get()
 
 
 def forget_enabled_brands() -> None:
     """Drop this process's cache (the settings changed here, or a test starts)."""
-    global _enabled
-    with _lock:
-        _enabled = None
+    _ENABLED.forget()
 
 
 def assistant_enabled_for(brand_id: int) -> bool:

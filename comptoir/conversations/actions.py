@@ -49,6 +49,7 @@ def _outbound_message(
     is_internal_note: bool,
     author_kind: str = AuthorKind.AGENT,
     channel: str | None = None,
+    quick_replies: dict | None = None,
 ) -> Message:
     if not text.strip():
         raise ConversationStateError("empty message")
@@ -88,6 +89,7 @@ def _outbound_message(
         is_internal_note=is_internal_note,
         channel=channel,
         created_at=now,
+        quick_replies=quick_replies,
     )
     return message
 
@@ -158,8 +160,11 @@ def send_automatic_message(
     *,
     channel: str,
     author_kind: str = AuthorKind.SYSTEM,
+    quick_replies: dict | None = None,
 ) -> Message:
     """A message Comptoir sends by itself (an acknowledgement, …) on ``channel``.
+
+    ``quick_replies``: choices the channel shows as buttons when it can (a survey's scores).
 
     It is in the timeline like any reply but is not a response by a person:
     it does not count as the conversation's first response. ``author_kind``
@@ -175,6 +180,7 @@ def send_automatic_message(
             is_internal_note=False,
             author_kind=author_kind,
             channel=channel,
+            quick_replies=quick_replies,
         )
         _message_sent(conversation, message, actor=BOT if author_kind == AuthorKind.BOT else SYSTEM)
     return message

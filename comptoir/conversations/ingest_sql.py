@@ -51,6 +51,7 @@ MESSAGE_INSERT_COLUMNS = (
     "channel",
     "external_id",
     "created_at",
+    "quick_replies",
 )
 # What a customer's message changes on their open conversation (see ``_TOUCH_CONVERSATION``).
 CONVERSATION_TOUCH_COLUMNS = ("last_message_at", "status")
@@ -143,6 +144,7 @@ def insert_customer_message(message: Message) -> None:
         "channel": message.channel,
         "external_id": message.external_id,
         "created_at": connection.ops.adapt_datetimefield_value(message.created_at),
+        "quick_replies": None,  # choices only come with Comptoir's own messages
     }
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_MESSAGE, [row[column] for column in MESSAGE_INSERT_COLUMNS])

@@ -154,6 +154,10 @@ class Message(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (NULLs stay distinct)
     created_at = models.DateTimeField()
+    # Choices offered with an outbound message, as the channel's buttons where it has
+    # them (WhatsApp, Messenger): {"label": what opens them, "choices": [{"id", "title"}]};
+    # a tap comes back as its id (``touchpoints.messaging.quick_replies``).
+    quick_replies = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

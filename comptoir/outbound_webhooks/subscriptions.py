@@ -9,12 +9,8 @@ an endpoint was made in another process misses those seconds' events, which is
 why the console says "within a few seconds".
 """
 
-import threading
-import time
-
-from django.conf import settings
-
 from comptoir.events.kinds import KINDS, EventKind
+from comptoir.process_cache import ProcessCache
 
 # Events that reach agents' consoles may reach an integrator; the log's internal kinds
 # (published=False) and the webhooks' own notices may not.
@@ -22,16 +18,8 @@ SUBSCRIBABLE_KINDS: dict[str, EventKind] = {
     name: kind for name, kind in KINDS.items() if kind.published and not name.startswith("webhook.")
 }
 
-_lock = threading.Lock()
-_cached: tuple[float, dict[int, frozenset[str]]] | None = None
 
-
-def _subscriptions() -> dict[int, frozenset[str]]:
-    global _cached
-    cached = _cached
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
+def _load() -> dict[int, frozenset[str]]:
     from comptoir.outbound_webhooks.models import WebhookEndpoint
 
     wanted: dict[int, set[str]] = {}
@@ -39,10 +27,14 @@ def _subscriptions() -> dict[int, frozenset[str]]:
         "brand_id", "kinds"
     ):
         wanted.setdefault(brand_id, set()).update(kinds or [])
-    subscriptions = {brand_id: frozenset(kinds) for brand_id, kinds in wanted.items()}
-    with _lock:
-        _cached = (now + settings.WEBHOOKS_CACHE_SECONDS, subscriptions)
-    return subscriptions
+    return {brand_id: frozenset(kinds) for brand_id, kinds in wanted.items()}
+
+
+_SUBSCRIPTIONS = ProcessCache(_load, "WEBHOOKS_CACHE_SECONDS")
+
+
+def _subscriptions() -> dict[int, frozenset[str]]:
+    return _SUBSCRIPTIONS.get()
 
 
 def brand_wants(brand_id: int, kind: str) -> bool:
@@ -52,6 +44,4 @@ def brand_wants(brand_id: int, kind: str) -> bool:
 
 def forget_subscriptions() -> None:
     """Drop this process's map (an endpoint changed here, or a test starts)."""
-    global _cached
-    with _lock:
-        _cached = None
+    _SUBSCRIPTIONS.forget()

@@ -8,35 +8,25 @@ up again, and a conversation whose first event slipped through starts its
 clocks at its next event.
 """
 
-import threading
-import time
+from comptoir.process_cache import ProcessCache
 
-from django.conf import settings
 
-_lock = threading.Lock()
-_cached: tuple[float, frozenset[int]] | None = None
+def _load() -> frozenset[int]:
+    from comptoir.sla.models import SlaPolicy
+
+    return frozenset(SlaPolicy.objects.values_list("brand_id", flat=True).distinct())
+
+
+_SLA_BRANDS = ProcessCache(_load, "SLA_BRANDS_CACHE_SECONDS")
 
 
 def sla_brand_ids() -> frozenset[int]:
-    global _cached
-    cached = _cached
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    from comptoir.sla.models import SlaPolicy
-
-    ids = frozenset(SlaPolicy.objects.values_list("brand_id", flat=True).distinct())
-    ttl = getattr(settings, "SLA_BRANDS_CACHE_SECONDS", 5)
-    with _lock:
-        _cached = (now + ttl, ids)
-    return ids
+    return _SLA_BRANDS.get()
 
 
 def forget_sla_brands() -> None:
     """Drop this process's cache (a policy changed here, or a test starts)."""
-    global _cached
-    with _lock:
-        _cached = None
+    _SLA_BRANDS.forget()
 
 
 def brand_measures_sla(brand_id: int) -> bool:

@@ -26,7 +26,7 @@ from comptoir.events import kinds
 from comptoir.events.actors import CUSTOMER, SYSTEM, Actor
 from comptoir.events.log import append_event
 from comptoir.events.models import Event
-from comptoir.surveys import texts
+from comptoir.surveys import proactive_hours, texts
 from comptoir.surveys.models import (
     FollowUp,
     ProactiveSettings,
@@ -352,6 +352,7 @@ def save_settings(actor: Membership, options: SurveySettings) -> SurveySettings:
     with transaction.atomic():
         options.brand_id = actor.brand_id
         options.save()
+        transaction.on_commit(proactive_hours.PROACTIVE_HOURS.forget)
     return options
 
 

@@ -13,8 +13,9 @@ from comptoir.events.kinds import (
 )
 from comptoir.events.listeners import on
 from comptoir.events.models import Event
+from comptoir.surveys import proactive_hours
 from comptoir.surveys.actions import plan_after_contact
-from comptoir.surveys.models import ProactiveSettings, SurveySettings
+from comptoir.surveys.models import SurveySettings
 from comptoir.surveys.tasks import schedule_check_in, schedule_reminder
 
 
@@ -66,12 +67,11 @@ def survey_after_call(event: Event) -> None:
 
 
 def _proactive_hours(brand_id: int, field: str) -> int:
-    hours = ProactiveSettings.objects.filter(brand_id=brand_id).values_list(field, flat=True)
-    return hours.first() or 0
+    return proactive_hours.PROACTIVE_HOURS.get().get(brand_id, {}).get(field, 0)
 
 
 def customer_wrote(event: Event) -> bool:
-    """A customer's message in a brand that checks in (one indexed read, on those only)."""
+    """A customer's message in a brand that checks in (no query: ``PROACTIVE_HOURS``)."""
     payload = event.payload
     return (
         payload["author_kind"] == "customer"

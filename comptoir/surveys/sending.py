@@ -24,6 +24,8 @@ from comptoir.surveys.tokens import make_token
 # Channels a survey is written on (the link); the widget asks inline; the phone's
 # telephony asks by itself and posts the answer (``api``).
 LINK_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP, Channel.MESSENGER)
+# Where the scores are also one-tap buttons (``surveys.quick_replies``).
+QUICK_REPLY_CHANNELS = (Channel.WHATSAPP, Channel.MESSENGER)
 
 
 def settings_of(brand_id: int) -> SurveySettings | None:
@@ -67,7 +69,12 @@ def send_on_channel(survey: Survey, options: SurveySettings | None, *, reminder:
     """Write the survey on its channel (a message with the link) and tell who may see it."""
     if survey.channel in LINK_CHANNELS:
         text = texts.message_text(survey, options, survey_link(survey, options), reminder=reminder)
-        message = send_automatic_message(survey.conversation, text, channel=survey.channel)
+        buttons = None
+        if survey.channel in QUICK_REPLY_CHANNELS:
+            buttons = texts.survey_quick_replies(survey)
+        message = send_automatic_message(
+            survey.conversation, text, channel=survey.channel, quick_replies=buttons
+        )
         # The message opened an outbound contact on a finished conversation: the
         # survey is not a new contact with the customer, so it ends at once.
         Contact.objects.filter(

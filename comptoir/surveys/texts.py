@@ -56,3 +56,21 @@ def message_text(
             "link": link,
             "brand": survey.brand.name,
         }
+
+
+# A tapped score's id: "survey:<id>:<nonce>:<score>" (``surveys.quick_replies`` takes it).
+QUICK_REPLY_PREFIX = "survey:"
+SCORES = (5, 4, 3, 2, 1)
+
+
+def survey_quick_replies(survey: Survey) -> dict:
+    """The five satisfaction scores as the channel's buttons, best first."""
+    prefix = f"{survey.pk}:{survey.nonce}:"
+    with translation.override(survey.language):
+        return {
+            "label": gettext("Your rating"),
+            "choices": [
+                {"id": f"{QUICK_REPLY_PREFIX}{prefix}{score}", "title": f"{score} {'★' * score}"}
+                for score in SCORES
+            ],
+        }

@@ -37,6 +37,8 @@ from comptoir.touchpoints.messaging.payloads import (
 MEDIA_TYPES = ("image", "video", "audio", "file")
 # Messenger refuses text longer than this: longer replies go in several messages.
 MAX_TEXT = 2000
+# Quick replies under a message: how many, and the length of each title.
+MAX_QUICK_REPLIES, MAX_QUICK_REPLY_TITLE = 13, 20
 
 
 class MessengerProvider:
@@ -77,13 +79,36 @@ class MessengerProvider:
     def send_text(
         self, client: httpx.Client, account: MessagingAccount, recipient_id: str, text: str
     ) -> str:
+        return self._send(client, account, recipient_id, {"text": text})
+
+    def send_choices(
+        self,
+        client: httpx.Client,
+        account: MessagingAccount,
+        recipient_id: str,
+        text: str,
+        quick_replies: dict,
+    ) -> str | None:
+        choices = quick_replies["choices"]
+        if (
+            len(text) > MAX_TEXT
+            or len(choices) > MAX_QUICK_REPLIES
+            or any(len(choice["title"]) > MAX_QUICK_REPLY_TITLE for choice in choices)
+        ):
+            return None
+        quick = [{"content_type": "text", "title": c["title"], "payload": c["id"]} for c in choices]
+        return self._send(client, account, recipient_id, {"text": text, "quick_replies": quick})
+
+    def _send(
+        self, client: httpx.Client, account: MessagingAccount, recipient_id: str, message: dict
+    ) -> str:
         response = post_json(
             client,
             f"{account.api_base_url.rstrip('/')}/me/messages",
             {
                 "recipient": {"id": recipient_id},
                 "messaging_type": "RESPONSE",
-                "message": {"text": text},
+                "message": message,
             },
             headers={"Authorization": f"Bearer {account.access_token}"},
         )
@@ -117,6 +142,7 @@ def _parse_event(batch: WebhookBatch, page_id: str, event: dict, where: str) -> 
                 text=text,
                 media=media,
                 received_at=received_at,
+                reply_id=_quick_reply_payload(message, where),
             )
         )
     elif "postback" in event:
@@ -161,3 +187,10 @@ def _attachment(raw: Any, where: str) -> MediaRef | None:
         return None  # a location, a sticker pack template…: nothing to fetch
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])[:200]
     return MediaRef(kind=kind, url=url, filename=filename)
+
+
+def _quick_reply_payload(message: dict, where: str) -> str:
+    quick_reply = message.get("quick_reply")
+    if not isinstance(quick_reply, dict):
+        return ""
+    return as_text(quick_reply.get("payload"), f"{where}.message.quick_reply.payload")

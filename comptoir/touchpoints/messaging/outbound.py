@@ -2,7 +2,8 @@
 
 Called by the outbox worker outside any transaction. Replies leave from the
 account the customer wrote to, to the id they wrote from (``MessagingRoute``).
-Only text is sent: files attached to a reply are not forwarded (the agent
+Only text is sent, with its quick replies as the channel's buttons when they fit
+(a survey's scores): files attached to a reply are not forwarded (the agent
 sees them in the console; the customer does not).
 """
 
@@ -34,6 +35,16 @@ def send_messaging_delivery(delivery: Delivery) -> str:
         raise DeliveryError("empty message", permanent=True)
     provider_ids = []
     with graph_client() as client:
+        if message.quick_replies and delivery.parts_sent == 0:
+            try:
+                sent = provider.send_choices(
+                    client, account, recipient_id, message.text, message.quick_replies
+                )
+            except ValueError as error:
+                raise DeliveryError(str(error)) from error
+            if sent is not None:  # else the choices do not fit: the text alone, with its link
+                Delivery.objects.filter(pk=delivery.pk).update(parts_sent=len(chunks))
+                return sent
         for number in range(delivery.parts_sent, len(chunks)):
             try:
                 provider_ids.append(

@@ -32,6 +32,8 @@ class ParsedMessage:
     display_name: str = ""
     media: tuple[MediaRef, ...] = ()
     received_at: datetime | None = None
+    # The id of the quick reply the customer tapped (one Comptoir sent), else blank.
+    reply_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The small interface every messaging provider implements, and the registry of them.
 
 Adding a provider (Telegram, Instagram, a WhatsApp BSP…) is one class with
-these four members and one line in ``PROVIDERS``; the webhook views,
+these five members and one line in ``PROVIDERS``; the webhook views,
 ``receiving`` and ``outbound`` do not change.
 """
 
@@ -32,6 +32,16 @@ class MessagingProvider(Protocol):
         self, client: httpx.Client, account: MessagingAccount, recipient_id: str, text: str
     ) -> str:
         """Send ``text``; the provider's message id. Raises ``DeliveryError``."""
+
+    def send_choices(
+        self,
+        client: httpx.Client,
+        account: MessagingAccount,
+        recipient_id: str,
+        text: str,
+        quick_replies: dict,
+    ) -> str | None:
+        """Send ``text`` with its quick replies as buttons; None when they do not fit."""
 
 
 PROVIDERS: dict[str, MessagingProvider] = {

@@ -29,6 +29,7 @@ from comptoir.customers.models import IdentityKind
 from comptoir.outbox.actions import record_provider_status
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.tenancy.models import Brand
+from comptoir.touchpoints.messaging import quick_replies
 from comptoir.touchpoints.messaging.graph import MediaTooLarge, download, graph_client
 from comptoir.touchpoints.messaging.models import MessagingAccount, MessagingRoute, Provider
 from comptoir.touchpoints.messaging.payloads import (
@@ -219,6 +220,10 @@ def receive_message(
     ``client`` may be None when ``parsed`` has no media.
     """
     brand = account.brand
+    if parsed.reply_id and quick_replies.take(
+        brand, provider.channel, parsed.sender_id, parsed.reply_id
+    ):
+        return True
     if parsed.media:
         already = Message.objects.filter(
             brand=brand, channel=provider.channel, external_id=parsed.external_id

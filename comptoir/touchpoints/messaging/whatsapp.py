@@ -32,6 +32,8 @@ MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 STATUSES = ("sent", "delivered", "read", "failed")
 # WhatsApp refuses text bodies longer than this: longer replies go in several messages.
 MAX_TEXT = 4096
+# An interactive list message: its body, the button that opens it, its rows and their titles.
+MAX_LIST_BODY, MAX_LIST_BUTTON, MAX_LIST_ROWS, MAX_ROW_TITLE = 1024, 20, 10, 24
 
 
 class WhatsAppProvider:
@@ -96,6 +98,18 @@ class WhatsAppProvider:
     def send_text(
         self, client: httpx.Client, account: MessagingAccount, recipient_id: str, text: str
     ) -> str:
+        return self._send(
+            client, account, recipient_id, "text", {"preview_url": False, "body": text}
+        )
+
+    def _send(
+        self,
+        client: httpx.Client,
+        account: MessagingAccount,
+        recipient_id: str,
+        kind: str,
+        content: dict,
+    ) -> str:
         response = post_json(
             client,
             f"{account.api_base_url.rstrip('/')}/{account.external_id}/messages",
@@ -103,8 +117,8 @@ class WhatsAppProvider:
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
                 "to": recipient_id,
-                "type": "text",
-                "text": {"preview_url": False, "body": text},
+                "type": kind,
+                kind: content,
             },
             headers={"Authorization": f"Bearer {account.access_token}"},
         )
@@ -114,6 +128,31 @@ class WhatsAppProvider:
             if isinstance(wamid, str) and wamid:
                 return wamid
         raise ValueError("the Graph API accepted the message but returned no id")
+
+    def send_choices(
+        self,
+        client: httpx.Client,
+        account: MessagingAccount,
+        recipient_id: str,
+        text: str,
+        quick_replies: dict,
+    ) -> str | None:
+        choices = quick_replies["choices"]
+        if (
+            len(text) > MAX_LIST_BODY
+            or len(choices) > MAX_LIST_ROWS
+            or any(len(choice["title"]) > MAX_ROW_TITLE for choice in choices)
+        ):
+            return None
+        interactive = {
+            "type": "list",
+            "body": {"text": text},
+            "action": {
+                "button": quick_replies["label"][:MAX_LIST_BUTTON],
+                "sections": [{"rows": [{"id": c["id"], "title": c["title"]} for c in choices]}],
+            },
+        }
+        return self._send(client, account, recipient_id, "interactive", interactive)
 
 
 def _contact_names(contacts: Any) -> dict[str, str]:
@@ -143,7 +182,19 @@ def _message(account_id: str, raw: Any, names: dict[str, str], where: str) -> Pa
         display_name=names.get(sender, ""),
         media=media,
         received_at=from_timestamp(raw.get("timestamp")),
+        reply_id=_reply_id(kind, raw, where),
     )
+
+
+def _reply_id(kind: str, raw: dict, where: str) -> str:
+    """The id of the list row or reply button the customer tapped (``interactive``)."""
+    if kind != "interactive":
+        return ""
+    interactive = as_dict(raw.get("interactive"), f"{where}.interactive")
+    for key in ("button_reply", "list_reply"):
+        if isinstance(interactive.get(key), dict):
+            return as_text(interactive[key].get("id"), f"{where}.interactive.{key}.id")
+    return ""
 
 
 def _content(kind: str, raw: dict, where: str) -> tuple[str, tuple[MediaRef, ...]]:
