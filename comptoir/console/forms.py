@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from comptoir.conversations.models import Channel
+
 
 class ComposeForm(forms.Form):
     """The reply box: a text and whether it goes to the customer or stays internal."""
@@ -18,6 +20,8 @@ class ComposeForm(forms.Form):
     mode = forms.ChoiceField(
         choices=[(REPLY, _("Reply")), (NOTE, _("Internal note"))], required=False
     )
+    # The channel the agent picked (empty: the default); the action checks it can reach them.
+    channel = forms.ChoiceField(choices=Channel.choices, required=False)
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
@@ -28,3 +32,9 @@ class ComposeForm(forms.Form):
     @property
     def is_note(self) -> bool:
         return self.cleaned_data.get("mode") == self.NOTE
+
+
+class ResendForm(forms.Form):
+    """Send a reply that was not delivered again, on another channel."""
+
+    channel = forms.ChoiceField(choices=Channel.choices)

@@ -32,6 +32,8 @@ class Delivery(models.Model):
     # When the next try is due (a job is queued for then).
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    # What agents are told about the last failure (``outbox.failures``; empty: a general text).
+    failure_code = models.CharField(max_length=32, blank=True)
     # The provider's id for what was sent (Message-ID, WhatsApp wamid, …).
     provider_id = models.CharField(max_length=255, blank=True)
     # Parts of a long reply already accepted by the provider (messaging channels split
@@ -46,6 +48,13 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["channel", "provider_id"], name="delivery_provider_id"),
         ]
+
+    @property
+    def failure_text(self) -> str:
+        """The last failure in the agent's words and language (the console shows it)."""
+        from comptoir.outbox.failures import agent_text
+
+        return agent_text(self.failure_code)
 
     def __str__(self) -> str:
         return f"{self.channel} delivery of message #{self.message_id}: {self.status}"
