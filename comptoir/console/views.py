@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from comptoir.assistant import engine
 from comptoir.console.forms import ComposeForm, ResendForm
 from comptoir.console.queries import (
     InboxView,
@@ -89,6 +90,11 @@ def _workspace(
     conversation: Conversation | None = None,
     customer: Customer | None = None,
 ) -> HttpResponse:
+    if not engine.models_ready():
+        # The first console page of this process loads the assistant's models, so that
+        # agent assist is ready when a conversation opens (``comptoir serve`` and workers
+        # start loading them at start; another server starts here).
+        engine.warm_up_in_background()
     view = parse_inbox_view(request.GET.get("view"))
     context: dict[str, Any] = {
         "membership": membership,
