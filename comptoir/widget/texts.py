@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from comptoir.assistant.enabled_brands import assistant_enabled_for
 from comptoir.conversations.models import Channel
+from comptoir.sla.customer_wait import business_hours
 from comptoir.tenancy.models import Brand
 
 
@@ -107,7 +108,13 @@ def widget_texts(brand: Brand) -> dict[str, Any]:
     wrote them (Settings → Brand), else Comptoir's.
     """
     language = translation.get_language() or settings.LANGUAGE_CODE
+    hours = business_hours(brand.pk) or {}
     return {
+        # The brand's opening hours (its SLA calendar) and, while closed, when it is back.
+        "hours": gettext("Open %(hours)s") % {"hours": hours["hours"]}
+        if hours.get("hours")
+        else "",
+        "offline": hours.get("offline", ""),
         "open": gettext("Open the chat"),
         "close": gettext("Close the chat"),
         "subtitle": brand.customer_text("subtitle", language) or default_subtitle(brand),
