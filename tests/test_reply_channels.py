@@ -100,7 +100,7 @@ def test_the_reply_box_lists_the_channels_and_posts_the_choice(agent_client, bra
     ("language", "expected"),
     [
         ("en", "This channel is not set up for sending yet"),
-        ("fr", "Ce canal n’est pas encore configuré pour l’envoi"),
+        ("fr", "Ce canal n\u2019est pas encore configur\u00e9 pour l\u2019envoi"),
     ],
 )
 def test_a_failed_delivery_says_why_in_the_agents_words_and_offers_another_channel(

@@ -10,7 +10,6 @@ from comptoir.assistant.rules import asks_for_human, extract_order_number, rende
 from comptoir.assistant.scope import LANGUAGES
 from comptoir.conversations.models import AuthorKind, Conversation, Direction, Message
 
-
 # A suggestion under this confidence is more often wrong than right: the agent is better
 # served by "no suggestion" than by an unrelated answer to wave away.
 SUGGESTION_MIN_CONFIDENCE = 0.35

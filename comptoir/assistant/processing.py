@@ -9,10 +9,12 @@ re-checks, under the conversation's lock, that no person took over meanwhile.
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.assistant import engine
@@ -279,7 +281,7 @@ def _order_status(
         language = details.get("language", "fr")
         for key, value in body.items():
             if isinstance(value, str | int | float):
-                values[key] = str(value)
+                values[key] = customer_date(str(value), language)
         for key, value in list(values.items()):
             if key.endswith(f"_{language}"):
                 values[key.removesuffix(f"_{language}")] = value
@@ -295,6 +297,22 @@ def _order_status(
         details=details,
         history=[tried, {"kind": "answer", "text": answer}],
     )
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def customer_date(value: str, language: str) -> str:
+    """An ISO date of the brand's system ("2026-12-06") as the customer reads dates in their
+    language ("6 décembre 2026", "Dec. 6, 2026"); any other value as it is."""
+    if not _ISO_DATE.fullmatch(value):
+        return value
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    with translation.override(language if language in LANGUAGES else "fr"):
+        return date_format(day, "DATE_FORMAT")
 
 
 def _fill(template: str, conversation: Conversation, values: dict[str, Any]) -> str:
@@ -398,7 +416,9 @@ def _hand_off(
     state.pending_action = ""
     state.pending_intent = ""
     with translation.override(conversation.brand.default_language or "fr"):
-        add_note(None, conversation, summary_text(summary), author_kind=AuthorKind.BOT)
+        note = add_note(None, conversation, summary_text(summary), author_kind=AuthorKind.BOT)
+    # The console renders this note again from the summary, in each agent's language.
+    summary["note_id"] = note.pk
 
 
 def _handoff_announcement(advisor: Membership | None) -> str:

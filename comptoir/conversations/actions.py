@@ -165,7 +165,7 @@ class ReplyOptions:
 
 
 def reply_options(conversation: Conversation) -> ReplyOptions:
-    """Which channels can reach the customer: their identities × what the brand has set up.
+    """Which channels can reach the customer: their identities and what the brand has set up.
 
     Web chat and the API when the customer wrote from them in this conversation
     (the widget shows the reply there); e-mail with an address that works;

@@ -120,9 +120,7 @@ def _record_sent(delivery: Delivery, provider_id: str) -> None:
         _delivery_changed(delivery)
 
 
-def _record_failure(
-    delivery: Delivery, reason: str, *, permanent: bool, code: str = ""
-) -> None:
+def _record_failure(delivery: Delivery, reason: str, *, permanent: bool, code: str = "") -> None:
     with transaction.atomic():
         current = (
             Delivery.objects.select_for_update()

@@ -33,8 +33,7 @@ AGENT_TEXTS: dict[str, Promise] = {
     PROVIDER_UNREACHABLE: _("The messaging service could not be reached."),
     PROVIDER_REFUSED: _("The messaging service refused the message."),
     WINDOW_CLOSED: _(
-        "The customer has not written for too long: this channel no longer lets us "
-        "write first."
+        "The customer has not written for too long: this channel no longer lets us write first."
     ),
 }
 UNKNOWN = _("The message could not be delivered.")

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.models import Message
+from comptoir.outbox.failures import agent_text
 from comptoir.tenancy.models import Brand
 
 
@@ -49,12 +50,10 @@ class Delivery(models.Model):
             models.Index(fields=["channel", "provider_id"], name="delivery_provider_id"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.channel} delivery of message #{self.message_id}: {self.status}"
+
     @property
     def failure_text(self) -> str:
         """The last failure in the agent's words and language (the console shows it)."""
-        from comptoir.outbox.failures import agent_text
-
         return agent_text(self.failure_code)
-
-    def __str__(self) -> str:
-        return f"{self.channel} delivery of message #{self.message_id}: {self.status}"

@@ -10,8 +10,8 @@ and the phone webhook's answer (read out by the IVR) both use ``wait_answer``.
 from typing import Any
 
 from django.utils import timezone
-from django.utils.formats import date_format, time_format
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext
 
 from comptoir.conversations.models import Conversation
@@ -72,12 +72,9 @@ def _hours_line(calendar: Calendar) -> str:
     for days, intervals in groups:
         names = str(WEEKDAYS_ABBR[days[0]])
         if len(days) > 1:
-            names = gettext("%(first)s–%(last)s") % {
-                "first": names,
-                "last": WEEKDAYS_ABBR[days[-1]],
-            }
+            names = f"{names}\u2013{WEEKDAYS_ABBR[days[-1]]}"
         times = ", ".join(
-            f"{time_format(start, 'TIME_FORMAT')}–{time_format(end, 'TIME_FORMAT')}"
+            f"{time_format(start, 'TIME_FORMAT')}\u2013{time_format(end, 'TIME_FORMAT')}"
             for start, end in intervals
         )
         parts.append(f"{names} {times}")
@@ -87,7 +84,7 @@ def _hours_line(calendar: Calendar) -> str:
 def business_hours(brand_id: int) -> dict[str, Any] | None:
     """The widget's header: the brand's opening hours and, while closed, when it is back.
 
-    ``{"hours": "Mon–Fri 9:00–18:00", "open_now": …, "offline": sentence or ""}``
+    ``{"hours": "Mon-Fri 9:00-18:00", "open_now": …, "offline": sentence or ""}``
     in the active language; None for a brand without a calendar (always open).
     """
     calendar = calendar_for(brand_id)
@@ -101,8 +98,7 @@ def business_hours(brand_id: int) -> dict[str, Any] | None:
         else:
             back_at = opening.back_at.astimezone(calendar.zone)
             offline = gettext(
-                "We are closed at the moment: leave a message, we are back on %(date)s "
-                "at %(time)s."
+                "We are closed at the moment: leave a message, we are back on %(date)s at %(time)s."
             ) % {
                 "date": date_format(back_at, "DATE_FORMAT"),
                 "time": time_format(back_at, "TIME_FORMAT"),

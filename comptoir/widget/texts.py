@@ -101,6 +101,18 @@ def default_subtitle(brand: Brand) -> str:
     return gettext("An advisor answers you here.")
 
 
+def opening_texts(brand: Brand) -> dict[str, str]:
+    """The header's opening hours (the brand's SLA calendar) and, while closed, when the team
+    is back; empty strings for a brand without a calendar (active language)."""
+    hours = business_hours(brand.pk) or {}
+    return {
+        "hours": gettext("Open %(hours)s") % {"hours": hours["hours"]}
+        if hours.get("hours")
+        else "",
+        "offline": hours.get("offline", ""),
+    }
+
+
 def widget_texts(brand: Brand) -> dict[str, Any]:
     """Every string the widget shows, in the active language (use under translation.override).
 
@@ -108,13 +120,7 @@ def widget_texts(brand: Brand) -> dict[str, Any]:
     wrote them (Settings → Brand), else Comptoir's.
     """
     language = translation.get_language() or settings.LANGUAGE_CODE
-    hours = business_hours(brand.pk) or {}
     return {
-        # The brand's opening hours (its SLA calendar) and, while closed, when it is back.
-        "hours": gettext("Open %(hours)s") % {"hours": hours["hours"]}
-        if hours.get("hours")
-        else "",
-        "offline": hours.get("offline", ""),
         "open": gettext("Open the chat"),
         "close": gettext("Close the chat"),
         "subtitle": brand.customer_text("subtitle", language) or default_subtitle(brand),

@@ -41,8 +41,8 @@ from django.utils.html import linebreaks
 from comptoir.conversations.models import AuthorKind, Channel, Conversation, Direction, Message
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.mail_connection import mail_connection
-from comptoir.outbox.models import Delivery
 from comptoir.outbox import failures
+from comptoir.outbox.models import Delivery
 from comptoir.outbox.senders import DeliveryError
 from comptoir.tenancy.models import Brand
 from comptoir.touchpoints.email.message_ids import normalise_message_id

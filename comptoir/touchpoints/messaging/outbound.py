@@ -9,8 +9,8 @@ sees them in the console; the customer does not).
 import logging
 
 from comptoir.customers.models import Identity
-from comptoir.outbox.models import Delivery
 from comptoir.outbox import failures
+from comptoir.outbox.models import Delivery
 from comptoir.outbox.senders import DeliveryError
 from comptoir.touchpoints.messaging.graph import graph_client
 from comptoir.touchpoints.messaging.models import MessagingAccount, MessagingRoute

@@ -198,6 +198,7 @@
         }
       );
       swap("thread", fresh);
+      applySummaryFold();
       unfolded.forEach(function (id) {
         const details = document.querySelector('details[data-history-of="' + id + '"]');
         if (details) {
@@ -285,6 +286,46 @@
       refreshing = false;
     }
   }
+
+  /* ---------- the assistant's summary card: folded or not, remembered per agent ---------- */
+
+  const SUMMARY_KEY = "comptoir.summaryFolded." + (workspace.dataset.membershipId || "");
+
+  function summaryFolded() {
+    try {
+      return window.localStorage.getItem(SUMMARY_KEY) === "1";
+    } catch (error) {
+      return false;
+    }
+  }
+
+  // Applied on load and after every thread refresh (the card comes back unfolded).
+  function applySummaryFold() {
+    const card = document.getElementById("assistant-summary");
+    const toggle = document.getElementById("assistant-summary-toggle");
+    if (!card || !toggle) {
+      return;
+    }
+    const folded = summaryFolded();
+    card.classList.toggle("is-folded", folded);
+    toggle.setAttribute("aria-expanded", folded ? "false" : "true");
+    toggle.textContent = folded ? toggle.dataset.textShow : toggle.dataset.textHide;
+  }
+
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest && event.target.closest("#assistant-summary-toggle");
+    if (!toggle) {
+      return;
+    }
+    try {
+      window.localStorage.setItem(SUMMARY_KEY, summaryFolded() ? "0" : "1");
+    } catch (error) {
+      return; // storage refused: nothing to remember the choice with
+    }
+    applySummaryFold();
+  });
+
+  applySummaryFold();
 
   /* ---------- unread count and desktop notifications ---------- */
 

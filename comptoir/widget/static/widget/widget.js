@@ -160,7 +160,7 @@
 
   var title = el("h2", { "class": "title", id: "comptoir-title" });
   var subtitle = el("p", { "class": "subtitle" });
-  // Opening hours, and while closed, when the team is back (texts "hours" and "offline").
+  // Opening hours, and while closed, when the team is back (the session's "opening").
   var hoursLine = el("p", { "class": "subtitle hours", "data-testid": "comptoir-hours", hidden: "" });
   var offlineLine = el("p", { "class": "subtitle offline", "data-testid": "comptoir-offline", hidden: "" });
   var closeBtn = el("button", { type: "button", "class": "icon-btn", "data-testid": "comptoir-close" }, [icon(ICONS.close)]);
@@ -266,10 +266,11 @@
     title.textContent = state.session ? state.session.brand.name : "";
     applyColour(state.session && state.session.brand.color);
     subtitle.textContent = t("subtitle");
-    hoursLine.textContent = t("hours") || "";
-    hoursLine.hidden = !t("hours");
-    offlineLine.textContent = t("offline") || "";
-    offlineLine.hidden = !t("offline");
+    var opening = (state.session && state.session.opening) || {};
+    hoursLine.textContent = opening.hours || "";
+    hoursLine.hidden = !opening.hours;
+    offlineLine.textContent = opening.offline || "";
+    offlineLine.hidden = !opening.offline;
     identifyToggle.textContent = t("email_prompt");
     emailLabelText.textContent = t("email_label");
     nameLabelText.textContent = t("name_label");
