@@ -29,7 +29,14 @@ SUMMARY = {
     ("language", "expected"),
     [
         ("en", ["Intent: not recognised", "Language: French, mood: negative", "Order number:"]),
-        ("fr", ["non reconnue", "Langue : Français, humeur : négative", "Numéro de commande : MD-10482"]),
+        (
+            "fr",
+            [
+                "non reconnue",
+                "Langue : Français, humeur : négative",
+                "Numéro de commande : MD-10482",
+            ],
+        ),
     ],
 )
 def test_the_note_is_in_words_not_internals(language, expected):

@@ -83,8 +83,10 @@ QUERY_COUNTS = [
     ("/console/?view=mine", 7),
     ("/console/?view=teams", 7),
     ("/console/fragments/inbox/", 6),
-    ("/console/c/{conversation}/", 20),  # + SLA badge, + saved views, + audit entry
-    ("/console/c/{conversation}/thread/", 10),
+    # + SLA badge, + saved views, + audit entry, + the reply box's channels (2: the customer's
+    # recent channels and identities; one more per messaging channel they have an id on)
+    ("/console/c/{conversation}/", 22),
+    ("/console/c/{conversation}/thread/", 12),  # + the channels a failed reply can go again on
     ("/console/c/{conversation}/panel/", 10),
     ("/console/customers/{customer}/", 17),  # + audit entry, appointments, devices
     ("/console/customers/{customer}/panel/", 13),  # + appointments, devices
