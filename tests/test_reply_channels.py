@@ -87,6 +87,14 @@ def test_the_reply_box_lists_the_channels_and_posts_the_choice(agent_client, bra
         {"text": "Je vous écris", "mode": "reply", "channel": "email"},
     )
     assert Message.objects.get(text="Je vous écris").channel == Channel.EMAIL
+    # Left at the page's default (web chat), the reply follows the customer, who wrote by
+    # e-mail since the page was loaded.
+    Message.objects.filter(text="Bonjour", conversation=conversation).update(channel="email")
+    agent_client.post(
+        reverse("console:compose", args=[conversation.pk]),
+        {"text": "Suivi", "mode": "reply", "channel": "webchat", "channel_default": "webchat"},
+    )
+    assert Message.objects.get(text="Suivi").channel == Channel.EMAIL
     response = agent_client.post(
         reverse("console:compose", args=[conversation.pk]),
         {"text": "Sur WhatsApp ?", "mode": "reply", "channel": "whatsapp"},
@@ -133,7 +141,9 @@ def test_every_failure_code_has_a_translated_text():
     from django.utils import translation
 
     for code in failures.AGENT_TEXTS:
-        english = failures.agent_text(code)
+        with translation.override("en"):
+            english = failures.agent_text(code)
         with translation.override("fr"):
             assert failures.agent_text(code) != english, code
-    assert failures.agent_text("") == str(failures.UNKNOWN)
+    with translation.override("en"):
+        assert failures.agent_text("") == "The message could not be delivered."

@@ -9,12 +9,10 @@ re-checks, under the conversation's lock, that no person took over meanwhile.
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.assistant import engine
@@ -32,6 +30,7 @@ from comptoir.assistant.models import (
 from comptoir.assistant.retrieval import best_passage
 from comptoir.assistant.rules import (
     asks_for_human,
+    customer_date,
     extract_order_number,
     is_greeting,
     rejects_answer,
@@ -297,22 +296,6 @@ def _order_status(
         details=details,
         history=[tried, {"kind": "answer", "text": answer}],
     )
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def customer_date(value: str, language: str) -> str:
-    """An ISO date of the brand's system ("2026-12-06") as the customer reads dates in their
-    language ("6 décembre 2026", "Dec. 6, 2026"); any other value as it is."""
-    if not _ISO_DATE.fullmatch(value):
-        return value
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return value
-    with translation.override(language if language in LANGUAGES else "fr"):
-        return date_format(day, "DATE_FORMAT")
 
 
 def _fill(template: str, conversation: Conversation, values: dict[str, Any]) -> str:

@@ -272,7 +272,7 @@ def compose(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if form.is_note:
             add_note(membership, conversation, text)
         else:
-            send_reply(membership, conversation, text, channel=form.cleaned_data["channel"] or None)
+            send_reply(membership, conversation, text, channel=form.chosen_channel)
     except ChannelUnreachableError:
         return _action_done(
             request,
