@@ -335,6 +335,9 @@
   const UNREAD_KEY = "comptoir.unread";
   const baseTitle = document.title;
   const membershipId = parseId(workspace.dataset.membershipId);
+  // Events up to the page's own are in what it shows, and were counted by the page before:
+  // a resume replays recent ones below it, which must not count twice.
+  const pageEventId = state.lastEventId;
 
   function readUnread() {
     try {
@@ -385,6 +388,7 @@
     const payload = frame.payload || {};
     const conversation = payload.conversation || {};
     if (
+      frame.id <= pageEventId ||
       frame.kind !== "message.created" ||
       payload.direction !== "in" ||
       payload.author_kind !== "customer" ||
