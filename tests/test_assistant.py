@@ -477,7 +477,17 @@ def test_order_status_action_answers_with_the_brand_system(brand, brand_system):
     assert (job.outcome, job.reason) == (Outcome.ANSWERED, "action"), job.reason
     assert brand_system.requests[0][0] == "/api/orders/MD-10482"
     [reply] = bot_messages(message.conversation_id)
-    assert "MD-10482" in reply.text and "expédiée" in reply.text and "2026-11-27" in reply.text
+    # The brand system's ISO date, as a French customer reads dates.
+    assert "MD-10482" in reply.text and "expédiée" in reply.text
+    assert "27 novembre 2026" in reply.text and "2026-11-27" not in reply.text
+
+
+def test_order_dates_are_in_the_customers_language(brand, brand_system):
+    setup_assistant(brand, action_base_url=brand_system.url, allow_private_addresses=True)
+    message = write(brand, "Hello, where is my order MD-10483 please?")
+    assert job_of(message).reason == "action"
+    [reply] = bot_messages(message.conversation_id)
+    assert "shipped" in reply.text and "Nov. 27, 2026" in reply.text
 
 
 def test_order_number_is_asked_for_then_the_action_continues(brand, brand_system):

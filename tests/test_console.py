@@ -483,8 +483,9 @@ def test_customer_supplied_text_is_escaped(agent_client, agent, brand):
 MAX_INBOX_QUERIES = 7
 # +2 for the identity-resolution part of the customer panel (proposals, merges), +1 for the
 # audit entry (who viewed the conversation), +1 for the
-# SLA badge (the soonest running clock), +1 for the agent's saved views.
-MAX_CONVERSATION_QUERIES = 18
+# SLA badge (the soonest running clock), +1 for the agent's saved views, +2 for the reply box's
+# channels (the customer's recent channels and their identities).
+MAX_CONVERSATION_QUERIES = 20
 
 
 def make_busy_brand(brand, agent, colleague, conversations: int) -> Conversation:

@@ -97,6 +97,7 @@ CASES: dict[str, Case] = {
     "console:thread_fragment": Case("session", "conversation"),
     "console:conversation_panel_fragment": Case("session", "conversation"),
     "console:compose": Case("session", "conversation", "post"),
+    "console:resend": Case("session", "message", "post"),
     "console:assign": Case("session", "conversation", "post"),
     "console:resolve": Case("session", "conversation", "post"),
     "console:reopen": Case("session", "conversation", "post"),
@@ -380,7 +381,7 @@ def secret_data(brand, agent):
         SECRET,
         attachments=[InboundAttachment("photo.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)],
     )
-    add_note(agent, message.conversation, f"note {SECRET}")
+    note = add_note(agent, message.conversation, f"note {SECRET}")
     customer = message.conversation.customer
     identity_data = identity_resolution_data(brand, customer)
     return {
@@ -388,6 +389,7 @@ def secret_data(brand, agent):
         "conversation": message.conversation.pk,
         "customer": message.conversation.customer_id,
         "membership": agent.pk,
+        "message": note.pk,
         "attachment": message.attachments.get().pk,
         "brand": messaging_accounts(brand, "brand-secret"),
         "portal_brand": brand.slug,

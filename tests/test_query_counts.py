@@ -84,8 +84,10 @@ QUERY_COUNTS = [
     ("/console/?view=mine", 7),
     ("/console/?view=teams", 7),
     ("/console/fragments/inbox/", 6),
-    ("/console/c/{conversation}/", 21),  # + SLA badge, saved views, audit entry, consents
-    ("/console/c/{conversation}/thread/", 10),
+    # + SLA badge, + saved views, + audit entry, + consents, + the reply box's channels (2: the
+    # customer's recent channels and identities; one more per messaging channel they have an id on)
+    ("/console/c/{conversation}/", 23),
+    ("/console/c/{conversation}/thread/", 12),  # + the channels a failed reply can go again on
     ("/console/c/{conversation}/panel/", 11),  # + consents
     ("/console/customers/{customer}/", 18),  # + audit entry, appointments, devices, consents
     ("/console/customers/{customer}/panel/", 14),  # + appointments, devices, consents

@@ -6,9 +6,13 @@ from typing import Any
 from comptoir.assistant import engine
 from comptoir.assistant.models import Intent
 from comptoir.assistant.retrieval import top_passages
-from comptoir.assistant.rules import extract_order_number, render_template
+from comptoir.assistant.rules import asks_for_human, extract_order_number, render_template
 from comptoir.assistant.scope import LANGUAGES
 from comptoir.conversations.models import AuthorKind, Conversation, Direction, Message
+
+# A suggestion under this confidence is more often wrong than right: the agent is better
+# served by "no suggestion" than by an unrelated answer to wave away.
+SUGGESTION_MIN_CONFIDENCE = 0.35
 
 
 def _placeholders(template: str) -> set[str]:
@@ -20,6 +24,10 @@ def _placeholders(template: str) -> set[str]:
 
 def suggestions_for(conversation: Conversation) -> dict[str, Any]:
     """What the agent may want to insert in the reply box, for the last customer message.
+
+    Only intents the classifier is fairly sure of (``SUGGESTION_MIN_CONFIDENCE``,
+    never out of scope, never for a request to speak to a person): an empty list
+    is an answer ("no suggestion"), better than a wrong one.
 
     Until this process has loaded its models (``engine.warm_up``: seconds, far
     more on a busy machine), the answer is ``loading`` at once and the load
@@ -60,10 +68,14 @@ def suggestions_for(conversation: Conversation) -> dict[str, Any]:
     result["message"] = last[:300]
     result["language"] = language
     classifier = engine.classifier_for(conversation.brand_id)
-    if classifier is not None:
+    # Asking for a person is no question to answer: suggesting an intent's answer to it
+    # ("Opening an account" for "I want to speak to a human") only misleads.
+    if classifier is not None and not asks_for_human(last):
         prediction = classifier.predict(last)
-        names = [name for name, _ in prediction.ranking[:3]]
-        scores = dict(prediction.ranking[:3])
+        ranking = [] if prediction.out_of_scope else prediction.ranking[:3]
+        ranking = [(n, score) for n, score in ranking if score >= SUGGESTION_MIN_CONFIDENCE]
+        names = [name for name, _ in ranking]
+        scores = dict(ranking)
         intents = {
             i.name: i for i in Intent.objects.filter(brand_id=conversation.brand_id, name__in=names)
         }

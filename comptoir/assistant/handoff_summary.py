@@ -7,8 +7,8 @@ into text in the active language, so each agent reads the card in their own.
 
 from typing import Any
 
+from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from comptoir.routing.assignment import Routing
 
@@ -49,23 +49,77 @@ def routed_to_line(routed_to: dict[str, str]) -> str:
     return where
 
 
+DETAIL_LABELS = {
+    "order_number": gettext_lazy("Order number"),
+    "email": gettext_lazy("E-mail"),
+    "phone": gettext_lazy("Phone"),
+}
+
+
+def intent_line(summary: dict[str, Any]) -> str:
+    """What the customer wants, and how sure the assistant was, in words (no raw scores)."""
+    name = summary.get("intent_label") or summary.get("intent")
+    if not name:
+        return _("not recognised")
+    confidence = float(summary.get("confidence") or 0)
+    if confidence >= 0.8:
+        sureness = _("sure")
+    elif confidence >= 0.5:
+        sureness = _("fairly sure")
+    else:
+        sureness = _("unsure")
+    return _("%(intent)s (%(sureness)s)") % {"intent": name, "sureness": sureness}
+
+
+def sentiment_line(summary: dict[str, Any]) -> str:
+    """The customer's mood in a word: upset, negative, neutral or positive."""
+    score = float(summary.get("sentiment") or 0)
+    if summary.get("angry"):
+        return _("upset")
+    if score <= -0.3:
+        return _("negative")
+    if score >= 0.3:
+        return _("positive")
+    return _("neutral")
+
+
+def language_line(code: str) -> str:
+    """The customer's language by its name in the reader's language ("French", "français")."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code or "—"
+
+
+def detail_label(key: str) -> str:
+    """A detail's label: a known field's translated name, else the key made readable."""
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ").capitalize()
+
+
 def summary_text(summary: dict[str, Any]) -> str:
-    """The handoff summary as an internal note (the card shows the same, laid out)."""
+    """The handoff summary as an internal note (the card shows the same, laid out).
+
+    Rendered in the active language: the console renders the stored summary again
+    for each reader (``assistant_console.assistant_handoff``); the stored note's text,
+    in the brand's language, is what the API and exports read.
+    """
     lines = [
         _("Assistant handoff: %(reason)s") % {"reason": handoff_reason(summary["reason"])},
-        _("Intent: %(intent)s (confidence %(confidence)s)")
+        _("Intent: %(intent)s") % {"intent": intent_line(summary)},
+        _("Language: %(language)s, mood: %(sentiment)s")
         % {
-            "intent": summary["intent_label"] or summary["intent"] or "?",
-            "confidence": summary["confidence"],
+            "language": language_line(summary.get("language", "")),
+            "sentiment": sentiment_line(summary),
         },
-        _("Language: %(language)s, sentiment: %(sentiment)s")
-        % {"language": summary["language"], "sentiment": summary["sentiment"]},
     ]
+    if summary.get("vip"):
+        lines.append(_("VIP customer."))
     if summary.get("routed_to"):
         lines.append(_("Routed to: %(where)s") % {"where": routed_to_line(summary["routed_to"])})
-    for key, value in summary["details"].items():
-        lines.append(f"{key}: {value}")
-    for entry in summary["history"]:
+    for key, value in (summary.get("details") or {}).items():
+        lines.append(_("%(label)s: %(value)s") % {"label": detail_label(key), "value": value})
+    for entry in summary.get("history") or []:
         lines.append(f"- {history_line(entry)}")
     return "\n".join(lines)
 

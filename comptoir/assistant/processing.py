@@ -30,6 +30,7 @@ from comptoir.assistant.models import (
 from comptoir.assistant.retrieval import best_passage
 from comptoir.assistant.rules import (
     asks_for_human,
+    customer_date,
     extract_order_number,
     is_greeting,
     rejects_answer,
@@ -279,7 +280,7 @@ def _order_status(
         language = details.get("language", "fr")
         for key, value in body.items():
             if isinstance(value, str | int | float):
-                values[key] = str(value)
+                values[key] = customer_date(str(value), language)
         for key, value in list(values.items()):
             if key.endswith(f"_{language}"):
                 values[key.removesuffix(f"_{language}")] = value
@@ -398,7 +399,9 @@ def _hand_off(
     state.pending_action = ""
     state.pending_intent = ""
     with translation.override(conversation.brand.default_language or "fr"):
-        add_note(None, conversation, summary_text(summary), author_kind=AuthorKind.BOT)
+        note = add_note(None, conversation, summary_text(summary), author_kind=AuthorKind.BOT)
+    # The console renders this note again from the summary, in each agent's language.
+    summary["note_id"] = note.pk
 
 
 def _handoff_announcement(advisor: Membership | None) -> str:

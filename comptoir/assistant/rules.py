@@ -2,12 +2,18 @@
 
 "The customer can always type conseiller/agent to reach a human": that
 promise is kept by a rule, not by a classifier that might score it 0.6. The
-same goes for spotting an order number and for a customer saying the answer
-did not help.
+same goes for spotting an order number, for a customer saying the answer
+did not help, and for writing the brand system's dates as the customer reads them.
 """
 
 import re
 import unicodedata
+from datetime import date
+
+from django.utils import translation
+from django.utils.formats import date_format
+
+from comptoir.assistant.scope import LANGUAGES
 
 
 def fold(text: str) -> str:
@@ -90,3 +96,19 @@ def render_template(template: str, values: dict[str, str]) -> str:
         return template.format_map(_Defaulting(values)).strip()
     except (ValueError, IndexError, AttributeError, KeyError):
         return template.strip()
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def customer_date(value: str, language: str) -> str:
+    """An ISO date of the brand's system ("2026-12-06") as the customer reads dates in their
+    language ("6 décembre 2026", "Dec. 6, 2026"); any other value as it is."""
+    if not _ISO_DATE.fullmatch(value):
+        return value
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    with translation.override(language if language in LANGUAGES else "fr"):
+        return date_format(day, "DATE_FORMAT")

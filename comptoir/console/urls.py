@@ -25,6 +25,7 @@ urlpatterns = [
     path("availability/", views.availability, name="availability"),
     path("c/<id:conversation_id>/", views.conversation_detail, name="conversation"),
     path("c/<id:conversation_id>/compose/", views.compose, name="compose"),
+    path("messages/<id:message_id>/resend/", views.resend, name="resend"),
     path("c/<id:conversation_id>/assign/", views.assign, name="assign"),
     path("c/<id:conversation_id>/resolve/", views.resolve, name="resolve"),
     path("c/<id:conversation_id>/reopen/", views.reopen, name="reopen"),

@@ -16,13 +16,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from comptoir.console.forms import ComposeForm
+from comptoir.assistant import engine
+from comptoir.console.forms import ComposeForm, ResendForm
 from comptoir.console.queries import (
     InboxView,
     latest_event_id,
@@ -34,14 +35,17 @@ from comptoir.console.queries import (
 )
 from comptoir.conversations.access import access_attachment, access_conversation
 from comptoir.conversations.actions import (
+    ChannelUnreachableError,
     add_note,
     mark_pending,
     reopen_conversation,
+    reply_options,
+    resend_reply,
     resolve_conversation,
     send_reply,
 )
 from comptoir.conversations.attachment_files import attachment_response
-from comptoir.conversations.models import Conversation
+from comptoir.conversations.models import Conversation, Direction, Message
 from comptoir.conversations.state import ConversationStateError
 from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer
@@ -74,6 +78,7 @@ def _thread_context(membership: Membership, conversation: Conversation) -> dict[
         "conversation": conversation,
         "timeline": load_timeline(conversation),
         "colleagues": load_colleagues(membership),
+        "reply_options": reply_options(conversation),
     }
 
 
@@ -85,6 +90,11 @@ def _workspace(
     conversation: Conversation | None = None,
     customer: Customer | None = None,
 ) -> HttpResponse:
+    if not engine.models_ready():
+        # The first console page of this process loads the assistant's models, so that
+        # agent assist is ready when a conversation opens (``comptoir serve`` and workers
+        # start loading them at start; another server starts here).
+        engine.warm_up_in_background()
     view = parse_inbox_view(request.GET.get("view"))
     context: dict[str, Any] = {
         "membership": membership,
@@ -262,10 +272,46 @@ def compose(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if form.is_note:
             add_note(membership, conversation, text)
         else:
-            send_reply(membership, conversation, text)
+            send_reply(membership, conversation, text, channel=form.chosen_channel)
+    except ChannelUnreachableError:
+        return _action_done(
+            request,
+            conversation,
+            gettext("This customer cannot be reached on that channel: pick another one."),
+        )
     except ConversationStateError:
         if form.is_note:
             return _action_done(request, conversation, gettext("The note could not be added."))
+        return _action_done(
+            request,
+            conversation,
+            gettext("This conversation is resolved: reopen it before replying."),
+        )
+    return _action_done(request, conversation)
+
+
+@require_POST
+@login_required
+def resend(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A reply that was not delivered, sent again on the channel the agent picks."""
+    membership = request_membership(request)
+    message = get_object_or_404(Message, pk=message_id, brand_id=membership.brand_id)
+    conversation = access_conversation(membership, message.conversation_id)
+    message.conversation = conversation
+    form = ResendForm(request.POST)
+    if message.is_internal_note or message.direction != Direction.OUTBOUND:
+        return _action_done(request, conversation, gettext("Only a reply can be sent again."))
+    if not form.is_valid():
+        return _action_done(request, conversation, gettext("Pick a channel."))
+    try:
+        resend_reply(membership, message, form.cleaned_data["channel"])
+    except ChannelUnreachableError:
+        return _action_done(
+            request,
+            conversation,
+            gettext("This customer cannot be reached on that channel: pick another one."),
+        )
+    except ConversationStateError:
         return _action_done(
             request,
             conversation,

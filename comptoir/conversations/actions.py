@@ -9,6 +9,8 @@ message's ``author``; None: Comptoir itself or the assistant), and the event it
 appends tells agents (``actor_id``).
 """
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,9 +38,13 @@ from comptoir.customers.models import Identity, IdentityKind
 from comptoir.events import kinds
 from comptoir.events.actors import BOT, SYSTEM, Actor
 from comptoir.events.log import append_event
-from comptoir.outbox.senders import sender_for
+from comptoir.outbox.senders import brand_can_send, sender_for
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
+
+
+class ChannelUnreachableError(ConversationStateError):
+    """The agent chose a channel that cannot reach this customer."""
 
 
 def _outbound_message(
@@ -137,13 +143,77 @@ def reply_channel(conversation: Conversation) -> str:
     )
 
 
-def send_reply(author: Membership, conversation: Conversation, text: str) -> Message:
-    """An agent's reply to the customer, delivered on the conversation's current channel."""
+# The written channels an agent may pick, in the order the reply box lists them.
+WRITTEN_CHANNELS = (
+    Channel.WEBCHAT,
+    Channel.API,
+    Channel.EMAIL,
+    Channel.WHATSAPP,
+    Channel.MESSENGER,
+)
+
+
+@dataclass(frozen=True)
+class ReplyOptions:
+    """The channels a reply can reach this customer on, and the one picked by default."""
+
+    channels: list[str]
+    default: str | None
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """``(channel, its name in the reader's language)``, for the reply box."""
+        return [(channel, str(Channel(channel).label)) for channel in self.channels]
+
+
+def reply_options(conversation: Conversation) -> ReplyOptions:
+    """Which channels can reach the customer: their identities and what the brand has set up.
+
+    Web chat and the API when the customer wrote from them in this conversation
+    (the widget shows the reply there); e-mail with an address that works;
+    WhatsApp or Messenger with the customer's id and an active account. The
+    default is ``reply_channel``'s choice. A phone call is not a written channel.
+    Two queries, plus one per messaging channel the customer has an id on.
+    """
+    recent = _recent_channels(conversation)
+    identities = list(
+        Identity.objects.filter(
+            customer_id=conversation.customer_id, failing_since__isnull=True
+        ).values_list("kind", "verified")
+    )
+    kinds = {kind for kind, _ in identities}
+    channels = []
+    for channel in WRITTEN_CHANNELS:
+        if channel in (Channel.WEBCHAT, Channel.API):
+            reachable = channel in recent
+        else:
+            reachable = channel in kinds and brand_can_send(channel, conversation.brand_id)
+        if reachable:
+            channels.append(channel)
+    default = next((channel for channel in recent if channel in channels), None)
+    if default is None and Channel.EMAIL in channels:
+        # Only an address the customer proved: one typed in the chat may be anyone's.
+        proven = any(kind == IdentityKind.EMAIL and verified for kind, verified in identities)
+        default = Channel.EMAIL if proven else None
+    return ReplyOptions(channels=channels, default=default)
+
+
+def send_reply(
+    author: Membership, conversation: Conversation, text: str, *, channel: str | None = None
+) -> Message:
+    """An agent's reply to the customer, on ``channel`` (None: ``reply_channel``'s choice).
+
+    A chosen channel must be one of ``reply_options``: a ConversationStateError otherwise.
+    """
     with transaction.atomic():
         conversation = lock_conversation(conversation)
         if conversation.status == Status.RESOLVED:
             raise ConversationStateError("conversation is resolved; reopen it first")
-        message = _outbound_message(author, conversation, text, is_internal_note=False)
+        if channel is not None and channel not in reply_options(conversation).channels:
+            raise ChannelUnreachableError(f"the customer cannot be reached on {channel}")
+        message = _outbound_message(
+            author, conversation, text, is_internal_note=False, channel=channel
+        )
         update_fields = ["last_message_at"]
         conversation.last_message_at = message.created_at
         if conversation.first_response_at is None:
@@ -152,6 +222,13 @@ def send_reply(author: Membership, conversation: Conversation, text: str) -> Mes
         conversation.save(update_fields=update_fields)
         _message_sent(conversation, message, actor=Actor.agent(author))
     return message
+
+
+def resend_reply(author: Membership, message: Message, channel: str) -> Message:
+    """A reply that could not be delivered, sent again as a new reply on another channel."""
+    if message.direction != Direction.OUTBOUND or message.is_internal_note:
+        raise ConversationStateError("only a reply can be sent again")
+    return send_reply(author, message.conversation, message.text, channel=channel)
 
 
 def send_automatic_message(

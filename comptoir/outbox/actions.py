@@ -19,6 +19,7 @@ from comptoir.conversations.models import Message
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM
 from comptoir.events.log import append_event
+from comptoir.outbox import failures
 from comptoir.outbox.models import Delivery, DeliveryStatus
 from comptoir.outbox.senders import DeliveryError, sender_for
 from comptoir.tasks import task
@@ -80,10 +81,14 @@ def attempt_delivery(delivery: Delivery) -> Delivery:
     sender = sender_for(delivery.channel)
     try:
         if sender is None:
-            raise DeliveryError(f"no sender for channel {delivery.channel!r}", permanent=True)
+            raise DeliveryError(
+                f"no sender for channel {delivery.channel!r}",
+                permanent=True,
+                code=failures.NOT_CONFIGURED,
+            )
         provider_id = sender(delivery)
     except DeliveryError as error:
-        _record_failure(delivery, error.reason, permanent=error.permanent)
+        _record_failure(delivery, error.reason, permanent=error.permanent, code=error.code)
     except Exception as error:
         # A sender bug or an unexpected library error: keep the delivery, retry later.
         logger.exception("sender for %s crashed on delivery %s", delivery.channel, delivery.pk)
@@ -100,6 +105,7 @@ def _record_sent(delivery: Delivery, provider_id: str) -> None:
         delivery.provider_id = provider_id[:255]
         delivery.sent_at = timezone.now()
         delivery.last_error = ""
+        delivery.failure_code = ""
         delivery.save(
             update_fields=[
                 "status",
@@ -107,13 +113,14 @@ def _record_sent(delivery: Delivery, provider_id: str) -> None:
                 "provider_id",
                 "sent_at",
                 "last_error",
+                "failure_code",
                 "updated_at",
             ]
         )
         _delivery_changed(delivery)
 
 
-def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None:
+def _record_failure(delivery: Delivery, reason: str, *, permanent: bool, code: str = "") -> None:
     with transaction.atomic():
         current = (
             Delivery.objects.select_for_update()
@@ -128,6 +135,7 @@ def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None
             return
         delivery.attempts += 1
         delivery.last_error = reason[:2000]
+        delivery.failure_code = code
         if permanent or delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             logger.warning("delivery %s failed for good: %s", delivery.pk, reason)
@@ -147,7 +155,14 @@ def _record_failure(delivery: Delivery, reason: str, *, permanent: bool) -> None
             )
         # Only these fields: a row deleted meanwhile (message gone) is not re-inserted.
         delivery.save(
-            update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "last_error",
+                "failure_code",
+                "next_attempt_at",
+                "updated_at",
+            ]
         )
         _delivery_changed(delivery)
 
@@ -176,11 +191,12 @@ def record_provider_status(
             # Once the customer's device had it, a late "failed" describes something else.
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = error[:2000]
+            delivery.failure_code = failures.PROVIDER_REFUSED
         elif STATUS_RANK.get(status, -1) > STATUS_RANK.get(delivery.status, 99):
             delivery.status = status
         else:
             return delivery
-        delivery.save(update_fields=["status", "last_error", "updated_at"])
+        delivery.save(update_fields=["status", "last_error", "failure_code", "updated_at"])
         _delivery_changed(delivery)
     return delivery
 

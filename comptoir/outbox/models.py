@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.models import Message
+from comptoir.outbox.failures import agent_text
 from comptoir.tenancy.models import Brand
 
 
@@ -32,6 +33,8 @@ class Delivery(models.Model):
     # When the next try is due (a job is queued for then).
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    # What agents are told about the last failure (``outbox.failures``; empty: a general text).
+    failure_code = models.CharField(max_length=32, blank=True)
     # The provider's id for what was sent (Message-ID, WhatsApp wamid, …).
     provider_id = models.CharField(max_length=255, blank=True)
     # Parts of a long reply already accepted by the provider (messaging channels split
@@ -49,3 +52,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} delivery of message #{self.message_id}: {self.status}"
+
+    @property
+    def failure_text(self) -> str:
+        """The last failure in the agent's words and language (the console shows it)."""
+        return agent_text(self.failure_code)

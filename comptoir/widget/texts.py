@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from comptoir.assistant.enabled_brands import assistant_enabled_for
 from comptoir.conversations.models import Channel
+from comptoir.sla.customer_wait import business_hours
 from comptoir.tenancy.models import Brand
 
 
@@ -98,6 +99,18 @@ def default_subtitle(brand: Brand) -> str:
     if assistant_enabled_for(brand.pk):
         return gettext("Our assistant answers first; an advisor takes over when needed.")
     return gettext("An advisor answers you here.")
+
+
+def opening_texts(brand: Brand) -> dict[str, str]:
+    """The header's opening hours (the brand's SLA calendar) and, while closed, when the team
+    is back; empty strings for a brand without a calendar (active language)."""
+    hours = business_hours(brand.pk) or {}
+    return {
+        "hours": gettext("Open %(hours)s") % {"hours": hours["hours"]}
+        if hours.get("hours")
+        else "",
+        "offline": hours.get("offline", ""),
+    }
 
 
 def widget_texts(brand: Brand) -> dict[str, Any]:

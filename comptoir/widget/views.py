@@ -38,7 +38,12 @@ from comptoir.sla.customer_wait import wait_answer
 from comptoir.surveys.sending import open_widget_surveys
 from comptoir.tenancy.models import Brand
 from comptoir.text_cleaning import clean_data
-from comptoir.widget.texts import refusal_reason, visitor_language, widget_texts
+from comptoir.widget.texts import (
+    opening_texts,
+    refusal_reason,
+    visitor_language,
+    widget_texts,
+)
 from comptoir.widget.tokens import (
     Visitor,
     VisitorTokenError,
@@ -181,6 +186,7 @@ def session(request: HttpRequest) -> HttpResponse:
                 },
                 "language": language,
                 "texts": widget_texts(brand),
+                "opening": opening_texts(brand),
                 "limits": {
                     "max_bytes": settings.ATTACHMENT_MAX_BYTES,
                     "allowed_types": settings.ATTACHMENT_ALLOWED_TYPES,

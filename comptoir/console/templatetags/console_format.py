@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from comptoir.conversations.actions import ReplyOptions
 from comptoir.conversations.attachment_files import display_kind
 from comptoir.conversations.models import Attachment
 
@@ -30,3 +31,11 @@ def short_time(value: datetime | None) -> str:
 def attachment_kind(attachment: Attachment) -> str:
     """``image``, ``video`` or ``file``: how the timeline shows an attachment."""
     return display_kind(attachment.content_type)
+
+
+@register.filter
+def other_channels(options: ReplyOptions | None, channel: str) -> list[tuple[str, str]]:
+    """The channels, other than ``channel``, a failed reply can be sent again on: (value, label)."""
+    if options is None:
+        return []
+    return [(value, label) for value, label in options.choices if value != channel]

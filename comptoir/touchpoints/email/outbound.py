@@ -41,6 +41,7 @@ from django.utils.html import linebreaks
 from comptoir.conversations.models import AuthorKind, Channel, Conversation, Direction, Message
 from comptoir.customers.models import Identity, IdentityKind
 from comptoir.mail_connection import mail_connection
+from comptoir.outbox import failures
 from comptoir.outbox.models import Delivery
 from comptoir.outbox.senders import DeliveryError
 from comptoir.tenancy.models import Brand
@@ -98,8 +99,11 @@ def recipient_address(conversation: Conversation) -> str:
             f"the customer's address {failing.value} is failing since "
             f"{failing.failing_since.isoformat()} ({reason})",
             permanent=True,
+            code=failures.ADDRESS_FAILING,
         )
-    raise DeliveryError("the customer has no e-mail address", permanent=True)
+    raise DeliveryError(
+        "the customer has no e-mail address", permanent=True, code=failures.NO_ADDRESS
+    )
 
 
 def ensure_message_id(message: Message, domain: str) -> str:
@@ -215,23 +219,28 @@ def _send(mail: EmailMultiAlternatives, delivery: Delivery, smtp_url: str = "") 
             for address, (code, reply) in error.recipients.items()
         )
         raise DeliveryError(
-            f"recipient refused: {detail}", permanent=all(code >= 500 for code in codes)
+            f"recipient refused: {detail}",
+            permanent=all(code >= 500 for code in codes),
+            code=failures.RECIPIENT_REFUSED,
         ) from error
     except smtplib.SMTPDataError as error:
         # 5xx after DATA: the content was refused (too big, spam): resending it cannot help.
         raise DeliveryError(
             f"message refused: {error.smtp_code} {_text(error.smtp_error)}",
             permanent=error.smtp_code >= 500,
+            code=failures.CONTENT_REFUSED,
         ) from error
     except smtplib.SMTPResponseException as error:
         # Sender refused, authentication failed, …: the configuration, fixable; keep trying.
         raise DeliveryError(
-            f"SMTP server answered {error.smtp_code} {_text(error.smtp_error)}"
+            f"SMTP server answered {error.smtp_code} {_text(error.smtp_error)}",
+            code=failures.NOT_CONFIGURED,
         ) from error
     except (smtplib.SMTPException, OSError) as error:  # OSError: refused, timeout, DNS
         raise DeliveryError(
             f"SMTP server unreachable ({settings.EMAIL_HOST}:{settings.EMAIL_PORT}): "
-            f"{type(error).__name__}: {error}"
+            f"{type(error).__name__}: {error}",
+            code=failures.PROVIDER_UNREACHABLE,
         ) from error
     logger.info(
         "delivery %s: mail %s handed to SMTP", delivery.pk, mail.extra_headers["Message-ID"]

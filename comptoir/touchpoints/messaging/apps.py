@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.apps import AppConfig
 
 
@@ -9,7 +11,14 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         # Replies on WhatsApp and Messenger leave through the outbox by the Graph API.
         from comptoir.outbox.senders import register_sender
-        from comptoir.touchpoints.messaging.outbound import send_messaging_delivery
+        from comptoir.touchpoints.messaging.outbound import (
+            brand_has_account,
+            send_messaging_delivery,
+        )
 
-        register_sender("whatsapp", send_messaging_delivery)
-        register_sender("messenger", send_messaging_delivery)
+        for channel in ("whatsapp", "messenger"):
+            register_sender(
+                channel,
+                send_messaging_delivery,
+                configured=partial(brand_has_account, channel),
+            )

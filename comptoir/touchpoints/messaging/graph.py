@@ -17,10 +17,13 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
+from comptoir.outbox import failures
 from comptoir.outbox.senders import DeliveryError
 
 # Graph error codes that mean "slow down", whatever the HTTP status says.
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80007, 130429, 131048, 131056}
+# "Re-engagement message": WhatsApp's 24-hour window closed; Messenger's outside its window.
+WINDOW_CLOSED_CODES = {131047, 10}
 
 
 def http_timeout() -> float:
@@ -80,7 +83,10 @@ def post_json(
     try:
         response = client.post(url, json=body, headers=headers)
     except httpx.TransportError as error:
-        raise DeliveryError(f"provider unreachable: {type(error).__name__}: {error}") from error
+        raise DeliveryError(
+            f"provider unreachable: {type(error).__name__}: {error}",
+            code=failures.PROVIDER_UNREACHABLE,
+        ) from error
     if response.status_code == 200:
         return json_body(response)
     reason = graph_error(response)
@@ -88,7 +94,13 @@ def post_json(
     temporary = (
         response.status_code == 429 or response.status_code >= 500 or code in RATE_LIMIT_CODES
     )
-    raise DeliveryError(reason, permanent=not temporary)
+    if code in WINDOW_CLOSED_CODES:
+        failure = failures.WINDOW_CLOSED
+    elif temporary:
+        failure = failures.PROVIDER_UNREACHABLE
+    else:
+        failure = failures.PROVIDER_REFUSED
+    raise DeliveryError(reason, permanent=not temporary, code=failure)
 
 
 class MediaTooLarge(ValueError):

@@ -10,6 +10,7 @@ sees them in the console; the customer does not).
 import logging
 
 from comptoir.customers.models import Identity
+from comptoir.outbox import failures
 from comptoir.outbox.models import Delivery
 from comptoir.outbox.senders import DeliveryError
 from comptoir.touchpoints.messaging.graph import graph_client
@@ -29,6 +30,7 @@ def send_messaging_delivery(delivery: Delivery) -> str:
             f"{account} has no access token: replies cannot be sent "
             "(set one in the admin, or MESSAGING_DEMO_API_URL for the demo)",
             permanent=True,
+            code=failures.NOT_CONFIGURED,
         )
     chunks = split_text(message.text, provider.max_text)
     if not chunks:
@@ -51,7 +53,7 @@ def send_messaging_delivery(delivery: Delivery) -> str:
                     provider.send_text(client, account, recipient_id, chunks[number])
                 )
             except ValueError as error:
-                raise DeliveryError(str(error)) from error
+                raise DeliveryError(str(error), code=failures.PROVIDER_REFUSED) from error
             # Committed at once (the worker sends outside any transaction): if a later
             # part fails, the retry starts after this one and the customer does not get
             # it twice. Only a crash between the provider's answer and this line can.
@@ -66,6 +68,13 @@ def send_messaging_delivery(delivery: Delivery) -> str:
     )
     # Nothing left to send (every part went out, then a crash kept it pending): id unknown.
     return provider_ids[-1] if provider_ids else ""
+
+
+def brand_has_account(channel: str, brand_id: int) -> bool:
+    """Whether the brand has an active account to send on ``channel`` (the outbox asks)."""
+    return MessagingAccount.objects.filter(
+        brand_id=brand_id, provider=channel, is_active=True
+    ).exists()
 
 
 def reply_route(delivery: Delivery) -> tuple[MessagingAccount, str]:
@@ -90,7 +99,11 @@ def reply_route(delivery: Delivery) -> tuple[MessagingAccount, str]:
         .first()
     )
     if account is None:
-        raise DeliveryError(f"no active {channel} account for this brand", permanent=True)
+        raise DeliveryError(
+            f"no active {channel} account for this brand",
+            permanent=True,
+            code=failures.NOT_CONFIGURED,
+        )
     recipient_id = (
         Identity.objects.filter(customer_id=delivery.message.conversation.customer_id, kind=channel)
         .order_by("-created_at")
@@ -98,7 +111,9 @@ def reply_route(delivery: Delivery) -> tuple[MessagingAccount, str]:
         .first()
     )
     if recipient_id is None:
-        raise DeliveryError(f"the customer has no {channel} id", permanent=True)
+        raise DeliveryError(
+            f"the customer has no {channel} id", permanent=True, code=failures.NO_ADDRESS
+        )
     return account, recipient_id
 
 

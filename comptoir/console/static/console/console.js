@@ -198,6 +198,7 @@
         }
       );
       swap("thread", fresh);
+      applySummaryFold();
       unfolded.forEach(function (id) {
         const details = document.querySelector('details[data-history-of="' + id + '"]');
         if (details) {
@@ -286,6 +287,143 @@
     }
   }
 
+  /* ---------- the assistant's summary card: folded or not, remembered per agent ---------- */
+
+  const SUMMARY_KEY = "comptoir.summaryFolded." + (workspace.dataset.membershipId || "");
+
+  function summaryFolded() {
+    try {
+      return window.localStorage.getItem(SUMMARY_KEY) === "1";
+    } catch (error) {
+      return false;
+    }
+  }
+
+  // Applied on load and after every thread refresh (the card comes back unfolded).
+  function applySummaryFold() {
+    const card = document.getElementById("assistant-summary");
+    const toggle = document.getElementById("assistant-summary-toggle");
+    if (!card || !toggle) {
+      return;
+    }
+    const folded = summaryFolded();
+    card.classList.toggle("is-folded", folded);
+    toggle.setAttribute("aria-expanded", folded ? "false" : "true");
+    toggle.textContent = folded ? toggle.dataset.textShow : toggle.dataset.textHide;
+  }
+
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest && event.target.closest("#assistant-summary-toggle");
+    if (!toggle) {
+      return;
+    }
+    try {
+      window.localStorage.setItem(SUMMARY_KEY, summaryFolded() ? "0" : "1");
+    } catch (error) {
+      return; // storage refused: nothing to remember the choice with
+    }
+    applySummaryFold();
+  });
+
+  applySummaryFold();
+
+  /* ---------- unread count and desktop notifications ---------- */
+
+  // New customer messages in conversations assigned to this agent: counted per conversation
+  // in the tab's title ("(3) Inbox · Brand"), kept across pages of this tab
+  // (sessionStorage), cleared when the conversation is opened and seen.
+  const UNREAD_KEY = "comptoir.unread";
+  const baseTitle = document.title;
+  const membershipId = parseId(workspace.dataset.membershipId);
+  // Events up to the page's own are in what it shows, and were counted by the page before:
+  // a resume replays recent ones below it, which must not count twice.
+  const pageEventId = state.lastEventId;
+
+  function readUnread() {
+    try {
+      const stored = JSON.parse(window.sessionStorage.getItem(UNREAD_KEY) || "{}");
+      return stored && typeof stored === "object" ? stored : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function writeUnread(unread) {
+    try {
+      window.sessionStorage.setItem(UNREAD_KEY, JSON.stringify(unread));
+    } catch (error) {
+      // Storage refused (private mode, quota): the count lives until the page changes.
+    }
+    const total = Object.values(unread).reduce(function (sum, n) {
+      return sum + (Number.isFinite(n) ? n : 0);
+    }, 0);
+    document.title = total > 0 ? "(" + total + ") " + baseTitle : baseTitle;
+  }
+
+  function seeOpenConversation() {
+    const unread = readUnread();
+    if (state.conversationId !== null && document.visibilityState === "visible") {
+      delete unread[state.conversationId];
+    }
+    writeUnread(unread);
+  }
+
+  function notifyDesktop(payload) {
+    if (!("Notification" in window) || Notification.permission !== "granted") {
+      return;
+    }
+    const conversationId = payload.conversation_id;
+    // Plain text: a notification renders no markup.
+    const notification = new Notification(workspace.dataset.textNotificationTitle || "", {
+      body: String(payload.text || "").slice(0, 140),
+      tag: "comptoir-conversation-" + conversationId,
+    });
+    notification.addEventListener("click", function () {
+      window.focus();
+      window.location.href = workspace.dataset.conversationsUrl + conversationId + "/";
+    });
+  }
+
+  function countIfMine(frame) {
+    const payload = frame.payload || {};
+    const conversation = payload.conversation || {};
+    if (
+      frame.id <= pageEventId ||
+      frame.kind !== "message.created" ||
+      payload.direction !== "in" ||
+      payload.author_kind !== "customer" ||
+      membershipId === null ||
+      conversation.assignee_id !== membershipId
+    ) {
+      return;
+    }
+    const seen =
+      payload.conversation_id === state.conversationId && document.visibilityState === "visible";
+    if (seen) {
+      return;
+    }
+    const unread = readUnread();
+    unread[payload.conversation_id] = (unread[payload.conversation_id] || 0) + 1;
+    writeUnread(unread);
+    if (document.visibilityState !== "visible") {
+      notifyDesktop(payload);
+    }
+  }
+
+  document.addEventListener("visibilitychange", seeOpenConversation);
+  seeOpenConversation();
+
+  // Permission is asked on a click (browsers refuse a request made without one).
+  const notifyButton = document.getElementById("enable-notifications");
+  if (notifyButton && "Notification" in window && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", function () {
+      Notification.requestPermission().then(function () {
+        notifyButton.hidden = true;
+      });
+    });
+  }
+
   /* ---------- WebSocket ---------- */
 
   const indicator = document.getElementById("connection-status");
@@ -322,6 +460,7 @@
     // An event whose id is below the highest seen still refreshes (ids can
     // commit out of order); refreshing is idempotent. Resume uses the highest.
     state.lastEventId = Math.max(state.lastEventId, frame.id);
+    countIfMine(frame);
     const parts = workspace.dataset.boardUrl ? ["board"] : ["inbox"];
     const aboutOpenConversation =
       state.conversationId !== null && frame.conversation_id === state.conversationId;

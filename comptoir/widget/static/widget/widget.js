@@ -93,6 +93,7 @@
     ".head-text{flex:1;min-width:0}",
     ".title{margin:0;font-size:16px;font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".subtitle{margin:2px 0 0;font-size:13px;opacity:.85}",
+    ".offline{font-weight:600;opacity:1}",
     ".icon-btn{flex:none;width:40px;height:40px;border:0;border-radius:10px;background:transparent;color:inherit;display:flex;align-items:center;justify-content:center}",
     ".icon-btn:hover{background:rgba(127,127,127,.18)}",
     ".identify{border-bottom:1px solid #e6e8ec;background:#fafbfc;font-size:14px}",
@@ -159,6 +160,9 @@
 
   var title = el("h2", { "class": "title", id: "comptoir-title" });
   var subtitle = el("p", { "class": "subtitle" });
+  // Opening hours, and while closed, when the team is back (the session's "opening").
+  var hoursLine = el("p", { "class": "subtitle hours", "data-testid": "comptoir-hours", hidden: "" });
+  var offlineLine = el("p", { "class": "subtitle offline", "data-testid": "comptoir-offline", hidden: "" });
   var closeBtn = el("button", { type: "button", "class": "icon-btn", "data-testid": "comptoir-close" }, [icon(ICONS.close)]);
 
   var identifyToggle = el("button", { type: "button", "class": "link-btn", "data-testid": "comptoir-identify-toggle", "aria-expanded": "false" });
@@ -238,7 +242,7 @@
     "class": "panel", id: "comptoir-panel", role: "dialog", "aria-labelledby": "comptoir-title",
     "data-testid": "comptoir-panel", hidden: ""
   }, [
-    el("div", { "class": "head" }, [el("div", { "class": "head-text" }, [title, subtitle]), closeBtn]),
+    el("div", { "class": "head" }, [el("div", { "class": "head-text" }, [title, subtitle, hoursLine, offlineLine]), closeBtn]),
     identifyBox, callbackBox, bookBox, thread, typingLine, statusLine, errorLine, chip, composer
   ]);
   var root = el("div", { "class": "root" }, [launcher, panel]);
@@ -262,6 +266,11 @@
     title.textContent = state.session ? state.session.brand.name : "";
     applyColour(state.session && state.session.brand.color);
     subtitle.textContent = t("subtitle");
+    var opening = (state.session && state.session.opening) || {};
+    hoursLine.textContent = opening.hours || "";
+    hoursLine.hidden = !opening.hours;
+    offlineLine.textContent = opening.offline || "";
+    offlineLine.hidden = !opening.offline;
     identifyToggle.textContent = t("email_prompt");
     emailLabelText.textContent = t("email_label");
     nameLabelText.textContent = t("name_label");
