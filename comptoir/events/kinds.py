@@ -359,6 +359,15 @@ class AppointmentSchema(Schema):
     outcome: str = ""
 
 
+class SlotsOfferedSchema(Schema):
+    """The free slots the assistant offered a customer who asked for an appointment."""
+
+    conversation_id: int
+    location_id: int
+    service_id: int
+    slots: list[Timestamp]
+
+
 # --- The kinds ------------------------------------------------------------------------------
 
 CONVERSATION_CREATED = kind(
@@ -528,6 +537,13 @@ APPOINTMENT_SERVED = kind(
 )
 APPOINTMENT_NO_SHOW = kind(
     "appointment.no_show", AppointmentSchema, "The customer did not come (or left the queue)."
+)
+APPOINTMENT_SLOTS_OFFERED = kind(
+    "appointment.slots_offered",
+    SlotsOfferedSchema,
+    "The assistant offered free slots to a customer asking for an appointment "
+    "(the widget opens its slot picker).",
+    customer_payload=SlotsOfferedSchema,
 )
 
 # The event each outcome of the assistant's work on a message appends.

@@ -857,6 +857,10 @@
       }
     } else if (frame.kind === "conversation.updated" && payload.status === "resolved") {
       addSystemLine(t("conversation_closed"), "closed:" + frame.id);
+    } else if (frame.kind === "appointment.slots_offered") {
+      // The assistant offered slots: the picker opens, on the first day with free ones.
+      bookBox.hidden = false;
+      if (bookForm.hidden) toggleBook(true);
     } else if (frame.kind === "survey.sent") {
       addSurvey(payload);
       if (!state.open) setUnread(state.unread + 1);
