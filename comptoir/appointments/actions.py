@@ -35,6 +35,8 @@ from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM, Actor
 from comptoir.events.kinds import EventKind
 from comptoir.events.log import append_event
+from comptoir.realtime.groups import location_queue_group
+from comptoir.realtime.publish import publish_message
 from comptoir.routing.models import AgentSkill
 from comptoir.sla.calendars import CalendarError, open_intervals
 from comptoir.tenancy.models import Membership
@@ -152,6 +154,10 @@ def _changed(appointment: Appointment, kind: EventKind, actor: Actor, **extra: A
         conversation=appointment.conversation,
         customer=appointment.customer,
     )
+    # The location's waiting-room pages and lobby screens read their state again
+    # (``appointments.consumers``): a nudge after commit, no data.
+    group = location_queue_group(appointment.location_id)
+    transaction.on_commit(lambda: publish_message(group, {"type": "comptoir.queue_changed"}))
 
 
 def _timeline_note(appointment: Appointment, actor: Membership | None, text: str) -> None:
