@@ -11,8 +11,10 @@ from comptoir.appointments.actions import add_walk_in, book_appointment, check_i
 from comptoir.appointments.configure import add_staff
 from comptoir.appointments.links import manage_path
 from comptoir.appointments.models import Appointment, AppointmentStatus, Device
+from comptoir.conversations.models import AuthorKind, Message
 from comptoir.customers.actions import rename_customer
 from comptoir.events.models import Event
+from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken
 from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat
@@ -203,6 +205,32 @@ def test_a_forged_link_is_not_found(client, brand, setup):
     for bad in ("nothing", forged, token + "x"):
         assert client.get(reverse("appointments:manage", args=[bad])).status_code == 404
         assert client.get(reverse("appointments:place", args=[bad])).status_code == 404
+        assert client.get(reverse("appointments:qr", args=[bad])).status_code == 404
+
+
+def test_the_check_in_link_is_a_qr_code_on_the_page_and_in_the_confirmation(client, brand, setup):
+    location, service = setup
+    appointment = book_appointment(location, service, MONDAY_TEN, customer=named_customer(brand))
+    other = book_appointment(
+        location, service, paris(2031, 6, 9, 11), customer=named_customer(brand, "Noé Petit")
+    )
+    page = client.get(manage_path(appointment)).content.decode()
+    assert 'data-testid="qr"' in page and "<svg" in page
+    image = client.get(manage_path(appointment) + "qr.svg")
+    assert image.status_code == 200 and image["Content-Type"] == "image/svg+xml"
+    assert image.content.lstrip().startswith(b"<?xml") and b"<svg" in image.content
+    # The code holds the booking's own link: another booking's code differs.
+    assert image.content != client.get(manage_path(other) + "qr.svg").content
+    run_pending()
+    confirmation = Message.objects.get(
+        conversation=appointment.conversation,
+        author_kind=AuthorKind.SYSTEM,
+        is_internal_note=False,
+        text__contains=appointment.reference,
+    )
+    assert manage_path(appointment) + "qr.svg" in confirmation.text
+    check_in(appointment)  # checked in: the page shows the place, not the code
+    assert 'data-testid="qr"' not in client.get(manage_path(appointment)).content.decode()
 
 
 # --- API -------------------------------------------------------------------------------------

@@ -298,6 +298,7 @@ CASES: dict[str, Case] = {
     "appointments:widget_book": Case("visitor", method="post"),
     "appointments:manage": Case("public", "manage_token"),
     "appointments:place": Case("public", "manage_token"),
+    "appointments:qr": Case("public", "manage_token"),
     "api:list_locations": Case("token"),
     "api:list_services": Case("token"),
     "api:list_slots": Case("token"),

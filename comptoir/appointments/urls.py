@@ -45,4 +45,5 @@ urlpatterns = [
     # The customer's page, by its signed link.
     path("appointments/<str:token>/", customer_views.manage, name="manage"),
     path("appointments/<str:token>/place/", customer_views.place, name="place"),
+    path("appointments/<str:token>/qr.svg", customer_views.qr_code, name="qr"),
 ]
