@@ -7,7 +7,14 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from comptoir.appointments.actions import add_walk_in, book_appointment, check_in
+from comptoir.appointments import configure
+from comptoir.appointments.actions import (
+    add_walk_in,
+    book_appointment,
+    call_next,
+    check_in,
+    waiting_queue,
+)
 from comptoir.appointments.configure import add_staff
 from comptoir.appointments.links import manage_path
 from comptoir.appointments.models import Appointment, AppointmentStatus, Device
@@ -17,7 +24,7 @@ from comptoir.events.models import Event
 from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken
 from tests.appointment_helpers import diagnosis, shop
-from tests.factories import ingest_chat
+from tests.factories import ingest_chat, make_agent
 from tests.sla_helpers import paris
 
 NOW = paris(2031, 6, 6, 12)  # a Friday
@@ -411,3 +418,88 @@ def test_impossible_days_are_read_as_no_day(agent_client, client, brand, setup):
             HTTP_AUTHORIZATION=f"Bearer {session['token']}",
         )
         assert picked.status_code == 200 and picked.json()["day"] == "2031-06-06"
+
+
+# --- Park and transfer at the desk -----------------------------------------------------------
+
+
+def test_staff_put_a_customer_on_hold_then_back_in_line_at_their_place(
+    agent_client, agent, brand, setup
+):
+    location, service = setup
+    add_staff(location, agent, desk="Comptoir 2")
+    appointment = book_appointment(location, service, MONDAY_TEN, customer=named_customer(brand))
+    with time_machine.travel(paris(2031, 6, 9, 9, 55), tick=False):
+        agent_client.force_login(agent.user)
+        check_in(appointment)
+        hugo = add_walk_in(location, service, by=agent, first_name="Hugo")
+        agent_client.post(reverse("appointments:call", args=[appointment.pk]))
+        agent_client.post(reverse("appointments:park", args=[appointment.pk]))
+        appointment.refresh_from_db()
+        assert appointment.status == AppointmentStatus.PARKED and appointment.desk == ""
+        page = agent_client.get(reverse("appointments:desk")).content.decode()
+        assert 'data-testid="parked"' in page and "Léa Martin" in page
+        customer_page = Client().get(manage_path(appointment)).content.decode()
+        assert "en attente" in customer_page  # the customer's language: French
+        agent_client.post(reverse("appointments:resume", args=[appointment.pk]))
+        appointment.refresh_from_db()
+        assert appointment.status == AppointmentStatus.CHECKED_IN
+        # Back at the place they had: a booking queues from its slot (10:00), so Hugo,
+        # here since 9:55, stays ahead.
+        assert [a.pk for a in waiting_queue(location)] == [hugo.pk, appointment.pk]
+        kinds = list(
+            Event.objects.filter(payload__id=appointment.pk)
+            .order_by("pk")
+            .values_list("kind", flat=True)
+        )
+        assert kinds[-2:] == ["appointment.parked", "appointment.resumed"]
+        again = agent_client.post(
+            reverse("appointments:resume", args=[appointment.pk]), follow=True
+        )
+        assert "This customer is not on hold." in again.content.decode()
+
+
+def test_a_customer_transferred_to_a_colleague_waits_for_them(
+    agent_client, agent, colleague, brand, setup
+):
+    location, service = setup
+    add_staff(location, agent, desk="Comptoir 1")
+    add_staff(location, colleague, desk="Comptoir 2")
+    screen = configure.save_service(brand, "Réparation écran", "Screen repair")
+    with time_machine.travel(paris(2031, 6, 9, 9, 55), tick=False):
+        agent_client.force_login(agent.user)
+        lea = add_walk_in(location, service, by=agent, first_name="Léa")
+        agent_client.post(reverse("appointments:call_next", args=[location.pk]))
+        agent_client.post(
+            reverse("appointments:transfer", args=[lea.pk]),
+            {"to": colleague.pk, "service": screen.pk},
+        )
+        lea.refresh_from_db()
+        assert (lea.status, lea.served_by, lea.service) == (
+            AppointmentStatus.CHECKED_IN,
+            colleague,
+            screen,
+        )
+        event = Event.objects.get(kind="appointment.transferred")
+        assert event.payload["previous_service_id"] == service.pk
+        assert event.payload["previous_served_by_id"] == agent.pk
+        # She waits for the colleague: the agent's "call next" finds nobody for them.
+        assert call_next(location, agent) is None
+        assert call_next(location, colleague).pk == lea.pk
+
+
+def test_a_transfer_names_a_colleague_of_the_location_and_of_the_brand(
+    agent_client, agent, colleague, brand, other_brand, setup
+):
+    location, service = setup
+    add_staff(location, agent)
+    outsider = make_agent(other_brand)
+    with time_machine.travel(paris(2031, 6, 9, 9, 55), tick=False):
+        agent_client.force_login(agent.user)
+        lea = add_walk_in(location, service, by=agent, first_name="Léa")
+        url = reverse("appointments:transfer", args=[lea.pk])
+        assert agent_client.post(url, {"to": outsider.pk}).status_code == 404
+        refused = agent_client.post(url, {"to": colleague.pk}, follow=True)  # not at the shop
+        assert "Choose a staff member of this location." in refused.content.decode()
+        lea.refresh_from_db()
+        assert lea.served_by is None and lea.status == AppointmentStatus.CHECKED_IN

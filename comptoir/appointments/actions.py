@@ -411,19 +411,23 @@ def waiting_queue(location: Location) -> list[Appointment]:
     """Who waits at ``location``, in the order they will be called."""
     return list(
         Appointment.objects.filter(location=location, status=AppointmentStatus.CHECKED_IN)
-        .select_related("service", "customer")
+        .select_related("service", "customer", "served_by__user")
         .order_by("queued_at", "ticket", "pk")
     )
 
 
 def call_next(location: Location, agent: Membership, *, desk: str = "") -> Appointment | None:
-    """Call the first customer of the waiting room to ``agent``'s desk (None: nobody waits)."""
+    """Call the first customer of the waiting room to ``agent``'s desk (None: nobody waits).
+
+    A customer transferred to (or resumed for) another staff member waits for them:
+    ``served_by`` names who they wait for; empty, anyone may call them.
+    """
     with transaction.atomic():
         location = _lock_location(location)
-        queue = waiting_queue(location)
-        if not queue:
-            return None
-        return _call(queue[0], agent, desk)
+        for waiting in waiting_queue(location):
+            if waiting.served_by_id in (None, agent.pk):
+                return _call(waiting, agent, desk)
+        return None
 
 
 def call_appointment(appointment: Appointment, agent: Membership, *, desk: str = "") -> Appointment:
@@ -453,6 +457,84 @@ def _call(appointment: Appointment, agent: Membership, desk: str) -> Appointment
     return appointment
 
 
+def park_appointment(appointment: Appointment, agent: Membership) -> Appointment:
+    """Set a customer aside during their visit (waiting for a part, a test result).
+
+    They leave the called state (the desk is free for the next customer) and keep
+    their place: ``resume_appointment`` puts them back in line where they were.
+    """
+    with transaction.atomic():
+        _lock_location(appointment.location)
+        appointment = _lock(appointment)
+        if appointment.status not in (AppointmentStatus.CHECKED_IN, AppointmentStatus.CALLED):
+            raise BookingError(gettext("This customer is not in the waiting room."))
+        appointment.status = AppointmentStatus.PARKED
+        appointment.desk = ""
+        appointment.save(update_fields=["status", "desk"])
+        _changed(appointment, kinds.APPOINTMENT_PARKED, Actor.agent(agent))
+    return appointment
+
+
+def resume_appointment(appointment: Appointment, agent: Membership) -> Appointment:
+    """A customer on hold goes back in line, at their place, for whoever had them."""
+    with transaction.atomic():
+        _lock_location(appointment.location)
+        appointment = _lock(appointment)
+        if appointment.status != AppointmentStatus.PARKED:
+            raise BookingError(gettext("This customer is not on hold."))
+        appointment.status = AppointmentStatus.CHECKED_IN
+        appointment.save(update_fields=["status"])
+        _changed(appointment, kinds.APPOINTMENT_RESUMED, Actor.agent(agent))
+    return appointment
+
+
+def transfer_appointment(
+    appointment: Appointment,
+    agent: Membership,
+    *,
+    to: Membership | None = None,
+    service: Service | None = None,
+) -> Appointment:
+    """Pass a customer to another staff member of the location and/or another service.
+
+    They go back in line at the place they had (their ``queued_at``), waiting for
+    ``to`` (None: whoever calls next); ``service`` changes what they are there for.
+    """
+    with transaction.atomic():
+        location = _lock_location(appointment.location)
+        appointment = _lock(appointment)
+        if appointment.status not in (
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.CALLED,
+            AppointmentStatus.PARKED,
+        ):
+            raise BookingError(gettext("This customer is not in the waiting room."))
+        if to is not None and not location.resources.filter(membership=to).exists():
+            raise BookingError(gettext("Choose a staff member of this location."))
+        if service is not None and service.brand_id != appointment.brand_id:
+            raise BookingError(gettext("Choose a service."))
+        previous_service, previous_staff = appointment.service_id, appointment.served_by_id
+        appointment.status = AppointmentStatus.CHECKED_IN
+        appointment.served_by = to
+        appointment.service = service or appointment.service
+        appointment.desk = ""
+        appointment.called_at = None
+        appointment.save(update_fields=["status", "served_by", "service", "desk", "called_at"])
+        _changed(
+            appointment,
+            kinds.APPOINTMENT_TRANSFERRED,
+            Actor.agent(agent),
+            previous_service_id=previous_service,
+            previous_served_by_id=previous_staff,
+        )
+        with _in_brand_language(appointment):
+            text = gettext("Transferred: %(line)s") % {"line": appointment_line(appointment)}
+            if to is not None:
+                text += " → " + to.display_name
+            _timeline_note(appointment, agent, text)
+    return appointment
+
+
 def serve_appointment(
     appointment: Appointment, agent: Membership, *, outcome: str, diagnosis: str = ""
 ) -> Appointment:
@@ -461,7 +543,11 @@ def serve_appointment(
         raise BookingError(gettext("Choose an outcome."))
     with transaction.atomic():
         appointment = _lock(appointment)
-        if appointment.status not in (AppointmentStatus.CHECKED_IN, AppointmentStatus.CALLED):
+        if appointment.status not in (
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.CALLED,
+            AppointmentStatus.PARKED,
+        ):
             raise BookingError(gettext("This customer is not in the waiting room."))
         appointment.status = AppointmentStatus.SERVED
         appointment.served_at = timezone.now()
@@ -514,6 +600,7 @@ def mark_no_show(appointment: Appointment, agent: Membership) -> Appointment:
             AppointmentStatus.BOOKED,
             AppointmentStatus.CHECKED_IN,
             AppointmentStatus.CALLED,
+            AppointmentStatus.PARKED,
         ):
             raise BookingError(gettext("This booking is already closed."))
         appointment.status = AppointmentStatus.NO_SHOW

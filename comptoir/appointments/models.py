@@ -110,6 +110,8 @@ class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
     CHECKED_IN = "checked_in", _("Waiting")
     CALLED = "called", _("Called")
+    # Set aside during their visit (waiting for a part, a test): back in line later.
+    PARKED = "parked", _("On hold")
     SERVED = "served", _("Served")
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
@@ -120,6 +122,7 @@ HOLDING_STATUSES = (
     AppointmentStatus.BOOKED,
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.CALLED,
+    AppointmentStatus.PARKED,
     AppointmentStatus.SERVED,
 )
 # In the waiting room (checked in, not yet served).

@@ -22,6 +22,13 @@ urlpatterns = [
         "console/appointments/<id:appointment_id>/no-show/", console_views.no_show, name="no_show"
     ),
     path("console/appointments/<id:appointment_id>/cancel/", console_views.cancel, name="cancel"),
+    path("console/appointments/<id:appointment_id>/park/", console_views.park, name="park"),
+    path("console/appointments/<id:appointment_id>/resume/", console_views.resume, name="resume"),
+    path(
+        "console/appointments/<id:appointment_id>/transfer/",
+        console_views.transfer,
+        name="transfer",
+    ),
     path(
         "console/appointments/locations/<id:location_id>/call-next/",
         console_views.call_next,

@@ -357,6 +357,9 @@ class AppointmentSchema(Schema):
     # The slot it left (rescheduled only).
     previous_starts_at: Timestamp | None = None
     outcome: str = ""
+    # Transferred only: the service and staff member it had before (None: anyone).
+    previous_service_id: int | None = None
+    previous_served_by_id: int | None = None
 
 
 class SlotsOfferedSchema(Schema):
@@ -534,6 +537,21 @@ APPOINTMENT_CALLED = kind(
 )
 APPOINTMENT_SERVED = kind(
     "appointment.served", AppointmentSchema, "The customer was served (with the outcome)."
+)
+APPOINTMENT_PARKED = kind(
+    "appointment.parked",
+    AppointmentSchema,
+    "Staff set a customer aside during their visit (waiting for a part): out of the called state.",
+)
+APPOINTMENT_RESUMED = kind(
+    "appointment.resumed",
+    AppointmentSchema,
+    "A customer on hold went back in line, at the place they had, for the same staff member.",
+)
+APPOINTMENT_TRANSFERRED = kind(
+    "appointment.transferred",
+    AppointmentSchema,
+    "A customer was passed to another staff member or service: back in line, at their place.",
 )
 APPOINTMENT_NO_SHOW = kind(
     "appointment.no_show", AppointmentSchema, "The customer did not come (or left the queue)."

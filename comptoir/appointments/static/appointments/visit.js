@@ -1,4 +1,4 @@
-// The customer's appointment page: while the booking is open (booked, waiting, called), a
+// The customer's appointment page: while the booking is open (booked, waiting, called, on hold), a
 // WebSocket on the location's waiting room (/ws/appointments/<token>/) says when anything
 // changed there; the page then reads its place and wait from place/ (a change of status —
 // checked in, called, served — reloads the page). The socket carries no data. A slow poll
@@ -8,7 +8,7 @@
   var place = document.getElementById("place");
   if (!place) return;
   var status = place.dataset.status;
-  if (status !== "booked" && status !== "checked_in" && status !== "called") return;
+  if (["booked", "checked_in", "called", "parked"].indexOf(status) < 0) return;
   var FALLBACK_POLL_MS = 60000;
   var REFUSED = 4401;
   var delay = 1000;
