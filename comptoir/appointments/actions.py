@@ -19,14 +19,16 @@ from django.utils.translation import gettext
 
 from comptoir.appointments.models import (
     HOLDING_STATUSES,
+    Absence,
     Appointment,
     AppointmentStatus,
     Device,
     Location,
     Outcome,
     Service,
+    WorkingHours,
 )
-from comptoir.appointments.slots import Slot, compute_slots
+from comptoir.appointments.slots import Slot, StaffTime, compute_slots
 from comptoir.appointments.texts import appointment_line, local_day
 from comptoir.conversations.actions import add_note
 from comptoir.conversations.models import AuthorKind, Conversation
@@ -52,24 +54,38 @@ class BookingError(ValueError):
     """The change cannot be made: the slot is full or closed, the booking already moved on."""
 
 
-def staff_capacity(location: Location, service: Service) -> int:
-    """Places per slot: the service's, bounded by the location's staff who have its skills.
+def skilled_staff(
+    location: Location, service: Service, start: datetime, end: datetime
+) -> list[StaffTime] | None:
+    """When each staff member of ``location`` who has ``service``'s skills is at work.
 
-    A location without declared staff is bounded by the service only.
+    None: the location declares no staff, so places are the service's alone.
+    Their weekly hours and their absences overlapping [start, end) are read in
+    two queries, whatever the number of staff.
     """
-    members = list(location.resources.values_list("membership_id", flat=True))
+    members = dict(location.resources.values_list("pk", "membership_id"))
     if not members:
-        return service.capacity
+        return None
     needed = set(service.skills.values_list("pk", flat=True))
-    skilled = len(members)
+    skilled = set(members)
     if needed:
-        has = {}
+        has: dict[int, set[int]] = {}
         for membership_id, skill_id in AgentSkill.objects.filter(
-            membership_id__in=members, skill_id__in=needed
+            membership_id__in=members.values(), skill_id__in=needed
         ).values_list("membership_id", "skill_id"):
             has.setdefault(membership_id, set()).add(skill_id)
-        skilled = sum(1 for member in members if has.get(member, set()) >= needed)
-    return min(service.capacity, skilled)
+        skilled = {pk for pk, member in members.items() if has.get(member, set()) >= needed}
+    weekly: dict[int, dict[int, list]] = {pk: {} for pk in skilled}
+    for resource_id, weekday, starts, ends in WorkingHours.objects.filter(
+        resource_id__in=skilled
+    ).values_list("resource_id", "weekday", "starts", "ends"):
+        weekly[resource_id].setdefault(weekday, []).append((starts, ends))
+    away: dict[int, list] = {pk: [] for pk in skilled}
+    for resource_id, starts_at, ends_at in Absence.objects.filter(
+        resource_id__in=skilled, starts_at__lt=end, ends_at__gt=start
+    ).values_list("resource_id", "starts_at", "ends_at"):
+        away[resource_id].append((starts_at, ends_at))
+    return [StaffTime(weekly[pk], away[pk]) for pk in sorted(skilled)]
 
 
 def _booked(location: Location, service: Service, start: datetime, end: datetime, *, exclude=None):
@@ -102,11 +118,12 @@ def available_slots(
     return compute_slots(
         location.calendar.as_calendar(),
         duration=timedelta(minutes=service.duration_minutes),
-        capacity=staff_capacity(location, service),
+        capacity=service.capacity,
         booked=_booked(location, service, start, end, exclude=exclude),
         start=start,
         end=end,
         now=now,
+        staff=skilled_staff(location, service, start, end),
     )
 
 
