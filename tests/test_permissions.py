@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from comptoir.appointments.actions import available_slots, book_appointment
+from comptoir.appointments.configure import add_staff
 from comptoir.appointments.links import manage_token
 from comptoir.appointments.models import Device
 from comptoir.assistant.models import Intent, KnowledgeArticle
@@ -295,6 +296,10 @@ CASES: dict[str, Case] = {
     "appointments:call_next": Case("session", "location", "post"),
     "appointments:walk_in": Case("session", "location", "post"),
     "appointments:lobby": Case("session", "location"),
+    "appointments:setup": Case("session", role=Role.ADMIN),
+    "appointments:setup_location": Case("session", "location", role=Role.ADMIN),
+    "appointments:setup_service": Case("session", "service", role=Role.ADMIN),
+    "appointments:setup_staff": Case("session", "resource", role=Role.ADMIN),
     "appointments:devices": Case("session"),
     "appointments:device": Case("session", "device"),
     "appointments:widget_slots": Case("visitor", method="post"),
@@ -411,8 +416,11 @@ def appointment_data(brand, customer) -> dict:
         problem=SECRET,
     )
     Device.objects.filter(pk=appointment.device_id).update(notes=SECRET)
+    resource = add_staff(location, make_agent(brand), desk=SECRET)
     return {
         "location": location.pk,
+        "service": service.pk,
+        "resource": resource.pk,
         "appointment": appointment.pk,
         "device": appointment.device_id,
         "manage_token": manage_token(appointment),

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from comptoir import url_ids  # noqa: F401 — registers <id:…>
-from comptoir.appointments import console_views, customer_views, widget_views
+from comptoir.appointments import console_views, customer_views, setup_views, widget_views
 
 app_name = "appointments"
 
@@ -43,6 +43,23 @@ urlpatterns = [
         "console/appointments/locations/<id:location_id>/lobby/",
         console_views.lobby,
         name="lobby",
+    ),
+    # Settings → Appointments (administrators).
+    path("console/appointments/setup/", setup_views.setup, name="setup"),
+    path(
+        "console/appointments/setup/locations/<id:location_id>/",
+        setup_views.setup_location,
+        name="setup_location",
+    ),
+    path(
+        "console/appointments/setup/services/<id:service_id>/",
+        setup_views.setup_service,
+        name="setup_service",
+    ),
+    path(
+        "console/appointments/setup/staff/<id:resource_id>/",
+        setup_views.setup_staff,
+        name="setup_staff",
     ),
     path("console/devices/", console_views.devices, name="devices"),
     path("console/devices/<id:device_id>/", console_views.device, name="device"),
