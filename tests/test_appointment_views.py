@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -26,6 +27,7 @@ from comptoir.tenancy.models import ApiToken
 from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent
 from tests.sla_helpers import paris
+from tests.test_console import PNG_PIXEL
 
 NOW = paris(2031, 6, 6, 12)  # a Friday
 MONDAY_TEN = paris(2031, 6, 9, 10)
@@ -503,3 +505,53 @@ def test_a_transfer_names_a_colleague_of_the_location_and_of_the_brand(
         assert "Choose a staff member of this location." in refused.content.decode()
         lea.refresh_from_db()
         assert lea.served_by is None and lea.status == AppointmentStatus.CHECKED_IN
+
+
+# --- Photos with the booking -----------------------------------------------------------------
+
+
+def test_photos_sent_with_a_widget_booking_are_shown_to_staff_on_the_device_page(
+    client, agent_client, brand, setup
+):
+    _, service = setup
+    session = widget_session(client, brand)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {session['token']}"}
+    photo = SimpleUploadedFile("ecran.png", PNG_PIXEL, content_type="image/png")
+    booked = client.post(
+        "/widget/api/appointments",
+        {
+            "service_id": service.pk,
+            "starts_at": "2031-06-09T10:00:00+02:00",
+            "serial_number": "PH0T0",
+            "client_id": "0b5e8b0c-3f5b-4b7e-9d7c-2d6b9d4f1a01",
+            "files": [photo],
+        },
+        **headers,
+    )
+    assert booked.status_code == 201, booked.content
+    appointment = Appointment.objects.get(device__serial_number="PH0T0")
+    [attachment] = appointment.request_message.attachments.all()
+    assert attachment.content_type == "image/png"
+    page = agent_client.get(reverse("appointments:device", args=[appointment.device_id]))
+    assert reverse("console:attachment", args=[attachment.pk]) in page.content.decode()
+    # The customer's own page never shows them.
+    assert "console/attachments" not in client.get(manage_path(appointment)).content.decode()
+
+
+def test_a_file_the_policy_refuses_refuses_the_booking(client, brand, setup):
+    _, service = setup
+    session = widget_session(client, brand)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {session['token']}"}
+    script = SimpleUploadedFile("photo.html", b"<script>x</script>", content_type="text/html")
+    refused = client.post(
+        "/widget/api/appointments",
+        {
+            "service_id": service.pk,
+            "starts_at": "2031-06-09T10:00:00+02:00",
+            "client_id": "0b5e8b0c-3f5b-4b7e-9d7c-2d6b9d4f1a02",
+            "files": [script],
+        },
+        **headers,
+    )
+    assert refused.status_code == 415 and refused.json()["code"] == "file_type_refused"
+    assert not Appointment.objects.exists()

@@ -31,7 +31,7 @@ from comptoir.appointments.models import (
 from comptoir.appointments.slots import Slot, StaffTime, compute_slots
 from comptoir.appointments.texts import appointment_line, local_day
 from comptoir.conversations.actions import add_note
-from comptoir.conversations.models import AuthorKind, Conversation
+from comptoir.conversations.models import AuthorKind, Conversation, Message
 from comptoir.customers.models import Customer
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM, Actor
@@ -235,11 +235,13 @@ def book_appointment(
     actor: Actor | None = None,
     serial_number: str = "",
     problem: str = "",
+    request_message: Message | None = None,
 ) -> Appointment:
     """Book the slot of ``service`` at ``location`` starting at ``starts_at`` for ``customer``.
 
     ``booked_by``: the agent who booked it (None: the customer, the assistant or
-    an integrator, told by ``actor``). Raises BookingError when the slot is full,
+    an integrator, told by ``actor``). ``request_message``: the customer's written
+    request, whose photos are the booking's. Raises BookingError when the slot is full,
     closed or past.
     """
     if service.brand_id != location.brand_id or customer.brand_id != location.brand_id:
@@ -255,6 +257,7 @@ def book_appointment(
             conversation=latest_conversation(customer),
             device=device_for(location.brand_id, serial_number, customer),
             problem=problem.strip()[:2000],
+            request_message=request_message,
             first_name=(customer.display_name.split() or [""])[0][:60],
             reference=_new_reference(),
             starts_at=starts_at,

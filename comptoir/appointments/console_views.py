@@ -363,13 +363,16 @@ def devices(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def device(request: HttpRequest, device_id: int) -> HttpResponse:
-    """A device's whole service history: its appointments, diagnoses and outcomes."""
+    """A device's whole service history: its appointments, diagnoses, outcomes and the
+    photos the customer sent with each booking (staff only: the console's attachment URLs)."""
     membership = request_membership(request)
     device = access_device(membership, device_id)
     history = list(
         device.appointments.select_related(
-            "location", "service", "customer", "served_by__user"
-        ).order_by("-starts_at")
+            "location", "service", "customer", "served_by__user", "request_message"
+        )
+        .prefetch_related("request_message__attachments")
+        .order_by("-starts_at")
     )
     return render(
         request,

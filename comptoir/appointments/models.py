@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.conversations.models import Conversation
+from comptoir.conversations.models import Conversation, Message
 from comptoir.customers.models import Customer
 from comptoir.routing.models import Skill
 from comptoir.sla.models import BusinessCalendar
@@ -200,6 +200,12 @@ class Appointment(models.Model):
         Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )
     problem = models.TextField(_("problem"), blank=True)
+    # The customer's request, when they booked by writing (the widget): its photos and
+    # videos of the device (``conversations.attachment_policy`` checked them) are the
+    # booking's, shown to staff on the device's page.
+    request_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # The only name the lobby screen shows.
     first_name = models.CharField(_("first name"), max_length=60, blank=True)
     reference = models.CharField(max_length=12)
