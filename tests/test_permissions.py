@@ -42,6 +42,7 @@ from comptoir.touchpoints.phone.signatures import generic_signature
 from comptoir.widget.tokens import issue_visitor_token
 from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent
+from tests.portal_helpers import portal_session
 from tests.sla_helpers import office_calendar, office_policy
 
 SECRET = "SECRET-TEXT-4242"
@@ -52,9 +53,10 @@ class Case:
     """How a URL is protected.
 
     ``auth``: "session" (console login), "token" (API bearer), "visitor" (widget
-    token), "signed" (a provider's webhook signed with the brand's secret), or
-    "public". ``target``: the object the URL names, if any. ``role``: the lowest
-    role of a brand's member that may use it (session and token URLs).
+    token), "signed" (a provider's webhook signed with the brand's secret), "portal"
+    (a customer's portal session), or "public". ``target``: the object the URL names,
+    if any. ``role``: the lowest role of a brand's member that may use it (session and
+    token URLs).
     """
 
     auth: str
@@ -307,6 +309,21 @@ CASES: dict[str, Case] = {
     "appointments:manage": Case("public", "manage_token"),
     "appointments:place": Case("public", "manage_token"),
     "appointments:qr": Case("public", "manage_token"),
+    # The customer portal: its own sign-in (a code), nothing of an agent's session. Its
+    # front doors are public; its pages need a portal session and show the person's own
+    # files only (another person's conversation, an unlinked brand: 404).
+    "portal:home": Case("public"),
+    "portal:sign_out": Case("public", method="post"),
+    "portal:sign_in": Case("public", "portal_brand"),
+    "portal:code": Case("public", "portal_brand"),
+    "portal:code_link": Case("public", "portal_code_link"),
+    "portal:conversation": Case("portal", "conversation"),
+    "portal:attachment": Case("portal", "attachment"),
+    "portal:new": Case("portal", "portal_brand"),
+    "portal:data": Case("portal", "portal_brand"),
+    "portal:export": Case("portal", "portal_brand"),
+    "portal:erase": Case("portal", "portal_brand", "post"),
+    "portal:unlink": Case("portal", "portal_brand", "post"),
     "api:list_locations": Case("token"),
     "api:list_services": Case("token"),
     "api:list_slots": Case("token"),
@@ -366,6 +383,7 @@ def secret_data(brand, agent):
         "membership": agent.pk,
         "attachment": message.attachments.get().pk,
         "brand": messaging_accounts(brand, "brand-secret"),
+        "portal_brand": brand.slug,
         "callback": phone_data(brand, message.conversation),
         "quarantined": QuarantinedMail.objects.create(
             brand=brand, source="smtp", raw=f"Subject: {SECRET}\r\n\r\n".encode(), reason=SECRET
@@ -557,6 +575,10 @@ def url_for(name: str, case: Case, data: dict) -> str:
         return reverse(name, kwargs={"brand_slug": data["brand"]})
     if case.target == "manage_token":
         return reverse(name, kwargs={"token": data["manage_token"]})
+    if case.target == "portal_brand":
+        return reverse(name, kwargs={"brand_slug": data["portal_brand"]})
+    if case.target == "portal_code_link":
+        return reverse(name, kwargs={"brand_slug": data["portal_brand"], "token": "x" * 43})
     return reverse(name, kwargs={f"{case.target}_id": data[case.target]})
 
 
@@ -572,6 +594,11 @@ def credentials(client, case: Case, member) -> dict:
         # A visitor of the member's brand: a valid token, but nothing of another brand is theirs.
         token, _ = issue_visitor_token(member.brand_id)
         return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if case.auth == "portal":
+        # A customer of the member's brand, signed in to the portal: nothing of another
+        # brand is theirs.
+        portal_session(client, member.brand, "someone@elsewhere.example")
+        return {}
     if case.auth == "signed":
         # Signed with the member's brand's own secrets.
         messaging_accounts(member.brand, "member-secret")
@@ -633,6 +660,9 @@ def test_anonymous_caller_is_turned_away(client, secret_data, name):
     if case.auth == "session":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("console:login"))
+    elif case.auth == "portal":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("portal:home"))
     else:
         assert response.status_code == 401
     assert SECRET.encode() not in body_of(response)

@@ -35,6 +35,10 @@ class AuditAction(models.TextChoices):
     ROLE_CHANGED = "role_changed", _("Role changed")
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
     AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
+    PORTAL_SIGNED_IN = "portal_signed_in", _("Customer signed in to the portal")
+    PORTAL_LINKED = "portal_linked", _("Customer linked a portal profile")
+    PORTAL_UNLINKED = "portal_unlinked", _("Customer unlinked a portal profile")
+    PORTAL_ERASURE_REQUESTED = "portal_erasure_requested", _("Customer asked for erasure")
 
 
 class AppendOnly(Exception):
