@@ -18,9 +18,11 @@ from comptoir.appointments.access import (
     access_appointment,
     access_device,
     access_location,
+    access_resource,
     access_service,
 )
 from comptoir.appointments.actions import available_slots, book_appointment
+from comptoir.appointments.configure import add_staff
 from comptoir.assistant.access import access_article, access_intent
 from comptoir.assistant.models import Intent, KnowledgeArticle
 from comptoir.canned.access import access_canned_reply, check_may_edit
@@ -215,6 +217,9 @@ FETCHES = {
     "callback request": Fetch(access_callback, _callback),
     "call": Fetch(access_call, _call),
     "location": Fetch(access_location, shop),
+    "staff member": Fetch(
+        access_resource, lambda brand: add_staff(shop(brand), make_agent(brand)), Role.ADMIN
+    ),
     "service": Fetch(access_service, diagnosis),
     "appointment": Fetch(access_appointment, _appointment),
     "device": Fetch(access_device, lambda brand: _appointment(brand).device),

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from comptoir.appointments.slots import compute_slots
+from comptoir.appointments.slots import StaffTime, compute_slots
 from comptoir.sla.calendars import Calendar
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -110,3 +110,52 @@ def test_past_slots_and_slots_beyond_the_range_are_not_offered():
 def test_a_calendar_without_hours_offers_nothing():
     assert slots_of(Calendar(PARIS, {}), paris(2031, 6, 9), paris(2031, 6, 10)) == []
     assert slots_of(Calendar(PARIS, SHOP), paris(2031, 6, 9), paris(2031, 6, 10), capacity=0) == []
+
+
+# --- Staff schedules ---------------------------------------------------------------------------
+
+
+def staffed(calendar, start, end, staff, *, capacity=2):
+    return compute_slots(
+        calendar,
+        duration=HALF_HOUR,
+        capacity=capacity,
+        booked=(),
+        start=start,
+        end=end,
+        now=paris(2000, 1, 1),
+        staff=staff,
+    )
+
+
+def test_places_are_the_staff_at_work_for_the_whole_slot():
+    calendar = Calendar(PARIS, SHOP)
+    mornings = StaffTime({0: [(time(10), time(12))]})  # Mondays 10-12
+    always = StaffTime()  # whenever the shop is open
+    slots = staffed(calendar, paris(2031, 6, 9), paris(2031, 6, 10), [mornings, always])
+    free = {s.starts_at.astimezone(PARIS).strftime("%H:%M"): s.free for s in slots}
+    assert free["10:00"] == 2 and free["11:30"] == 2
+    assert free["12:00"] == 1 and free["14:00"] == 1  # the morning shift is over
+    # Nobody at work on Tuesday but the one without a schedule; alone, the shift ends the day.
+    assert not staffed(calendar, paris(2031, 6, 10), paris(2031, 6, 11), [mornings])
+    only = staffed(calendar, paris(2031, 6, 9), paris(2031, 6, 10), [mornings])
+    assert local_starts(only)[0] == "Mon 10:00" and local_starts(only)[-1] == "Mon 11:30"
+
+
+def test_an_absence_removes_its_staff_members_places():
+    calendar = Calendar(PARIS, SHOP)
+    away = StaffTime(absences=[(paris(2031, 6, 9, 14), paris(2031, 6, 10))])
+    slots = staffed(calendar, paris(2031, 6, 9), paris(2031, 6, 11), [away])
+    starts = local_starts(slots)
+    assert "Mon 12:30" in starts and "Mon 14:00" not in starts and "Tue 10:00" in starts
+
+
+def test_a_shift_is_local_time_on_both_sides_of_a_daylight_saving_change():
+    calendar = Calendar(PARIS, SHOP)
+    saturdays = StaffTime({5: [(time(10), time(11))]})
+    # Saturday 25 October 2031 (summer time) and 1 November (winter time): 10:00-11:00 local.
+    for day in (25, 1):
+        month = 10 if day == 25 else 11
+        slots = staffed(calendar, paris(2031, month, day), paris(2031, month, day, 23), [saturdays])
+        assert local_starts(slots) == ["Sat 10:00", "Sat 10:30"]
+    assert slots[0].starts_at == datetime(2031, 11, 1, 9, tzinfo=UTC)

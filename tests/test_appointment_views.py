@@ -4,19 +4,30 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from comptoir.appointments.actions import add_walk_in, book_appointment, check_in
+from comptoir.appointments import configure
+from comptoir.appointments.actions import (
+    add_walk_in,
+    book_appointment,
+    call_next,
+    check_in,
+    waiting_queue,
+)
 from comptoir.appointments.configure import add_staff
 from comptoir.appointments.links import manage_path
 from comptoir.appointments.models import Appointment, AppointmentStatus, Device
+from comptoir.conversations.models import AuthorKind, Message
 from comptoir.customers.actions import rename_customer
 from comptoir.events.models import Event
+from comptoir.tasks import run_pending
 from comptoir.tenancy.models import ApiToken
 from tests.appointment_helpers import diagnosis, shop
-from tests.factories import ingest_chat
+from tests.factories import ingest_chat, make_agent
 from tests.sla_helpers import paris
+from tests.test_console import PNG_PIXEL
 
 NOW = paris(2031, 6, 6, 12)  # a Friday
 MONDAY_TEN = paris(2031, 6, 9, 10)
@@ -203,6 +214,32 @@ def test_a_forged_link_is_not_found(client, brand, setup):
     for bad in ("nothing", forged, token + "x"):
         assert client.get(reverse("appointments:manage", args=[bad])).status_code == 404
         assert client.get(reverse("appointments:place", args=[bad])).status_code == 404
+        assert client.get(reverse("appointments:qr", args=[bad])).status_code == 404
+
+
+def test_the_check_in_link_is_a_qr_code_on_the_page_and_in_the_confirmation(client, brand, setup):
+    location, service = setup
+    appointment = book_appointment(location, service, MONDAY_TEN, customer=named_customer(brand))
+    other = book_appointment(
+        location, service, paris(2031, 6, 9, 11), customer=named_customer(brand, "Noé Petit")
+    )
+    page = client.get(manage_path(appointment)).content.decode()
+    assert 'data-testid="qr"' in page and "<svg" in page
+    image = client.get(manage_path(appointment) + "qr.svg")
+    assert image.status_code == 200 and image["Content-Type"] == "image/svg+xml"
+    assert image.content.lstrip().startswith(b"<?xml") and b"<svg" in image.content
+    # The code holds the booking's own link: another booking's code differs.
+    assert image.content != client.get(manage_path(other) + "qr.svg").content
+    run_pending()
+    confirmation = Message.objects.get(
+        conversation=appointment.conversation,
+        author_kind=AuthorKind.SYSTEM,
+        is_internal_note=False,
+        text__contains=appointment.reference,
+    )
+    assert manage_path(appointment) + "qr.svg" in confirmation.text
+    check_in(appointment)  # checked in: the page shows the place, not the code
+    assert 'data-testid="qr"' not in client.get(manage_path(appointment)).content.decode()
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -383,3 +420,138 @@ def test_impossible_days_are_read_as_no_day(agent_client, client, brand, setup):
             HTTP_AUTHORIZATION=f"Bearer {session['token']}",
         )
         assert picked.status_code == 200 and picked.json()["day"] == "2031-06-06"
+
+
+# --- Park and transfer at the desk -----------------------------------------------------------
+
+
+def test_staff_put_a_customer_on_hold_then_back_in_line_at_their_place(
+    agent_client, agent, brand, setup
+):
+    location, service = setup
+    add_staff(location, agent, desk="Comptoir 2")
+    appointment = book_appointment(location, service, MONDAY_TEN, customer=named_customer(brand))
+    with time_machine.travel(paris(2031, 6, 9, 9, 55), tick=False):
+        agent_client.force_login(agent.user)
+        check_in(appointment)
+        hugo = add_walk_in(location, service, by=agent, first_name="Hugo")
+        agent_client.post(reverse("appointments:call", args=[appointment.pk]))
+        agent_client.post(reverse("appointments:park", args=[appointment.pk]))
+        appointment.refresh_from_db()
+        assert appointment.status == AppointmentStatus.PARKED and appointment.desk == ""
+        page = agent_client.get(reverse("appointments:desk")).content.decode()
+        assert 'data-testid="parked"' in page and "Léa Martin" in page
+        customer_page = Client().get(manage_path(appointment)).content.decode()
+        assert "en attente" in customer_page  # the customer's language: French
+        agent_client.post(reverse("appointments:resume", args=[appointment.pk]))
+        appointment.refresh_from_db()
+        assert appointment.status == AppointmentStatus.CHECKED_IN
+        # Back at the place they had: a booking queues from its slot (10:00), so Hugo,
+        # here since 9:55, stays ahead.
+        assert [a.pk for a in waiting_queue(location)] == [hugo.pk, appointment.pk]
+        kinds = list(
+            Event.objects.filter(payload__id=appointment.pk)
+            .order_by("pk")
+            .values_list("kind", flat=True)
+        )
+        assert kinds[-2:] == ["appointment.parked", "appointment.resumed"]
+        again = agent_client.post(
+            reverse("appointments:resume", args=[appointment.pk]), follow=True
+        )
+        assert "This customer is not on hold." in again.content.decode()
+
+
+def test_a_customer_transferred_to_a_colleague_waits_for_them(
+    agent_client, agent, colleague, brand, setup
+):
+    location, service = setup
+    add_staff(location, agent, desk="Comptoir 1")
+    add_staff(location, colleague, desk="Comptoir 2")
+    screen = configure.save_service(brand, "Réparation écran", "Screen repair")
+    with time_machine.travel(paris(2031, 6, 9, 9, 55), tick=False):
+        agent_client.force_login(agent.user)
+        lea = add_walk_in(location, service, by=agent, first_name="Léa")
+        agent_client.post(reverse("appointments:call_next", args=[location.pk]))
+        agent_client.post(
+            reverse("appointments:transfer", args=[lea.pk]),
+            {"to": colleague.pk, "service": screen.pk},
+        )
+        lea.refresh_from_db()
+        assert (lea.status, lea.served_by, lea.service) == (
+            AppointmentStatus.CHECKED_IN,
+            colleague,
+            screen,
+        )
+        event = Event.objects.get(kind="appointment.transferred")
+        assert event.payload["previous_service_id"] == service.pk
+        assert event.payload["previous_served_by_id"] == agent.pk
+        # She waits for the colleague: the agent's "call next" finds nobody for them.
+        assert call_next(location, agent) is None
+        assert call_next(location, colleague).pk == lea.pk
+
+
+def test_a_transfer_names_a_colleague_of_the_location_and_of_the_brand(
+    agent_client, agent, colleague, brand, other_brand, setup
+):
+    location, service = setup
+    add_staff(location, agent)
+    outsider = make_agent(other_brand)
+    with time_machine.travel(paris(2031, 6, 9, 9, 55), tick=False):
+        agent_client.force_login(agent.user)
+        lea = add_walk_in(location, service, by=agent, first_name="Léa")
+        url = reverse("appointments:transfer", args=[lea.pk])
+        assert agent_client.post(url, {"to": outsider.pk}).status_code == 404
+        refused = agent_client.post(url, {"to": colleague.pk}, follow=True)  # not at the shop
+        assert "Choose a staff member of this location." in refused.content.decode()
+        lea.refresh_from_db()
+        assert lea.served_by is None and lea.status == AppointmentStatus.CHECKED_IN
+
+
+# --- Photos with the booking -----------------------------------------------------------------
+
+
+def test_photos_sent_with_a_widget_booking_are_shown_to_staff_on_the_device_page(
+    client, agent_client, brand, setup
+):
+    _, service = setup
+    session = widget_session(client, brand)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {session['token']}"}
+    photo = SimpleUploadedFile("ecran.png", PNG_PIXEL, content_type="image/png")
+    booked = client.post(
+        "/widget/api/appointments",
+        {
+            "service_id": service.pk,
+            "starts_at": "2031-06-09T10:00:00+02:00",
+            "serial_number": "PH0T0",
+            "client_id": "0b5e8b0c-3f5b-4b7e-9d7c-2d6b9d4f1a01",
+            "files": [photo],
+        },
+        **headers,
+    )
+    assert booked.status_code == 201, booked.content
+    appointment = Appointment.objects.get(device__serial_number="PH0T0")
+    [attachment] = appointment.request_message.attachments.all()
+    assert attachment.content_type == "image/png"
+    page = agent_client.get(reverse("appointments:device", args=[appointment.device_id]))
+    assert reverse("console:attachment", args=[attachment.pk]) in page.content.decode()
+    # The customer's own page never shows them.
+    assert "console/attachments" not in client.get(manage_path(appointment)).content.decode()
+
+
+def test_a_file_the_policy_refuses_refuses_the_booking(client, brand, setup):
+    _, service = setup
+    session = widget_session(client, brand)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {session['token']}"}
+    script = SimpleUploadedFile("photo.html", b"<script>x</script>", content_type="text/html")
+    refused = client.post(
+        "/widget/api/appointments",
+        {
+            "service_id": service.pk,
+            "starts_at": "2031-06-09T10:00:00+02:00",
+            "client_id": "0b5e8b0c-3f5b-4b7e-9d7c-2d6b9d4f1a02",
+            "files": [script],
+        },
+        **headers,
+    )
+    assert refused.status_code == 415 and refused.json()["code"] == "file_type_refused"
+    assert not Appointment.objects.exists()

@@ -1,12 +1,13 @@
 """Bookings as actions: places, events, the customer's history, messages, the waiting room."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
 from django.db import connection, connections
 
+from comptoir.appointments import configure
 from comptoir.appointments.actions import (
     BookingError,
     add_walk_in,
@@ -304,3 +305,30 @@ def test_kept_under_observation_the_customer_hears_when_and_the_agent_gets_the_c
         ).count()
         == 1
     )
+
+
+def test_staff_hours_and_absences_limit_the_slots_offered_and_booked(brand, agent, colleague):
+    location, service = shop(brand), diagnosis(brand, capacity=2)
+    morning = add_staff(location, agent)
+    afternoon = add_staff(location, colleague)
+    configure.set_working_hours(morning, {0: [(time(10), time(13))]})
+    configure.set_working_hours(afternoon, {0: [(time(14), time(19))], 1: [(time(10), time(19))]})
+    monday = {
+        slot.starts_at: slot.free
+        for slot in available_slots(location, service, MONDAY_TEN, paris(2031, 6, 10))
+    }
+    assert monday[MONDAY_TEN] == 1 and monday[paris(2031, 6, 9, 14)] == 1
+    configure.add_absence(afternoon, paris(2031, 6, 9, 14), paris(2031, 6, 9, 16), reason="RDV")
+    starts = {
+        s.starts_at for s in available_slots(location, service, MONDAY_TEN, paris(2031, 6, 10))
+    }
+    assert paris(2031, 6, 9, 14) not in starts and paris(2031, 6, 9, 16) in starts
+    with pytest.raises(BookingError):
+        book_appointment(
+            location, service, paris(2031, 6, 9, 14, 30), customer=customer_with_chat(brand)
+        )
+    book_appointment(location, service, MONDAY_TEN, customer=customer_with_chat(brand))
+    # The only one at work that morning is taken: the slot is full at one booking.
+    assert MONDAY_TEN not in {
+        s.starts_at for s in available_slots(location, service, MONDAY_TEN, paris(2031, 6, 10))
+    }

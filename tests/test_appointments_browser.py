@@ -86,9 +86,19 @@ def test_the_waiting_room_follows_the_line_as_staff_call_the_next_customer(shop)
         ticket = phone.get_by_test_id("ticket").inner_text()
         assert ticket == "3"
         phone.screenshot(path=SCREENSHOTS / "appointment-waiting-room.png", full_page=True)
+        # Pushed, not polled: the page holds its socket on the location's waiting room.
+        expect(phone.locator("#place")).to_have_attribute("data-live", "on")
+
+        lobby = browser.new_page(viewport={"width": 1280, "height": 720}, locale="fr-FR")
+        lobby.context.add_cookies(staff.context.cookies())
+        lobby.goto(f"{server}/console/appointments/locations/{kiosk['location']}/lobby/")
+        expect(lobby.locator("body")).to_have_attribute("data-live", "on")
+        called = lobby.get_by_test_id("lobby-called")
+        expect(called).not_to_contain_text("Hugo")
 
         staff.get_by_test_id("call-next").click()  # Hugo
-        # The customer's page follows without a reload.
+        # The customer's page and the lobby screen follow without a reload.
+        expect(called).to_contain_text("Hugo")
         expect(place).to_contain_text("Vous êtes numéro 2 dans la file.", timeout=SERVER_WAIT)
         staff.get_by_test_id("call-next").click()  # Inès
         expect(place).to_contain_text("Vous êtes le prochain", timeout=SERVER_WAIT)
@@ -96,10 +106,6 @@ def test_the_waiting_room_follows_the_line_as_staff_call_the_next_customer(shop)
         expect(place).to_contain_text("C’est votre tour : rendez-vous au Comptoir 1.")  # noqa: RUF001
         phone.screenshot(path=SCREENSHOTS / "appointment-called.png", full_page=True)
 
-        lobby = browser.new_page(viewport={"width": 1280, "height": 720}, locale="fr-FR")
-        lobby.context.add_cookies(staff.context.cookies())
-        lobby.goto(f"{server}/console/appointments/locations/{kiosk['location']}/lobby/")
-        called = lobby.get_by_test_id("lobby-called")
         expect(called).to_contain_text("Léa")
         expect(called).to_contain_text("Hugo")
         expect(called).not_to_contain_text("Martin")

@@ -30,9 +30,13 @@ from comptoir.appointments.actions import (
     cancel_appointment,
     check_in,
     mark_no_show,
+    park_appointment,
     reschedule_appointment,
+    resume_appointment,
     serve_appointment,
+    transfer_appointment,
 )
+from comptoir.appointments.configure import add_staff
 from comptoir.appointments.models import Outcome
 from comptoir.assistant.configure import delete_brand_object
 from comptoir.assistant.models import Intent
@@ -682,6 +686,44 @@ def staff_records_a_no_show(brand: Brand) -> Produced:
     return Produced(appended("appointment.no_show", before), ActorKind.AGENT, agent.pk)
 
 
+def staff_put_a_customer_on_hold(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    appointment = _waiting(brand, agent)
+    before = last_event_id()
+    park_appointment(appointment, agent)
+    return Produced(appended("appointment.parked", before), ActorKind.AGENT, agent.pk)
+
+
+def staff_puts_a_customer_back_in_line(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    appointment = park_appointment(_waiting(brand, agent), agent)
+    before = last_event_id()
+    resume_appointment(appointment, agent)
+    return Produced(appended("appointment.resumed", before), ActorKind.AGENT, agent.pk)
+
+
+def staff_transfers_a_customer(brand: Brand) -> Produced:
+    agent, colleague = make_agent(brand), make_agent(brand)
+    appointment = _waiting(brand, agent)
+    add_staff(appointment.location, colleague)
+    before = last_event_id()
+    transfer_appointment(appointment, agent, to=colleague)
+    return Produced(appended("appointment.transferred", before), ActorKind.AGENT, agent.pk)
+
+
+def assistant_offers_slots(brand: Brand) -> Produced:
+    shop(brand), diagnosis(brand)
+    setup_assistant(brand)
+    Intent.objects.filter(brand=brand, name="appointment").update(
+        automatable=True, action="book_appointment"
+    )
+    before = last_event_id()
+    write(brand, "Bonjour, je voudrais prendre rendez-vous en boutique")
+    return Produced(
+        appended("appointment.slots_offered", before), ActorKind.BOT, shown_to_customer=True
+    )
+
+
 # Kind name → an action that appends it (a kind with several producers has several rows).
 PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("conversation.created", chat_opens_a_conversation),
@@ -739,6 +781,10 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("appointment.called", staff_calls_the_next_customer),
     ("appointment.served", staff_serves_a_customer),
     ("appointment.no_show", staff_records_a_no_show),
+    ("appointment.parked", staff_put_a_customer_on_hold),
+    ("appointment.resumed", staff_puts_a_customer_back_in_line),
+    ("appointment.transferred", staff_transfers_a_customer),
+    ("appointment.slots_offered", assistant_offers_slots),
 ]
 
 

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from comptoir.appointments.actions import available_slots, book_appointment
+from comptoir.appointments.configure import add_staff
 from comptoir.appointments.links import manage_token
 from comptoir.appointments.models import Device
 from comptoir.assistant.models import Intent, KnowledgeArticle
@@ -308,15 +309,23 @@ CASES: dict[str, Case] = {
     "appointments:serve": Case("session", "appointment", "post"),
     "appointments:no_show": Case("session", "appointment", "post"),
     "appointments:cancel": Case("session", "appointment", "post"),
+    "appointments:park": Case("session", "appointment", "post"),
+    "appointments:resume": Case("session", "appointment", "post"),
+    "appointments:transfer": Case("session", "appointment", "post"),
     "appointments:call_next": Case("session", "location", "post"),
     "appointments:walk_in": Case("session", "location", "post"),
     "appointments:lobby": Case("session", "location"),
+    "appointments:setup": Case("session", role=Role.ADMIN),
+    "appointments:setup_location": Case("session", "location", role=Role.ADMIN),
+    "appointments:setup_service": Case("session", "service", role=Role.ADMIN),
+    "appointments:setup_staff": Case("session", "resource", role=Role.ADMIN),
     "appointments:devices": Case("session"),
     "appointments:device": Case("session", "device"),
     "appointments:widget_slots": Case("visitor", method="post"),
     "appointments:widget_book": Case("visitor", method="post"),
     "appointments:manage": Case("public", "manage_token"),
     "appointments:place": Case("public", "manage_token"),
+    "appointments:qr": Case("public", "manage_token"),
     # The customer portal: its own sign-in (a code), nothing of an agent's session. Its
     # front doors are public; its pages need a portal session and show the person's own
     # files only (another person's conversation, an unlinked brand: 404).
@@ -444,8 +453,11 @@ def appointment_data(brand, customer) -> dict:
         problem=SECRET,
     )
     Device.objects.filter(pk=appointment.device_id).update(notes=SECRET)
+    resource = add_staff(location, make_agent(brand), desk=SECRET)
     return {
         "location": location.pk,
+        "service": service.pk,
+        "resource": resource.pk,
         "appointment": appointment.pk,
         "device": appointment.device_id,
         "manage_token": manage_token(appointment),

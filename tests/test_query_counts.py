@@ -137,7 +137,7 @@ QUERY_COUNTS = [
     ("/console/privacy/requests/", 5),
     ("/console/privacy/", 4),  # + the brand's survey settings
     # Appointments (comptoir/appointments/urls.py): the desk, the lobby, devices
-    ("/console/appointments/", 14),  # + locations, calendar (3), 4 lists, last event
+    ("/console/appointments/", 16),  # + locations, calendar (3), 6 lists, staff, last event
     ("/console/appointments/fragment/", 11),
     ("/console/appointments/locations/{location}/lobby/", 6),
     ("/console/devices/?serial=SNQ", 4),

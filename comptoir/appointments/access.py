@@ -6,7 +6,7 @@ anything outside the agent's brand.
 
 from django.http import Http404
 
-from comptoir.appointments.models import Appointment, Device, Location, Service
+from comptoir.appointments.models import Appointment, Device, Location, Resource, Service
 from comptoir.tenancy.access import check_role, row_id
 from comptoir.tenancy.models import Membership, Role
 
@@ -55,3 +55,16 @@ def access_device(
         )
     except Device.DoesNotExist:
         raise Http404("No such device.") from None
+
+
+def access_resource(
+    membership: Membership, resource_id: int | str, *, require_role: str = Role.ADMIN
+) -> Resource:
+    """A staff member's place at a location (set-up: administrators by default)."""
+    check_role(membership, require_role)
+    try:
+        return Resource.objects.select_related("location__calendar", "membership__user").get(
+            pk=row_id(resource_id), location__brand_id=membership.brand_id
+        )
+    except Resource.DoesNotExist:
+        raise Http404("No such staff member.") from None

@@ -19,22 +19,26 @@ from django.utils.translation import gettext
 
 from comptoir.appointments.models import (
     HOLDING_STATUSES,
+    Absence,
     Appointment,
     AppointmentStatus,
     Device,
     Location,
     Outcome,
     Service,
+    WorkingHours,
 )
-from comptoir.appointments.slots import Slot, compute_slots
+from comptoir.appointments.slots import Slot, StaffTime, compute_slots
 from comptoir.appointments.texts import appointment_line, local_day
 from comptoir.conversations.actions import add_note
-from comptoir.conversations.models import AuthorKind, Conversation
+from comptoir.conversations.models import AuthorKind, Conversation, Message
 from comptoir.customers.models import Customer
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM, Actor
 from comptoir.events.kinds import EventKind
 from comptoir.events.log import append_event
+from comptoir.realtime.groups import location_queue_group
+from comptoir.realtime.publish import publish_message
 from comptoir.routing.models import AgentSkill
 from comptoir.sla.calendars import CalendarError, open_intervals
 from comptoir.tenancy.models import Membership
@@ -50,24 +54,38 @@ class BookingError(ValueError):
     """The change cannot be made: the slot is full or closed, the booking already moved on."""
 
 
-def staff_capacity(location: Location, service: Service) -> int:
-    """Places per slot: the service's, bounded by the location's staff who have its skills.
+def skilled_staff(
+    location: Location, service: Service, start: datetime, end: datetime
+) -> list[StaffTime] | None:
+    """When each staff member of ``location`` who has ``service``'s skills is at work.
 
-    A location without declared staff is bounded by the service only.
+    None: the location declares no staff, so places are the service's alone.
+    Their weekly hours and their absences overlapping [start, end) are read in
+    two queries, whatever the number of staff.
     """
-    members = list(location.resources.values_list("membership_id", flat=True))
+    members = dict(location.resources.values_list("pk", "membership_id"))
     if not members:
-        return service.capacity
+        return None
     needed = set(service.skills.values_list("pk", flat=True))
-    skilled = len(members)
+    skilled = set(members)
     if needed:
-        has = {}
+        has: dict[int, set[int]] = {}
         for membership_id, skill_id in AgentSkill.objects.filter(
-            membership_id__in=members, skill_id__in=needed
+            membership_id__in=members.values(), skill_id__in=needed
         ).values_list("membership_id", "skill_id"):
             has.setdefault(membership_id, set()).add(skill_id)
-        skilled = sum(1 for member in members if has.get(member, set()) >= needed)
-    return min(service.capacity, skilled)
+        skilled = {pk for pk, member in members.items() if has.get(member, set()) >= needed}
+    weekly: dict[int, dict[int, list]] = {pk: {} for pk in skilled}
+    for resource_id, weekday, starts, ends in WorkingHours.objects.filter(
+        resource_id__in=skilled
+    ).values_list("resource_id", "weekday", "starts", "ends"):
+        weekly[resource_id].setdefault(weekday, []).append((starts, ends))
+    away: dict[int, list] = {pk: [] for pk in skilled}
+    for resource_id, starts_at, ends_at in Absence.objects.filter(
+        resource_id__in=skilled, starts_at__lt=end, ends_at__gt=start
+    ).values_list("resource_id", "starts_at", "ends_at"):
+        away[resource_id].append((starts_at, ends_at))
+    return [StaffTime(weekly[pk], away[pk]) for pk in sorted(skilled)]
 
 
 def _booked(location: Location, service: Service, start: datetime, end: datetime, *, exclude=None):
@@ -100,11 +118,12 @@ def available_slots(
     return compute_slots(
         location.calendar.as_calendar(),
         duration=timedelta(minutes=service.duration_minutes),
-        capacity=staff_capacity(location, service),
+        capacity=service.capacity,
         booked=_booked(location, service, start, end, exclude=exclude),
         start=start,
         end=end,
         now=now,
+        staff=skilled_staff(location, service, start, end),
     )
 
 
@@ -152,6 +171,10 @@ def _changed(appointment: Appointment, kind: EventKind, actor: Actor, **extra: A
         conversation=appointment.conversation,
         customer=appointment.customer,
     )
+    # The location's waiting-room pages and lobby screens read their state again
+    # (``appointments.consumers``): a nudge after commit, no data.
+    group = location_queue_group(appointment.location_id)
+    transaction.on_commit(lambda: publish_message(group, {"type": "comptoir.queue_changed"}))
 
 
 def _timeline_note(appointment: Appointment, actor: Membership | None, text: str) -> None:
@@ -212,11 +235,13 @@ def book_appointment(
     actor: Actor | None = None,
     serial_number: str = "",
     problem: str = "",
+    request_message: Message | None = None,
 ) -> Appointment:
     """Book the slot of ``service`` at ``location`` starting at ``starts_at`` for ``customer``.
 
     ``booked_by``: the agent who booked it (None: the customer, the assistant or
-    an integrator, told by ``actor``). Raises BookingError when the slot is full,
+    an integrator, told by ``actor``). ``request_message``: the customer's written
+    request, whose photos are the booking's. Raises BookingError when the slot is full,
     closed or past.
     """
     if service.brand_id != location.brand_id or customer.brand_id != location.brand_id:
@@ -232,6 +257,7 @@ def book_appointment(
             conversation=latest_conversation(customer),
             device=device_for(location.brand_id, serial_number, customer),
             problem=problem.strip()[:2000],
+            request_message=request_message,
             first_name=(customer.display_name.split() or [""])[0][:60],
             reference=_new_reference(),
             starts_at=starts_at,
@@ -405,19 +431,23 @@ def waiting_queue(location: Location) -> list[Appointment]:
     """Who waits at ``location``, in the order they will be called."""
     return list(
         Appointment.objects.filter(location=location, status=AppointmentStatus.CHECKED_IN)
-        .select_related("service", "customer")
+        .select_related("service", "customer", "served_by__user")
         .order_by("queued_at", "ticket", "pk")
     )
 
 
 def call_next(location: Location, agent: Membership, *, desk: str = "") -> Appointment | None:
-    """Call the first customer of the waiting room to ``agent``'s desk (None: nobody waits)."""
+    """Call the first customer of the waiting room to ``agent``'s desk (None: nobody waits).
+
+    A customer transferred to (or resumed for) another staff member waits for them:
+    ``served_by`` names who they wait for; empty, anyone may call them.
+    """
     with transaction.atomic():
         location = _lock_location(location)
-        queue = waiting_queue(location)
-        if not queue:
-            return None
-        return _call(queue[0], agent, desk)
+        for waiting in waiting_queue(location):
+            if waiting.served_by_id in (None, agent.pk):
+                return _call(waiting, agent, desk)
+        return None
 
 
 def call_appointment(appointment: Appointment, agent: Membership, *, desk: str = "") -> Appointment:
@@ -447,6 +477,84 @@ def _call(appointment: Appointment, agent: Membership, desk: str) -> Appointment
     return appointment
 
 
+def park_appointment(appointment: Appointment, agent: Membership) -> Appointment:
+    """Set a customer aside during their visit (waiting for a part, a test result).
+
+    They leave the called state (the desk is free for the next customer) and keep
+    their place: ``resume_appointment`` puts them back in line where they were.
+    """
+    with transaction.atomic():
+        _lock_location(appointment.location)
+        appointment = _lock(appointment)
+        if appointment.status not in (AppointmentStatus.CHECKED_IN, AppointmentStatus.CALLED):
+            raise BookingError(gettext("This customer is not in the waiting room."))
+        appointment.status = AppointmentStatus.PARKED
+        appointment.desk = ""
+        appointment.save(update_fields=["status", "desk"])
+        _changed(appointment, kinds.APPOINTMENT_PARKED, Actor.agent(agent))
+    return appointment
+
+
+def resume_appointment(appointment: Appointment, agent: Membership) -> Appointment:
+    """A customer on hold goes back in line, at their place, for whoever had them."""
+    with transaction.atomic():
+        _lock_location(appointment.location)
+        appointment = _lock(appointment)
+        if appointment.status != AppointmentStatus.PARKED:
+            raise BookingError(gettext("This customer is not on hold."))
+        appointment.status = AppointmentStatus.CHECKED_IN
+        appointment.save(update_fields=["status"])
+        _changed(appointment, kinds.APPOINTMENT_RESUMED, Actor.agent(agent))
+    return appointment
+
+
+def transfer_appointment(
+    appointment: Appointment,
+    agent: Membership,
+    *,
+    to: Membership | None = None,
+    service: Service | None = None,
+) -> Appointment:
+    """Pass a customer to another staff member of the location and/or another service.
+
+    They go back in line at the place they had (their ``queued_at``), waiting for
+    ``to`` (None: whoever calls next); ``service`` changes what they are there for.
+    """
+    with transaction.atomic():
+        location = _lock_location(appointment.location)
+        appointment = _lock(appointment)
+        if appointment.status not in (
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.CALLED,
+            AppointmentStatus.PARKED,
+        ):
+            raise BookingError(gettext("This customer is not in the waiting room."))
+        if to is not None and not location.resources.filter(membership=to).exists():
+            raise BookingError(gettext("Choose a staff member of this location."))
+        if service is not None and service.brand_id != appointment.brand_id:
+            raise BookingError(gettext("Choose a service."))
+        previous_service, previous_staff = appointment.service_id, appointment.served_by_id
+        appointment.status = AppointmentStatus.CHECKED_IN
+        appointment.served_by = to
+        appointment.service = service or appointment.service
+        appointment.desk = ""
+        appointment.called_at = None
+        appointment.save(update_fields=["status", "served_by", "service", "desk", "called_at"])
+        _changed(
+            appointment,
+            kinds.APPOINTMENT_TRANSFERRED,
+            Actor.agent(agent),
+            previous_service_id=previous_service,
+            previous_served_by_id=previous_staff,
+        )
+        with _in_brand_language(appointment):
+            text = gettext("Transferred: %(line)s") % {"line": appointment_line(appointment)}
+            if to is not None:
+                text += " → " + to.display_name
+            _timeline_note(appointment, agent, text)
+    return appointment
+
+
 def serve_appointment(
     appointment: Appointment, agent: Membership, *, outcome: str, diagnosis: str = ""
 ) -> Appointment:
@@ -455,7 +563,11 @@ def serve_appointment(
         raise BookingError(gettext("Choose an outcome."))
     with transaction.atomic():
         appointment = _lock(appointment)
-        if appointment.status not in (AppointmentStatus.CHECKED_IN, AppointmentStatus.CALLED):
+        if appointment.status not in (
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.CALLED,
+            AppointmentStatus.PARKED,
+        ):
             raise BookingError(gettext("This customer is not in the waiting room."))
         appointment.status = AppointmentStatus.SERVED
         appointment.served_at = timezone.now()
@@ -508,6 +620,7 @@ def mark_no_show(appointment: Appointment, agent: Membership) -> Appointment:
             AppointmentStatus.BOOKED,
             AppointmentStatus.CHECKED_IN,
             AppointmentStatus.CALLED,
+            AppointmentStatus.PARKED,
         ):
             raise BookingError(gettext("This booking is already closed."))
         appointment.status = AppointmentStatus.NO_SHOW

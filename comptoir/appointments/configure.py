@@ -5,9 +5,11 @@ default one, or (usually) the calendar of the team working at the shop, so
 that the shop's holidays are entered once and count for its SLAs too.
 """
 
+from datetime import datetime, time
+
 from django.db import transaction
 
-from comptoir.appointments.models import Location, Resource, Service
+from comptoir.appointments.models import Absence, Location, Resource, Service, WorkingHours
 from comptoir.routing.models import Skill
 from comptoir.sla.models import BusinessCalendar
 from comptoir.tenancy.models import Brand, Membership
@@ -56,3 +58,31 @@ def save_service(
         )
         service.skills.set(skills)
     return service
+
+
+def set_working_hours(resource: Resource, week: dict[int, list[tuple[time, time]]]) -> None:
+    """Replace a staff member's weekly hours (weekday 0 = Monday; an end of 00:00 = midnight).
+
+    An empty week: at work whenever the location is open.
+    """
+    rows = []
+    for weekday, intervals in week.items():
+        if not 0 <= weekday <= 6:
+            raise ValueError("a weekday is 0 (Monday) to 6 (Sunday)")
+        for starts, ends in intervals:
+            if ends != time(0) and ends <= starts:
+                raise ValueError("a shift ends after it starts")
+            rows.append(WorkingHours(resource=resource, weekday=weekday, starts=starts, ends=ends))
+    with transaction.atomic():
+        resource.hours.all().delete()
+        WorkingHours.objects.bulk_create(rows)
+
+
+def add_absence(
+    resource: Resource, starts_at: datetime, ends_at: datetime, *, reason: str = ""
+) -> Absence:
+    if ends_at <= starts_at:
+        raise ValueError("an absence ends after it starts")
+    return Absence.objects.create(
+        resource=resource, starts_at=starts_at, ends_at=ends_at, reason=reason[:120]
+    )

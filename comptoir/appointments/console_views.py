@@ -2,6 +2,7 @@
 
 Any agent of the brand: the day's bookings and the waiting room of a location,
 check-in by search (name, phone, e-mail, reference), walk-ins, call next, serve,
+park (on hold) and resume, transfer to a colleague or another service,
 no-show, cancel; booking a slot for a customer; the lobby screen (first names
 or ticket numbers only); a device's service history by serial number. Views
 parse, fetch through ``appointments.access`` and call ``appointments.actions``.
@@ -12,7 +13,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +40,7 @@ from comptoir.appointments.texts import day_or_none, local_day
 from comptoir.appointments.waiting import lobby_of, places, servers_at
 from comptoir.customers.access import access_customer
 from comptoir.events.models import Event
-from comptoir.tenancy.access import request_membership
+from comptoir.tenancy.access import request_membership, row_id
 from comptoir.tenancy.models import Membership
 
 
@@ -121,6 +122,12 @@ def desk(request: HttpRequest) -> HttpResponse:
                 .select_related("customer", "service", "device", "served_by__user")
                 .order_by("called_at")
             ),
+            "parked": list(
+                Appointment.objects.filter(location=location, status=AppointmentStatus.PARKED)
+                .select_related("customer", "service", "device", "served_by__user")
+                .order_by("queued_at", "pk")
+            ),
+            "staff": list(location.resources.select_related("membership__user").order_by("pk")),
             "query": request.GET.get("q", ""),
             "found": _search(membership, location, request.GET.get("q", "")),
             "services": list(
@@ -262,6 +269,39 @@ def no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def park(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, lambda a, m: actions.park_appointment(a, m))
+
+
+@require_POST
+@login_required
+def resume(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, lambda a, m: actions.resume_appointment(a, m))
+
+
+@require_POST
+@login_required
+def transfer(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """To a staff member of the location (``to``; empty: anyone) and/or a service."""
+    membership = request_membership(request)
+    service_id = request.POST.get("service", "")
+    service = access_service(membership, service_id) if service_id else None
+    to = None
+    if request.POST.get("to"):
+        to = Membership.objects.filter(
+            pk=row_id(request.POST["to"]), brand_id=membership.brand_id
+        ).first()
+        if to is None:
+            raise Http404("No such staff member.")
+    return _act(
+        request,
+        appointment_id,
+        lambda a, m: actions.transfer_appointment(a, m, to=to, service=service),
+    )
+
+
+@require_POST
+@login_required
 def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return _act(request, appointment_id, lambda a, m: actions.cancel_appointment(a, by=m))
 
@@ -323,13 +363,16 @@ def devices(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def device(request: HttpRequest, device_id: int) -> HttpResponse:
-    """A device's whole service history: its appointments, diagnoses and outcomes."""
+    """A device's whole service history: its appointments, diagnoses, outcomes and the
+    photos the customer sent with each booking (staff only: the console's attachment URLs)."""
     membership = request_membership(request)
     device = access_device(membership, device_id)
     history = list(
         device.appointments.select_related(
-            "location", "service", "customer", "served_by__user"
-        ).order_by("-starts_at")
+            "location", "service", "customer", "served_by__user", "request_message"
+        )
+        .prefetch_related("request_message__attachments")
+        .order_by("-starts_at")
     )
     return render(
         request,

@@ -1,8 +1,10 @@
 """The customer's own page for one appointment, reached by its signed link (or its QR code).
 
-``/appointments/<token>/``: GET shows the booking (and, once checked in, the
-place in the waiting room and the estimated wait, refreshed every few seconds
-from ``place/``); POST checks in, moves to another free slot or cancels. The
+``/appointments/<token>/``: GET shows the booking (its check-in link as a QR
+code while booked — also ``qr.svg`` for messages — and, once checked in, the
+place in the waiting room and the estimated wait, re-read from ``place/`` when
+the location's socket says the line moved: ``appointments.consumers``); POST
+checks in, moves to another free slot or cancels. The
 token is the only key (``appointments.links``): a forged or altered one is a
 404, and it never shows anything but its own booking — the customer's first
 name, not their file.
@@ -15,12 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from comptoir.appointments import actions
 from comptoir.appointments.links import appointment_for_token, manage_path
 from comptoir.appointments.models import Appointment, AppointmentStatus
+from comptoir.appointments.qr import qr_svg, qr_svg_document
 from comptoir.appointments.texts import day_or_none, when_text
 from comptoir.appointments.waiting import place_of
 from comptoir.events.actors import CUSTOMER
@@ -82,6 +86,9 @@ def _context(appointment: Appointment, request: HttpRequest, error: str = "") ->
         "can_change": appointment.status == AppointmentStatus.BOOKED
         and appointment.starts_at > now,
     }
+    if appointment.status == AppointmentStatus.BOOKED:
+        # Generated from our own link: markup we made, not user content.
+        context["qr"] = mark_safe(qr_svg(appointment, title=gettext("Check-in QR code")))  # noqa: S308
     if context["can_change"]:
         day = day_or_none(request.GET.get("day")) or appointment.starts_at.astimezone(zone).date()
         start = datetime.combine(day, time(0)).replace(tzinfo=zone)
@@ -137,8 +144,18 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
+def qr_code(request: HttpRequest, token: str) -> HttpResponse:
+    """The check-in link as a QR code image (SVG), for the confirmation message."""
+    appointment = _appointment(token)
+    response = HttpResponse(qr_svg_document(appointment), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@require_safe
 def place(request: HttpRequest, token: str) -> JsonResponse:
-    """The live part of the page: status, ticket, place and wait (read every few seconds)."""
+    """The live part of the page: status, ticket, place and wait (read on each nudge)."""
     appointment = _appointment(token)
     with translation.override(_language(appointment, request)):
         return JsonResponse(_place_data(appointment))

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.conversations.models import Conversation
+from comptoir.conversations.models import Conversation, Message
 from comptoir.customers.models import Customer
 from comptoir.routing.models import Skill
 from comptoir.sla.models import BusinessCalendar
@@ -80,6 +80,51 @@ class Resource(models.Model):
         return f"{self.membership} @ {self.location}"
 
 
+class WorkingHours(models.Model):
+    """When a staff member works at their location, one interval of one weekday (local time).
+
+    A staff member without any is at work whenever the location is open; with
+    some, only in them (a shift is wall-clock time: 09:00 stays 09:00 across a
+    daylight-saving change). They never widen the location's opening hours.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0: Monday … 6: Sunday
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("to"))  # 00:00: until midnight
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="working_hours_weekday"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class Absence(models.Model):
+    """A staff member away (holiday, training): no slot counts on them meanwhile."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="absences")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="absence_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+
 class Device(models.Model):
     """A customer's device, known by its serial number; its history is its appointments."""
 
@@ -110,6 +155,8 @@ class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
     CHECKED_IN = "checked_in", _("Waiting")
     CALLED = "called", _("Called")
+    # Set aside during their visit (waiting for a part, a test): back in line later.
+    PARKED = "parked", _("On hold")
     SERVED = "served", _("Served")
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
@@ -120,6 +167,7 @@ HOLDING_STATUSES = (
     AppointmentStatus.BOOKED,
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.CALLED,
+    AppointmentStatus.PARKED,
     AppointmentStatus.SERVED,
 )
 # In the waiting room (checked in, not yet served).
@@ -152,6 +200,12 @@ class Appointment(models.Model):
         Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )
     problem = models.TextField(_("problem"), blank=True)
+    # The customer's request, when they booked by writing (the widget): its photos and
+    # videos of the device (``conversations.attachment_policy`` checked them) are the
+    # booking's, shown to staff on the device's page.
+    request_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # The only name the lobby screen shows.
     first_name = models.CharField(_("first name"), max_length=60, blank=True)
     reference = models.CharField(max_length=12)

@@ -73,6 +73,8 @@ def customer_message(appointment: Appointment, purpose: str, link: str) -> str:
         gettext("To check in on arrival, change or cancel your appointment: %(link)s")
         % {"link": link}
     )
+    if purpose == "confirmation":
+        parts.append(gettext("Your check-in QR code: %(link)s") % {"link": link + "qr.svg"})
     return "\n".join(parts)
 
 

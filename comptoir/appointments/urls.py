@@ -3,7 +3,7 @@
 from django.urls import path
 
 from comptoir import url_ids  # noqa: F401 — registers <id:…>
-from comptoir.appointments import console_views, customer_views, widget_views
+from comptoir.appointments import console_views, customer_views, setup_views, widget_views
 
 app_name = "appointments"
 
@@ -22,6 +22,13 @@ urlpatterns = [
         "console/appointments/<id:appointment_id>/no-show/", console_views.no_show, name="no_show"
     ),
     path("console/appointments/<id:appointment_id>/cancel/", console_views.cancel, name="cancel"),
+    path("console/appointments/<id:appointment_id>/park/", console_views.park, name="park"),
+    path("console/appointments/<id:appointment_id>/resume/", console_views.resume, name="resume"),
+    path(
+        "console/appointments/<id:appointment_id>/transfer/",
+        console_views.transfer,
+        name="transfer",
+    ),
     path(
         "console/appointments/locations/<id:location_id>/call-next/",
         console_views.call_next,
@@ -37,6 +44,23 @@ urlpatterns = [
         console_views.lobby,
         name="lobby",
     ),
+    # Settings → Appointments (administrators).
+    path("console/appointments/setup/", setup_views.setup, name="setup"),
+    path(
+        "console/appointments/setup/locations/<id:location_id>/",
+        setup_views.setup_location,
+        name="setup_location",
+    ),
+    path(
+        "console/appointments/setup/services/<id:service_id>/",
+        setup_views.setup_service,
+        name="setup_service",
+    ),
+    path(
+        "console/appointments/setup/staff/<id:resource_id>/",
+        setup_views.setup_staff,
+        name="setup_staff",
+    ),
     path("console/devices/", console_views.devices, name="devices"),
     path("console/devices/<id:device_id>/", console_views.device, name="device"),
     # The widget's slot picker (visitor token).
@@ -45,4 +69,5 @@ urlpatterns = [
     # The customer's page, by its signed link.
     path("appointments/<str:token>/", customer_views.manage, name="manage"),
     path("appointments/<str:token>/place/", customer_views.place, name="place"),
+    path("appointments/<str:token>/qr.svg", customer_views.qr_code, name="qr"),
 ]

@@ -11,8 +11,9 @@ import json
 import uuid
 from datetime import datetime, time, timedelta
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
@@ -21,13 +22,14 @@ from comptoir.appointments import actions
 from comptoir.appointments.links import manage_url
 from comptoir.appointments.models import HOLDING_STATUSES, Appointment, Location, Service
 from comptoir.appointments.texts import day_or_none, when_text
-from comptoir.conversations.inbound import InboundMessage
+from comptoir.conversations.inbound import InboundAttachment, InboundMessage
 from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
 from comptoir.conversations.payloads import message_customer_payload
 from comptoir.text_cleaning import clean_data
 from comptoir.widget.texts import visitor_language
-from comptoir.widget.views import widget_api
+from comptoir.widget.uploads import guard_uploads
+from comptoir.widget.views import error_response, widget_api
 from comptoir.widget.visitors import (
     authenticate_visitor,
     bearer_token,
@@ -110,13 +112,51 @@ def slots(request: HttpRequest) -> HttpResponse:
         )
 
 
+BOOKING_FIELDS = ("service_id", "starts_at", "serial_number", "problem", "client_id")
+
+
+def _multipart(
+    request: HttpRequest,
+) -> tuple[dict | None, list[InboundAttachment], HttpResponse | None]:
+    """The form fields and photos of a multipart booking; a refusal response, or None.
+
+    The files pass the widget's upload guard (``conversations.attachment_policy``:
+    types, names, first bytes, size) as they stream in: a refused one refuses the
+    booking, so the visitor can send it again without it.
+    """
+    guard = guard_uploads(request)
+    try:
+        body = {name: request.POST.get(name, "") for name in BOOKING_FIELDS}
+        files = request.FILES.getlist("files")
+    except RequestDataTooBig:
+        return None, [], error_response(413, "file_too_large")
+    except (MultiPartParserError, TooManyFilesSent):
+        return None, [], error_response(400, "bad_request")
+    if guard.refused:
+        return None, [], error_response(guard.refused[0].status, guard.refused[0].code)
+    attachments = [
+        InboundAttachment(f.name or "file", f.content_type or "", f.read()) for f in files
+    ]
+    return clean_data(body), attachments, None
+
+
 @widget_api(("POST",))
 def book(request: HttpRequest) -> HttpResponse:
-    """JSON ``{service_id, starts_at, serial_number?, problem?, client_id}`` → the booking."""
+    """JSON ``{service_id, starts_at, serial_number?, problem?, client_id}`` → the booking.
+
+    Or the same fields as multipart, with ``files``: photos or videos of the device
+    from the phone's camera, attached to the request message and so to the booking.
+    """
     visitor, brand = authenticate_visitor(bearer_token(request))
     language = visitor_language(request, None, brand)
     with translation.override(language):
-        body = _body(request)
+        attachments: list[InboundAttachment] = []
+        if request.content_type == "multipart/form-data":
+            body, attachments, refusal = _multipart(request)
+            if refusal is not None:
+                return refusal
+        else:
+            body = _body(request)
         if body is None:
             return _refused(400, "bad_request", gettext("Unknown action."))
         try:
@@ -153,6 +193,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 external_id=f"{visitor.visitor_id}:appointment:{client_id}",
                 text=text,
                 identities=visitor_claims(visitor, visitor_customer(visitor)),
+                attachments=attachments,
                 language=language,
             )
         )
@@ -171,6 +212,7 @@ def book(request: HttpRequest) -> HttpResponse:
                     customer=customer,
                     serial_number=serial,
                     problem=problem,
+                    request_message=result.message,
                 )
             except actions.BookingError as error:
                 return _refused(409, "slot_taken", str(error))
@@ -182,7 +224,9 @@ def book(request: HttpRequest) -> HttpResponse:
                     "when": when_text(appointment),
                     "manage_url": manage_url(appointment),
                 },
-                "message": message_customer_payload(result.message, []),
+                "message": message_customer_payload(
+                    result.message, list(result.message.attachments.all()) if attachments else []
+                ),
             },
             status=201 if result.created else 200,
         )

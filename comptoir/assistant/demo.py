@@ -31,7 +31,7 @@ ANSWERS: dict[str, tuple[bool, str, str, str]] = {
         "account”: an e-mail address and a password are all it takes.",
     ),
     "opening_hours": (True, "", "", ""),
-    "appointment": (False, "", "", ""),
+    "appointment": (True, "book_appointment", "", ""),
     "talk_to_human": (False, "handoff", "", ""),
     "complaint": (False, "", "", ""),
 }

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings as django_settings
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.assistant.intent_actions import HANDOFF_ACTION, ORDER_STATUS
+from comptoir.assistant.intent_actions import BOOK_APPOINTMENT, HANDOFF_ACTION, ORDER_STATUS
 from comptoir.assistant.models import AssistantSettings, Intent, KnowledgeArticle
 from comptoir.assistant.scope import ANSWERED_CHANNELS
 from comptoir.conversations.models import Channel
@@ -21,6 +21,7 @@ ACTION_CHOICES = [
     ("", _("None (answer or knowledge base)")),
     (ORDER_STATUS, _("Order status (calls the brand endpoint)")),
     (HANDOFF_ACTION, _("Hand off to a person")),
+    (BOOK_APPOINTMENT, _("Offer the next appointment slots and book one")),
 ]
 
 

@@ -13,12 +13,15 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from comptoir.appointments import offers
+from comptoir.appointments.actions import BookingError
 from comptoir.assistant import engine
 from comptoir.assistant.endpoints import EndpointError, call_endpoint, order_path
 from comptoir.assistant.handoff_summary import summary_text
-from comptoir.assistant.intent_actions import HANDOFF_ACTION, ORDER_STATUS
+from comptoir.assistant.intent_actions import BOOK_APPOINTMENT, HANDOFF_ACTION, ORDER_STATUS
 from comptoir.assistant.models import (
     AssistantJob,
     AssistantSettings,
@@ -52,7 +55,7 @@ from comptoir.conversations.models import (
     Status,
 )
 from comptoir.events.actors import BOT
-from comptoir.events.kinds import ASSISTANT_OUTCOMES
+from comptoir.events.kinds import APPOINTMENT_SLOTS_OFFERED, ASSISTANT_OUTCOMES
 from comptoir.events.log import append_event
 from comptoir.routing.assignment import Routing, handoff_team, route_to_person
 from comptoir.tenancy.models import Membership
@@ -82,6 +85,8 @@ class Decision:
     pending_action: str = ""
     pending_intent: str = ""
     failures: int = 0
+    # An offered slot the customer picked: booked in ``_apply``'s transaction.
+    book_at: str = ""
 
 
 def process_job(job_id: int) -> AssistantJob:
@@ -209,6 +214,22 @@ def decide(
             brand_id=settings.brand_id, name=state.pending_intent
         ).first()
         return _order_status(settings, conversation, pending, number, details)
+    if state.pending_action == BOOK_APPOINTMENT:
+        starts_at = offers.chosen_slot(state.details.get("offer", {}), text)
+        if starts_at is not None:
+            return Decision(
+                Outcome.ANSWERED,
+                "booked",
+                details=details,
+                book_at=starts_at.isoformat(),
+                history=[
+                    {
+                        "kind": "action",
+                        "action": BOOK_APPOINTMENT,
+                        "starts_at": starts_at.isoformat(),
+                    }
+                ],
+            )
     if intent is None and is_greeting(text):
         welcome = _(
             "Hello! I am the assistant. How can I help you? "
@@ -225,6 +246,8 @@ def decide(
         return handoff("low_confidence")
     if not intent.automatable:
         return handoff("not_automatable")
+    if intent.action == BOOK_APPOINTMENT:
+        return _offer_slots(conversation, intent, details)
     if intent.action == ORDER_STATUS:
         if number:
             return _order_status(settings, conversation, intent, number, details)
@@ -298,6 +321,64 @@ def _order_status(
     )
 
 
+def _offer_slots(conversation: Conversation, intent: Intent, details: dict[str, Any]) -> Decision:
+    """The next free slots, numbered, to book by answering; none: the usual handoff.
+
+    A customer who already has a booking ahead is pointed to it (its signed link)
+    rather than offered a second one.
+    """
+    existing = offers.upcoming_booking(conversation.customer)
+    if existing is not None:
+        answer = offers.existing_booking_text(existing)
+        return Decision(
+            Outcome.ANSWERED,
+            "existing_booking",
+            text=answer,
+            details=details,
+            history=[{"kind": "answer", "text": answer}],
+        )
+    offer = offers.next_slots(conversation.brand_id)
+    if offer is None:
+        return Decision(Outcome.HANDOFF, "no_slots", details=details)
+    answer = offers.offer_text(offer)
+    return Decision(
+        Outcome.ANSWERED,
+        "slots_offered",
+        text=answer,
+        details={**details, "offer": offer.as_details()},
+        pending_action=BOOK_APPOINTMENT,
+        pending_intent=intent.name,
+        history=[{"kind": "offer", "text": answer}],
+    )
+
+
+def _book_offered(conversation: Conversation, state: ConversationState, decision: Decision) -> None:
+    """Book the slot the customer picked (in ``_apply``'s transaction); taken: offer anew.
+
+    Leaves ``decision`` an answer (booked, or the new offer) or a handoff (no slot left).
+    """
+    offer = state.details.get("offer", {})
+    try:
+        appointment = offers.book_offered(
+            conversation.customer, offer, parse_datetime(decision.book_at)
+        )
+    except BookingError:
+        fresh = offers.next_slots(conversation.brand_id)
+        if fresh is None:
+            decision.outcome, decision.reason = Outcome.HANDOFF, "no_slots"
+            return
+        decision.reason = "slot_taken"
+        decision.text = _("Sorry, that slot was just taken.") + "\n" + offers.offer_text(fresh)
+        decision.details = {**decision.details, "offer": fresh.as_details()}
+        decision.pending_action = BOOK_APPOINTMENT
+        decision.pending_intent = state.pending_intent
+        decision.history = [*decision.history, {"kind": "offer", "text": decision.text}]
+        return
+    decision.text = offers.booked_text(appointment)
+    decision.details = {**decision.details, "offer": {}, "appointment": appointment.reference}
+    decision.history = [*decision.history, {"kind": "answer", "text": decision.text}]
+
+
 def _fill(template: str, conversation: Conversation, values: dict[str, Any]) -> str:
     name = (conversation.customer.display_name or "").split()
     text = render_template(
@@ -325,6 +406,9 @@ def _apply(job: AssistantJob, analysis: Analysis, decision: Decision) -> Assista
         state.failures = max(state.failures, decision.failures)
         channel = job.message.channel
         can_answer = can_reply_on(channel)
+        if decision.book_at and can_answer:
+            _book_offered(conversation, state, decision)
+            state.details = {**state.details, **decision.details}
         if decision.outcome == Outcome.ANSWERED and can_answer:
             send_automatic_message(
                 conversation, decision.text, channel=channel, author_kind=AuthorKind.BOT
@@ -332,6 +416,8 @@ def _apply(job: AssistantJob, analysis: Analysis, decision: Decision) -> Assista
             state.pending_action = decision.pending_action
             state.pending_intent = decision.pending_intent
             state.history = [*state.history, *decision.history]
+            if decision.reason in ("slots_offered", "slot_taken"):
+                _slots_offered(conversation, state.details["offer"])
         else:
             reason = decision.reason if decision.outcome == Outcome.HANDOFF else "cannot_reply"
             decision = Decision(Outcome.HANDOFF, reason, history=decision.history)
@@ -339,6 +425,20 @@ def _apply(job: AssistantJob, analysis: Analysis, decision: Decision) -> Assista
             _hand_off(conversation, state, analysis, decision, job.message, can_answer)
         state.save()
         return _finish(job, decision.outcome, decision.reason, analysis)
+
+
+def _slots_offered(conversation: Conversation, offer: dict[str, Any]) -> None:
+    """Tell the customer's widget (and consoles) that slots were offered: it opens its picker."""
+    payload = {"conversation_id": conversation.pk, **offer}
+    append_event(
+        conversation.brand_id,
+        APPOINTMENT_SLOTS_OFFERED,
+        payload,
+        actor=BOT,
+        conversation=conversation,
+        customer=conversation.customer,
+        customer_payload=payload,
+    )
 
 
 def _hand_off(
@@ -382,7 +482,9 @@ def _hand_off(
         "sentiment": round(analysis.sentiment, 2),
         "angry": analysis.angry,
         "vip": conversation.customer.is_vip,
-        "details": {k: v for k, v in state.details.items() if k not in ("language", "intent")},
+        "details": {
+            k: v for k, v in state.details.items() if k not in ("language", "intent", "offer")
+        },
         "history": state.history[-10:],
         "last_message": message.text[:500],
         "routed_to": _routed_to(routing, conversation),

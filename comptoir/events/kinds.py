@@ -378,6 +378,18 @@ class AppointmentSchema(Schema):
     # The slot it left (rescheduled only).
     previous_starts_at: Timestamp | None = None
     outcome: str = ""
+    # Transferred only: the service and staff member it had before (None: anyone).
+    previous_service_id: int | None = None
+    previous_served_by_id: int | None = None
+
+
+class SlotsOfferedSchema(Schema):
+    """The free slots the assistant offered a customer who asked for an appointment."""
+
+    conversation_id: int
+    location_id: int
+    service_id: int
+    slots: list[Timestamp]
 
 
 # --- The kinds ------------------------------------------------------------------------------
@@ -562,8 +574,30 @@ APPOINTMENT_CALLED = kind(
 APPOINTMENT_SERVED = kind(
     "appointment.served", AppointmentSchema, "The customer was served (with the outcome)."
 )
+APPOINTMENT_PARKED = kind(
+    "appointment.parked",
+    AppointmentSchema,
+    "Staff set a customer aside during their visit (waiting for a part): out of the called state.",
+)
+APPOINTMENT_RESUMED = kind(
+    "appointment.resumed",
+    AppointmentSchema,
+    "A customer on hold went back in line, at the place they had, for the same staff member.",
+)
+APPOINTMENT_TRANSFERRED = kind(
+    "appointment.transferred",
+    AppointmentSchema,
+    "A customer was passed to another staff member or service: back in line, at their place.",
+)
 APPOINTMENT_NO_SHOW = kind(
     "appointment.no_show", AppointmentSchema, "The customer did not come (or left the queue)."
+)
+APPOINTMENT_SLOTS_OFFERED = kind(
+    "appointment.slots_offered",
+    SlotsOfferedSchema,
+    "The assistant offered free slots to a customer asking for an appointment "
+    "(the widget opens its slot picker).",
+    customer_payload=SlotsOfferedSchema,
 )
 
 # The event each outcome of the assistant's work on a message appends.

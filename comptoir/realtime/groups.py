@@ -14,3 +14,8 @@ def agent_group(membership_id: int) -> str:
 def customer_group(customer_id: int) -> str:
     """Every widget of one customer: only customer-visible events, across their conversations."""
     return f"customer.{customer_id}"
+
+
+def location_queue_group(location_id: int) -> str:
+    """A location's waiting room: its customers' pages and lobby screens (nudges only)."""
+    return f"location.{location_id}.queue"

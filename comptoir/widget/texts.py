@@ -182,6 +182,7 @@ def widget_texts(brand: Brand) -> dict[str, Any]:
         "book_prompt": gettext("Book an appointment in store"),
         "book_service": gettext("Service"),
         "book_serial": gettext("Serial number of the device (optional)"),
+        "book_photos": gettext("Photos or a video of the problem (optional)"),
         "book_next_day": gettext("Next day"),
         "book_submit": gettext("Book"),
         "book_choose": gettext("Choose a slot."),

@@ -204,7 +204,8 @@
   var bookNext = el("button", { type: "button", "class": "btn secondary", "data-testid": "comptoir-book-next" });
   var bookSlots = el("div", { "class": "slots", role: "radiogroup", "data-testid": "comptoir-book-slots" });
   var bookSerial = el("input", { type: "text", maxlength: "64", autocomplete: "off", "data-testid": "comptoir-book-serial" });
-  var bookTexts = { service: el("span"), serial: el("span") };
+  var bookPhotos = el("input", { type: "file", accept: "image/*,video/*", capture: "environment", multiple: "", "data-testid": "comptoir-book-photos" });
+  var bookTexts = { service: el("span"), serial: el("span"), photos: el("span") };
   var bookSubmit = el("button", { type: "submit", "class": "btn", "data-testid": "comptoir-book-submit" });
   var bookCancel = el("button", { type: "button", "class": "btn secondary" });
   var bookForm = el("form", { hidden: "", novalidate: "" }, [
@@ -212,6 +213,7 @@
     el("div", { "class": "row" }, [bookDay, bookNext]),
     bookSlots,
     el("label", {}, [bookTexts.serial, bookSerial]),
+    el("label", {}, [bookTexts.photos, bookPhotos]),
     el("div", { "class": "row" }, [bookCancel, bookSubmit])
   ]);
   var bookBox = el("div", { "class": "identify book", hidden: "" }, [bookToggle, bookForm]);
@@ -286,6 +288,7 @@
     bookToggle.textContent = t("book_prompt");
     bookTexts.service.textContent = t("book_service");
     bookTexts.serial.textContent = t("book_serial");
+    bookTexts.photos.textContent = t("book_photos");
     bookNext.textContent = t("book_next_day");
     bookSubmit.textContent = t("book_submit");
     bookCancel.textContent = t("callback_cancel");
@@ -746,14 +749,29 @@
   function submitBook() {
     var chosen = bookForm.querySelector("input[name=comptoir-book-slot]:checked");
     if (!chosen) { showError(t("book_choose")); return; }
+    var photos = Array.prototype.slice.call(bookPhotos.files || []);
+    for (var i = 0; i < photos.length; i++) {
+      var refusal = checkFile(photos[i]);
+      if (refusal) { showError(refusal); return; }
+    }
     persist();
-    api("/widget/api/appointments", { json: {
+    var fields = {
       service_id: bookService.value, starts_at: chosen.value, serial_number: bookSerial.value.trim(), client_id: newClientId()
-    } }).then(function (result) {
+    };
+    var request = { json: fields };
+    if (photos.length) {
+      // Photos from the phone's camera: multipart, the same fields and the files.
+      var form = new FormData();
+      Object.keys(fields).forEach(function (key) { form.append(key, fields[key]); });
+      photos.forEach(function (file) { form.append("files", file, file.name); });
+      request = { form: form };
+    }
+    api("/widget/api/appointments", request).then(function (result) {
       var data = result.data || {};
       if (data.message) addMessage(data.message);
       if (result.status !== 201 && result.status !== 200) { showError(data.error || t("network_error")); loadSlots(null); return; }
       showError("");
+      bookPhotos.value = "";
       bookForm.hidden = true;
       bookToggle.setAttribute("aria-expanded", "false");
       showStatus(t("book_done") + " " + data.appointment.when + " (" + data.appointment.reference + ")");
@@ -866,6 +884,10 @@
       }
     } else if (frame.kind === "conversation.updated" && payload.status === "resolved") {
       addSystemLine(t("conversation_closed"), "closed:" + frame.id);
+    } else if (frame.kind === "appointment.slots_offered") {
+      // The assistant offered slots: the picker opens, on the first day with free ones.
+      bookBox.hidden = false;
+      if (bookForm.hidden) toggleBook(true);
     } else if (frame.kind === "survey.sent") {
       addSurvey(payload);
       if (!state.open) setUnread(state.unread + 1);
