@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.conversations.models import AuthorKind, Conversation, Message, Status
+from comptoir.conversations.models import AuthorKind, Conversation, Message, Status, Tag
 from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Customer, Identity
 from comptoir.events.models import Event
@@ -111,7 +111,10 @@ def _running_sla_clock(field: str) -> Subquery:
 
 
 def load_inbox(membership: Membership, view: InboxView) -> Inbox:
-    """The tabs with their counts and the conversations of the chosen view (two queries)."""
+    """The tabs with their counts and the conversations of the chosen view, with their tags.
+
+    Three queries (the tags of the listed conversations in one).
+    """
     open_conversations = Conversation.objects.filter(
         brand_id=membership.brand_id, status__in=OPEN_STATUSES
     )
@@ -128,6 +131,7 @@ def load_inbox(membership: Membership, view: InboxView) -> Inbox:
     conversations = list(
         open_conversations.filter(_view_filter(view, membership))
         .select_related("customer", "assignee__user", "team")
+        .prefetch_related(Prefetch("tags", Tag.objects.order_by("key")))
         .annotate(
             last_text=_last_visible_message("text"),
             last_author_kind=_last_visible_message("author_kind"),
@@ -201,6 +205,21 @@ def load_timeline(conversation: Conversation) -> list[TimelineEntry]:
     # A stable sort keeps messages before a change stamped in the same instant.
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+# The names offered when an agent types a tag (the brand's most recent ones).
+TAG_SUGGESTIONS_LIMIT = 200
+
+
+def load_tags(conversation: Conversation) -> list[Tag]:
+    """The conversation's tags, alphabetically (one query)."""
+    return list(Tag.objects.filter(links__conversation=conversation).order_by("key"))
+
+
+def load_tag_suggestions(brand_id: int) -> list[str]:
+    """The brand's tag names an agent may pick from, alphabetically (one query)."""
+    names = Tag.objects.filter(brand_id=brand_id).order_by("-pk").values_list("name", flat=True)
+    return sorted(names[:TAG_SUGGESTIONS_LIMIT], key=str.casefold)
 
 
 def load_colleagues(membership: Membership) -> list[Membership]:

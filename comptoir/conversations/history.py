@@ -3,7 +3,7 @@
 Moving in (``comptoir.moving_in``) calls ``store_past_conversation``: the
 customer was found or created by the same identity resolution as live
 traffic; here the conversation and its messages are stored as they happened
-(timestamps, customer or agent or bot, internal notes, channel, status) and one
+(timestamps, customer or agent or bot, internal notes, channel, status, tags) and one
 ``conversation.imported`` event is appended. It is not live traffic: no
 ``message.created``, so no assistant answer, routing, SLA clock, acknowledgement
 or delivery reacts to a message of last year. Card numbers are masked here, as
@@ -24,7 +24,9 @@ from comptoir.conversations.models import (
     Direction,
     Message,
     Status,
+    Tag,
 )
+from comptoir.conversations.tags import attach_imported_tags
 from comptoir.customers.models import Customer
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM
@@ -55,12 +57,21 @@ class PastConversation:
     messages: list[PastMessage]
     assignee: Membership | None = None
     resolved_at: datetime | None = None
+    tags: tuple[str, ...] = ()  # the source's tags (labels): the brand's tags, created if new
 
 
 def store_past_conversation(
-    customer: Customer, past: PastConversation, existing: Conversation | None = None
+    customer: Customer,
+    past: PastConversation,
+    existing: Conversation | None = None,
+    *,
+    known_tags: dict[str, Tag] | None = None,
 ) -> tuple[Conversation, int]:
-    """The conversation (created unless ``existing``) with the messages it lacked; how many."""
+    """The conversation (created unless ``existing``) with the messages it lacked; how many.
+
+    Its tags are the source's (those it carries already stay); ``known_tags``
+    is the importer's cache of the brand's tags by key.
+    """
     with transaction.atomic():
         conversation = existing
         if conversation is None:
@@ -108,6 +119,7 @@ def store_past_conversation(
             for m in new
         )
         _follow_history(conversation, past, new)
+        attach_imported_tags(conversation, past.tags, known_tags)
         append_event(
             customer.brand_id,
             kinds.CONVERSATION_IMPORTED,

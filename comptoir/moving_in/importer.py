@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from comptoir.conversations.history import PastConversation, PastMessage, store_past_conversation
-from comptoir.conversations.models import AuthorKind, Conversation
+from comptoir.conversations.models import AuthorKind, Conversation, Tag
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.lookup import find_identities
 from comptoir.customers.models import Customer
@@ -68,6 +68,7 @@ class _Importer:
     def __init__(self, brand: Brand, source: str, export: Export, report: Report) -> None:
         self.brand, self.source, self.export, self.report = brand, source, export, report
         self.customers: dict[str, Customer | None] = {}
+        self.tags: dict[str, Tag] = {}  # the brand's tags met so far, by key
         self.agents = {
             m.user.email.lower(): m
             for m in Membership.objects.filter(brand=brand, is_active=True).select_related("user")
@@ -184,9 +185,12 @@ class _Importer:
             if thread.assignee_external_id
             else None,
             resolved_at=thread.updated_at,
+            tags=tuple(thread.tags),
         )
         with transaction.atomic():
-            conversation, added = store_past_conversation(customer, past, existing)
+            conversation, added = store_past_conversation(
+                customer, past, existing, known_tags=self.tags
+            )
             if existing is None:
                 ImportedRecord.objects.update_or_create(
                     brand=self.brand,
