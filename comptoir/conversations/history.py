@@ -15,9 +15,11 @@ interruption, adds only what is missing.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from comptoir.conversations.models import (
+    Attachment,
     AuthorKind,
     Contact,
     Conversation,
@@ -36,6 +38,20 @@ from comptoir.tenancy.models import Membership
 
 
 @dataclass(frozen=True)
+class PastAttachment:
+    """A file of a past message, already through the attachment policy (``moving_in``).
+
+    ``content`` None: the source's export did not hold the file; its name, type and
+    size are kept all the same (the console shows them, without a link).
+    """
+
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
 class PastMessage:
     external_id: str  # unique in the brand: "<source>:<id>"
     text: str
@@ -44,6 +60,7 @@ class PastMessage:
     channel: str
     is_internal_note: bool = False
     author: Membership | None = None  # the agent, when found in the brand
+    attachments: tuple[PastAttachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +118,7 @@ def store_past_conversation(
             ).values_list("external_id", flat=True)
         )
         new = [m for m in past.messages if m.external_id not in stored]
-        Message.objects.bulk_create(
+        created = Message.objects.bulk_create(
             Message(
                 brand_id=customer.brand_id,
                 conversation=conversation,
@@ -118,6 +135,7 @@ def store_past_conversation(
             )
             for m in new
         )
+        _store_attachments(created, new)
         _follow_history(conversation, past, new)
         attach_imported_tags(conversation, past.tags, known_tags)
         append_event(
@@ -135,6 +153,25 @@ def store_past_conversation(
             customer=customer,
         )
     return conversation, len(new)
+
+
+def _store_attachments(messages: list[Message], past: list[PastMessage]) -> None:
+    """The past messages' attachments: names masked as at ingest, files saved when given."""
+    rows = []
+    for message, source in zip(messages, past, strict=True):
+        for past_attachment in source.attachments:
+            attachment = Attachment(
+                brand_id=message.brand_id,
+                message=message,
+                filename=mask_card_numbers(past_attachment.filename)[:255],
+                content_type=past_attachment.content_type[:120],
+                size=past_attachment.size,
+            )
+            if past_attachment.content is not None:
+                attachment.file.save("upload", ContentFile(past_attachment.content), save=False)
+            rows.append(attachment)
+    if rows:
+        Attachment.objects.bulk_create(rows)
 
 
 def _follow_history(

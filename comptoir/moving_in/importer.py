@@ -12,22 +12,42 @@ and a row that cannot be stored is reported, never fatal.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from comptoir.conversations.history import PastConversation, PastMessage, store_past_conversation
+from comptoir.conversations.attachment_policy import (
+    attachment_allowed,
+    declared_type_allowed,
+    name_allowed,
+)
+from comptoir.conversations.history import (
+    PastAttachment,
+    PastConversation,
+    PastMessage,
+    store_past_conversation,
+)
 from comptoir.conversations.models import AuthorKind, Conversation, Tag
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.lookup import find_identities
 from comptoir.customers.models import Customer
 from comptoir.customers.resolution import normalise_claims, resolve_customer
 from comptoir.moving_in.models import ImportedRecord
-from comptoir.moving_in.records import Export, Person, Skip, Thread
+from comptoir.moving_in.records import Export, Person, Skip, Thread, ThreadAttachment
+from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand, Membership
 
 logger = logging.getLogger(__name__)
+
+
+def _read_file(path: Path) -> bytes | None:
+    """The file's bytes, unless it is larger than any attachment may be."""
+    if path.stat().st_size > settings.ATTACHMENT_MAX_BYTES:
+        return None
+    return path.read_bytes()
 
 
 @dataclass
@@ -138,6 +158,33 @@ class _Importer:
             self.report.unknown_agents.add(person.email)
         return membership
 
+    def attachments(
+        self, thread: Thread, attachments: list[ThreadAttachment]
+    ) -> Iterator[PastAttachment]:
+        """The files a message may keep, by the policy of every channel; the others reported.
+
+        A type or name the policy refuses (a program, a web page) is left out; a
+        file the export holds is kept when its size and first bytes pass too,
+        else only its name, type and size are.
+        """
+        for attachment in attachments:
+            what = f"conversation {thread.external_id}"
+            name = mask_card_numbers(attachment.file_name)
+            if not declared_type_allowed(attachment.content_type) or not name_allowed(name):
+                self.report.skipped.append(Skip(what, f"attachment {name!r} refused by the policy"))
+                continue
+            content = None
+            if attachment.path is not None:
+                content = _read_file(attachment.path)
+                if content is None or not attachment_allowed(
+                    name, attachment.content_type, content
+                ):
+                    self.report.skipped.append(
+                        Skip(what, f"attachment {name!r}: file refused, its name kept")
+                    )
+                    content = None
+            yield PastAttachment(name, attachment.content_type, attachment.size, content)
+
     def thread(self, thread: Thread) -> None:
         record = self._record("conversation", thread.external_id)
         existing = None
@@ -160,7 +207,8 @@ class _Importer:
                 author_kind = AuthorKind.AGENT if person.is_agent else AuthorKind.CUSTOMER
             if author_kind == AuthorKind.AGENT:
                 author = self.agent(message.author_external_id)
-            if not message.text.strip():
+            attachments = tuple(self.attachments(thread, message.attachments))
+            if not message.text.strip() and not attachments:
                 continue
             messages.append(
                 PastMessage(
@@ -171,6 +219,7 @@ class _Importer:
                     channel=message.channel,
                     is_internal_note=message.is_note,
                     author=author,
+                    attachments=attachments,
                 )
             )
         past = PastConversation(
