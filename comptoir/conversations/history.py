@@ -89,10 +89,20 @@ def store_past_conversation(
     Its tags are the source's (those it carries already stay); ``known_tags``
     is the importer's cache of the brand's tags by key.
     """
-    with transaction.atomic():
+    # In the caller's transaction when there is one (the importer's savepoint): no other.
+    with transaction.atomic(savepoint=False):
         conversation = existing
+        if conversation is not None:
+            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        stored = set(
+            Message.objects.filter(
+                brand_id=customer.brand_id,
+                external_id__in=[m.external_id for m in past.messages],
+            ).values_list("external_id", flat=True)
+        )
+        new = [m for m in past.messages if m.external_id not in stored]
         if conversation is None:
-            conversation = Conversation.objects.create(
+            conversation = Conversation(
                 brand_id=customer.brand_id,
                 customer=customer,
                 status=past.status,
@@ -102,6 +112,9 @@ def store_past_conversation(
                 created_at=past.created_at,
                 last_message_at=past.created_at,
             )
+            # Its times and status known before the insert: no update after.
+            _follow_history(conversation, past, new, save=False)
+            conversation.save(force_insert=True)
             Contact.objects.create(
                 brand_id=customer.brand_id,
                 conversation=conversation,
@@ -109,15 +122,6 @@ def store_past_conversation(
                 started_at=past.created_at,
                 ended_at=past.resolved_at,
             )
-        else:
-            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        stored = set(
-            Message.objects.filter(
-                brand_id=customer.brand_id,
-                external_id__in=[m.external_id for m in past.messages],
-            ).values_list("external_id", flat=True)
-        )
-        new = [m for m in past.messages if m.external_id not in stored]
         created = Message.objects.bulk_create(
             Message(
                 brand_id=customer.brand_id,
@@ -136,7 +140,8 @@ def store_past_conversation(
             for m in new
         )
         _store_attachments(created, new)
-        _follow_history(conversation, past, new)
+        if existing is not None:
+            _follow_history(conversation, past, new)
         attach_imported_tags(conversation, past.tags, known_tags)
         append_event(
             customer.brand_id,
@@ -175,7 +180,7 @@ def _store_attachments(messages: list[Message], past: list[PastMessage]) -> None
 
 
 def _follow_history(
-    conversation: Conversation, past: PastConversation, new: list[PastMessage]
+    conversation: Conversation, past: PastConversation, new: list[PastMessage], *, save: bool = True
 ) -> None:
     """Status, assignee and the times the lists and reports read, as the source had them."""
     times = [m.created_at for m in new]
@@ -196,6 +201,8 @@ def _follow_history(
         if past.status == Status.RESOLVED
         else None
     )
+    if not save:
+        return
     conversation.save(
         update_fields=[
             "last_message_at",

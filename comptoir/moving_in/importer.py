@@ -6,9 +6,11 @@ imported today who writes tomorrow from the same address or number is
 recognised, and one who already wrote is merged with, not duplicated.
 Conversations and their past messages go through
 ``conversations.history.store_past_conversation``. Each person and each
-conversation is stored in its own transaction with its ``ImportedRecord``: a
-second run imports nothing twice, an interrupted run resumes where it stopped,
-and a row that cannot be stored is reported, never fatal.
+conversation is stored in its own savepoint with its ``ImportedRecord``, and
+committed ``BATCH_SIZE`` conversations at a time: a second run imports nothing
+twice, an interrupted run resumes after the last batch committed, and a row
+that cannot be stored is reported (its savepoint rolled back), never fatal.
+The records of earlier runs are read once, at the start.
 """
 
 import logging
@@ -34,7 +36,7 @@ from comptoir.conversations.models import AuthorKind, Conversation, Tag
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.lookup import find_identities
 from comptoir.customers.models import Customer
-from comptoir.customers.resolution import normalise_claims, resolve_customer
+from comptoir.customers.resolution import normalise_claims, resolve_claims
 from comptoir.moving_in.models import ImportedRecord
 from comptoir.moving_in.records import Export, Person, Skip, Thread, ThreadAttachment
 from comptoir.privacy.cards import mask_card_numbers
@@ -48,6 +50,11 @@ def _read_file(path: Path) -> bytes | None:
     if path.stat().st_size > settings.ATTACHMENT_MAX_BYTES:
         return None
     return path.read_bytes()
+
+
+# Conversations stored per transaction: a commit is the costliest statement of an
+# import; an interruption loses at most this many, which the next run imports.
+BATCH_SIZE = 50
 
 
 @dataclass
@@ -74,13 +81,19 @@ def import_export(
     """Import the threads of ``export`` (and the customers they need) into ``brand``."""
     report = Report(skipped=list(export.skipped))
     importer = _Importer(brand, source, export, report)
-    for thread in export.threads:
-        try:
-            importer.thread(thread)
-        except (InvalidIdentity, IntegrityError, ValueError, TypeError) as error:
-            report.skipped.append(Skip(f"conversation {thread.external_id}", str(error)))
-        if advance is not None:
-            advance()
+    threads = export.threads
+    for start in range(0, len(threads), BATCH_SIZE):
+        # One commit per batch: each customer and conversation in its own savepoint.
+        with transaction.atomic():
+            for thread in threads[start : start + BATCH_SIZE]:
+                try:
+                    importer.thread(thread)
+                except (InvalidIdentity, IntegrityError, ValueError, TypeError) as error:
+                    # Its savepoint is rolled back: tags it may have created are gone too.
+                    importer.tags.clear()
+                    report.skipped.append(Skip(f"conversation {thread.external_id}", str(error)))
+                if advance is not None:
+                    advance()
     return report
 
 
@@ -95,10 +108,33 @@ class _Importer:
             if m.user.email
         }
 
-    def _record(self, kind: str, external_id: str) -> ImportedRecord | None:
-        return ImportedRecord.objects.filter(
-            brand=self.brand, source=self.source, kind=kind, external_id=external_id
-        ).first()
+        # What earlier runs stored, read once: (kind, id in the source) → object id.
+        self.records: dict[tuple[str, str], int] = {
+            (kind, external_id): object_id
+            for kind, external_id, object_id in ImportedRecord.objects.filter(
+                brand=brand, source=source
+            )
+            .values_list("kind", "external_id", "object_id")
+            .iterator(chunk_size=10_000)
+        }
+
+    def _record(self, kind: str, external_id: str) -> int | None:
+        return self.records.get((kind, external_id))
+
+    def _remember(self, kind: str, external_id: str, object_id: int) -> None:
+        """Record what was stored (in the caller's transaction, with the object)."""
+        if (kind, external_id) in self.records:
+            ImportedRecord.objects.filter(
+                brand=self.brand, source=self.source, kind=kind, external_id=external_id
+            ).update(object_id=object_id)
+        else:
+            ImportedRecord.objects.create(
+                brand=self.brand,
+                source=self.source,
+                kind=kind,
+                external_id=external_id,
+                object_id=object_id,
+            )
 
     def customer(self, external_id: str) -> Customer | None:
         if external_id not in self.customers:
@@ -108,7 +144,7 @@ class _Importer:
     def _customer(self, external_id: str) -> Customer | None:
         record = self._record("person", external_id)
         if record is not None:
-            customer = Customer.objects.filter(pk=record.object_id).first()
+            customer = Customer.objects.filter(pk=record).first()
             while customer is not None and customer.merged_into_id is not None:
                 customer = Customer.objects.filter(pk=customer.merged_into_id).first()
             if customer is not None:
@@ -132,18 +168,20 @@ class _Importer:
             return self._resolve(person, normalised)  # a concurrent writer: once more
 
     def _resolve(self, person: Person, normalised: list) -> Customer:
-        keys = [(kind, value) for kind, value, _ in normalised]
+        found: list[bool] = []
+
+        def lookup(keys: list) -> list:
+            matches = find_identities(self.brand.pk, keys)
+            found.append(bool(matches))
+            return matches
+
         with transaction.atomic():
-            known = bool(find_identities(self.brand.pk, keys))
-            customer = resolve_customer(self.brand, person.claims, display_name=person.name)
-            ImportedRecord.objects.update_or_create(
-                brand=self.brand,
-                source=self.source,
-                kind="person",
-                external_id=person.external_id,
-                defaults={"object_id": customer.pk},
-            )
-        if known:
+            customer = resolve_claims(
+                self.brand, person.claims, display_name=person.name, lookup=lookup
+            ).customer
+            self._remember("person", person.external_id, customer.pk)
+        self.records[("person", person.external_id)] = customer.pk
+        if found[0]:
             self.report.customers_matched += 1
         else:
             self.report.customers_created += 1
@@ -189,7 +227,7 @@ class _Importer:
         record = self._record("conversation", thread.external_id)
         existing = None
         if record is not None:
-            existing = Conversation.objects.filter(pk=record.object_id).first()
+            existing = Conversation.objects.filter(pk=record).select_related("customer").first()
         if existing is not None:
             customer = existing.customer
         else:
@@ -241,13 +279,8 @@ class _Importer:
                 customer, past, existing, known_tags=self.tags
             )
             if existing is None:
-                ImportedRecord.objects.update_or_create(
-                    brand=self.brand,
-                    source=self.source,
-                    kind="conversation",
-                    external_id=thread.external_id,
-                    defaults={"object_id": conversation.pk},
-                )
+                self._remember("conversation", thread.external_id, conversation.pk)
+        self.records[("conversation", thread.external_id)] = conversation.pk
         self.report.messages_created += added
         if existing is None:
             self.report.conversations_created += 1
