@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 
 from comptoir.conversations.models import (
     Attachment,
@@ -94,13 +95,7 @@ def store_past_conversation(
         conversation = existing
         if conversation is not None:
             conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        stored = set(
-            Message.objects.filter(
-                brand_id=customer.brand_id,
-                external_id__in=[m.external_id for m in past.messages],
-            ).values_list("external_id", flat=True)
-        )
-        new = [m for m in past.messages if m.external_id not in stored]
+        new = _not_stored(customer.brand_id, past.messages)
         if conversation is None:
             conversation = Conversation(
                 brand_id=customer.brand_id,
@@ -158,6 +153,26 @@ def store_past_conversation(
             customer=customer,
         )
     return conversation, len(new)
+
+
+def _not_stored(brand_id: int, messages: list[PastMessage]) -> list[PastMessage]:
+    """The messages whose external id is not stored yet in the brand (on their channel).
+
+    By channel and id: the columns of the unique index, in its order, so each
+    look-up is an index probe, not a scan of the brand's messages.
+    """
+    if not messages:
+        return []
+    by_channel: dict[str, list[str]] = {}
+    for message in messages:
+        by_channel.setdefault(message.channel, []).append(message.external_id)
+    known = Q()
+    for channel, ids in by_channel.items():
+        known |= Q(channel=channel, external_id__in=ids)
+    stored = set(
+        Message.objects.filter(known, brand_id=brand_id).values_list("channel", "external_id")
+    )
+    return [m for m in messages if (m.channel, m.external_id) not in stored]
 
 
 def _store_attachments(messages: list[Message], past: list[PastMessage]) -> None:
