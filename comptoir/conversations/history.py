@@ -8,7 +8,7 @@ traffic; here the conversation and its messages are stored as they happened
 ``message.created``, so no assistant answer, routing, SLA clock, acknowledgement
 or delivery reacts to a message of last year. Card numbers are masked here, as
 at ingest. Idempotent per message: one whose ``external_id`` is already stored
-in the brand is left alone, so a second run, or a run resumed after an
+in the conversation is left alone, so a second run, or a run resumed after an
 interruption, adds only what is missing.
 """
 
@@ -17,7 +17,6 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 
 from comptoir.conversations.models import (
     Attachment,
@@ -95,8 +94,9 @@ def store_past_conversation(
         conversation = existing
         if conversation is not None:
             conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        new = _not_stored(customer.brand_id, past.messages)
-        if conversation is None:
+            new = _not_stored(conversation, past.messages)
+        else:
+            new = list(past.messages)
             conversation = Conversation(
                 brand_id=customer.brand_id,
                 customer=customer,
@@ -155,22 +155,17 @@ def store_past_conversation(
     return conversation, len(new)
 
 
-def _not_stored(brand_id: int, messages: list[PastMessage]) -> list[PastMessage]:
-    """The messages whose external id is not stored yet in the brand (on their channel).
+def _not_stored(conversation: Conversation, messages: list[PastMessage]) -> list[PastMessage]:
+    """The messages of ``conversation`` not stored yet (a second run, a resumed import).
 
-    By channel and id: the columns of the unique index, in its order, so each
-    look-up is an index probe, not a scan of the brand's messages.
+    Read by the conversation (its index) and compared here: a probe whatever the
+    brand holds and whatever the planner's statistics say. A new conversation has
+    none: its messages are inserted without a look-up, and one whose id is already
+    stored in another conversation of the brand fails the insert (the import
+    reports it).
     """
-    if not messages:
-        return []
-    by_channel: dict[str, list[str]] = {}
-    for message in messages:
-        by_channel.setdefault(message.channel, []).append(message.external_id)
-    known = Q()
-    for channel, ids in by_channel.items():
-        known |= Q(channel=channel, external_id__in=ids)
     stored = set(
-        Message.objects.filter(known, brand_id=brand_id).values_list("channel", "external_id")
+        Message.objects.filter(conversation=conversation).values_list("channel", "external_id")
     )
     return [m for m in messages if (m.channel, m.external_id) not in stored]
 
