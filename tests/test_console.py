@@ -479,13 +479,15 @@ def test_customer_supplied_text_is_escaped(agent_client, agent, brand):
 # --- query counts ---------------------------------------------------------------------------
 
 # Session, user, membership, last event id, the agent's saved views (search), then the
-# page's own fixed queries.
-MAX_INBOX_QUERIES = 7
+# page's own fixed queries; + the listed conversations' tags, the bulk bar's agents and the
+# brand's tag names.
+MAX_INBOX_QUERIES = 10
 # +2 for the identity-resolution part of the customer panel (proposals, merges), +1 for the
 # audit entry (who viewed the conversation), +1 for the
 # SLA badge (the soonest running clock), +1 for the agent's saved views, +2 for the reply box's
-# channels (the customer's recent channels and their identities).
-MAX_CONVERSATION_QUERIES = 20
+# channels (the customer's recent channels and their identities), +3 for tags (the inbox's, the
+# conversation's, the brand's names).
+MAX_CONVERSATION_QUERIES = 25
 
 
 def make_busy_brand(brand, agent, colleague, conversations: int) -> Conversation:

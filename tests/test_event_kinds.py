@@ -49,6 +49,7 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.inbound import IdentityClaim, InboundMessage
 from comptoir.conversations.ingest import ingest_message
 from comptoir.conversations.models import Channel
+from comptoir.conversations.tags import tag_conversation, untag_conversation
 from comptoir.customers.actions import (
     add_identity,
     dismiss_proposal,
@@ -583,6 +584,26 @@ def webhook_endpoint_fails_for_days(brand: Brand) -> Produced:
     return Produced(appended("webhook.endpoint_disabled", before), ActorKind.SYSTEM)
 
 
+# --- Tags -----------------------------------------------------------------------------------------
+
+
+def agent_tags_a_conversation(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    conversation = ingest_chat(brand).conversation
+    before = last_event_id()
+    tag_conversation(agent, conversation, "Remboursement")
+    return Produced(appended("conversation.tagged", before), ActorKind.AGENT, agent.pk)
+
+
+def agent_untags_a_conversation(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    conversation = ingest_chat(brand).conversation
+    tag, _ = tag_conversation(agent, conversation, "Remboursement")
+    before = last_event_id()
+    untag_conversation(agent, conversation, tag)
+    return Produced(appended("conversation.untagged", before), ActorKind.AGENT, agent.pk)
+
+
 # --- Moving in ----------------------------------------------------------------------------------
 
 
@@ -772,6 +793,8 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("survey.follow_up", supervisor_closes_a_follow_up),
     ("webhook.endpoint_disabled", webhook_endpoint_fails_for_days),
     ("conversation.imported", zendesk_ticket_imported),
+    ("conversation.tagged", agent_tags_a_conversation),
+    ("conversation.untagged", agent_untags_a_conversation),
     ("settings.changed", admin_invites_an_agent),
     ("settings.changed", admin_rotates_a_phone_line_secret),
     ("appointment.booked", agent_books_an_appointment),

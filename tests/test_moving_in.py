@@ -80,7 +80,11 @@ def test_zendesk_tickets_come_with_their_authors_times_notes_and_statuses(brand,
         at("2025-03-02T16:00:00"),
     ]
     assert messages[1].author == camille
-    assert "suivi.pdf (application/pdf, 20480 bytes)" in messages[1].text
+    # Its attachment's name, type and size (the file stayed in Zendesk: never fetched).
+    assert messages[1].text == "Nous regardons avec le transporteur."
+    assert list(messages[1].attachments.values_list("filename", "content_type", "size")) == [
+        ("suivi.pdf", "application/pdf", 20480)
+    ]
     # The former administrator has no account here: the note is kept, without an author.
     assert messages[2].author is None and messages[2].text == "Transporteur relancé, dossier 88."
     assert messages[3].text == "Reçu, merci ! Ma carte 4111 11** **** 1111 a bien été remboursée."

@@ -25,6 +25,7 @@ from comptoir.assistant.models import Intent, KnowledgeArticle
 from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note
 from comptoir.conversations.inbound import InboundAttachment
+from comptoir.conversations.tags import tag_conversation
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
 from comptoir.events.models import Event
@@ -103,6 +104,11 @@ CASES: dict[str, Case] = {
     "console:resolve": Case("session", "conversation", "post"),
     "console:reopen": Case("session", "conversation", "post"),
     "console:pending": Case("session", "conversation", "post"),
+    "console:tag_add": Case("session", "conversation", "post"),
+    # The conversation's and the tag's ids: another brand's tag is a 404 like its conversation.
+    "console:tag_remove": Case("session", "tag", "post"),
+    # The ticked ids come in the form: test_tags.py checks another brand's (404).
+    "console:bulk": Case("session", method="post"),
     "console:customer": Case("session", "customer"),
     "console:customer_panel_fragment": Case("session", "customer"),
     "console:attachment": Case("session", "attachment"),
@@ -134,6 +140,7 @@ CASES: dict[str, Case] = {
     "api:resolve": Case("token", "conversation", "post"),
     "api:reopen": Case("token", "conversation", "post"),
     "api:pending": Case("token", "conversation", "post"),
+    "api:put_tags": Case("token", "conversation", "put"),
     "api:get_conversation_sla": Case("token", "conversation"),
     # SLA administration: the brand's administrators only.
     "sla:overview": Case("session", role=Role.ADMIN),
@@ -391,11 +398,13 @@ def secret_data(brand, agent):
         attachments=[InboundAttachment("photo.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)],
     )
     note = add_note(agent, message.conversation, f"note {SECRET}")
+    tag, _ = tag_conversation(agent, message.conversation, "vip")
     customer = message.conversation.customer
     identity_data = identity_resolution_data(brand, customer)
     return {
         **identity_data,
         "conversation": message.conversation.pk,
+        "tag": tag.pk,
         "customer": message.conversation.customer_id,
         "membership": agent.pk,
         "message": note.pk,
@@ -598,6 +607,10 @@ def url_for(name: str, case: Case, data: dict) -> str:
         return reverse(name, kwargs={"brand_slug": data["portal_brand"]})
     if case.target == "portal_code_link":
         return reverse(name, kwargs={"brand_slug": data["portal_brand"], "token": "x" * 43})
+    if case.target == "tag":
+        return reverse(
+            name, kwargs={"conversation_id": data["conversation"], "tag_id": data["tag"]}
+        )
     return reverse(name, kwargs={f"{case.target}_id": data[case.target]})
 
 
@@ -645,6 +658,7 @@ def call(client, case: Case, url: str, data: dict, **headers):
         body |= {"name": "checked", "label": "Checked", "title": "Checked", "language": "en"}
         body["body"] = "Checked."
         body["csat"] = 5
+        body["tags"] = ["checked"]
         body["starts_at"] = "2031-06-09T10:00:00+02:00"
         body |= {"enabled": False, "confidence_threshold": 0.5, "answer_channels": []}
         body |= {"action_base_url": "", "timeout_seconds": 5}

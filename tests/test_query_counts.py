@@ -48,6 +48,7 @@ from comptoir.canned.models import CannedReply
 from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment
 from comptoir.conversations.models import Attachment, AuthorKind, Channel, Conversation
+from comptoir.conversations.tags import tag_conversation
 from comptoir.customers.actions import add_identity, set_advisor
 from comptoir.customers.duplicates import propose_duplicates
 from comptoir.customers.merging import merge_customers, unmerge
@@ -80,24 +81,27 @@ pytestmark = pytest.mark.django_db
 QUERY_COUNTS = [
     # The console (comptoir/console/urls.py)
     ("/console/login/", 0),
-    ("/console/", 7),
-    ("/console/?view=mine", 7),
-    ("/console/?view=teams", 7),
-    ("/console/fragments/inbox/", 6),
+    ("/console/", 10),  # + tags of the list, bulk bar's agents and tag names
+    ("/console/?view=mine", 10),
+    ("/console/?view=teams", 10),
+    ("/console/fragments/inbox/", 9),  # + tags, bulk bar's agents and tag names
     # + SLA badge, + saved views, + audit entry, + consents, + the reply box's channels (2: the
-    # customer's recent channels and identities; one more per messaging channel they have an id on)
-    ("/console/c/{conversation}/", 23),
-    ("/console/c/{conversation}/thread/", 12),  # + the channels a failed reply can go again on
+    # customer's recent channels and identities; one more per messaging channel they have an id
+    # on), + tags (3: the inbox's, the conversation's, the brand's names)
+    ("/console/c/{conversation}/", 27),
+    # + the channels a failed reply can go again on, its tags, the brand's tag names
+    ("/console/c/{conversation}/thread/", 15),
     ("/console/c/{conversation}/panel/", 11),  # + consents
-    ("/console/customers/{customer}/", 18),  # + audit entry, appointments, devices, consents
+    # + audit entry, appointments, devices, consents, tags (3)
+    ("/console/customers/{customer}/", 21),
     ("/console/customers/{customer}/panel/", 14),  # + appointments, devices, consents
     ("/console/attachments/{attachment}/", 4),
     ("/console/duplicates/", 5),
     # Search (comptoir/search/urls.py): teams, colleagues, saved views, then the page of
     # results, its total and its snippets
-    ("/console/search/?q=Demande", 9),
-    ("/console/search/?q=Réponse&sort=waiting", 9),
-    ("/console/search/?status=open&assignee=none&sort=oldest", 8),
+    ("/console/search/?q=Demande", 11),  # + the page's tags, the tag filter's names
+    ("/console/search/?q=Réponse&sort=waiting", 11),
+    ("/console/search/?status=open&assignee=none&sort=oldest", 10),
     # The supervisor's live board (comptoir/routing/board.py)
     ("/console/board/", 11),  # + settings, queue, members, profiles, loads, teams, last event
     ("/console/board/fragment/", 10),
@@ -147,10 +151,10 @@ QUERY_COUNTS = [
     ("/api/teams", 3),
     ("/api/customers", 4),
     ("/api/customers?q=exemple", 4),
-    ("/api/customers/{customer}/conversations", 4),
+    ("/api/customers/{customer}/conversations", 5),  # + the page's tags
     ("/api/customers/{customer}/identities", 3),
-    ("/api/conversations", 3),
-    ("/api/conversations?assignee=me&status=open", 3),
+    ("/api/conversations", 4),  # + the page's tags
+    ("/api/conversations?assignee=me&status=open", 4),
     ("/api/conversations/{conversation}/messages", 5),
     ("/api/duplicates", 3),
     ("/api/merges", 3),
@@ -159,8 +163,8 @@ QUERY_COUNTS = [
     ("/api/assistant/intents", 3),
     ("/api/assistant/articles", 3),
     ("/api/assistant/metrics", 2),
-    ("/api/search?q=Demande", 4),
-    ("/api/search?q=Réponse&status=open&sort=waiting", 4),
+    ("/api/search?q=Demande", 5),  # + the page's tags
+    ("/api/search?q=Réponse&status=open&sort=waiting", 5),
     # Outbound webhooks (comptoir/outbound_webhooks): endpoints, a delivery log
     ("/console/webhooks/", 4),
     ("/console/webhooks/{endpoint}/", 6),  # + endpoint, count, page of deliveries
@@ -371,6 +375,9 @@ def grow(scene: Scene, rounds: int) -> None:
         route_to_person(None, queued, team)
         mine = ingest_chat(brand, f"Pour l'administrateur {n}").conversation
         assign_conversation(admin, mine, admin)
+        # Tags on listed conversations and the opened one (the inbox, search and API show them).
+        for tagged in (asked.conversation, queued, mine, scene.conversation):
+            tag_conversation(admin, tagged, f"Étiquette {n}")
         # The opened conversation: a message with a file, a reply, a note, a call, a new assignee.
         ingest_chat(
             brand,

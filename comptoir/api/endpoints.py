@@ -24,6 +24,7 @@ from comptoir.api.schemas import (
     MessageOut,
     ObjectId,
     StatusValue,
+    TagsIn,
     TeamOut,
     WaitOut,
 )
@@ -36,6 +37,7 @@ from comptoir.conversations.actions import (
     send_reply,
 )
 from comptoir.conversations.models import Attachment, Conversation, Message
+from comptoir.conversations.tags import TagError, set_conversation_tags, tag_key
 from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer, Identity
 from comptoir.routing.assignment import assign_conversation
@@ -80,6 +82,7 @@ def _conversations(membership: Membership) -> QuerySet[Conversation]:
     return (
         Conversation.objects.filter(brand_id=membership.brand_id)
         .select_related("customer", "assignee__user")
+        .prefetch_related("tags")
         .order_by("-last_message_at", "-pk")
     )
 
@@ -184,6 +187,9 @@ def list_conversations(
     customer: int | None = Query(
         None, ge=1, le=MAX_BIGINT, description="Only this customer's conversations."
     ),
+    tag: str | None = Query(
+        None, max_length=50, description="Only conversations carrying this tag (any case)."
+    ),
 ) -> QuerySet[Conversation]:
     """The brand's conversations, most recently active first (``last_message_at``)."""
     membership = _membership(request)
@@ -198,6 +204,10 @@ def list_conversations(
         conversations = conversations.filter(assignee_id=int(assignee))
     if customer is not None:
         conversations = conversations.filter(customer_id=customer)
+    if tag:
+        conversations = conversations.filter(
+            tags__brand_id=membership.brand_id, tags__key=tag_key(tag)
+        )
     return conversations
 
 
@@ -302,3 +312,21 @@ def pending(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     """Waiting on the customer: SLA clocks pause until they write; 409 unless open."""
     membership = _membership(request)
     return mark_pending(membership, access_conversation(membership, conversation_id))
+
+
+@conversations_router.put(
+    "/conversations/{int:conversation_id}/tags",
+    response={200: ConversationOut, 400: ErrorOut, **NOT_FOUND},
+)
+def put_tags(request: HttpRequest, conversation_id: ObjectId, body: TagsIn) -> Status:
+    """Set the conversation's tags: those missing are added, the others taken off.
+
+    Each change appends ``conversation.tagged`` or ``conversation.untagged``.
+    """
+    membership = _membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    try:
+        set_conversation_tags(membership, conversation, body.tags)
+    except TagError as exc:
+        return Status(400, {"detail": str(exc)})
+    return Status(200, access_conversation(membership, conversation_id))

@@ -144,10 +144,24 @@ class ConversationOut(Schema):
     last_message_at: datetime
     first_response_at: datetime | None
     resolved_at: datetime | None
+    tags: list[str] = Field(description="Its tags' names, alphabetically.")
 
     @staticmethod
     def resolve_customer(conversation: Conversation) -> Customer:
         return conversation.customer
+
+    @staticmethod
+    def resolve_tags(conversation: Conversation) -> list[str]:
+        # Lists prefetch ``tags``; a single conversation costs one query.
+        return sorted((tag.name for tag in conversation.tags.all()), key=str.casefold)
+
+
+class TagsIn(Schema):
+    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        max_length=50,
+        description="Exactly the tags the conversation should carry (names; new ones are "
+        "created in the brand; case does not matter).",
+    )
 
 
 class AttachmentOut(Schema):

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, models
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.conversations.models import AuthorKind, Conversation, Message, Status
+from comptoir.conversations.models import AuthorKind, Conversation, Message, Status, Tag
 from comptoir.conversations.state import OPEN_STATUSES
 from comptoir.customers.models import Customer, Identity
 from comptoir.events.models import Event
@@ -161,7 +161,10 @@ def _tab_counts(open_conversations: QuerySet[Conversation], membership: Membersh
 
 
 def load_inbox(membership: Membership, view: InboxView) -> Inbox:
-    """The tabs with their counts and the conversations of the chosen view (two queries)."""
+    """The tabs with their counts and the conversations of the chosen view, with their tags.
+
+    Three queries (the tags of the listed conversations in one).
+    """
     open_conversations = Conversation.objects.filter(
         brand_id=membership.brand_id, status__in=OPEN_STATUSES
     )
@@ -173,6 +176,7 @@ def load_inbox(membership: Membership, view: InboxView) -> Inbox:
     conversations = list(
         open_conversations.filter(_view_filter(view, membership))
         .select_related("customer", "assignee__user", "team")
+        .prefetch_related(Prefetch("tags", Tag.objects.order_by("key")))
         .annotate(
             # Cut in the database: the row shows 110 characters, a message may hold pages.
             last_text=Substr(_last_visible_message("text"), 1, INBOX_PREVIEW_LENGTH),
@@ -247,6 +251,21 @@ def load_timeline(conversation: Conversation) -> list[TimelineEntry]:
     # A stable sort keeps messages before a change stamped in the same instant.
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+# The names offered when an agent types a tag (the brand's most recent ones).
+TAG_SUGGESTIONS_LIMIT = 200
+
+
+def load_tags(conversation: Conversation) -> list[Tag]:
+    """The conversation's tags, alphabetically (one query)."""
+    return list(Tag.objects.filter(links__conversation=conversation).order_by("key"))
+
+
+def load_tag_suggestions(brand_id: int) -> list[str]:
+    """The brand's tag names an agent may pick from, alphabetically (one query)."""
+    names = Tag.objects.filter(brand_id=brand_id).order_by("-pk").values_list("name", flat=True)
+    return sorted(names[:TAG_SUGGESTIONS_LIMIT], key=str.casefold)
 
 
 def load_colleagues(membership: Membership) -> list[Membership]:

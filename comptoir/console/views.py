@@ -15,11 +15,11 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from comptoir.assistant import engine
@@ -30,10 +30,12 @@ from comptoir.console.queries import (
     load_colleagues,
     load_customer_panel,
     load_inbox,
+    load_tag_suggestions,
+    load_tags,
     load_timeline,
     parse_inbox_view,
 )
-from comptoir.conversations.access import access_attachment, access_conversation
+from comptoir.conversations.access import access_attachment, access_conversation, access_tag
 from comptoir.conversations.actions import (
     ChannelUnreachableError,
     add_note,
@@ -47,6 +49,7 @@ from comptoir.conversations.actions import (
 from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.models import Conversation, Direction, Message
 from comptoir.conversations.state import ConversationStateError
+from comptoir.conversations.tags import TagError, tag_conversation, untag_conversation
 from comptoir.customers.access import access_customer
 from comptoir.customers.models import Customer
 from comptoir.routing.assignment import assign_conversation
@@ -73,12 +76,21 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _pickers(membership: Membership) -> dict[str, Any]:
+    """What the assign selects and tag inputs offer (thread and inbox's bulk bar share them)."""
+    return {
+        "colleagues": load_colleagues(membership),
+        "tag_suggestions": load_tag_suggestions(membership.brand_id),
+    }
+
+
 def _thread_context(membership: Membership, conversation: Conversation) -> dict[str, Any]:
     return {
         "conversation": conversation,
         "timeline": load_timeline(conversation),
         "colleagues": load_colleagues(membership),
         "reply_options": reply_options(conversation),
+        "tags": load_tags(conversation),
     }
 
 
@@ -103,6 +115,7 @@ def _workspace(
         "inbox": load_inbox(membership, view),
         "saved_views": views_of(membership),
         "current_conversation_id": conversation.pk if conversation else None,
+        **_pickers(membership),
     }
     if conversation is not None:
         context.update(_thread_context(membership, conversation))
@@ -168,6 +181,7 @@ def inbox_fragment(request: HttpRequest) -> HttpResponse:
         "inbox": load_inbox(membership, view),
         "saved_views": views_of(membership),
         "current_conversation_id": current_conversation_id,
+        **_pickers(membership),
     }
     return _no_store(render(request, "console/_inbox.html", context))
 
@@ -182,6 +196,7 @@ def thread_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "membership": membership,
         "view": parse_inbox_view(request.GET.get("view")),
         **_thread_context(membership, conversation),
+        **_pickers(membership),
     }
     return _no_store(render(request, "console/_thread.html", context))
 
@@ -335,6 +350,101 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
             request, conversation, gettext("This agent cannot be given conversations.")
         )
     return _action_done(request, conversation)
+
+
+@require_POST
+@login_required
+def tag_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Put a tag on the conversation (a new name becomes one of the brand's tags)."""
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    try:
+        tag_conversation(membership, conversation, request.POST.get("name", ""))
+    except TagError as exc:
+        return _action_done(request, conversation, _tag_refusal(exc))
+    return _action_done(request, conversation)
+
+
+def _tag_refusal(error: TagError) -> str:
+    if "characters" in str(error):
+        return gettext("A tag name has at most 50 characters.")
+    return gettext("Type the tag's name.")
+
+
+@require_POST
+@login_required
+def tag_remove(request: HttpRequest, conversation_id: int, tag_id: int) -> HttpResponse:
+    """Take a tag off the conversation (another brand's tag is a 404, as its conversation)."""
+    membership = request_membership(request)
+    conversation = access_conversation(membership, conversation_id)
+    untag_conversation(membership, conversation, access_tag(membership, tag_id))
+    return _action_done(request, conversation)
+
+
+def _object_id(value: str) -> int:
+    """A row id from a form field; anything else is a 404, as an unknown id."""
+    if not value.isdigit() or not 0 < int(value) < 2**63:
+        raise Http404("No such conversation.")
+    return int(value)
+
+
+# At most this many conversations in one bulk action: one page of the inbox.
+BULK_LIMIT = 100
+
+
+@require_POST
+@login_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, tag or resolve the conversations ticked in the inbox, each through its action.
+
+    Every id is fetched with ``access_conversation`` first: one of another brand
+    makes the whole request a 404, before anything changes. A conversation the
+    action does not apply to (already resolved…) is counted and left alone.
+    """
+    membership = request_membership(request)
+    view = parse_inbox_view(request.POST.get("view"))
+    back_to = f"{reverse('console:inbox')}?{urlencode({'view': view.value})}"
+    ids = request.POST.getlist("conversation")[:BULK_LIMIT]
+    if not ids:
+        return _answered(request, gettext("Tick at least one conversation."), back_to)
+    conversations = [access_conversation(membership, _object_id(value)) for value in ids]
+    action = request.POST.get("action", "")
+    if action == "assign":
+        assignee_id = request.POST.get("assignee", "").strip()
+        assignee = access_colleague(membership, assignee_id) if assignee_id else None
+
+        def apply(conversation: Conversation) -> None:
+            assign_conversation(membership, conversation, assignee)
+
+    elif action == "tag":
+        name = request.POST.get("tag", "")
+
+        def apply(conversation: Conversation) -> None:
+            tag_conversation(membership, conversation, name)
+
+    elif action == "resolve":
+
+        def apply(conversation: Conversation) -> None:
+            resolve_conversation(membership, conversation)
+
+    else:
+        return _answered(request, gettext("Choose what to do with them."), back_to)
+    refused = 0
+    for conversation in conversations:
+        try:
+            apply(conversation)
+        except TagError as exc:
+            return _answered(request, _tag_refusal(exc), back_to)
+        except ConversationStateError:
+            refused += 1
+    error = None
+    if refused:
+        error = ngettext(
+            "%(count)s conversation was left as it was.",
+            "%(count)s conversations were left as they were.",
+            refused,
+        ) % {"count": refused}
+    return _answered(request, error, back_to)
 
 
 @require_POST

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from comptoir.conversations.models import Attachment, Contact, Conversation
+from comptoir.conversations.models import Attachment, Contact, Conversation, Tag
 from comptoir.tenancy.access import check_role
 from comptoir.tenancy.models import Membership, Role
 
@@ -41,3 +41,12 @@ def access_contact(
         return Contact.objects.get(pk=contact_id, brand_id=membership.brand_id)
     except (Contact.DoesNotExist, ValueError, TypeError):
         raise Http404("No such contact.") from None
+
+
+def access_tag(membership: Membership, tag_id: int, *, require_role: str = Role.AGENT) -> Tag:
+    """A tag of the agent's brand; another brand's is a 404 like a missing one."""
+    check_role(membership, require_role)
+    try:
+        return Tag.objects.get(pk=tag_id, brand_id=membership.brand_id)
+    except (Tag.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such tag.") from None

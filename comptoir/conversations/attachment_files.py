@@ -59,7 +59,12 @@ def _inline_filename(filename: str, content_type: str) -> str:
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """Stream the file: inline only a safe image whose bytes agree, never sniffed, private."""
+    """Stream the file: inline only a safe image whose bytes agree, never sniffed, private.
+
+    An imported attachment whose file the export did not hold has no file: 404.
+    """
+    if not attachment.file:
+        raise Http404("Only this attachment's name was imported.")
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

@@ -3,34 +3,52 @@
 Moving in (``comptoir.moving_in``) calls ``store_past_conversation``: the
 customer was found or created by the same identity resolution as live
 traffic; here the conversation and its messages are stored as they happened
-(timestamps, customer or agent or bot, internal notes, channel, status) and one
+(timestamps, customer or agent or bot, internal notes, channel, status, tags) and one
 ``conversation.imported`` event is appended. It is not live traffic: no
 ``message.created``, so no assistant answer, routing, SLA clock, acknowledgement
 or delivery reacts to a message of last year. Card numbers are masked here, as
 at ingest. Idempotent per message: one whose ``external_id`` is already stored
-in the brand is left alone, so a second run, or a run resumed after an
+in the conversation is left alone, so a second run, or a run resumed after an
 interruption, adds only what is missing.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from comptoir.conversations.models import (
+    Attachment,
     AuthorKind,
     Contact,
     Conversation,
     Direction,
     Message,
     Status,
+    Tag,
 )
+from comptoir.conversations.tags import attach_imported_tags
 from comptoir.customers.models import Customer
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM
 from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Membership
+
+
+@dataclass(frozen=True)
+class PastAttachment:
+    """A file of a past message, already through the attachment policy (``moving_in``).
+
+    ``content`` None: the source's export did not hold the file; its name, type and
+    size are kept all the same (the console shows them, without a link).
+    """
+
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,7 @@ class PastMessage:
     channel: str
     is_internal_note: bool = False
     author: Membership | None = None  # the agent, when found in the brand
+    attachments: tuple[PastAttachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,16 +74,30 @@ class PastConversation:
     messages: list[PastMessage]
     assignee: Membership | None = None
     resolved_at: datetime | None = None
+    tags: tuple[str, ...] = ()  # the source's tags (labels): the brand's tags, created if new
 
 
 def store_past_conversation(
-    customer: Customer, past: PastConversation, existing: Conversation | None = None
+    customer: Customer,
+    past: PastConversation,
+    existing: Conversation | None = None,
+    *,
+    known_tags: dict[str, Tag] | None = None,
 ) -> tuple[Conversation, int]:
-    """The conversation (created unless ``existing``) with the messages it lacked; how many."""
-    with transaction.atomic():
+    """The conversation (created unless ``existing``) with the messages it lacked; how many.
+
+    Its tags are the source's (those it carries already stay); ``known_tags``
+    is the importer's cache of the brand's tags by key.
+    """
+    # In the caller's transaction when there is one (the importer's savepoint): no other.
+    with transaction.atomic(savepoint=False):
         conversation = existing
-        if conversation is None:
-            conversation = Conversation.objects.create(
+        if conversation is not None:
+            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            new = _not_stored(conversation, past.messages)
+        else:
+            new = list(past.messages)
+            conversation = Conversation(
                 brand_id=customer.brand_id,
                 customer=customer,
                 status=past.status,
@@ -74,6 +107,9 @@ def store_past_conversation(
                 created_at=past.created_at,
                 last_message_at=past.created_at,
             )
+            # Its times and status known before the insert: no update after.
+            _follow_history(conversation, past, new, save=False)
+            conversation.save(force_insert=True)
             Contact.objects.create(
                 brand_id=customer.brand_id,
                 conversation=conversation,
@@ -81,16 +117,7 @@ def store_past_conversation(
                 started_at=past.created_at,
                 ended_at=past.resolved_at,
             )
-        else:
-            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        stored = set(
-            Message.objects.filter(
-                brand_id=customer.brand_id,
-                external_id__in=[m.external_id for m in past.messages],
-            ).values_list("external_id", flat=True)
-        )
-        new = [m for m in past.messages if m.external_id not in stored]
-        Message.objects.bulk_create(
+        created = Message.objects.bulk_create(
             Message(
                 brand_id=customer.brand_id,
                 conversation=conversation,
@@ -107,7 +134,10 @@ def store_past_conversation(
             )
             for m in new
         )
-        _follow_history(conversation, past, new)
+        _store_attachments(created, new)
+        if existing is not None:
+            _follow_history(conversation, past, new)
+        attach_imported_tags(conversation, past.tags, known_tags)
         append_event(
             customer.brand_id,
             kinds.CONVERSATION_IMPORTED,
@@ -125,8 +155,42 @@ def store_past_conversation(
     return conversation, len(new)
 
 
+def _not_stored(conversation: Conversation, messages: list[PastMessage]) -> list[PastMessage]:
+    """The messages of ``conversation`` not stored yet (a second run, a resumed import).
+
+    Read by the conversation (its index) and compared here: a probe whatever the
+    brand holds and whatever the planner's statistics say. A new conversation has
+    none: its messages are inserted without a look-up, and one whose id is already
+    stored in another conversation of the brand fails the insert (the import
+    reports it).
+    """
+    stored = set(
+        Message.objects.filter(conversation=conversation).values_list("channel", "external_id")
+    )
+    return [m for m in messages if (m.channel, m.external_id) not in stored]
+
+
+def _store_attachments(messages: list[Message], past: list[PastMessage]) -> None:
+    """The past messages' attachments: names masked as at ingest, files saved when given."""
+    rows = []
+    for message, source in zip(messages, past, strict=True):
+        for past_attachment in source.attachments:
+            attachment = Attachment(
+                brand_id=message.brand_id,
+                message=message,
+                filename=mask_card_numbers(past_attachment.filename)[:255],
+                content_type=past_attachment.content_type[:120],
+                size=past_attachment.size,
+            )
+            if past_attachment.content is not None:
+                attachment.file.save("upload", ContentFile(past_attachment.content), save=False)
+            rows.append(attachment)
+    if rows:
+        Attachment.objects.bulk_create(rows)
+
+
 def _follow_history(
-    conversation: Conversation, past: PastConversation, new: list[PastMessage]
+    conversation: Conversation, past: PastConversation, new: list[PastMessage], *, save: bool = True
 ) -> None:
     """Status, assignee and the times the lists and reports read, as the source had them."""
     times = [m.created_at for m in new]
@@ -147,6 +211,8 @@ def _follow_history(
         if past.status == Status.RESOLVED
         else None
     )
+    if not save:
+        return
     conversation.save(
         update_fields=[
             "last_message_at",

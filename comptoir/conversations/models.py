@@ -36,6 +36,27 @@ class Priority(models.IntegerChoices):
     URGENT = 3, _("Urgent")
 
 
+class Tag(models.Model):
+    """A label agents put on conversations ("refund", "vip"), one list per brand.
+
+    ``key`` is the name as compared (spaces collapsed, case folded): "VIP" and
+    "vip" are one tag, shown as it was first written.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=50)
+    key = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "key"], name="tag_brand_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
     """One case of one customer, which may span several channels and contacts."""
 
@@ -62,6 +83,9 @@ class Conversation(models.Model):
     # The resolved conversation this one continues (a reply that came too late to reopen it).
     follows = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="followed_by"
+    )
+    tags = models.ManyToManyField(
+        Tag, through="ConversationTag", related_name="conversations", blank=True
     )
 
     class Meta:
@@ -98,6 +122,30 @@ class Conversation(models.Model):
     @property
     def reference(self) -> str:
         return f"#{self.pk}"
+
+
+class ConversationTag(models.Model):
+    """A tag on a conversation: who put it there, when (changed only by ``conversations.tags``)."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="tag_links"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="links")
+    added_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "tag"], name="conversation_tag_unique")
+        ]
+        # Search's tag filter: the conversations of one tag.
+        indexes = [models.Index(fields=["tag", "conversation"], name="conversation_tag_by_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on #{self.conversation_id}"
 
 
 class Direction(models.TextChoices):

@@ -337,6 +337,16 @@ class ImportedConversationSchema(Schema):
     messages_added: int
 
 
+class ConversationTagSchema(Schema):
+    """A tag put on or taken off a conversation, with the tags it carries after the change."""
+
+    conversation_id: int
+    customer_id: int
+    tag_id: int
+    tag: str
+    tags: list[str]
+
+
 class WebhookEndpointDisabledSchema(Schema):
     """A webhook endpoint switched off after failing for days (its URL, never its secret)."""
 
@@ -520,6 +530,16 @@ CONVERSATION_IMPORTED = kind(
     "A conversation and its past messages were imported from another help desk (moving in): "
     "nothing reacts to it as to live traffic (no answer, routing, SLA or delivery).",
     published=False,
+)
+CONVERSATION_TAGGED = kind(
+    "conversation.tagged",
+    ConversationTagSchema,
+    "An agent (or an integrator) put a tag on a conversation.",
+)
+CONVERSATION_UNTAGGED = kind(
+    "conversation.untagged",
+    ConversationTagSchema,
+    "A tag was taken off a conversation.",
 )
 WEBHOOK_ENDPOINT_DISABLED = kind(
     "webhook.endpoint_disabled",

@@ -50,11 +50,13 @@ def erase_customer(
         conversation_ids = list(conversations.values_list("pk", flat=True))
         messages = Message.objects.filter(conversation_id__in=conversation_ids)
         attachments = Attachment.objects.filter(message__conversation_id__in=conversation_ids)
-        files = [a.file.name for a in attachments.only("file")]
+        stored = list(attachments.only("file"))
+        # An imported attachment may be its name alone (``moving_in``): no file to delete.
+        files = [a.file.name for a in stored if a.file]
         counts = {
             "conversations": len(conversation_ids),
             "messages": messages.count(),
-            "attachments": len(files),
+            "attachments": len(stored),
             "identities": 0,
         }
         attachments.delete()

@@ -72,6 +72,9 @@ class PastConversationIn(Schema):
     created_at: datetime
     resolved_at: datetime | None = None
     assignee_email: str = ""
+    tags: list[str] = Field(
+        default_factory=list, max_length=50, description="Its tags (labels) there."
+    )
     messages: list[PastMessageIn] = Field(max_length=5000)
 
 
@@ -135,6 +138,7 @@ def import_conversation(request: HttpRequest, body: PastConversationIn) -> Statu
             updated_at=body.resolved_at,
             messages=messages,
             assignee_external_id=_agent(export, body.assignee_email),
+            tags=list(body.tags),
         )
     )
     admin: Membership = request.auth  # type: ignore[attr-defined]

@@ -6,28 +6,55 @@ imported today who writes tomorrow from the same address or number is
 recognised, and one who already wrote is merged with, not duplicated.
 Conversations and their past messages go through
 ``conversations.history.store_past_conversation``. Each person and each
-conversation is stored in its own transaction with its ``ImportedRecord``: a
-second run imports nothing twice, an interrupted run resumes where it stopped,
-and a row that cannot be stored is reported, never fatal.
+conversation is stored in its own savepoint with its ``ImportedRecord``, and
+committed ``BATCH_SIZE`` conversations at a time: a second run imports nothing
+twice, an interrupted run resumes after the last batch committed, and a row
+that cannot be stored is reported (its savepoint rolled back), never fatal.
+The records of earlier runs are read once, at the start.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from comptoir.conversations.history import PastConversation, PastMessage, store_past_conversation
-from comptoir.conversations.models import AuthorKind, Conversation
+from comptoir.conversations.attachment_policy import (
+    attachment_allowed,
+    declared_type_allowed,
+    name_allowed,
+)
+from comptoir.conversations.history import (
+    PastAttachment,
+    PastConversation,
+    PastMessage,
+    store_past_conversation,
+)
+from comptoir.conversations.models import AuthorKind, Conversation, Tag
 from comptoir.customers.identities import InvalidIdentity
 from comptoir.customers.lookup import find_identities
 from comptoir.customers.models import Customer
-from comptoir.customers.resolution import normalise_claims, resolve_customer
+from comptoir.customers.resolution import normalise_claims, resolve_claims
 from comptoir.moving_in.models import ImportedRecord
-from comptoir.moving_in.records import Export, Person, Skip, Thread
+from comptoir.moving_in.records import Export, Person, Skip, Thread, ThreadAttachment
+from comptoir.privacy.cards import mask_card_numbers
 from comptoir.tenancy.models import Brand, Membership
 
 logger = logging.getLogger(__name__)
+
+
+def _read_file(path: Path) -> bytes | None:
+    """The file's bytes, unless it is larger than any attachment may be."""
+    if path.stat().st_size > settings.ATTACHMENT_MAX_BYTES:
+        return None
+    return path.read_bytes()
+
+
+# Conversations stored per transaction: a commit is the costliest statement of an
+# import; an interruption loses at most this many, which the next run imports.
+BATCH_SIZE = 50
 
 
 @dataclass
@@ -54,13 +81,19 @@ def import_export(
     """Import the threads of ``export`` (and the customers they need) into ``brand``."""
     report = Report(skipped=list(export.skipped))
     importer = _Importer(brand, source, export, report)
-    for thread in export.threads:
-        try:
-            importer.thread(thread)
-        except (InvalidIdentity, IntegrityError, ValueError, TypeError) as error:
-            report.skipped.append(Skip(f"conversation {thread.external_id}", str(error)))
-        if advance is not None:
-            advance()
+    threads = export.threads
+    for start in range(0, len(threads), BATCH_SIZE):
+        # One commit per batch: each customer and conversation in its own savepoint.
+        with transaction.atomic():
+            for thread in threads[start : start + BATCH_SIZE]:
+                try:
+                    importer.thread(thread)
+                except (InvalidIdentity, IntegrityError, ValueError, TypeError) as error:
+                    # Its savepoint is rolled back: tags it may have created are gone too.
+                    importer.tags.clear()
+                    report.skipped.append(Skip(f"conversation {thread.external_id}", str(error)))
+                if advance is not None:
+                    advance()
     return report
 
 
@@ -68,16 +101,40 @@ class _Importer:
     def __init__(self, brand: Brand, source: str, export: Export, report: Report) -> None:
         self.brand, self.source, self.export, self.report = brand, source, export, report
         self.customers: dict[str, Customer | None] = {}
+        self.tags: dict[str, Tag] = {}  # the brand's tags met so far, by key
         self.agents = {
             m.user.email.lower(): m
             for m in Membership.objects.filter(brand=brand, is_active=True).select_related("user")
             if m.user.email
         }
 
-    def _record(self, kind: str, external_id: str) -> ImportedRecord | None:
-        return ImportedRecord.objects.filter(
-            brand=self.brand, source=self.source, kind=kind, external_id=external_id
-        ).first()
+        # What earlier runs stored, read once: (kind, id in the source) → object id.
+        self.records: dict[tuple[str, str], int] = {
+            (kind, external_id): object_id
+            for kind, external_id, object_id in ImportedRecord.objects.filter(
+                brand=brand, source=source
+            )
+            .values_list("kind", "external_id", "object_id")
+            .iterator(chunk_size=10_000)
+        }
+
+    def _record(self, kind: str, external_id: str) -> int | None:
+        return self.records.get((kind, external_id))
+
+    def _remember(self, kind: str, external_id: str, object_id: int) -> None:
+        """Record what was stored (in the caller's transaction, with the object)."""
+        if (kind, external_id) in self.records:
+            ImportedRecord.objects.filter(
+                brand=self.brand, source=self.source, kind=kind, external_id=external_id
+            ).update(object_id=object_id)
+        else:
+            ImportedRecord.objects.create(
+                brand=self.brand,
+                source=self.source,
+                kind=kind,
+                external_id=external_id,
+                object_id=object_id,
+            )
 
     def customer(self, external_id: str) -> Customer | None:
         if external_id not in self.customers:
@@ -87,7 +144,7 @@ class _Importer:
     def _customer(self, external_id: str) -> Customer | None:
         record = self._record("person", external_id)
         if record is not None:
-            customer = Customer.objects.filter(pk=record.object_id).first()
+            customer = Customer.objects.filter(pk=record).first()
             while customer is not None and customer.merged_into_id is not None:
                 customer = Customer.objects.filter(pk=customer.merged_into_id).first()
             if customer is not None:
@@ -111,18 +168,20 @@ class _Importer:
             return self._resolve(person, normalised)  # a concurrent writer: once more
 
     def _resolve(self, person: Person, normalised: list) -> Customer:
-        keys = [(kind, value) for kind, value, _ in normalised]
+        found: list[bool] = []
+
+        def lookup(keys: list) -> list:
+            matches = find_identities(self.brand.pk, keys)
+            found.append(bool(matches))
+            return matches
+
         with transaction.atomic():
-            known = bool(find_identities(self.brand.pk, keys))
-            customer = resolve_customer(self.brand, person.claims, display_name=person.name)
-            ImportedRecord.objects.update_or_create(
-                brand=self.brand,
-                source=self.source,
-                kind="person",
-                external_id=person.external_id,
-                defaults={"object_id": customer.pk},
-            )
-        if known:
+            customer = resolve_claims(
+                self.brand, person.claims, display_name=person.name, lookup=lookup
+            ).customer
+            self._remember("person", person.external_id, customer.pk)
+        self.records[("person", person.external_id)] = customer.pk
+        if found[0]:
             self.report.customers_matched += 1
         else:
             self.report.customers_created += 1
@@ -137,11 +196,38 @@ class _Importer:
             self.report.unknown_agents.add(person.email)
         return membership
 
+    def attachments(
+        self, thread: Thread, attachments: list[ThreadAttachment]
+    ) -> Iterator[PastAttachment]:
+        """The files a message may keep, by the policy of every channel; the others reported.
+
+        A type or name the policy refuses (a program, a web page) is left out; a
+        file the export holds is kept when its size and first bytes pass too,
+        else only its name, type and size are.
+        """
+        for attachment in attachments:
+            what = f"conversation {thread.external_id}"
+            name = mask_card_numbers(attachment.file_name)
+            if not declared_type_allowed(attachment.content_type) or not name_allowed(name):
+                self.report.skipped.append(Skip(what, f"attachment {name!r} refused by the policy"))
+                continue
+            content = None
+            if attachment.path is not None:
+                content = _read_file(attachment.path)
+                if content is None or not attachment_allowed(
+                    name, attachment.content_type, content
+                ):
+                    self.report.skipped.append(
+                        Skip(what, f"attachment {name!r}: file refused, its name kept")
+                    )
+                    content = None
+            yield PastAttachment(name, attachment.content_type, attachment.size, content)
+
     def thread(self, thread: Thread) -> None:
         record = self._record("conversation", thread.external_id)
         existing = None
         if record is not None:
-            existing = Conversation.objects.filter(pk=record.object_id).first()
+            existing = Conversation.objects.filter(pk=record).select_related("customer").first()
         if existing is not None:
             customer = existing.customer
         else:
@@ -159,7 +245,8 @@ class _Importer:
                 author_kind = AuthorKind.AGENT if person.is_agent else AuthorKind.CUSTOMER
             if author_kind == AuthorKind.AGENT:
                 author = self.agent(message.author_external_id)
-            if not message.text.strip():
+            attachments = tuple(self.attachments(thread, message.attachments))
+            if not message.text.strip() and not attachments:
                 continue
             messages.append(
                 PastMessage(
@@ -170,6 +257,7 @@ class _Importer:
                     channel=message.channel,
                     is_internal_note=message.is_note,
                     author=author,
+                    attachments=attachments,
                 )
             )
         past = PastConversation(
@@ -184,17 +272,15 @@ class _Importer:
             if thread.assignee_external_id
             else None,
             resolved_at=thread.updated_at,
+            tags=tuple(thread.tags),
         )
         with transaction.atomic():
-            conversation, added = store_past_conversation(customer, past, existing)
+            conversation, added = store_past_conversation(
+                customer, past, existing, known_tags=self.tags
+            )
             if existing is None:
-                ImportedRecord.objects.update_or_create(
-                    brand=self.brand,
-                    source=self.source,
-                    kind="conversation",
-                    external_id=thread.external_id,
-                    defaults={"object_id": conversation.pk},
-                )
+                self._remember("conversation", thread.external_id, conversation.pk)
+        self.records[("conversation", thread.external_id)] = conversation.pk
         self.report.messages_created += added
         if existing is None:
             self.report.conversations_created += 1

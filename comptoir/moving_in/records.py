@@ -24,6 +24,16 @@ class Person:
     email: str = ""
 
 
+@dataclass(frozen=True)
+class ThreadAttachment:
+    """A file of a message as the export describes it; ``path`` when the export holds it."""
+
+    file_name: str
+    content_type: str
+    size: int
+    path: Path | None = None
+
+
 @dataclass
 class ThreadMessage:
     external_id: str
@@ -33,6 +43,7 @@ class ThreadMessage:
     channel: str
     is_note: bool = False
     author_external_id: str = ""  # a Person, to find the agent by e-mail
+    attachments: list[ThreadAttachment] = field(default_factory=list)
 
 
 @dataclass

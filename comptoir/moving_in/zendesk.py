@@ -16,9 +16,11 @@ A directory (or the path of ``tickets.json`` in it) holding:
   ``content_url``; ``via.channel``); comments may instead be in
   ``comments/<ticket id>.json`` (``{"comments": [...]}``, the API's answer).
 
-Attachments are not downloaded (their URLs need the Zendesk account's
-credentials): each is listed under its message, with its name, type, size
-and URL.
+Attachments become the message's attachments: their name, type and size
+always; their file only when the export holds it, at
+``attachments/<attachment id>/<file_name>``. A ``content_url`` is never
+fetched (it needs the Zendesk account's credentials, and an import must not
+reach out to addresses an export names) and is not kept.
 """
 
 from pathlib import Path
@@ -33,6 +35,7 @@ from comptoir.moving_in.records import (
     Person,
     Skip,
     Thread,
+    ThreadAttachment,
     ThreadMessage,
     parse_time,
     read_json_rows,
@@ -133,7 +136,7 @@ def _thread(row: dict, folder: Path, skipped: list[Skip]) -> Thread:
         if not isinstance(comment, dict):
             continue
         try:
-            messages.append(_message(comment, channel, requester))
+            messages.append(_message(comment, channel, requester, folder))
         except (BadRecord, TypeError, ValueError) as error:
             skipped.append(Skip(f"ticket {external_id}", f"a comment is left out: {error}"))
     if not messages and row.get("description"):
@@ -162,17 +165,12 @@ def _thread(row: dict, folder: Path, skipped: list[Skip]) -> Thread:
     )
 
 
-def _message(comment: dict, ticket_channel: str, requester: str) -> ThreadMessage:
+def _message(comment: dict, ticket_channel: str, requester: str, folder: Path) -> ThreadMessage:
     author = str(comment.get("author_id") or "")
     text = str(comment.get("plain_body") or comment.get("body") or "")
-    files = [
-        f"📎 {a.get('file_name', '?')} ({a.get('content_type', '?')}, {a.get('size', '?')} bytes)"
-        f" {a.get('content_url', '')}".rstrip()
-        for a in comment.get("attachments") or []
-        if isinstance(a, dict)
+    attachments = [
+        _attachment(a, folder) for a in comment.get("attachments") or [] if isinstance(a, dict)
     ]
-    if files:
-        text = "\n".join([text, *files]) if text else "\n".join(files)
     channel = CHANNELS.get((comment.get("via") or {}).get("channel", ""), ticket_channel)
     if comment.get("type") == "VoiceComment":
         channel = Channel.PHONE
@@ -185,4 +183,25 @@ def _message(comment: dict, ticket_channel: str, requester: str) -> ThreadMessag
         channel=channel,
         is_note=comment.get("public") is False,
         author_external_id=author,
+        attachments=attachments,
+    )
+
+
+def _attachment(row: dict, folder: Path) -> ThreadAttachment:
+    """Its metadata, and its file when the export holds it (never its URL: never fetched)."""
+    # Only the last part of the name: a name cannot point outside the export.
+    file_name = Path(str(row.get("file_name") or "").replace("\\", "/")).name or "file"
+    attachment_id = str(row.get("id", ""))
+    path = folder / "attachments" / attachment_id / file_name
+    has_file = (
+        attachment_id.isalnum()
+        and path.is_file()
+        and path.resolve().is_relative_to(folder.resolve())
+    )
+    size = row.get("size")
+    return ThreadAttachment(
+        file_name=file_name,
+        content_type=str(row.get("content_type") or "application/octet-stream"),
+        size=path.stat().st_size if has_file else (size if type(size) is int and size > 0 else 0),
+        path=path if has_file else None,
     )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 from pydantic import ValidationError
 
-from comptoir.conversations.models import Channel, Priority, Status
+from comptoir.conversations.models import Channel, Priority, Status, Tag
 from comptoir.search.access import access_saved_view
 from comptoir.search.actions import SavedViewError, delete_view, save_view, view_url, views_of
 from comptoir.search.params import Page, SearchParams, Sort
@@ -26,6 +26,8 @@ from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Membership, Team
 
 PAGE_SIZE = 50
+# The tag names the filter offers as the agent types (alphabetically).
+TAG_SUGGESTIONS = 200
 PARAMETERS = tuple(SearchParams.model_fields)
 
 
@@ -60,6 +62,11 @@ def _filter_choices(membership: Membership) -> dict[str, Any]:
             (Sort.WAITING.value, gettext("Longest waiting")),
         ],
         "teams": list(Team.objects.filter(brand_id=membership.brand_id).order_by("name")),
+        "tag_names": list(
+            Tag.objects.filter(brand_id=membership.brand_id)
+            .order_by("key")
+            .values_list("name", flat=True)[:TAG_SUGGESTIONS]
+        ),
         "colleagues": list(
             Membership.objects.filter(brand_id=membership.brand_id, is_active=True)
             .select_related("user")

@@ -1,7 +1,7 @@
 """What a search asks for, validated once for the console, the API and saved views.
 
 ``SearchParams`` is the query string (``q``, ``status``, ``channel``, ``team``,
-``assignee``, ``priority``, ``since``, ``until``, ``sort``): the API declares it
+``assignee``, ``priority``, ``tag``, ``since``, ``until``, ``sort``): the API declares it
 as its query parameters (a bad value is a 422 naming the field), the console
 validates ``request.GET`` with it (a 400 page saying what is wrong), and a saved
 view stores it as the query string it reproduces.
@@ -40,6 +40,7 @@ class SearchFilters:
     team_id: int | None = None
     assignee: str | None = None
     priority: int | None = None
+    tag: str | None = None  # a tag's name, in any case
     since: date | None = None  # opened on or after (the brand's day, server time zone)
     until: date | None = None  # opened on or before
 
@@ -66,6 +67,9 @@ class SearchParams(Schema):
         None, pattern=r"^(me|none|\d+)$", description="'me', 'none' or a membership id."
     )
     priority: int | None = Field(None, ge=0, le=3, description="0 low, 1 normal, 2 high, 3 urgent.")
+    tag: str | None = Field(
+        None, max_length=50, description="Conversations carrying this tag (its name, any case)."
+    )
     since: date | None = Field(None, description="Opened on or after this day (YYYY-MM-DD).")
     until: date | None = Field(None, description="Opened on or before this day (YYYY-MM-DD).")
     sort: Sort = Field(
@@ -100,6 +104,7 @@ class SearchParams(Schema):
             team_id=self.team,
             assignee=self.assignee,
             priority=self.priority,
+            tag=self.tag,
             since=self.since,
             until=self.until,
         )

@@ -6,9 +6,9 @@ the brand is a condition of every indexed lookup (``backends``) and of the
 outer query. The backend follows the database: PostgreSQL full-text search
 and trigrams, or SQLite FTS5 (``search.ddl`` creates what each needs).
 
-Three queries whatever the data: the ids of the page with the total (one pass
+Four queries whatever the data: the ids of the page with the total (one pass
 over the matches, a window count), the page's conversations (with customer,
-assignee, team and last message), and the snippets of its matching messages.
+assignee, team and last message), their tags, and the snippets of its matching messages.
 Joining the details after the page is cut keeps them off the thousands of rows
 a common word matches.
 """
@@ -22,6 +22,7 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -33,7 +34,15 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from comptoir.conversations.models import AuthorKind, Conversation, Message, Status
+from comptoir.conversations.models import (
+    AuthorKind,
+    Conversation,
+    ConversationTag,
+    Message,
+    Status,
+    Tag,
+)
+from comptoir.conversations.tags import tag_key
 from comptoir.search.backends import postgres, sqlite
 from comptoir.search.highlight import snippet_html, snippet_text
 from comptoir.search.params import Page, SearchFilters, Sort
@@ -91,6 +100,13 @@ def _filtered(membership: Membership, filters: SearchFilters) -> QuerySet[Conver
         conversations = conversations.filter(team_id=filters.team_id)
     if filters.priority is not None:
         conversations = conversations.filter(priority=filters.priority)
+    if filters.tag:
+        tagged = ConversationTag.objects.filter(
+            brand_id=membership.brand_id,
+            tag__brand_id=membership.brand_id,
+            tag__key=tag_key(filters.tag),
+        )
+        conversations = conversations.filter(pk__in=tagged.values("conversation_id"))
     if filters.assignee == "me":
         conversations = conversations.filter(assignee=membership)
     elif filters.assignee == "none":
@@ -170,6 +186,7 @@ def search_conversations(
         rows = (
             Conversation.objects.filter(pk__in=ids)
             .select_related("customer", "assignee__user", "team")
+            .prefetch_related(Prefetch("tags", Tag.objects.order_by("key")))
             .annotate(
                 last_text=_last_visible_message("text"),
                 last_author_kind=_last_visible_message("author_kind"),

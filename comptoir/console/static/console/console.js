@@ -180,7 +180,26 @@
         return; // a page without the inbox (the supervisor's board)
       }
       const extra = state.conversationId ? { conversation: state.conversationId } : {};
-      swap("inbox", await fetchFragment(fragmentUrl(base, extra)));
+      const fresh = await fetchFragment(fragmentUrl(base, extra));
+      // What the agent ticked and chose in the bulk bar survives the refresh.
+      const ticked = Array.from(document.querySelectorAll(".conversation-tick:checked")).map(
+        function (box) {
+          return box.value;
+        }
+      );
+      const fields = Array.from(document.querySelectorAll("[data-bulk-field]")).map(function (f) {
+        return [f.id, f.value];
+      });
+      swap("inbox", fresh);
+      document.querySelectorAll(".conversation-tick").forEach(function (box) {
+        box.checked = ticked.indexOf(box.value) !== -1;
+      });
+      fields.forEach(function (pair) {
+        const again = document.getElementById(pair[0]);
+        if (again) {
+          again.value = pair[1];
+        }
+      });
     },
     thread: async function () {
       if (!workspace.dataset.threadUrl) {
