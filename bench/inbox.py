@@ -11,9 +11,11 @@ assigned to an agent, waiting in a team's queue or unassigned; then
 Then, for an agent of the brand, each tab (Unassigned, Mine, My teams, All
 open) is asked ``--repeat`` times as the console asks it: a GET of
 ``/console/fragments/inbox/?view=…`` through Django's full request handling
-(session, membership, the two queries of ``console.queries.load_inbox``, the
-template). Prints per tab its count, median and p95, then exactly
-``inbox p95: <ms> ms`` (all tabs together).
+(session, membership, the two queries of ``console.queries.load_inbox``: the
+tabs' counts, capped at ``INBOX_COUNT_LIMIT``, and the first ``INBOX_LIMIT`` rows;
+the template). Prints per tab its count, median and p95, then exactly
+``inbox p95: <ms> ms`` (all tabs together), and the baseline: the same requests,
+interleaved, for an agent of a brand without a conversation, and the ratio.
 
     .venv/bin/python bench/inbox.py                  # 1,000,000 conversations (several minutes)
     .venv/bin/python bench/inbox.py --n 50000        # while developing
@@ -201,6 +203,20 @@ def load(n_conversations: int, seed: int) -> None:
     )
 
 
+def _agent_of_an_empty_brand():
+    """The baseline's agent: the same requests, for a brand without a conversation."""
+    from django.contrib.auth import get_user_model
+
+    from comptoir.tenancy.models import Brand, Membership, Role
+
+    brand, _ = Brand.objects.get_or_create(slug="bench-empty", defaults={"name": "Empty"})
+    user, _ = get_user_model().objects.get_or_create(username="empty-brand-agent")
+    membership, _ = Membership.objects.get_or_create(
+        user=user, brand=brand, defaults={"role": Role.AGENT}
+    )
+    return membership
+
+
 def measure(repeat: int) -> None:
     from django.test import Client
 
@@ -214,10 +230,14 @@ def measure(repeat: int) -> None:
     )
     client = Client(SERVER_NAME="localhost")
     client.force_login(agent.user)
+    empty_client = Client(SERVER_NAME="localhost")
+    empty_client.force_login(_agent_of_an_empty_brand().user)
     timings: dict[str, list[float]] = {view.value: [] for view in InboxView}
+    baseline: list[float] = []
     sizes: dict[str, int] = {}
     for view in InboxView:  # warm-up: plans, caches, templates
         client.get("/console/fragments/inbox/", {"view": view.value})
+        empty_client.get("/console/fragments/inbox/", {"view": view.value})
     for _ in range(repeat):
         for view in InboxView:
             started = time.perf_counter()
@@ -225,6 +245,9 @@ def measure(repeat: int) -> None:
             timings[view.value].append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
             sizes[view.value] = len(response.content)
+            started = time.perf_counter()
+            empty_client.get("/console/fragments/inbox/", {"view": view.value})
+            baseline.append((time.perf_counter() - started) * 1000)
     counts = _counts(agent)
     for view in InboxView:
         values = timings[view.value]
@@ -234,13 +257,24 @@ def measure(repeat: int) -> None:
             f"  ({sizes[view.value] // 1024} KiB)"
         )
     everything = [value for values in timings.values() for value in values]
-    print(f"inbox p95: {percentile(everything, 0.95):.1f} ms")
+    inbox_p95, baseline_p95 = percentile(everything, 0.95), percentile(baseline, 0.95)
+    print(f"inbox p95: {inbox_p95:.1f} ms")
+    print(f"baseline p95: {baseline_p95:.1f} ms (the same requests, a brand without conversations)")
+    print(f"ratio: {inbox_p95 / baseline_p95:.1f}")
 
 
 def _counts(agent) -> dict[str, int]:
-    from comptoir.console.queries import InboxView, load_inbox
+    """Each tab's exact size (the inbox itself counts only up to ``INBOX_COUNT_LIMIT``)."""
+    from comptoir.console.queries import InboxView, _view_filter
+    from comptoir.conversations.models import OPEN_STATUSES, Conversation
 
-    return {tab.view.value: tab.count for tab in load_inbox(agent, InboxView.ALL).tabs}
+    open_conversations = Conversation.objects.filter(
+        brand_id=agent.brand_id, status__in=OPEN_STATUSES
+    )
+    return {
+        view.value: open_conversations.filter(_view_filter(view, agent)).count()
+        for view in InboxView
+    }
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "comptoir.assistant",
     "comptoir.surveys",
     "comptoir.reports",
+    "comptoir.gdpr",
     "comptoir.touchpoints.email",
     "comptoir.touchpoints.phone",
     "comptoir.touchpoints.messaging",
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "comptoir.console",
     "comptoir.administration",
     "comptoir.widget",
+    "comptoir.portal",
     "comptoir.api",
     "comptoir.demo",
 ]
@@ -422,8 +424,12 @@ _DEFAULT_RATE_LIMITS = {
     "widget_identify": "10/600",  # e-mail submissions per visitor
     "callback": "5/3600",  # callback requests per visitor
     "callback_numbers": "2/86400",  # different numbers a visitor may ask to be called on
+    "widget_privacy": "20/3600",  # consent changes and data requests per visitor
     "login": "30/600",  # login form posts per client address (console and admin)
     "api": "600/60",  # REST API requests per token
+    "portal_code": "5/3600",  # portal sign-in codes sent to one address
+    "portal_code_address": "20/3600",  # portal sign-in codes asked from one client address
+    "portal_verify": "30/600",  # portal codes typed (or links opened) from one client address
 }
 RATE_LIMITS = {
     scope: os.environ.get(f"RATE_LIMIT_{scope.upper()}", default)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("comptoir.administration.urls")),
     path("", include("comptoir.canned.urls")),
     path("", include("comptoir.appointments.urls")),
+    path("me/", include("comptoir.portal.urls")),
     path("api/", include("comptoir.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's login behind the login rate limit (lockout: django-axes, as everywhere).

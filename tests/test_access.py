@@ -35,6 +35,8 @@ from comptoir.customers.access import (
 )
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
+from comptoir.gdpr.access import access_data_request
+from comptoir.gdpr.actions import request_data_export
 from comptoir.search.access import access_saved_view
 from comptoir.search.models import SavedView
 from comptoir.tenancy.access import (
@@ -216,6 +218,11 @@ FETCHES = {
     "service": Fetch(access_service, diagnosis),
     "appointment": Fetch(access_appointment, _appointment),
     "device": Fetch(access_device, lambda brand: _appointment(brand).device),
+    "data request": Fetch(
+        access_data_request,
+        lambda brand: request_data_export(_conversation(brand).customer, source="widget"),
+        Role.SUPERVISOR,
+    ),
 }
 KINDS = sorted(FETCHES)
 KINDS_ABOVE_AGENT = [kind for kind in KINDS if FETCHES[kind].default_role != Role.AGENT]

@@ -390,7 +390,7 @@ def test_an_api_token_is_shown_once_works_and_stops_when_revoked(
     admin_client, client, brand, admin
 ):
     response = admin_client.post(
-        reverse("administration:token_create"), {"name": "CRM sync"}, follow=True
+        reverse("administration:token_create"), {"name": "CRM sync", "scope": "read"}, follow=True
     )
     assert response.status_code == 200
     key = re.search(r"cpt_[A-Za-z0-9_-]+", response.content.decode()).group(0)

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from comptoir.console import queries
 from comptoir.conversations.actions import add_note, resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim, InboundAttachment, InboundMessage
 from comptoir.conversations.ingest import ingest_message
@@ -283,6 +284,26 @@ def test_inbox_counts_and_views(agent_client, brand, agent, colleague):
     assert listed("unassigned") == {c.pk for c in unassigned}
     assert listed("mine") == {mine.pk}
     assert listed("all") == {c.pk for c in [*unassigned, mine, theirs]}
+
+
+def test_inbox_counts_stop_at_the_limit_and_say_so(agent_client, brand, agent, monkeypatch):
+    monkeypatch.setattr(queries, "INBOX_COUNT_LIMIT", 2)
+    monkeypatch.setattr(queries, "INBOX_LIMIT", 1)
+    for n in range(4):
+        ingest_chat(brand, f"waiting {n}")
+    mine = ingest_chat(brand, "mine").conversation
+    assign_conversation(agent, mine, agent)
+
+    html = agent_client.get(reverse("console:inbox_fragment"), {"view": "all"}).content.decode()
+    assert 'data-count="all">2+<' in html
+    assert 'data-count="unassigned">2+<' in html
+    assert count_in_tab(html, "mine") == 1
+    # Three counted (the limit and one), one shown: "more than" the two left out.
+    assert "More than 2 older conversations not shown" in html
+    assert f'href="{reverse("search:console")}?status=open&amp;sort=newest"' in html
+
+    html = agent_client.get(reverse("console:inbox_fragment"), {"view": "mine"}).content.decode()
+    assert "older conversation" not in html
 
 
 def test_inbox_row_shows_customer_channel_excerpt_and_assignee(agent_client, agent, conversation):

@@ -49,6 +49,7 @@ from comptoir.customers.actions import (
     add_identity,
     dismiss_proposal,
     link_identity,
+    record_consent,
     remove_identity,
     rename_customer,
     set_advisor,
@@ -59,6 +60,7 @@ from comptoir.customers.models import DuplicateProposal, IdentityKind
 from comptoir.events.actors import CUSTOMER, ActorKind
 from comptoir.events.kinds import KINDS, Schema
 from comptoir.events.models import Event
+from comptoir.gdpr.actions import fulfil_export, request_data_export
 from comptoir.moving_in import zendesk
 from comptoir.moving_in.importer import import_export
 from comptoir.outbound_webhooks.actions import create_endpoint
@@ -350,6 +352,31 @@ def supervisor_sets_an_advisor(brand: Brand) -> Produced:
     before = last_event_id()
     set_advisor(supervisor, customer, advisor)
     event = appended("customer.advisor_changed", before)
+    return Produced(event, ActorKind.AGENT, supervisor.pk)
+
+
+def agent_records_a_withdrawal(brand: Brand) -> Produced:
+    agent = make_agent(brand)
+    customer = ingest_chat(brand).conversation.customer
+    before = last_event_id()
+    record_consent(customer, "surveys", False, source="console", actor=agent)
+    event = appended("customer.consent_recorded", before)
+    return Produced(event, ActorKind.AGENT, agent.pk)
+
+
+def customer_asks_for_an_export(brand: Brand) -> Produced:
+    customer = ingest_chat(brand).conversation.customer
+    before = last_event_id()
+    request_data_export(customer, source="widget")
+    return Produced(appended("data_request.opened", before), ActorKind.CUSTOMER)
+
+
+def supervisor_closes_an_export_request(brand: Brand) -> Produced:
+    supervisor = supervisor_of(brand)
+    data_request = request_data_export(ingest_chat(brand).conversation.customer, source="portal")
+    before = last_event_id()
+    fulfil_export(supervisor, data_request)
+    event = appended("data_request.closed", before)
     return Produced(event, ActorKind.AGENT, supervisor.pk)
 
 
@@ -683,6 +710,9 @@ PRODUCERS: list[tuple[str, Callable[[Brand], Produced]]] = [
     ("customer.identity_failing", mail_to_an_address_bounces),
     ("customer.identity_claimed", owner_claims_a_typed_address),
     ("customer.advisor_changed", supervisor_sets_an_advisor),
+    ("customer.consent_recorded", agent_records_a_withdrawal),
+    ("data_request.opened", customer_asks_for_an_export),
+    ("data_request.closed", supervisor_closes_an_export_request),
     ("customer.duplicate_dismissed", supervisor_dismisses_a_duplicate),
     ("customer.merged", supervisor_merges),
     ("customer.unmerged", supervisor_unmerges),

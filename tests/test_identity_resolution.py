@@ -352,7 +352,7 @@ def rich_pair(brand):
     Conversation.objects.filter(pk=second.conversation_id).update(customer=absorbed)
     Customer.objects.filter(pk=second.conversation.customer_id).delete()
     record_consent(absorbed, "marketing_email", True, source="widget")
-    record_consent(survivor, "data_processing", True, source="widget")
+    record_consent(survivor, "service", True, source="widget")
     return survivor, absorbed
 
 

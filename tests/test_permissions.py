@@ -27,6 +27,7 @@ from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import DuplicateProposal
 from comptoir.events.models import Event
+from comptoir.gdpr.actions import request_data_export
 from comptoir.outbound_webhooks.models import WebhookDelivery, WebhookEndpoint
 from comptoir.routing.models import Skill, SkillRequirement
 from comptoir.search.models import SavedView
@@ -41,6 +42,7 @@ from comptoir.touchpoints.phone.signatures import generic_signature
 from comptoir.widget.tokens import issue_visitor_token
 from tests.appointment_helpers import diagnosis, shop
 from tests.factories import ingest_chat, make_agent
+from tests.portal_helpers import portal_session
 from tests.sla_helpers import office_calendar, office_policy
 
 SECRET = "SECRET-TEXT-4242"
@@ -51,9 +53,10 @@ class Case:
     """How a URL is protected.
 
     ``auth``: "session" (console login), "token" (API bearer), "visitor" (widget
-    token), "signed" (a provider's webhook signed with the brand's secret), or
-    "public". ``target``: the object the URL names, if any. ``role``: the lowest
-    role of a brand's member that may use it (session and token URLs).
+    token), "signed" (a provider's webhook signed with the brand's secret), "portal"
+    (a customer's portal session), or "public". ``target``: the object the URL names,
+    if any. ``role``: the lowest role of a brand's member that may use it (session and
+    token URLs).
     """
 
     auth: str
@@ -77,6 +80,19 @@ CASES: dict[str, Case] = {
     # A customer's data: exported by supervisors, erased by administrators.
     "gdpr:export": Case("session", "customer", role=Role.SUPERVISOR),
     "gdpr:erase": Case("session", "customer", "post", role=Role.ADMIN),
+    # Data requests: any agent records one; supervisors list, download and close them; the
+    # records of processing and the retention period are the administrators'.
+    "gdpr:request_open": Case("session", "customer", "post"),
+    "gdpr:requests": Case("session", role=Role.SUPERVISOR),
+    "gdpr:request_archive": Case("session", "data_request", role=Role.SUPERVISOR),
+    "gdpr:request_fulfil": Case("session", "data_request", "post", role=Role.SUPERVISOR),
+    "gdpr:request_reject": Case("session", "data_request", "post", role=Role.SUPERVISOR),
+    "gdpr:processing": Case("session", role=Role.ADMIN),
+    "gdpr:retention": Case("session", method="post", role=Role.ADMIN),
+    # The customer's own choices from the widget's session.
+    "gdpr:widget_consents": Case("visitor", method="post"),
+    "gdpr:widget_requests": Case("visitor", method="post"),
+    "console:consent_record": Case("session", "customer", "post"),
     "console:conversation": Case("session", "conversation"),
     "console:thread_fragment": Case("session", "conversation"),
     "console:conversation_panel_fragment": Case("session", "conversation"),
@@ -251,8 +267,10 @@ CASES: dict[str, Case] = {
     # widget answers with the visitor's token; settings for administrators, follow-ups for
     # supervisors; any agent sends one by hand.
     "surveys:answer": Case("public"),
+    "surveys:stop": Case("public", method="post"),
     "surveys:widget_answer": Case("visitor", method="post"),
     "surveys:settings": Case("session", role=Role.ADMIN),
+    "surveys:proactive": Case("session", role=Role.ADMIN),
     "surveys:follow_up_done": Case("session", "follow_up", "post", role=Role.SUPERVISOR),
     "surveys:send": Case("session", "conversation", "post"),
     "api:send_survey": Case("token", "conversation", "post"),
@@ -298,6 +316,21 @@ CASES: dict[str, Case] = {
     "appointments:widget_book": Case("visitor", method="post"),
     "appointments:manage": Case("public", "manage_token"),
     "appointments:place": Case("public", "manage_token"),
+    # The customer portal: its own sign-in (a code), nothing of an agent's session. Its
+    # front doors are public; its pages need a portal session and show the person's own
+    # files only (another person's conversation, an unlinked brand: 404).
+    "portal:home": Case("public"),
+    "portal:sign_out": Case("public", method="post"),
+    "portal:sign_in": Case("public", "portal_brand"),
+    "portal:code": Case("public", "portal_brand"),
+    "portal:code_link": Case("public", "portal_code_link"),
+    "portal:conversation": Case("portal", "conversation"),
+    "portal:attachment": Case("portal", "attachment"),
+    "portal:new": Case("portal", "portal_brand"),
+    "portal:data": Case("portal", "portal_brand"),
+    "portal:export": Case("portal", "portal_brand"),
+    "portal:erase": Case("portal", "portal_brand", "post"),
+    "portal:unlink": Case("portal", "portal_brand", "post"),
     "api:list_locations": Case("token"),
     "api:list_services": Case("token"),
     "api:list_slots": Case("token"),
@@ -357,6 +390,7 @@ def secret_data(brand, agent):
         "membership": agent.pk,
         "attachment": message.attachments.get().pk,
         "brand": messaging_accounts(brand, "brand-secret"),
+        "portal_brand": brand.slug,
         "callback": phone_data(brand, message.conversation),
         "quarantined": QuarantinedMail.objects.create(
             brand=brand, source="smtp", raw=f"Subject: {SECRET}\r\n\r\n".encode(), reason=SECRET
@@ -370,6 +404,7 @@ def secret_data(brand, agent):
         "saved_view": PRIVATE_TARGETS["saved_view"](agent),
         "reply": PRIVATE_TARGETS["reply"](agent),
         **appointment_data(brand, customer),
+        "data_request": request_data_export(customer, source="widget").pk,
     }
 
 
@@ -545,6 +580,10 @@ def url_for(name: str, case: Case, data: dict) -> str:
         return reverse(name, kwargs={"brand_slug": data["brand"]})
     if case.target == "manage_token":
         return reverse(name, kwargs={"token": data["manage_token"]})
+    if case.target == "portal_brand":
+        return reverse(name, kwargs={"brand_slug": data["portal_brand"]})
+    if case.target == "portal_code_link":
+        return reverse(name, kwargs={"brand_slug": data["portal_brand"], "token": "x" * 43})
     return reverse(name, kwargs={f"{case.target}_id": data[case.target]})
 
 
@@ -560,6 +599,11 @@ def credentials(client, case: Case, member) -> dict:
         # A visitor of the member's brand: a valid token, but nothing of another brand is theirs.
         token, _ = issue_visitor_token(member.brand_id)
         return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if case.auth == "portal":
+        # A customer of the member's brand, signed in to the portal: nothing of another
+        # brand is theirs.
+        portal_session(client, member.brand, "someone@elsewhere.example")
+        return {}
     if case.auth == "signed":
         # Signed with the member's brand's own secrets.
         messaging_accounts(member.brand, "member-secret")
@@ -621,6 +665,9 @@ def test_anonymous_caller_is_turned_away(client, secret_data, name):
     if case.auth == "session":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("console:login"))
+    elif case.auth == "portal":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("portal:home"))
     else:
         assert response.status_code == 401
     assert SECRET.encode() not in body_of(response)
@@ -680,3 +727,160 @@ def test_django_admin_is_for_platform_operators_only(agent_client):
     response = agent_client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+# --- WebSocket routes -----------------------------------------------------------------------
+#
+# The same rule for the real-time layer (``comptoir.realtime.routing``): every route has a
+# case below, and each case is tested through the real ASGI stack (origin check, session
+# cookie, token) against a caller without credentials, a caller without a seat in any brand
+# (a deactivated agent; a widget token past its lifetime) and a member of another brand, who
+# must receive none of this brand's events.
+
+
+@dataclass(frozen=True)
+class SocketCase:
+    """``auth``: "session" (the console's cookie) or "visitor" (the widget's token)."""
+
+    auth: str
+
+
+SOCKET_CASES: dict[str, SocketCase] = {
+    "/ws/console/": SocketCase("session"),
+    "/ws/widget/": SocketCase("visitor"),
+}
+
+
+def websocket_routes() -> set[str]:
+    """Every path the routing module's ASGI applications route, found by walking them."""
+    from channels.routing import URLRouter
+
+    from comptoir.realtime import routing
+
+    found: set[str] = set()
+
+    def walk(app, seen: set[int]) -> None:
+        if id(app) in seen:
+            return
+        seen.add(id(app))
+        if isinstance(app, URLRouter):
+            for route in app.routes:
+                found.add("/" + str(route.pattern))
+            return
+        for attribute in ("application", "inner", "app"):
+            inner = getattr(app, attribute, None)
+            if inner is not None:
+                walk(inner, seen)
+
+    for value in vars(routing).values():
+        walk(value, set())
+    return found
+
+
+def test_every_websocket_route_has_a_permission_case():
+    routes = websocket_routes()
+    print(f"\nWebSocket routes covered: {len(routes)} ({', '.join(sorted(routes))})")
+    assert routes == set(SOCKET_CASES)
+
+
+def _socket_for(path: str, case: SocketCase, credential: str | None):
+    """A communicator through the whole ASGI application, with the credential the case needs."""
+    from channels.testing import WebsocketCommunicator
+
+    from comptoir.asgi import application
+
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    if case.auth == "session":
+        if credential:
+            headers.append((b"cookie", f"sessionid={credential}".encode()))
+        return WebsocketCommunicator(application, path, headers=headers)
+    query = f"?token={credential}" if credential else ""
+    return WebsocketCommunicator(application, f"{path}{query}", headers=headers)
+
+
+def _session_of(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def _refused(communicator) -> bool:
+    """Closed with 4401 (after an error frame), or never accepted."""
+    from tests.factories import WS_TIMEOUT
+
+    connected, _ = await communicator.connect(timeout=WS_TIMEOUT)
+    if not connected:
+        return True
+    frame = await communicator.receive_json_from(timeout=WS_TIMEOUT)
+    closing = await communicator.receive_output(timeout=WS_TIMEOUT)
+    return frame["type"] == "error" and closing.get("code") == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", sorted(SOCKET_CASES))
+async def test_a_socket_without_credentials_is_refused(path):
+    assert await _refused(_socket_for(path, SOCKET_CASES[path], None))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", sorted(SOCKET_CASES))
+async def test_a_socket_without_a_seat_is_refused(path, settings):
+    """A deactivated agent's session; a widget token past ``WIDGET_TOKEN_MAX_AGE``."""
+    from channels.db import database_sync_to_async
+
+    from comptoir.widget.tokens import issue_visitor_token
+    from tests.factories import make_brand
+
+    case = SOCKET_CASES[path]
+    brand = await database_sync_to_async(make_brand)()
+    if case.auth == "session":
+        member = await database_sync_to_async(make_agent)(brand)
+        credential = await database_sync_to_async(_session_of)(member.user)
+        member.is_active = False
+        await database_sync_to_async(member.save)(update_fields=["is_active"])
+    else:
+        credential, _ = issue_visitor_token(brand.pk, "e" * 32)
+        settings.WIDGET_TOKEN_MAX_AGE = -1
+    assert await _refused(_socket_for(path, case, credential))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", sorted(SOCKET_CASES))
+async def test_a_socket_of_another_brand_receives_nothing(path):
+    """Not on resume from the start of the log, not live: no frame of this brand's events."""
+    from channels.db import database_sync_to_async
+
+    from comptoir.conversations.actions import send_reply
+    from comptoir.widget.tokens import issue_visitor_token
+    from tests.factories import WS_TIMEOUT, make_brand
+
+    case = SOCKET_CASES[path]
+    brand, other = (
+        await database_sync_to_async(make_brand)(),
+        await database_sync_to_async(make_brand)(),
+    )
+    visitor_id = "f" * 32
+    message = await database_sync_to_async(ingest_chat)(brand, SECRET, visitor_id=visitor_id)
+    if case.auth == "session":
+        outsider = await database_sync_to_async(make_agent)(other, Role.ADMIN)
+        credential = await database_sync_to_async(_session_of)(outsider.user)
+    else:
+        # The same visitor id, in another brand's token.
+        credential, _ = issue_visitor_token(other.pk, visitor_id)
+    socket = _socket_for(path, case, credential)
+    connected, _ = await socket.connect(timeout=WS_TIMEOUT)
+    assert connected
+    await socket.send_json_to({"type": "resume", "last_event_id": 0})
+    frames = []
+    while True:
+        frame = await socket.receive_json_from(timeout=WS_TIMEOUT)
+        frames.append(frame)
+        if frame["type"] == "resumed":
+            break
+    assert SECRET not in str(frames)
+    agent = await database_sync_to_async(make_agent)(brand)
+    await database_sync_to_async(send_reply)(agent, message.conversation, f"reply {SECRET}")
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()

@@ -52,6 +52,7 @@ from comptoir.customers.actions import add_identity, set_advisor
 from comptoir.customers.duplicates import propose_duplicates
 from comptoir.customers.merging import merge_customers, unmerge
 from comptoir.customers.models import Customer, IdentityKind
+from comptoir.gdpr.actions import fulfil_export, request_data_export
 from comptoir.moving_in.models import ImportRun
 from comptoir.outbound_webhooks.actions import create_endpoint
 from comptoir.outbound_webhooks.models import WebhookEndpoint
@@ -83,11 +84,11 @@ QUERY_COUNTS = [
     ("/console/?view=mine", 7),
     ("/console/?view=teams", 7),
     ("/console/fragments/inbox/", 6),
-    ("/console/c/{conversation}/", 20),  # + SLA badge, + saved views, + audit entry
+    ("/console/c/{conversation}/", 21),  # + SLA badge, saved views, audit entry, consents
     ("/console/c/{conversation}/thread/", 10),
-    ("/console/c/{conversation}/panel/", 10),
-    ("/console/customers/{customer}/", 17),  # + audit entry, appointments, devices
-    ("/console/customers/{customer}/panel/", 13),  # + appointments, devices
+    ("/console/c/{conversation}/panel/", 11),  # + consents
+    ("/console/customers/{customer}/", 18),  # + audit entry, appointments, devices, consents
+    ("/console/customers/{customer}/panel/", 14),  # + appointments, devices, consents
     ("/console/attachments/{attachment}/", 4),
     ("/console/duplicates/", 5),
     # Search (comptoir/search/urls.py): teams, colleagues, saved views, then the page of
@@ -112,10 +113,11 @@ QUERY_COUNTS = [
     ("/console/mail/quarantine/?resolved=1", 4),
     ("/console/mail/quarantine/{mail}/raw/", 4),
     # Reports (comptoir/reports): the catch-up with the log (watermark, its lock, new events),
-    # then the measures (summary, days, four breakdowns, scores: conversations and
-    # surveys each), names of teams and agents, follow-ups; the drill-down adds its rows
-    ("/console/reports/", 25),
-    ("/console/reports/?drill=all", 26),
+    # then the measures from the day roll-ups (the brand's period rows and backlog before it,
+    # read once for summary, days and scores; each breakdown's two), names of teams and
+    # agents, follow-ups; the drill-down adds its rows
+    ("/console/reports/", 22),
+    ("/console/reports/?drill=all", 23),
     # Canned replies (comptoir/canned/urls.py): the page, and what "/" offers in a conversation
     ("/console/replies/", 4),
     ("/console/c/{conversation}/replies/", 5),  # + conversation and customer, the replies
@@ -129,6 +131,9 @@ QUERY_COUNTS = [
     ("/console/settings/channels/messaging/{account}/", 4),
     ("/console/settings/channels/phone/{line}/", 4),
     ("/console/settings/api-tokens/", 4),
+    # Privacy (comptoir/gdpr/urls.py): open and closed data requests; records of processing
+    ("/console/privacy/requests/", 5),
+    ("/console/privacy/", 4),  # + the brand's survey settings
     # Appointments (comptoir/appointments/urls.py): the desk, the lobby, devices
     ("/console/appointments/", 14),  # + locations, calendar (3), 4 lists, last event
     ("/console/appointments/fragment/", 11),
@@ -136,7 +141,7 @@ QUERY_COUNTS = [
     ("/console/devices/?serial=SNQ", 4),
     ("/console/devices/{device}/", 5),
     # The REST API's lists
-    ("/api/reports", 20),
+    ("/api/reports", 17),
     ("/api/teams", 3),
     ("/api/customers", 4),
     ("/api/customers?q=exemple", 4),
@@ -356,6 +361,9 @@ def grow(scene: Scene, rounds: int) -> None:
         add_note(admin, asked.conversation, f"Note {n}")
         assign_conversation(admin, asked.conversation, agent)
         set_advisor(admin, asked.conversation.customer, agent)
+        # The customer asks for a copy (open) and an earlier request was answered (closed).
+        fulfil_export(admin, request_data_export(asked.conversation.customer, source="widget"))
+        request_data_export(asked.conversation.customer, source="portal")
         # One waiting in the new team's queue, one for the administrator.
         queued = ingest_chat(brand, f"En attente {n}").conversation
         route_to_person(None, queued, team)
@@ -506,6 +514,7 @@ SINGLE_OBJECT_PAGES = {
     "/console/assistant/articles/{article}/",
     "/console/mail/quarantine/{mail}/raw/",
     "/console/settings/",
+    "/console/privacy/",
     "/console/settings/channels/mailboxes/{mailbox}/",
     "/console/settings/channels/messaging/{account}/",
     "/console/settings/channels/phone/{line}/",

@@ -3,6 +3,7 @@ times, CSAT; the facts kept live equal a rebuild from the log; the page, CSV and
 
 import csv
 import io
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -14,9 +15,9 @@ from comptoir.conversations.actions import resolve_conversation, send_reply
 from comptoir.conversations.inbound import IdentityClaim
 from comptoir.customers.merging import merge_customers
 from comptoir.customers.models import IdentityKind
-from comptoir.reports import facts
-from comptoir.reports.measures import Filters, breakdown, summary
-from comptoir.reports.models import ConversationFacts
+from comptoir.reports import facts, rollups
+from comptoir.reports.measures import Filters, breakdown, csat_distribution, daily, summary
+from comptoir.reports.models import ConversationFacts, DayFigures
 from comptoir.surveys.actions import answer
 from comptoir.surveys.models import Survey, SurveySettings
 from comptoir.tasks import run_pending
@@ -143,6 +144,7 @@ def test_csat_ces_and_response_rate_from_answers(brand, history, agent):
     assert len(surveys) == 4  # the four resolved chats (the call's channel is not surveyed)
     answer(surveys[0], 5, 2)
     answer(surveys[1], 2, 6, "Trop long")
+    facts.catch_up()  # the answers reach the days' roll-ups
     figures = summary(filters(brand))
     assert (figures["surveys_sent"], figures["surveys_answered"]) == (4, 2)
     assert figures["response_rate"] == 50.0
@@ -271,3 +273,178 @@ def test_a_merge_after_the_figures_undoes_a_first_contact_resolution(brand, agen
         merge_customers(supervisor, first.customer, double.customer)
         facts.catch_up()
         assert summary(filters(brand))["fcr"] == 0  # one person, back within 7 days
+
+
+# --- next response, wait, handle, SLA, backlog, the assistant; the roll-ups -----------------
+
+
+def _assistant_said(conversation, kind) -> None:
+    """What the assistant's pipeline appends when it answers or hands off (``assistant.*``)."""
+    from django.db import transaction
+
+    from comptoir.events.actors import SYSTEM
+    from comptoir.events.log import append_event
+
+    message = conversation.messages.order_by("pk").first()
+    with transaction.atomic():
+        append_event(
+            conversation.brand_id,
+            kind,
+            {
+                "conversation_id": conversation.pk,
+                "message_id": message.pk,
+                "reason": "test",
+                "intent": "delivery",
+                "confidence": 0.9,
+            },
+            actor=SYSTEM,
+            conversation=conversation,
+        )
+
+
+@pytest.fixture
+def timed(brand, agent, settings):
+    """Two conversations on Monday 2031-06-09 (Paris office hours) under an SLA policy:
+    one answered at once then again after two minutes, one breached and handled late;
+    a third left open, the assistant's."""
+    from comptoir.events import kinds
+    from comptoir.routing.assignment import assign_conversation
+    from tests.sla_helpers import office_policy, paris, run_timers
+
+    settings.PUBLIC_URL = "http://testserver"
+    SurveySettings.objects.create(brand=brand, channels=["webchat"], fcr_days=7)
+    office_policy(brand)
+    visitor = uuid.uuid4().hex
+    made = {}
+    with time_machine.travel(paris(2031, 6, 9, 9, 0), tick=False):
+        made["quick"] = ingest_chat(brand, "Bonjour", visitor_id=visitor).conversation
+        made["slow"] = ingest_chat(brand, "Allô ?").conversation
+        run_pending()
+    with time_machine.travel(paris(2031, 6, 9, 9, 1), tick=False):
+        assign_conversation(agent, made["quick"], agent)
+        send_reply(agent, made["quick"], "Bonjour !")
+    with time_machine.travel(paris(2031, 6, 9, 9, 3), tick=False):
+        ingest_chat(brand, "Et ma commande ?", visitor_id=visitor)
+    with time_machine.travel(paris(2031, 6, 9, 9, 5), tick=False):
+        send_reply(agent, made["quick"], "Elle part demain.")
+        resolve_conversation(agent, made["quick"])
+        run_pending()
+    with time_machine.travel(paris(2031, 6, 9, 12, 0), tick=False):
+        run_timers()  # 2 h of business time: the first response is breached
+        assign_conversation(agent, made["slow"], agent)
+        send_reply(agent, made["slow"], "Désolé pour l'attente.")
+    with time_machine.travel(paris(2031, 6, 9, 14, 0), tick=False):
+        resolve_conversation(agent, made["slow"])
+        run_pending()
+        made["bot"] = ingest_chat(brand, "Horaires ?").conversation
+        _assistant_said(made["bot"], kinds.ASSISTANT_ANSWERED)
+        made["handed"] = ingest_chat(brand, "Un humain ?").conversation
+        _assistant_said(made["handed"], kinds.ASSISTANT_HANDOFF)
+        run_pending()
+    facts.catch_up()
+    return made
+
+
+def june(brand, **extra) -> Filters:
+    return Filters(brand_id=brand.pk, start=date(2031, 6, 1), end=date(2031, 6, 30), **extra)
+
+
+def test_next_response_wait_handle_sla_backlog_and_assistant(brand, timed):
+    from tests.sla_helpers import paris
+
+    quick = ConversationFacts.objects.get(conversation=timed["quick"])
+    assert (quick.next_responses, quick.next_response_seconds_total) == (1, 120)
+    assert (quick.wait_seconds, quick.handle_seconds) == (60, 240)
+    assert quick.has_sla and not quick.sla_breached
+    slow = ConversationFacts.objects.get(conversation=timed["slow"])
+    assert slow.has_sla and slow.sla_breached
+    assert (slow.wait_seconds, slow.handle_seconds) == (3 * 3600, 2 * 3600)
+    with time_machine.travel(paris(2031, 6, 9, 18), tick=False):
+        figures = summary(june(brand))
+        days = {day["day"]: day for day in daily(june(brand))}
+    assert figures["next_response_seconds"] == 120
+    assert figures["wait_seconds"] == round((60 + 3 * 3600) / 2)
+    assert figures["handle_seconds"] == round((240 + 2 * 3600) / 2)
+    assert figures["sla_rate"] == 50.0
+    # The assistant's two conversations: one it answered alone, one handed to a person.
+    assert figures["assistant_conversations"] == 2
+    assert (figures["containment_rate"], figures["handoff_rate"]) == (50.0, 50.0)
+    # Still open at 18:00 Paris (16:00 UTC, the clock): the assistant's two, opened at 14:00.
+    assert figures["backlog"] == 2
+    assert figures["backlog_age_seconds"] == 4 * 3600
+    assert days[date(2031, 6, 8)]["backlog"] == 0
+    assert days[date(2031, 6, 9)]["backlog"] == 2
+    assert days[date(2031, 6, 9)]["conversations"] == 4
+
+
+def _report(brand, facts_only=False, **extra):
+    chosen = june(brand, **extra)
+    return (
+        summary(chosen, facts_only=facts_only),
+        daily(chosen, facts_only=facts_only),
+        {by: breakdown(chosen, by, facts_only=facts_only) for by in rollups.DIMENSIONS},
+        csat_distribution(chosen, facts_only=facts_only),
+    )
+
+
+def test_the_roll_ups_equal_a_rebuild_and_the_facts(brand, timed, agent):
+    """The days the catch-up refreshed equal a rebuild; reports from them equal the facts'."""
+    survey = Survey.objects.filter(conversation=timed["quick"]).first()
+    answer(survey, 4, 3)
+    facts.catch_up()
+
+    def stored():
+        return sorted(
+            (tuple(row.values())[1:] for row in DayFigures.objects.filter(brand=brand).values()),
+            key=repr,
+        )
+
+    live = stored()
+    assert live
+    rollups.rebuild(brand.pk)
+    assert stored() == live
+    for extra in ({}, {"agent_id": agent.pk}, {"channel": "webchat"}, {"intent": "delivery"}):
+        assert _report(brand, **extra) == _report(brand, facts_only=True, **extra), extra
+    assert _report(brand)[0]["conversations"] == 4
+    assert _report(brand)[0]["surveys_answered"] == 1
+    # Without the roll-ups a report reads nothing: the figures above came from them.
+    DayFigures.objects.all().delete()
+    assert summary(june(brand))["conversations"] == 0
+    # Two filters and a grouping (or another FCR window): the facts.
+    assert breakdown(june(brand, agent_id=agent.pk, channel="webchat"), "intent")[0]["fcr"] == 2
+
+
+def test_a_reopening_refreshes_the_day_it_had_been_resolved_on(brand, agent):
+    """The roll-ups of the former resolution day are recomputed, not only the new one's."""
+    from comptoir.conversations.actions import reopen_conversation
+
+    with at(0):
+        conversation = ingest_chat(brand, "Bonjour").conversation
+        send_reply(agent, conversation, "Bonjour !")
+        resolve_conversation(agent, conversation)
+    facts.catch_up()
+    whole = DayFigures.objects.filter(brand=brand, grouping="")
+    assert whole.get(day=date(2031, 3, 3)).closed == 1
+    with at(2):
+        reopen_conversation(agent, conversation)
+    with at(3):
+        resolve_conversation(agent, conversation)
+    facts.catch_up()
+    assert whole.get(day=date(2031, 3, 3)).closed == 0
+    assert whole.get(day=date(2031, 3, 6)).closed == 1
+    live = sorted((tuple(row.values())[1:] for row in whole.values()), key=repr)
+    rollups.rebuild(brand.pk)
+    assert sorted((tuple(row.values())[1:] for row in whole.values()), key=repr) == live
+
+
+def test_a_new_fcr_window_is_recounted_by_the_hourly_task(brand, history):
+    from comptoir.reports.tasks import recount_changed_windows
+
+    SurveySettings.objects.filter(brand=brand).update(fcr_days=14)
+    # Meanwhile the reports read the facts: Bruno's return after 10 days now counts.
+    assert summary(filters(brand, fcr_days=14))["fcr"] == 0
+    recount_changed_windows()
+    assert set(DayFigures.objects.values_list("fcr_days", flat=True)) == {14}
+    ConversationFacts.objects.all().delete()  # from the roll-ups alone now
+    assert summary(filters(brand, fcr_days=14))["fcr"] == 0
+    assert summary(filters(brand, fcr_days=14))["resolved"] == 4

@@ -80,7 +80,10 @@ def test_the_visitor_answers_inline_and_the_supervisor_reads_the_reports(demo):
         expect(page.locator("[data-measure=response_rate]")).to_have_text("100.0 %")
         follow_ups = page.locator(".reports__follow-ups")
         expect(follow_ups).to_contain_text("Far too slow")
-        expect(page.locator("svg.chart")).to_have_count(3)
+        # Days, channels, scores, backlog per day, teams.
+        expect(page.locator("svg.chart")).to_have_count(5)
+        for measure in ("next_response_seconds", "wait_seconds", "sla_rate", "backlog"):
+            expect(page.locator(f"[data-measure={measure}]")).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "console-reports.png", full_page=True)
 
         page.get_by_role("link", name="Resolved").first.click()

@@ -2,13 +2,15 @@
 
 import re
 import zoneinfo
+from datetime import datetime, timedelta
 
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.tenancy.models import Brand, Membership, Role
+from comptoir.tenancy.models import ApiScope, Brand, Membership, Role
 from comptoir.touchpoints.email.models import Mailbox
 from comptoir.touchpoints.messaging.models import MessagingAccount
 from comptoir.touchpoints.phone.models import PhoneLine
@@ -166,6 +168,32 @@ class ApiTokenForm(forms.Form):
         max_length=80,
         help_text=_("What uses it, for example “CRM sync”."),
     )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=ApiScope.choices,
+        initial=ApiScope.READ,
+        help_text=_(
+            "Read: reading only. Read and write: also the changes you may make. "
+            "Administration: also imports, webhooks and the assistant's settings."
+        ),
+    )
+    # Days as text: the empty choice is "never" (ChoiceField values are strings).
+    lifetime_days = forms.ChoiceField(
+        label=_("Expires"),
+        choices=[
+            ("30", _("in 30 days")),
+            ("90", _("in 90 days")),
+            ("365", _("in a year")),
+            ("", _("never")),
+        ],
+        initial="90",
+        required=False,
+    )
+
+    def expires_at(self) -> datetime | None:
+        """When the token stops working, from the chosen lifetime (None: never)."""
+        days = self.cleaned_data.get("lifetime_days")
+        return timezone.now() + timedelta(days=int(days)) if days else None
 
 
 class SecretFieldsMixin:

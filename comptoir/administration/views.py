@@ -438,7 +438,12 @@ def token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _tokens_page(request, membership, form=form, status=400)
-    _, key = actions.create_api_token(membership, form.cleaned_data["name"])
+    _, key = actions.create_api_token(
+        membership,
+        form.cleaned_data["name"],
+        scope=form.cleaned_data["scope"],
+        expires_at=form.expires_at(),
+    )
     # Shown on the next page only: only its hash is stored.
     _show_once(request, "token", membership.pk, key)
     return redirect("administration:tokens")

@@ -7,13 +7,14 @@ the presented key and looking the hash up. The token's membership becomes
 
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
 from comptoir.security.ratelimit import check_rate
-from comptoir.tenancy.models import ApiToken, Membership, hash_api_key
+from comptoir.tenancy.models import ApiScope, ApiToken, Membership, hash_api_key
 
 # ``last_used_at`` is informative (which tokens are still in use): refreshing it
 # at most once a minute spares a write on every request of a busy integration.
@@ -28,8 +29,22 @@ class ApiTokenRefused(Exception):
         self.reason = reason
 
 
+# Methods a ``read`` token may use; every other method is a write.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class ApiTokenAuth(HttpBearer):
-    """``Authorization: Bearer <key>`` with a key issued by ``ApiToken.issue``."""
+    """``Authorization: Bearer <key>`` with a key issued by ``ApiToken.issue``.
+
+    Refuses (401, with the reason) a missing, unknown, revoked or expired key;
+    refuses (403, with the reason) a write with a ``read`` token and, on the
+    administrators' routers (``admin_only``), a token without the ``admin`` scope.
+    The token itself is left on ``request.api_token``.
+    """
+
+    # Set by the administrators' routers (imports, webhooks, assistant): these need
+    # the ``admin`` scope besides the agent's administrator role.
+    admin_only = False
 
     def __call__(self, request: HttpRequest) -> Membership:
         header = request.headers.get(self.header, "")
@@ -50,6 +65,10 @@ class ApiTokenAuth(HttpBearer):
             raise ApiTokenRefused("Unknown API key.")
         if api_token.revoked_at is not None:
             raise ApiTokenRefused("This API key has been revoked.")
+        if api_token.is_expired:
+            raise ApiTokenRefused(
+                f"This API key expired at {api_token.expires_at.isoformat()}; ask for a new one."
+            )
         membership = api_token.membership
         if not membership.is_active or not membership.user.is_active:
             raise ApiTokenRefused("The agent this API key belongs to is no longer active.")
@@ -57,7 +76,26 @@ class ApiTokenAuth(HttpBearer):
         # Each token has a request budget (RATE_LIMITS["api"]); beyond it RateLimited,
         # answered 429 with Retry-After (api.urls, the inbound mail endpoint).
         check_rate("api", str(api_token.pk))
+        check_scope(api_token, request.method or "GET", admin_only=self.admin_only)
+        request.api_token = api_token
         return membership
+
+
+def check_scope(api_token: ApiToken, method: str, *, admin_only: bool = False) -> None:
+    """Refuse (``PermissionDenied``: 403 with the reason) what the token's scope excludes.
+
+    The scope narrows the agent's role, never widens it: the role checks of
+    ``tenancy.access`` still run after this one.
+    """
+    if admin_only and api_token.scope != ApiScope.ADMIN:
+        raise PermissionDenied(
+            f"This endpoint needs an API key with the 'admin' scope; this one's is "
+            f"'{api_token.scope}'."
+        )
+    if method.upper() not in SAFE_METHODS and api_token.scope == ApiScope.READ:
+        raise PermissionDenied(
+            "This API key has the 'read' scope: it may not write. Ask for a 'write' key."
+        )
 
 
 def record_token_use(api_token: ApiToken) -> None:

@@ -58,6 +58,8 @@ class AdministratorTokenAuth(ApiTokenAuth):
     refused the same way whatever it sends.
     """
 
+    admin_only = True
+
     def authenticate(self, request: HttpRequest, token: str) -> Membership:
         membership = super().authenticate(request, token)
         return check_role(

@@ -47,6 +47,11 @@ urlpatterns = [
         name="identity_add",
     ),
     path(
+        "customers/<id:customer_id>/consents/",
+        customer_views.consent_record,
+        name="consent_record",
+    ),
+    path(
         "customers/<id:customer_id>/advisor/",
         customer_views.advisor_set,
         name="advisor_set",

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.customers.models import Customer
@@ -22,6 +23,10 @@ class Status(models.TextChoices):
     OPEN = "open", _("Open")
     PENDING = "pending", _("Pending")
     RESOLVED = "resolved", _("Resolved")
+
+
+# Not resolved: what a customer's next message threads into and agents still have to handle.
+OPEN_STATUSES = (Status.OPEN, Status.PENDING)
 
 
 class Priority(models.IntegerChoices):
@@ -63,6 +68,28 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["brand", "status", "assignee"], name="conv_brand_status_assignee"),
             models.Index(fields=["customer", "status"], name="conv_customer_status"),
+            # The inbox's pages and capped counts (``console.queries.load_inbox``): open
+            # conversations most recently active first, walked from the top of an index.
+            models.Index(
+                fields=["brand", "-last_message_at", "-id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="conv_open_recent",
+            ),
+            models.Index(
+                fields=["brand", "-last_message_at", "-id"],
+                condition=Q(status__in=OPEN_STATUSES, assignee__isnull=True),
+                name="conv_unassigned_recent",
+            ),
+            models.Index(
+                fields=["assignee", "-last_message_at", "-id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="conv_assigned_open_recent",
+            ),
+            models.Index(
+                fields=["team", "-last_message_at", "-id"],
+                condition=Q(status__in=OPEN_STATUSES, assignee__isnull=True),
+                name="conv_team_waiting_recent",
+            ),
         ]
 
     def __str__(self) -> str:

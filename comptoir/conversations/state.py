@@ -5,14 +5,12 @@ Replies and notes (``actions``), ingest (``ingest``) and assignment
 them the same way, from here.
 """
 
-from comptoir.conversations.models import Conversation, Status
+from comptoir.conversations.models import OPEN_STATUSES as OPEN_STATUSES  # re-exported
+from comptoir.conversations.models import Conversation
 from comptoir.conversations.payloads import conversation_customer_payload, conversation_payload
 from comptoir.events import kinds
 from comptoir.events.actors import Actor
 from comptoir.events.log import append_event
-
-# Not resolved: what a customer's next message threads into and agents still have to handle.
-OPEN_STATUSES = (Status.OPEN, Status.PENDING)
 
 
 class ConversationStateError(ValueError):

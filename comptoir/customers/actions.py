@@ -20,6 +20,8 @@ from comptoir.events import kinds
 from comptoir.events.actors import CUSTOMER, Actor
 from comptoir.events.log import append_event
 from comptoir.privacy.cards import mask_card_numbers
+from comptoir.security import audit
+from comptoir.security.models import AuditAction
 from comptoir.tenancy.models import Membership
 
 
@@ -288,15 +290,53 @@ def dismiss_proposal(actor: Membership, proposal: DuplicateProposal) -> Duplicat
     return proposal
 
 
-def record_consent(customer: Customer, purpose: str, granted: bool, *, source: str = "") -> Consent:
-    """Append the customer's answer about ``purpose`` (the latest answer counts)."""
+def record_consent(
+    customer: Customer,
+    purpose: str,
+    granted: bool,
+    *,
+    source: str = "",
+    actor: Membership | None = None,
+) -> Consent:
+    """Append the customer's answer about ``purpose`` (the latest answer counts).
+
+    Giving and withdrawing are the same call (``granted`` True or False), from
+    wherever the customer answers: the console's customer panel (``actor``: the
+    agent who took the customer's word), the widget, a survey's page, the customer
+    portal. ``customers.consents.allows`` reads the result.
+    """
     if purpose not in ConsentPurpose.values:
         raise CustomerActionError(_("Unknown consent purpose."), invalid=True)
-    return Consent.objects.create(
-        brand_id=customer.brand_id,
-        customer=customer,
-        purpose=purpose,
-        granted=granted,
-        source=source[:80],
-        recorded_at=timezone.now(),
-    )
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            brand_id=customer.brand_id,
+            customer=customer,
+            purpose=purpose,
+            granted=granted,
+            source=source[:80],
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        append_event(
+            customer.brand_id,
+            kinds.CUSTOMER_CONSENT_RECORDED,
+            {
+                "customer_id": customer.pk,
+                "purpose": purpose,
+                "granted": granted,
+                "source": consent.source,
+            },
+            actor=Actor.agent_or(actor, CUSTOMER),
+            customer=customer,
+        )
+        audit.record(
+            AuditAction.CONSENT_RECORDED,
+            user=actor.user if actor is not None else None,
+            username="" if actor is not None else f"customer:{customer.pk}",
+            brand_id=customer.brand_id,
+            target=customer,
+            purpose=purpose,
+            granted=granted,
+            source=consent.source,
+        )
+    return consent

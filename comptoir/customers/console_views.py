@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from comptoir.customers.access import (
@@ -29,6 +30,7 @@ from comptoir.customers.actions import (
     CustomerActionError,
     add_identity,
     dismiss_proposal,
+    record_consent,
     remove_identity,
     set_advisor,
     verify_identity,
@@ -89,6 +91,32 @@ def advisor_set(request: HttpRequest, customer_id: int) -> HttpResponse:
     advisor = access_colleague(membership, advisor_id) if advisor_id else None
     try:
         set_advisor(membership, customer, advisor)
+    except CustomerActionError as exc:
+        return _done(request, customer.pk, exc)
+    return _done(request, customer.pk)
+
+
+@require_POST
+@login_required
+def consent_record(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Record what the customer said about a purpose (``granted`` 1 gives, 0 withdraws).
+
+    Any agent may: the customer tells whoever they talk to, on the phone or in a
+    message, and withdrawing must be as easy as giving.
+    """
+    membership = request_membership(request)
+    customer = access_customer(membership, customer_id)
+    granted = request.POST.get("granted", "")
+    if granted not in ("0", "1"):
+        return _done(request, customer.pk, CustomerActionError(_("Say yes or no."), invalid=True))
+    try:
+        record_consent(
+            customer,
+            request.POST.get("purpose", ""),
+            granted == "1",
+            source="console",
+            actor=membership,
+        )
     except CustomerActionError as exc:
         return _done(request, customer.pk, exc)
     return _done(request, customer.pk)

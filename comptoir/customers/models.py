@@ -27,6 +27,9 @@ class Customer(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="absorbed"
     )
+    # Set by ``gdpr.erasure``: the row stays, anonymous, so reports stay true; the
+    # retention task (``gdpr.retention``) skips it.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.display_name or f"#{self.pk}"
@@ -72,9 +75,20 @@ class Identity(models.Model):
 
 
 class ConsentPurpose(models.TextChoices):
+    """Why a customer's data is used; ``customers.consents`` says what an answer allows.
+
+    ``service``: answering the customer (the contract; allowed unless withdrawn);
+    ``surveys``: satisfaction surveys and proactive check-ins (legitimate interest:
+    allowed unless withdrawn); ``marketing``: offers (only if given). The two
+    channel purposes refine ``marketing`` (an answer about either counts for its
+    channel). ``data_processing`` rows of before were migrated to ``service``.
+    """
+
+    SERVICE = "service", _("Customer service")
+    SURVEYS = "surveys", _("Surveys and check-ins")
+    MARKETING = "marketing", _("Marketing")
     MARKETING_EMAIL = "marketing_email", _("Marketing e-mails")
     MARKETING_SMS = "marketing_sms", _("Marketing text messages")
-    DATA_PROCESSING = "data_processing", _("Data processing")
 
 
 class Consent(models.Model):
@@ -88,8 +102,13 @@ class Consent(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
     purpose = models.CharField(max_length=30, choices=ConsentPurpose.choices)
     granted = models.BooleanField()
-    # Where the answer was given: "widget", "email", "agent:<id>", an import…
+    # Where the answer was given: "widget", "survey", "console", "portal", an import…
     source = models.CharField(max_length=80, blank=True)
+    # The agent who recorded it (the customer's word on the phone, a letter); None:
+    # the customer gave it themselves (widget, survey page, portal) or Comptoir did.
+    recorded_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField()
 
     class Meta:

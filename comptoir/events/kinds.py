@@ -183,6 +183,27 @@ class CustomerUpdatedSchema(Schema):
     display_name: str
 
 
+class DataRequestSchema(Schema):
+    """A person's request about their data (``gdpr.models.DataRequest``): ids and times only."""
+
+    request_id: int
+    customer_id: int
+    kind: str
+    status: str
+    source: str
+    due_at: Timestamp
+
+
+class ConsentSchema(Schema):
+    """A customer's answer about one purpose (``customers.models.ConsentPurpose``)."""
+
+    customer_id: int
+    purpose: str
+    granted: bool
+    # Where it was given: console, widget, survey, portal, an import…
+    source: str
+
+
 class IdentitySchema(Schema):
     customer_id: int
     kind: str
@@ -426,6 +447,21 @@ CUSTOMER_ADVISOR_CHANGED = kind(
 )
 CUSTOMER_DUPLICATE_DISMISSED = kind(
     "customer.duplicate_dismissed", DuplicateDismissedSchema, "Two files are not the same person."
+)
+CUSTOMER_CONSENT_RECORDED = kind(
+    "customer.consent_recorded",
+    ConsentSchema,
+    "A customer gave or withdrew their consent to a purpose (service, surveys, marketing).",
+)
+DATA_REQUEST_OPENED = kind(
+    "data_request.opened",
+    DataRequestSchema,
+    "A customer asked (themselves or through an agent) for an export or an erasure of their data.",
+)
+DATA_REQUEST_CLOSED = kind(
+    "data_request.closed",
+    DataRequestSchema,
+    "A data request was fulfilled (export delivered, customer erased) or rejected.",
 )
 CUSTOMER_MERGED = kind(
     "customer.merged", MergeSchema, "Two customers were merged.", customer_payload=Nothing

@@ -12,6 +12,7 @@ import logging
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from comptoir.assistant.models import AssistantJob, ConversationState
 from comptoir.conversations.models import Attachment, Conversation, Message
@@ -30,8 +31,14 @@ logger = logging.getLogger(__name__)
 ERASED = {"erased": True}
 
 
-def erase_customer(actor: Membership, customer: Customer) -> dict[str, int]:
-    """Erase ``customer`` (and the customers merged into it); returns what was erased."""
+def erase_customer(
+    actor: Membership | None, customer: Customer, *, reason: str = "request"
+) -> dict[str, int]:
+    """Erase ``customer`` (and the customers merged into it); returns what was erased.
+
+    ``actor`` None: Comptoir itself, for the brand's retention period
+    (``gdpr.retention``; ``reason="retention"``), recorded as such in the audit log.
+    """
     files = []
     with transaction.atomic():
         people = [
@@ -91,17 +98,27 @@ def erase_customer(actor: Membership, customer: Customer) -> dict[str, int]:
         counts["identities"] = identities.count()
         identities.delete()
         customer.consents.model.objects.filter(customer_id__in=people).delete()
-        Customer.objects.filter(pk__in=people).update(display_name="", advisor=None)
+        Customer.objects.filter(pk__in=people).update(
+            display_name="", advisor=None, erased_at=timezone.now()
+        )
         audit.record(
-            AuditAction.CUSTOMER_ERASED,
-            user=actor.user,
+            AuditAction.CUSTOMER_ERASED if actor is not None else AuditAction.RETENTION_ERASED,
+            user=actor.user if actor is not None else None,
+            username="" if actor is not None else "comptoir",
             brand_id=customer.brand_id,
             target=customer,
+            reason=reason,
             **counts,
         )
         purge_deleted_terms()
         transaction.on_commit(lambda: _delete_files(customer.brand_id, files))
-    logger.info("customer %s erased by membership %s: %s", customer.pk, actor.pk, counts)
+    logger.info(
+        "customer %s erased (%s) by membership %s: %s",
+        customer.pk,
+        reason,
+        actor.pk if actor is not None else None,
+        counts,
+    )
     return counts
 
 

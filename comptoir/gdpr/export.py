@@ -1,5 +1,8 @@
 """Art. 15 and 20: everything Comptoir keeps about one customer, as machine-readable JSON."""
 
+import io
+import json
+import zipfile
 from typing import Any
 
 from comptoir.conversations.models import Attachment, Conversation, Message
@@ -89,3 +92,37 @@ def export_customer(customer: Customer) -> dict[str, Any]:
             for call in Call.objects.filter(contact__conversation__in=conversations).order_by("id")
         ],
     }
+
+
+def _archive_name(attachment: Attachment) -> str:
+    """``attachments/<id>-<name>``: unique, and no path a zip tool would follow out."""
+    name = attachment.filename.replace("\\", "_").replace("/", "_").lstrip(".") or "file"
+    return f"attachments/{attachment.pk}-{name[:120]}"
+
+
+def export_archive(customer: Customer) -> bytes:
+    """The export as a zip: ``customer.json`` plus every file the customer sent or received.
+
+    Machine-readable (Art. 20): the JSON of ``export_customer`` names each file by
+    its archive path (``attachments[].path``). Built in memory on each download
+    and never stored: a stored copy would be one more place to erase.
+    """
+    data = export_customer(customer)
+    attachments = Attachment.objects.filter(
+        message__conversation__customer=customer, message__is_internal_note=False
+    ).order_by("id")
+    paths = {attachment.pk: _archive_name(attachment) for attachment in attachments}
+    for conversation in data["conversations"]:
+        for message in conversation["messages"]:
+            for item in message["attachments"]:
+                item["path"] = paths.get(item["id"], "")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("customer.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for attachment in attachments:
+            try:
+                with attachment.file.open("rb") as stored:
+                    archive.writestr(paths[attachment.pk], stored.read())
+            except OSError:
+                archive.writestr(paths[attachment.pk] + ".missing.txt", "File not found.")
+    return buffer.getvalue()

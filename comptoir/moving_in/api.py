@@ -30,6 +30,8 @@ REFUSAL = "Only the brand's administrators import conversations."
 
 
 class AdministratorTokenAuth(ApiTokenAuth):
+    admin_only = True
+
     def authenticate(self, request: HttpRequest, token: str) -> Membership:
         return check_role(super().authenticate(request, token), Role.ADMIN, REFUSAL)
 

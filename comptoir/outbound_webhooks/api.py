@@ -32,6 +32,8 @@ from comptoir.tenancy.models import Membership, Role
 class AdministratorTokenAuth(ApiTokenAuth):
     """An API token of one of the brand's administrators; other roles get 403."""
 
+    admin_only = True
+
     def authenticate(self, request: HttpRequest, token: str) -> Membership:
         return check_role(super().authenticate(request, token), Role.ADMIN, REFUSAL)
 

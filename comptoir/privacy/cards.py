@@ -1,9 +1,14 @@
 """Masking of payment card numbers (PANs) before anything is stored, logged or published.
 
-A candidate is a run of 12 to 19 digits, optionally grouped by single spaces or
-dashes. It is masked when it passes the Luhn check and starts with a prefix a
-card scheme issues; only the first six and last four digits survive. Numbers
-preceded by ``+`` (phone numbers) and digits inside URLs are left alone.
+A candidate is a run of 12 to 19 digits, optionally grouped by single spaces,
+dashes or dots. It is masked when it passes the Luhn check and starts with a
+prefix a card scheme issues; only the first six and last four digits survive.
+Numbers preceded by ``+`` (phone numbers) and digits inside URLs are left alone.
+
+The card's security code goes too: three or four digits after a label (CVV, CVC,
+cryptogramme, security code…) anywhere, and the first group of three or four
+digits standing alone shortly after a masked card ("4111 …1111 12/27 737": an
+expiry date is skipped, not masked).
 """
 
 import base64
@@ -14,9 +19,19 @@ import re
 
 # A run of digits grouped by single spaces or dashes, with any leading "+" kept so
 # that phone numbers can be recognised and skipped.
-_DIGIT_RUN = re.compile(r"(?<![\d+])\+?\d(?:[ -]?\d)*")
+_DIGIT_RUN = re.compile(r"(?<![\d+])\+?\d(?:[ .-]?\d)*")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 MASK_CHAR = "*"
+# A security code after its label: "CVV 123", "cvc2: 1234", "cryptogramme : 123".
+_LABELLED_CODE = re.compile(
+    r"(?i)\b(?:cvv2?|cvc2?|cvn|cid|csc|cryptogramme|crypto|"
+    r"code\s+(?:de\s+)?s[ée]curit[ée]|security\s+code|card\s+code)\b[^\d\n]{0,15}?(\d{3,4})(?!\d)"
+)
+# A card this module masked: digits with mask characters between them.
+_MASKED_CARD = re.compile(r"\d[\d .-]*\*[\d* .-]*\d")
+# How far after a masked card a lone security code is looked for.
+_CODE_REACH = 25
+_NUMBER = re.compile(r"\d+")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -100,7 +115,38 @@ def mask_card_numbers(text: str) -> str:
         pieces.append(url.group(0))
         position = url.end()
     pieces.append(_DIGIT_RUN.sub(_mask_run, text[position:]))
-    return "".join(pieces)
+    return _mask_security_codes("".join(pieces))
+
+
+def _mask_labelled_code(match: re.Match[str]) -> str:
+    label = match.group(0)[: match.start(1) - match.start()]
+    return label + MASK_CHAR * len(match.group(1))
+
+
+def _mask_security_codes(text: str) -> str:
+    """Mask labelled security codes, and a lone 3-4 digit group right after a masked card."""
+    if not any(char.isdigit() for char in text):
+        return text
+    text = _LABELLED_CODE.sub(_mask_labelled_code, text)
+    if MASK_CHAR not in text:
+        return text
+    chars = list(text)
+    for card in _MASKED_CARD.finditer(text):
+        reach = text[card.end() : card.end() + _CODE_REACH]
+        for number in _NUMBER.finditer(reach):
+            before = reach[number.start() - 1] if number.start() else ""
+            after = reach[number.end()] if number.end() < len(reach) else ""
+            if "\n" in reach[: number.start()] or "+" in reach[: number.start()]:
+                break
+            if before == "/" or after == "/" or len(number.group(0)) not in (3, 4):
+                if len(number.group(0)) > 4:
+                    break
+                continue  # an expiry date or a stray digit: look further
+            start = card.end() + number.start()
+            for index in range(start, start + len(number.group(0))):
+                chars[index] = MASK_CHAR
+            break
+    return "".join(chars)
 
 
 def shown_in_error(value: str, limit: int = 100) -> str:

@@ -38,7 +38,24 @@ class MeasuresOut(Schema):
     )
     contacts_per_resolution: float | None
     first_response_seconds: int | None
+    next_response_seconds: int | None = Field(
+        description="Mean wait for each reply after the first, from the oldest unanswered message."
+    )
     resolution_seconds: int | None
+    wait_seconds: int | None = Field(description="Mean time before an agent took it.")
+    handle_seconds: int | None = Field(description="Mean time from taken to resolved.")
+    sla_rate: float | None = Field(
+        description="% of resolved conversations under an SLA policy with no target breached."
+    )
+    backlog: int = Field(description="Conversations open at the end of the period (or day).")
+    backlog_age_seconds: int | None = Field(description="Their mean age then.")
+    assistant_conversations: int
+    containment_rate: float | None = Field(
+        description="% of the assistant's conversations it handled alone."
+    )
+    handoff_rate: float | None = Field(
+        description="% of the assistant's conversations it handed to a person."
+    )
     surveys_sent: int
     surveys_answered: int
     response_rate: float | None

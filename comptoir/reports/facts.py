@@ -17,7 +17,9 @@ from comptoir.conversations.models import Contact, Conversation, Direction
 from comptoir.events import kinds
 from comptoir.events.actors import ActorKind
 from comptoir.events.models import Event
+from comptoir.reports import rollups
 from comptoir.reports.models import ConversationFacts, FactsWatermark
+from comptoir.sla.models import ConversationSla
 
 # The kinds that move a figure: what the catch-up reads.
 FACT_KINDS = (
@@ -26,9 +28,13 @@ FACT_KINDS = (
     kinds.CONVERSATION_UPDATED,
     kinds.CONVERSATION_ASSIGNED,
     kinds.CALL_UPDATED,
+    kinds.SLA_BREACHED,
     *kinds.ASSISTANT_OUTCOMES.values(),
 )
+# Survey events move no conversation figure but the days' survey counters (``rollups``).
+SURVEY_KINDS = (kinds.SURVEY_SENT, kinds.SURVEY_ANSWERED)
 _FACT_KIND_NAMES = [kind.name for kind in FACT_KINDS]
+_READ_KIND_NAMES = _FACT_KIND_NAMES + [kind.name for kind in SURVEY_KINDS]
 _ASSISTANT_KIND_NAMES = {kind.name for kind in kinds.ASSISTANT_OUTCOMES.values()}
 # A person's conversations change hands: their first-contact resolutions change.
 _PERSON_KIND_NAMES = [kinds.CUSTOMER_MERGED.name, kinds.CUSTOMER_UNMERGED.name]
@@ -48,9 +54,13 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 
 
 def derive(
-    events: list[Event], conversation: Conversation, inbound_contacts: int
+    events: list[Event], conversation: Conversation, inbound_contacts: int, has_sla: bool = False
 ) -> dict[str, Any]:
-    """The figures of one conversation from its events, oldest first."""
+    """The figures of one conversation from its events, oldest first.
+
+    ``has_sla``: the conversation is under an SLA policy (read from ``sla``, which
+    appends no event when it applies one); its breaches come from the log.
+    """
     figures: dict[str, Any] = {
         "brand_id": conversation.brand_id,
         "channel": conversation.channel,
@@ -62,8 +72,22 @@ def derive(
         "resolved_at": None,
         "auto_closed": False,
         "inbound_contacts": inbound_contacts,
+        "next_response_seconds_total": 0,
+        "next_responses": 0,
+        "taken_at": None,
+        "has_sla": has_sla,
+        "sla_breached": False,
+        "assistant_answered": False,
+        "assistant_handoff": False,
     }
     replier = assignee = None
+    # Since when the customer waits for a next response (their oldest unanswered message).
+    waiting_since: datetime | None = None
+
+    def taken(at: datetime | None) -> None:
+        if at is not None and (figures["taken_at"] is None or at < figures["taken_at"]):
+            figures["taken_at"] = at
+
     for event in events:
         payload = event.payload
         if event.kind == kinds.CONVERSATION_CREATED.name:
@@ -75,10 +99,21 @@ def derive(
                 and payload["direction"] == "out"
                 and not payload["is_internal_note"]
             )
+            at = _at(payload["created_at"])
             if is_reply:
                 replier = event.actor_id or replier
                 if figures["first_response_at"] is None:
-                    figures["first_response_at"] = _at(payload["created_at"])
+                    figures["first_response_at"] = at
+                elif waiting_since is not None:
+                    figures["next_response_seconds_total"] += _seconds(waiting_since, at) or 0
+                    figures["next_responses"] += 1
+                waiting_since = None
+            elif (
+                payload["author_kind"] == "customer"
+                and figures["first_response_at"] is not None
+                and waiting_since is None
+            ):
+                waiting_since = at
         elif event.kind == kinds.CONVERSATION_UPDATED.name:
             assignee = payload["assignee_id"]
             figures["team_id"] = payload["team_id"]
@@ -94,22 +129,34 @@ def derive(
         elif event.kind == kinds.CONVERSATION_ASSIGNED.name:
             assignee = payload["assignee_id"]
             figures["team_id"] = payload["team_id"]
+            if assignee:
+                taken(_at(payload["assigned_at"]))
         elif event.kind == kinds.CALL_UPDATED.name:
             if payload["agent_id"] and payload["answered_at"]:
                 replier = payload["agent_id"]
                 answered = _at(payload["answered_at"])
+                taken(answered)
                 if figures["first_response_at"] is None or (
                     answered and answered < figures["first_response_at"]
                 ):
                     figures["first_response_at"] = answered
-        elif event.kind in _ASSISTANT_KIND_NAMES and payload.get("intent"):
-            figures["intent"] = str(payload["intent"])[:120]
+        elif event.kind == kinds.SLA_BREACHED.name:
+            figures["sla_breached"] = True
+        elif event.kind in _ASSISTANT_KIND_NAMES:
+            if payload.get("intent"):
+                figures["intent"] = str(payload["intent"])[:120]
+            if event.kind == kinds.ASSISTANT_ANSWERED.name:
+                figures["assistant_answered"] = True
+            elif event.kind == kinds.ASSISTANT_HANDOFF.name:
+                figures["assistant_handoff"] = True
     # Who handled it: the last agent who answered the customer, else who holds it.
     figures["agent_id"] = replier or assignee
     figures["first_response_seconds"] = _seconds(
         figures["created_at"], figures["first_response_at"]
     )
     figures["resolution_seconds"] = _seconds(figures["created_at"], figures["resolved_at"])
+    figures["wait_seconds"] = _seconds(figures["created_at"], figures["taken_at"])
+    figures["handle_seconds"] = _seconds(figures["taken_at"], figures["resolved_at"])
     return figures
 
 
@@ -120,6 +167,14 @@ def _inbound_contacts(conversation_ids: list[int]) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     return {row["conversation_id"]: row["n"] for row in rows}
+
+
+def _under_sla(conversation_ids: list[int]) -> set[int]:
+    return set(
+        ConversationSla.objects.filter(
+            conversation_id__in=conversation_ids, policy__isnull=False
+        ).values_list("conversation_id", flat=True)
+    )
 
 
 def _next_conversations(
@@ -150,21 +205,34 @@ def refresh_many(conversation_ids: list[int]) -> None:
     conversations = Conversation.objects.in_bulk(conversation_ids)
     ids = sorted(conversations)
     contacts = _inbound_contacts(ids)
+    under_sla = _under_sla(ids)
     events: dict[int, list[Event]] = {pk: [] for pk in ids}
     for event in Event.objects.filter(conversation_id__in=ids, kind__in=_FACT_KIND_NAMES).order_by(
         "pk"
     ):
         events[event.conversation_id].append(event)
-    figures = {pk: derive(events[pk], conversations[pk], contacts.get(pk, 0)) for pk in ids}
+    figures = {
+        pk: derive(events[pk], conversations[pk], contacts.get(pk, 0), pk in under_sla)
+        for pk in ids
+    }
     following = _next_conversations(conversations, figures)
     with transaction.atomic():
-        ConversationFacts.objects.filter(conversation_id__in=conversation_ids).delete()
+        old = ConversationFacts.objects.filter(conversation_id__in=conversation_ids)
+        touched = rollups.days_of(old.values_list("brand_id", "created_at", "resolved_at"))
+        touched.update(
+            rollups.days_of(
+                (f["brand_id"], f["created_at"], f["resolved_at"]) for f in figures.values()
+            )
+        )
+        touched.update(rollups.survey_days(ids))
+        old.delete()
         ConversationFacts.objects.bulk_create(
             ConversationFacts(
                 conversation_id=pk, next_conversation_at=following.get(pk), **figures[pk]
             )
             for pk in ids
         )
+        rollups.refresh(touched)
 
 
 def rebuild(brand_id: int, *, batch: int = 500) -> int:
@@ -197,7 +265,7 @@ def catch_up(*, batch: int = 2000, max_batches: int = 50) -> int:
                 return read
             rows = list(
                 Event.objects.filter(
-                    Q(kind__in=_FACT_KIND_NAMES, conversation_id__isnull=False)
+                    Q(kind__in=_READ_KIND_NAMES, conversation_id__isnull=False)
                     | Q(kind__in=_PERSON_KIND_NAMES),
                     pk__gt=max(mark.last_event_id - LATE_COMMIT_MARGIN, 0),
                 )

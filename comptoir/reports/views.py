@@ -9,7 +9,7 @@ import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
@@ -34,13 +34,31 @@ from comptoir.tenancy.models import Membership, Team
 DRILL_LIMIT = 200
 # A page reads what the log added since the last periodic catch-up, up to this many batches.
 VIEW_CATCH_UP_BATCHES = 5
-DRILLS = ("all", "resolved", "unresolved", "fcr", "not_fcr", "low_csat")
+DRILLS = (
+    "all",
+    "resolved",
+    "unresolved",
+    "fcr",
+    "not_fcr",
+    "low_csat",
+    "sla_breached",
+    "backlog",
+    "handoff",
+)
 
 
 def drill_down(filters: Filters, drill: str) -> QuerySet[ConversationFacts]:
     """The conversations behind a figure, newest first."""
     facts = with_repeat(facts_of(filters), filters.fcr_days)
-    if drill == "resolved":
+    if drill == "backlog":  # open at the period's end, whenever opened
+        facts = with_repeat(facts_of(filters, since=None), filters.fcr_days).filter(
+            Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.until)
+        )
+    elif drill == "sla_breached":
+        facts = facts.filter(sla_breached=True)
+    elif drill == "handoff":
+        facts = facts.filter(assistant_handoff=True)
+    elif drill == "resolved":
         facts = facts.filter(resolved_at__isnull=False)
     elif drill == "unresolved":
         facts = facts.filter(resolved_at__isnull=True)
@@ -100,6 +118,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     channel_chart = bar_chart([(row["label"], row["conversations"]) for row in groups["channel"]])
     csat_chart = bar_chart([(str(score), n) for score, n in report.distribution.items()])
+    backlog_chart = bar_chart(
+        [(day["day"].strftime("%d/%m"), day["backlog"]) for day in report.daily]
+    )
+    team_chart = bar_chart([(row["label"], row["conversations"]) for row in groups["team"]])
     drill = request.GET.get("drill", "")
     drilled = list(drill_down(filters, drill)[:DRILL_LIMIT]) if drill in DRILLS else None
     follow_ups = []
@@ -122,6 +144,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "daily_chart": daily_chart,
             "channel_chart": channel_chart,
             "csat_chart": csat_chart,
+            "backlog_chart": backlog_chart,
+            "team_chart": team_chart,
             "drill": drill,
             "drilled": drilled,
             "follow_ups": follow_ups,
@@ -211,6 +235,14 @@ def export(request: HttpRequest) -> HttpResponse:
             "first_response_seconds",
             "resolved_at",
             "resolution_seconds",
+            "next_responses",
+            "next_response_seconds_total",
+            "wait_seconds",
+            "handle_seconds",
+            "under_sla",
+            "sla_breached",
+            "assistant_answered",
+            "assistant_handoff",
             "inbound_contacts",
             "first_contact_resolution",
             "csat",
@@ -227,6 +259,14 @@ def export(request: HttpRequest) -> HttpResponse:
                 f.first_response_seconds,
                 _iso(f.resolved_at),
                 f.resolution_seconds,
+                f.next_responses,
+                f.next_response_seconds_total,
+                f.wait_seconds,
+                f.handle_seconds,
+                f.has_sla,
+                f.sla_breached,
+                f.assistant_answered,
+                f.assistant_handoff,
                 f.inbound_contacts,
                 bool(f.resolved_at and f.inbound_contacts <= 1 and not f.repeat),
                 answers.get(f.conversation_id, {}).get("csat"),

@@ -35,6 +35,13 @@ class AuditAction(models.TextChoices):
     ROLE_CHANGED = "role_changed", _("Role changed")
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
     AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
+    PORTAL_SIGNED_IN = "portal_signed_in", _("Customer signed in to the portal")
+    PORTAL_LINKED = "portal_linked", _("Customer linked a portal profile")
+    PORTAL_UNLINKED = "portal_unlinked", _("Customer unlinked a portal profile")
+    DATA_REQUEST_OPENED = "data_request_opened", _("Data request received")
+    DATA_REQUEST_CLOSED = "data_request_closed", _("Data request closed")
+    CONSENT_RECORDED = "consent_recorded", _("Consent recorded")
+    RETENTION_ERASED = "retention_erased", _("Erased by the retention period")
 
 
 class AppendOnly(Exception):

@@ -20,6 +20,8 @@ from comptoir.conversations.models import (
     Conversation,
     Message,
 )
+from comptoir.customers.consents import allows
+from comptoir.customers.models import ConsentPurpose
 from comptoir.events import kinds
 from comptoir.events.actors import CUSTOMER, SYSTEM, Actor
 from comptoir.events.log import append_event
@@ -27,6 +29,7 @@ from comptoir.events.models import Event
 from comptoir.surveys import texts
 from comptoir.surveys.models import (
     FollowUp,
+    ProactiveSettings,
     Survey,
     SurveySettings,
     SurveySource,
@@ -149,6 +152,8 @@ def plan_after_contact(
             return None
         if _recently_surveyed(contact.conversation.customer_id, options.quiet_days):
             return None
+        if not allows(contact.conversation.customer_id, ConsentPurpose.SURVEYS):
+            return None
         if contact.channel == Channel.PHONE:
             survey = _new_survey(
                 contact,
@@ -186,6 +191,8 @@ def send_by_hand(actor: Membership, conversation: Conversation, *, source: str) 
         )
         if contact is None:
             raise SurveyError("no_contact", "This conversation has no contact to ask about.")
+        if not allows(contact.conversation.customer_id, ConsentPurpose.SURVEYS):
+            raise SurveyError("no_consent", "This customer withdrew their consent to surveys.")
         channel = contact.channel
         if channel not in (Channel.WEBCHAT, *LINK_CHANNELS) or not (
             channel == Channel.WEBCHAT or can_reply_on(channel)
@@ -342,6 +349,17 @@ def close_follow_up(actor: Membership, follow_up: FollowUp) -> FollowUp:
 
 def save_settings(actor: Membership, options: SurveySettings) -> SurveySettings:
     """An administrator's choice of survey settings (the form validated them)."""
+    with transaction.atomic():
+        options.brand_id = actor.brand_id
+        options.save()
+    return options
+
+
+def save_proactive_settings(actor: Membership, options: ProactiveSettings) -> ProactiveSettings:
+    """An administrator's choice of check-ins, reminders and closings (the form validated them).
+
+    Applies to what happens next: steps already timed re-read the settings when they run.
+    """
     with transaction.atomic():
         options.brand_id = actor.brand_id
         options.save()

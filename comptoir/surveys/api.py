@@ -48,7 +48,15 @@ def _refuse(exc: SurveyError) -> HttpError:
     status = (
         409
         if exc.code
-        in ("used", "already_sent", "not_sent", "unreachable", "no_contact", "not_a_call")
+        in (
+            "used",
+            "already_sent",
+            "not_sent",
+            "unreachable",
+            "no_contact",
+            "not_a_call",
+            "no_consent",
+        )
         else 422
     )
     return HttpError(status, str(exc))

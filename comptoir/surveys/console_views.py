@@ -10,9 +10,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.conversations.access import access_conversation
 from comptoir.surveys.access import access_follow_up
-from comptoir.surveys.actions import SurveyError, close_follow_up, save_settings, send_by_hand
-from comptoir.surveys.forms import SurveySettingsForm
-from comptoir.surveys.models import SurveySettings, SurveySource
+from comptoir.surveys.actions import (
+    SurveyError,
+    close_follow_up,
+    save_proactive_settings,
+    save_settings,
+    send_by_hand,
+)
+from comptoir.surveys.forms import ProactiveSettingsForm, SurveySettingsForm
+from comptoir.surveys.models import ProactiveSettings, SurveySettings, SurveySource
 from comptoir.tenancy.access import request_membership
 from comptoir.tenancy.models import Role
 
@@ -42,6 +48,28 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def proactive_page(request: HttpRequest) -> HttpResponse:
+    """Administrators: check-ins, reminders and closings during conversations."""
+    membership = request_membership(request, require_role=Role.ADMIN)
+    current = ProactiveSettings.objects.filter(brand_id=membership.brand_id).first()
+    form = ProactiveSettingsForm(
+        request.POST if request.method == "POST" else None,
+        instance=current or ProactiveSettings(brand_id=membership.brand_id, channels=[]),
+    )
+    if request.method == "POST" and form.is_valid():
+        save_proactive_settings(membership, form.save(commit=False))
+        messages.success(request, gettext("Follow-up settings saved."))
+        return redirect("surveys:proactive")
+    return render(
+        request,
+        "surveys/console/proactive.html",
+        {"membership": membership, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 @require_POST
 @login_required
 def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
@@ -68,6 +96,7 @@ def send_survey(request: HttpRequest, conversation_id: int) -> HttpResponse:
             "already_sent": gettext(
                 "The last contact of this conversation already has its survey."
             ),
+            "no_consent": gettext("This customer withdrew their consent to surveys."),
         }
         messages.error(request, refusals[exc.code])
     else:

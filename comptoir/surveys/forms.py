@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comptoir.conversations.models import Channel
 from comptoir.surveys.actions import SURVEYED_CHANNELS
-from comptoir.surveys.models import SurveySettings
+from comptoir.surveys.models import ProactiveSettings, SurveySettings
 
 
 class SurveySettingsForm(forms.ModelForm):
@@ -54,3 +54,26 @@ class SurveySettingsForm(forms.ModelForm):
         if not 1 <= value <= 90:
             raise forms.ValidationError(_("Between 1 and 90 days."))
         return value
+
+
+class ProactiveSettingsForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(
+        label=_("Channels Comptoir checks in on"),
+        choices=[(c.value, c.label) for c in Channel if c.value != Channel.PHONE],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ProactiveSettings
+        fields = ["channels", "check_in_hours", "reminder_hours", "close_hours"]
+        labels = {
+            "check_in_hours": _("Check in when the customer waits on us for (hours)"),
+            "reminder_hours": _("Remind a customer we wait on after (hours)"),
+            "close_hours": _("Close with a notice after the reminder (hours)"),
+        }
+        help_texts = {
+            "check_in_hours": _("0: no check-in."),
+            "reminder_hours": _("0: no reminder (and no closing)."),
+            "close_hours": _("0: never closed by Comptoir."),
+        }

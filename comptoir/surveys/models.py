@@ -121,3 +121,53 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up of {self.survey}"
+
+
+class ProactiveSettings(models.Model):
+    """A brand's check-ins during a conversation (``surveys.proactive``): one row per brand.
+
+    Waiting on the company: the customer's last message unanswered for
+    ``check_in_hours`` gets a word that it is being handled (with the expected
+    time when an SLA policy applies). Waiting on the customer (pending): a
+    reminder after ``reminder_hours``, then a closing notice and the
+    conversation resolved ``close_hours`` after the reminder. 0 turns a step off.
+    """
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="proactive")
+    channels = models.JSONField(default=list, blank=True)
+    check_in_hours = models.PositiveSmallIntegerField(default=0)
+    reminder_hours = models.PositiveSmallIntegerField(default=0)
+    close_hours = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"proactive follow-up of brand #{self.brand_id}"
+
+
+class NoticeKind(models.TextChoices):
+    CHECK_IN = "check_in", _("Check-in")
+    REMINDER = "reminder", _("Reminder")
+    CLOSING = "closing", _("Closing notice")
+
+
+class ProactiveNotice(models.Model):
+    """A check-in, reminder or closing notice sent: at most one per kind and trigger.
+
+    ``trigger``: the customer message a check-in answers, or the event that made
+    the conversation pending (its reminder and closing notice).
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
+    trigger = models.BigIntegerField()
+    message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "kind", "trigger"], name="proactive_notice_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of conversation #{self.conversation_id}"

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from comptoir.conversations.actions import send_automatic_message
 from comptoir.conversations.models import Channel, Contact, Direction, Status
+from comptoir.customers.consents import allows
+from comptoir.customers.models import ConsentPurpose
 from comptoir.events import kinds
 from comptoir.events.actors import SYSTEM
 from comptoir.events.log import append_event
@@ -89,7 +91,7 @@ def widget_question(survey: Survey, options: SurveySettings | None) -> dict:
 
 def open_widget_surveys(customer_id: int | None) -> list[dict]:
     """The customer's chat surveys still waiting for an answer (a widget opened again)."""
-    if customer_id is None:
+    if customer_id is None or not allows(customer_id, ConsentPurpose.SURVEYS):
         return []
     surveys = list(
         Survey.objects.select_related("brand")

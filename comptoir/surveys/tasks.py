@@ -1,4 +1,5 @@
-"""Timed survey work: sending after the brand's delay, and the one reminder."""
+"""Timed survey work: sending after the brand's delay, the one reminder; and the proactive
+follow-up's check-ins, pending reminders and closings (``surveys.proactive``)."""
 
 from datetime import timedelta
 
@@ -6,7 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from comptoir.conversations.models import Status
+from comptoir.customers.consents import allows
+from comptoir.customers.models import ConsentPurpose
 from comptoir.surveys.models import Survey, SurveySource, SurveyStatus
+from comptoir.surveys.proactive import check_in, pending_close, pending_reminder
 from comptoir.surveys.sending import LINK_CHANNELS, send_on_channel, settings_of
 from comptoir.tasks import task
 
@@ -14,7 +18,8 @@ from comptoir.tasks import task
 def deliver(survey_id: int) -> Survey | None:
     """Send a scheduled survey (run by ``tasks.deliver_survey``); safe to run twice.
 
-    A conversation reopened meanwhile is not finished: its survey is cancelled.
+    A conversation reopened meanwhile is not finished: its survey is cancelled; so
+    is the survey of a customer who withdrew their consent to surveys meanwhile.
     """
     with transaction.atomic():
         survey = (
@@ -29,7 +34,8 @@ def deliver(survey_id: int) -> Survey | None:
         if (
             survey.source == SurveySource.AUTOMATIC
             and survey.conversation.status != Status.RESOLVED
-        ):
+        ) or not allows(survey.customer_id, ConsentPurpose.SURVEYS):
+            # Reopened meanwhile, or the customer withdrew their consent to surveys.
             survey.status = SurveyStatus.CANCELLED
             survey.save(update_fields=["status"])
             return survey
@@ -55,6 +61,8 @@ def remind(survey_id: int) -> bool:
         )
         if survey is None or survey.status != SurveyStatus.SENT or survey.reminded_at:
             return False
+        if not allows(survey.customer_id, ConsentPurpose.SURVEYS):
+            return False
         survey.reminded_at = timezone.now()
         survey.save(update_fields=["reminded_at"])
         send_on_channel(survey, settings_of(survey.brand_id), reminder=True)
@@ -65,3 +73,35 @@ deliver_survey = task(name="comptoir.surveys.tasks.deliver_survey", retries=3, r
     deliver
 )
 remind_survey = task(name="comptoir.surveys.tasks.remind_survey", retries=3, retry_wait=60)(remind)
+
+
+def _pending_reminder(conversation_id: int, event_id: int) -> None:
+    close_hours = pending_reminder(conversation_id, event_id)
+    if close_hours:
+        pending_close_task.enqueue(
+            conversation_id=conversation_id,
+            event_id=event_id,
+            run_after=timedelta(hours=close_hours),
+        )
+
+
+# Proactive follow-up (``surveys.proactive``): each step re-checks the state when it runs.
+check_in_task = task(name="comptoir.surveys.tasks.check_in", retries=3, retry_wait=60)(check_in)
+pending_reminder_task = task(
+    name="comptoir.surveys.tasks.pending_reminder", retries=3, retry_wait=60
+)(_pending_reminder)
+pending_close_task = task(name="comptoir.surveys.tasks.pending_close", retries=3, retry_wait=60)(
+    pending_close
+)
+
+
+def schedule_check_in(conversation_id: int, message_id: int, hours: int) -> None:
+    check_in_task.enqueue(
+        conversation_id=conversation_id, message_id=message_id, run_after=timedelta(hours=hours)
+    )
+
+
+def schedule_reminder(conversation_id: int, event_id: int, hours: int) -> None:
+    pending_reminder_task.enqueue(
+        conversation_id=conversation_id, event_id=event_id, run_after=timedelta(hours=hours)
+    )

@@ -13,8 +13,10 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from comptoir.customers.actions import record_consent
+from comptoir.customers.models import ConsentPurpose, Customer
 from comptoir.surveys import texts
 from comptoir.surveys.actions import SurveyError, answer
 from comptoir.surveys.models import Survey, SurveyStatus
@@ -97,7 +99,7 @@ def answer_page(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, None, REFUSAL_STATUS[exc.code], refusal=refusal_text(exc.code))
     with translation.override(survey.language):
         if request.method != "POST":
-            return _page(request, survey)
+            return _page(request, survey, stop_token=token)
         csat = _int_or_none(request.POST.get("csat"))
         ces_raw = request.POST.get("ces", "")
         ces = _int_or_none(ces_raw) if ces_raw else None
@@ -109,8 +111,39 @@ def answer_page(request: HttpRequest, token: str) -> HttpResponse:
                 return _page(
                     request, None, REFUSAL_STATUS[exc.code], refusal=refusal_text(exc.code)
                 )
-            return _page(request, survey, 400, error=refusal_text(exc.code), comment=comment)
-        return _page(request, None, thanks=True)
+            return _page(
+                request,
+                survey,
+                400,
+                error=refusal_text(exc.code),
+                comment=comment,
+                stop_token=token,
+            )
+        return _page(request, None, thanks=True, stop_token=token)
+
+
+@csrf_exempt
+@require_POST
+def stop_surveys(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer withdraws their consent to surveys, from any survey link of theirs.
+
+    As easy as it was given: one button on the survey's page, answered or not;
+    the link is the credential (signed, until it expires). No survey, reminder
+    or check-in is sent afterwards (``customers.consents.allows``).
+    """
+    try:
+        link = read_token(token)
+    except SurveyLinkError as exc:
+        return _page(request, None, REFUSAL_STATUS[exc.code], refusal=refusal_text(exc.code))
+    survey = Survey.objects.select_related("customer").filter(pk=link.survey_id).first()
+    if survey is None or link.nonce != survey.nonce:
+        return _page(request, None, 400, refusal=refusal_text("tampered"))
+    customer = survey.customer
+    if customer.merged_into_id is not None:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    with translation.override(survey.language):
+        record_consent(customer, ConsentPurpose.SURVEYS, False, source="survey")
+        return _page(request, None, stopped=True)
 
 
 @widget_api(("POST",))

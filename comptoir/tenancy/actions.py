@@ -5,6 +5,7 @@ naming what changed (never a secret's value): the brand's audit trail.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -15,7 +16,7 @@ from comptoir.events.actors import SYSTEM, Actor
 from comptoir.events.kinds import SETTINGS_CHANGED
 from comptoir.events.log import append_event
 from comptoir.realtime.groups import agent_group
-from comptoir.tenancy.models import ApiToken, Brand, Membership, Team
+from comptoir.tenancy.models import ApiScope, ApiToken, Brand, Membership, Team
 
 
 class MembershipActionError(ValueError):
@@ -227,11 +228,27 @@ def save_team(
 # --- API tokens ----------------------------------------------------------------------------
 
 
-def create_api_token(actor: Membership, name: str) -> tuple[ApiToken, str]:
-    """A token acting as ``actor`` (their role, their brand) and its key, shown once."""
+def create_api_token(
+    actor: Membership,
+    name: str,
+    scope: str = ApiScope.READ,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A token acting as ``actor`` (their role, their brand) and its key, shown once.
+
+    ``scope`` narrows what it may do (``ApiScope``: read by default, least power);
+    ``expires_at`` (None: never) is when the API starts refusing it.
+    """
     with transaction.atomic():
-        token, key = ApiToken.issue(actor, name)
-        record_settings_change(actor, actor.brand_id, "api_token", token.pk, "created", ["name"])
+        token, key = ApiToken.issue(actor, name, scope=scope, expires_at=expires_at)
+        record_settings_change(
+            actor,
+            actor.brand_id,
+            "api_token",
+            token.pk,
+            "created",
+            ["name", "scope", "expires_at"],
+        )
     return token, key
 
 
@@ -243,3 +260,20 @@ def revoke_api_token(actor: Membership, token: ApiToken) -> None:
         )
         if updated:
             record_settings_change(actor, actor.brand_id, "api_token", token.pk, "revoked")
+
+
+def set_retention(actor: Membership, months: int) -> Brand:
+    """The brand's retention period (months without activity; 0 keeps customers forever).
+
+    Read nightly by ``gdpr.tasks.erase_past_retention``; shown on the records of
+    processing page, where administrators set it.
+    """
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get(pk=actor.brand_id)
+        if brand.retention_months != months:
+            brand.retention_months = months
+            brand.save(update_fields=["retention_months"])
+            record_settings_change(
+                actor, brand.pk, "brand", brand.pk, "updated", ["retention_months"]
+            )
+    return brand

@@ -29,6 +29,9 @@ class Brand(models.Model):
     widget_greeting_en = models.CharField(max_length=300, blank=True)
     widget_subtitle_fr = models.CharField(max_length=120, blank=True)
     widget_subtitle_en = models.CharField(max_length=120, blank=True)
+    # Customers without any activity for this many months are erased by
+    # ``gdpr.tasks.apply_retention`` (anonymous figures stay); 0 keeps them.
+    retention_months = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -163,8 +166,25 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class ApiScope(models.TextChoices):
+    """What a token may do, within its agent's role (a scope never adds a power).
+
+    ``read``: safe methods only (GET, HEAD); ``write``: also the writes an agent of
+    that role may make; ``admin``: also the administrators' endpoints (imports,
+    webhooks, the assistant's configuration, raw mail), if the agent is one.
+    """
+
+    READ = "read", _("Read")
+    WRITE = "write", _("Read and write")
+    ADMIN = "admin", _("Administration")
+
+
 class ApiToken(models.Model):
-    """A per-agent REST API token; only its SHA-256 is stored, the key is shown once."""
+    """A per-agent REST API token; only its SHA-256 is stored, the key is shown once.
+
+    Tokens made before scopes existed were migrated to ``admin``, with no expiry:
+    they keep doing what they did (their agent's role still bounds them).
+    """
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=80)
@@ -173,15 +193,33 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=8, choices=ApiScope.choices, default=ApiScope.ADMIN)
+    # None: never expires. The API refuses the key from this instant on (401).
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
     @classmethod
-    def issue(cls, membership: Membership, name: str) -> tuple["ApiToken", str]:
+    def issue(
+        cls,
+        membership: Membership,
+        name: str,
+        scope: str = ApiScope.ADMIN,
+        expires_at: datetime | None = None,
+    ) -> tuple["ApiToken", str]:
         """Create a token and return it with its clear key, which is never stored."""
         key = f"cpt_{secrets.token_urlsafe(32)}"
         token = cls.objects.create(
-            membership=membership, name=name, prefix=key[:12], key_hash=hash_api_key(key)
+            membership=membership,
+            name=name,
+            prefix=key[:12],
+            key_hash=hash_api_key(key),
+            scope=scope,
+            expires_at=expires_at,
         )
         return token, key

@@ -12,9 +12,16 @@ from django import template
 
 from comptoir.console.queries import load_colleagues
 from comptoir.conversations.models import Message
+from comptoir.customers.consents import current_consents
 from comptoir.customers.console_views import customer_merges
 from comptoir.customers.duplicates import open_proposals_for, reason_label
-from comptoir.customers.models import Customer, DuplicateProposal, IdentityKind, MergeRecord
+from comptoir.customers.models import (
+    Consent,
+    Customer,
+    DuplicateProposal,
+    IdentityKind,
+    MergeRecord,
+)
 from comptoir.tenancy.access import membership_for_user
 from comptoir.tenancy.models import Membership
 
@@ -85,3 +92,9 @@ def customer_timeline(customer: Customer) -> list[Message]:
         .select_related("author__user")
         .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
     )
+
+
+@register.simple_tag
+def customer_consents(customer: Customer) -> list[tuple[str, str, bool, Consent | None]]:
+    """The panel's consents: each offered purpose, what it allows now and the answer (one query)."""
+    return current_consents(customer)

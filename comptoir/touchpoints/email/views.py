@@ -103,6 +103,12 @@ def _error(status: int, reason: str) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
 
+class AdministratorScopeAuth(ApiTokenAuth):
+    """Raw mail is posted with an ``admin``-scoped key (the role is checked below)."""
+
+    admin_only = True
+
+
 @csrf_exempt
 @require_POST
 def inbound_email(request: HttpRequest) -> JsonResponse:
@@ -115,7 +121,7 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
     503 the database is unavailable (post it again later).
     """
     try:
-        membership = ApiTokenAuth()(request)
+        membership = AdministratorScopeAuth()(request)
     except ApiTokenRefused as refused:
         logger.info("inbound mail refused: %s", refused.reason)
         response = _error(401, refused.reason)
@@ -127,6 +133,9 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
         )
         response["Retry-After"] = str(limited.retry_after)
         return response
+    except PermissionDenied as forbidden:
+        logger.info("inbound mail refused: %s", forbidden)
+        return _error(403, str(forbidden))
     try:
         check_role(membership, Role.ADMIN, "Posting raw mail needs an administrator's API key.")
     except PermissionDenied as forbidden:
