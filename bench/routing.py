@@ -54,7 +54,16 @@ def parse_arguments() -> argparse.Namespace:
         "--load", type=float, default=0.85, help="utilisation: λ·h / (agents · capacity)"
     )
     parser.add_argument(
-        "--advisor-wait", type=int, default=60, help="extra wait for a busy advisor (s)"
+        "--advisor-wait",
+        type=int,
+        default=20,
+        help="extra wait for a busy advisor while a slot elsewhere is free (s, default: product's)",
+    )
+    parser.add_argument(
+        "--advisor-line-wait",
+        type=int,
+        default=300,
+        help="wait for a busy advisor while others behind take the free slots (s, 0: never)",
     )
     parser.add_argument("--handle", type=float, default=300, help="mean handle time (s)")
     parser.add_argument(
@@ -177,6 +186,7 @@ def simulate(arguments: argparse.Namespace, *, affinity: bool) -> Outcome:
         brand=brand,
         advisor_mode=AdvisorMode.NAMED if affinity else AdvisorMode.OFF,
         advisor_wait_seconds=arguments.advisor_wait,
+        advisor_line_wait_seconds=arguments.advisor_line_wait,
         chat_capacity=arguments.capacity,
     )
     forget_routing_cache()
@@ -350,7 +360,8 @@ def main() -> None:
         report("affinity off", simulate(arguments, affinity=False), arguments)
     if arguments.affinity in ("on", "both"):
         report(
-            f"affinity on (named advisor, {arguments.advisor_wait} s extra wait)",
+            f"affinity on (named advisor, {arguments.advisor_wait} s extra wait, "
+            f"{arguments.advisor_line_wait} s while the line takes the free slots)",
             simulate(arguments, affinity=True),
             arguments,
         )

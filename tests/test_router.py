@@ -134,10 +134,11 @@ def test_a_busy_advisor_is_waited_for_then_the_team_takes_it(brand, agent, colle
     set_advisor(admin, conversation.customer, agent)
     team = team_of(brand, member)
     assert route_to_person(None, conversation, team=team) == Routing.TEAM
-    assert state(conversation).assignee is None  # the advisor may be free within 60 s
+    assert state(conversation).assignee is None  # the advisor may be free within 20 s
 
-    assert assign_next(brand.pk, now=later(conversation, 30)) == []
-    [decision] = assign_next(brand.pk, now=later(conversation, 61))
+    assert assign_next(brand.pk, now=later(conversation, 15)) == []
+    # Nobody else waits: the colleague's free chat would stay idle, the extra wait is all.
+    [decision] = assign_next(brand.pk, now=later(conversation, 21))
     assert (decision.assignee_id, decision.reason) == (member.pk, Reason.SKILLS)
     assert state(conversation).assignee == member
 
@@ -168,6 +169,61 @@ def test_a_freed_advisor_takes_their_own_customer_before_the_line(brand, agent, 
     [decision] = assign_next(brand.pk)  # one chat freed
     assert (decision.conversation_id, decision.reason) == (returning.pk, Reason.ADVISOR)
     assert QueueEntry.objects.filter(conversation=older).exists()  # next free chat is theirs
+
+
+def test_a_returning_customer_lets_the_line_take_free_agents_while_waiting_for_the_advisor(
+    brand, agent, colleague, admin
+):
+    RoutingSettings.objects.create(
+        brand=brand, advisor_wait_seconds=20, advisor_line_wait_seconds=60
+    )
+    online(agent)
+    holding(agent, 3)  # the advisor is full
+    member = online(colleague)
+    holding(member, 3)
+    team = team_of(brand, member)
+    returning = new_conversation(brand)
+    set_advisor(admin, returning.customer, agent)
+    assert route_to_person(None, returning, team=team) == Routing.TEAM
+    first = waiting_in(team, brand)
+    second = waiting_in(team, brand)
+
+    def free_a_chat_of(membership: Membership) -> None:
+        held = Conversation.objects.filter(assignee=membership).exclude(status=Status.RESOLVED)
+        Conversation.objects.filter(pk=held.first().pk).update(status=Status.RESOLVED)
+
+    # Past the extra wait, but the free chat goes to the next in line: none left idle.
+    free_a_chat_of(member)
+    [decision] = assign_next(brand.pk, now=later(returning, 30))
+    assert (decision.conversation_id, decision.assignee_id) == (first.pk, member.pk)
+    assert state(returning).assignee is None
+
+    # The advisor frees a chat: their own customer takes it, before the line.
+    free_a_chat_of(agent)
+    [decision] = assign_next(brand.pk, now=later(returning, 45))
+    assert (decision.conversation_id, decision.reason) == (returning.pk, Reason.ADVISOR)
+    assert state(second).assignee is None
+
+
+def test_past_the_line_wait_a_returning_customer_takes_a_free_agent(brand, agent, colleague, admin):
+    RoutingSettings.objects.create(
+        brand=brand, advisor_wait_seconds=20, advisor_line_wait_seconds=60
+    )
+    online(agent)
+    holding(agent, 3)
+    member = online(colleague)
+    holding(member, 3)
+    team = team_of(brand, member)
+    returning = new_conversation(brand)
+    set_advisor(admin, returning.customer, agent)
+    route_to_person(None, returning, team=team)
+    behind = waiting_in(team, brand)
+    held = Conversation.objects.filter(assignee=member).first()
+    Conversation.objects.filter(pk=held.pk).update(status=Status.RESOLVED)
+    [decision] = assign_next(brand.pk, now=later(returning, 61))
+    assert (decision.conversation_id, decision.assignee_id) == (returning.pk, member.pk)
+    assert decision.reason == Reason.SKILLS
+    assert state(behind).assignee is None
 
 
 def test_an_away_advisor_is_not_waited_for(brand, agent, colleague, admin):

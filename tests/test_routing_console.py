@@ -21,6 +21,7 @@ def test_an_administrator_sets_the_rules_and_an_agents_capacity_languages_and_sk
         {
             "advisor_mode": "named",
             "advisor_wait_seconds": 30,
+            "advisor_line_wait_seconds": 240,
             "drop_optional_after_seconds": 90,
             "overflow_after_seconds": 240,
             "away_after_minutes": 10,
@@ -40,6 +41,7 @@ def test_an_administrator_sets_the_rules_and_an_agents_capacity_languages_and_sk
     assert response.status_code == 302
     rules = RoutingSettings.objects.get(brand=brand)
     assert (rules.advisor_wait_seconds, rules.chat_capacity) == (30, 4)
+    assert rules.advisor_line_wait_seconds == 240
     assert rules.offer_callback_after_seconds == 180
     assert rules.route_new_channels == "email,phone"
     assert channels_routed_when_new()[brand.pk] == {"email", "phone"}

@@ -18,6 +18,7 @@ class RoutingSettingsForm(forms.ModelForm):
         fields = [
             "advisor_mode",
             "advisor_wait_seconds",
+            "advisor_line_wait_seconds",
             "drop_optional_after_seconds",
             "overflow_after_seconds",
             "away_after_minutes",

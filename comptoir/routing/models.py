@@ -62,8 +62,20 @@ class RoutingSettings(models.Model):
     advisor_mode = models.CharField(
         _("advisor first"), max_length=16, choices=AdvisorMode.choices, default="named_or_last"
     )
+    # While another agent could take the conversation and nobody else waits for that slot:
+    # every second waited here leaves a chat slot idle (bench/routing.py: the ASA's cost).
     advisor_wait_seconds = models.PositiveIntegerField(
-        _("extra wait for a busy advisor (seconds)"), default=60
+        _("extra wait for a busy advisor (seconds)"), default=20
+    )
+    # While the slot the customer passes goes to someone behind them in line: waiting for the
+    # advisor then leaves no slot idle, so it costs the line's average wait nothing.
+    advisor_line_wait_seconds = models.PositiveIntegerField(
+        _("wait for a busy advisor while others take the free slots (seconds)"),
+        default=300,
+        help_text=_(
+            "A returning customer lets those behind them take the free agents and keeps "
+            "waiting for their advisor, up to this long."
+        ),
     )
     drop_optional_after_seconds = models.PositiveIntegerField(
         _("drop optional skills after (seconds)"), default=120

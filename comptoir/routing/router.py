@@ -8,7 +8,11 @@ thresholds). For each waiting conversation (``QueueEntry``), highest score first
 
 1. the customer's advisor (named, or by default the agent who last handled
    them), when available with spare capacity; while the advisor is online but
-   busy, the conversation waits for them up to ``advisor_wait_seconds``;
+   busy, the conversation waits for them up to ``advisor_wait_seconds`` (a free
+   slot elsewhere may stay idle meanwhile: short), and up to
+   ``advisor_line_wait_seconds`` as long as the slot it passes goes to a
+   conversation behind it in the same line (no slot left idle: the line's
+   average wait does not grow; ``passes_to_the_line``);
 2. the team's members (teams with ``auto_assign``) who are available, speak the
    language and hold the skills (required and optional), most spare capacity
    first, then the longest idle (oldest ``last_assigned_at``);
@@ -224,22 +228,92 @@ def assign_next(
     # Advisors first: an agent who is free takes their own waiting customer before the
     # line does (the continuity the customer came back for); then the line, in order.
     advised = [entry for entry in waiting if entry.advisor_id in free[channel_group(entry.channel)]]
+    given: dict[str, int] = defaultdict(int)  # slots given out this run, per channel group
+    decided: set[int] = set()
+
+    def passes_to_the_line(entry: QueueEntry) -> bool:
+        """Would the free slots go to conversations behind ``entry`` if it held on?"""
+        return passes_to_the_line_of(entry, waiting, decided, free, given, rules, now)
+
     for advisor_only, entries in ((True, advised), (False, waiting)):
         for entry in entries:
             if len(decisions) >= limit:
                 return decisions
-            if any(d.conversation_id == entry.conversation_id for d in decisions):
+            if entry.conversation_id in decided:
                 continue
             decision = _decide(
-                entry, rules, now, actor, full, team_is_open, advisor_only=advisor_only
+                entry,
+                rules,
+                now,
+                actor,
+                full,
+                team_is_open,
+                advisor_only=advisor_only,
+                passes_to_the_line=passes_to_the_line,
             )
             if decision is not None:
                 decisions.append(decision)
+                decided.add(decision.conversation_id)
+                given[channel_group(entry.channel)] += 1
     return decisions
 
 
-def free_members(brand_id: int, rules: RoutingSettings, now: datetime) -> dict[str, set[int]]:
-    """Per channel group, the agents of the brand who could take a conversation now.
+def passes_to_the_line_of(
+    entry: QueueEntry,
+    line: list[QueueEntry],
+    decided: set[int],
+    free: dict[str, dict[int, int]],
+    given: dict[str, int],
+    rules: RoutingSettings,
+    now: datetime,
+) -> bool:
+    """True when as many conversations behind ``entry`` would take a free slot as there are.
+
+    Then ``entry`` may keep waiting for its advisor at no cost to the line: the slot it
+    passes is not left idle, someone behind takes it (with exponential handle times any
+    order that never idles a slot gives the same average wait). Behind: later in the
+    run's order, same team and channel group, not yet given out, and not waiting for an
+    advisor of their own (or their advisor free: they take a slot too). The free slots
+    are the brand's in the channel group (a superset for a brand of several teams: then
+    the entry holds on less often, never more).
+    """
+    if entry.team_id is None:
+        return False  # a queue without a team: nobody behind takes a team member's slot
+    group = channel_group(entry.channel)
+    slots = sum(free.get(group, {}).values()) - given[group]
+    takers = 0
+    seen = False
+    for other in line:
+        if other.pk == entry.pk:
+            seen = True
+            continue
+        if (
+            not seen
+            or other.conversation_id in decided
+            or other.team_id != entry.team_id
+            or channel_group(other.channel) != group
+        ):
+            continue
+        if (
+            other.advisor_id is None
+            or other.advisor_id in free[group]
+            or not _holds_for_advisor(other, rules, now)
+        ):
+            takers += 1
+            if takers >= slots:
+                return True
+    return takers >= slots
+
+
+def _holds_for_advisor(entry: QueueEntry, rules: RoutingSettings, now: datetime) -> bool:
+    """Whether ``entry`` is still within one of its advisor's waits (by the clock alone)."""
+    waited = (now - entry.queued_at).total_seconds()
+    within_extra = entry.advisor_until is not None and now < entry.advisor_until
+    return within_extra or waited < rules.advisor_line_wait_seconds
+
+
+def free_members(brand_id: int, rules: RoutingSettings, now: datetime) -> dict[str, dict[int, int]]:
+    """Per channel group, the agents of the brand who could take a conversation now: spare slots.
 
     Read once per run, before any lock: a saturated line (everyone busy, the usual
     state when conversations wait) costs three queries instead of a transaction per
@@ -249,7 +323,7 @@ def free_members(brand_id: int, rules: RoutingSettings, now: datetime) -> dict[s
         Membership.objects.select_related("user").filter(brand_id=brand_id, is_active=True)
     )
     available = [member for member in members if member.is_available(now)]
-    free: dict[str, set[int]] = {group: set() for group in ChannelGroup.values}
+    free: dict[str, dict[int, int]] = {group: {} for group in ChannelGroup.values}
     if not available:
         return free
     profiles = profiles_of(available)
@@ -257,8 +331,9 @@ def free_members(brand_id: int, rules: RoutingSettings, now: datetime) -> dict[s
     for member in available:
         profile = profiles[member.pk]
         for group in ChannelGroup.values:
-            if spare_capacity(profile, loads[member.pk], group, rules) > 0:
-                free[group].add(member.pk)
+            spare = spare_capacity(profile, loads[member.pk], group, rules)
+            if spare > 0:
+                free[group][member.pk] = spare
     return free
 
 
@@ -271,6 +346,7 @@ def _decide(
     team_is_open: Callable[[int], bool],
     *,
     advisor_only: bool = False,
+    passes_to_the_line: Callable[[QueueEntry], bool] | None = None,
 ) -> Decision | None:
     with transaction.atomic():
         conversation = (
@@ -297,8 +373,16 @@ def _decide(
             if chosen is not None:
                 reason = Reason.ADVISOR
                 return _assign(conversation, entry, chosen, None, reason, waited, now, actor)
-            if entry.advisor_until and now < entry.advisor_until and _worth_waiting(advisor, now):
-                return None
+            if _worth_waiting(advisor, now):
+                if entry.advisor_until and now < entry.advisor_until:
+                    return None  # the extra wait: a free slot elsewhere may stay idle meanwhile
+                if (
+                    not advisor_only
+                    and passes_to_the_line is not None
+                    and waited < rules.advisor_line_wait_seconds
+                    and passes_to_the_line(entry)
+                ):
+                    return None  # someone behind takes the free slot: nothing left idle
         if advisor_only:
             return None
         team = entry.team
