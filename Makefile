@@ -79,6 +79,7 @@ bench: venv
 	$(BIN)/python bench/tasks.py --database-url sqlite:///var/bench/tasks.sqlite3
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/walk_in.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/reports.py

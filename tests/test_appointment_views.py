@@ -177,7 +177,8 @@ def test_the_customer_checks_in_with_the_link_and_sees_their_place(client, agent
         assert client.post(url, {"action": "check_in"}).status_code == 302
         place = client.get(reverse("appointments:place", args=[url.split("/")[2]])).json()
         assert place["status"] == "checked_in" and place["position"] == 1
-        assert place["text"] == ("Vous êtes numéro 2 dans la file. Attente estimée : 1 h 00 min.")
+        # The desk is free: Hugo is about to be called, then the 30 minutes of his service.
+        assert place["text"] == ("Vous êtes numéro 2 dans la file. Attente estimée : 30 min.")
     assert Event.objects.get(
         kind="appointment.checked_in", payload__id=appointment.pk
     ).actor_kind == ("customer")

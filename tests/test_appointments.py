@@ -21,9 +21,10 @@ from comptoir.appointments.actions import (
     serve_appointment,
 )
 from comptoir.appointments.configure import add_staff
+from comptoir.appointments.customer_views import place_sentence
 from comptoir.appointments.links import appointment_for_token, manage_token
-from comptoir.appointments.models import Appointment, AppointmentStatus, Device, Outcome
-from comptoir.appointments.waiting import place_of
+from comptoir.appointments.models import Appointment, AppointmentStatus, Device, Outcome, Service
+from comptoir.appointments.waiting import place_of, places
 from comptoir.conversations.actions import resolve_conversation
 from comptoir.conversations.models import AuthorKind, Message
 from comptoir.events.models import Event
@@ -174,6 +175,16 @@ def test_places_are_bounded_by_the_staff_with_the_skills(brand):
         book_appointment(location, service, MONDAY_TEN, customer=customer_with_chat(brand))
 
 
+def test_the_first_in_line_waits_only_while_every_desk_is_busy():
+    line = [Appointment(service=Service(duration_minutes=minutes)) for minutes in (20, 40, 30)]
+    # Two desks, both serving: the first waits for one of them (20 min over two desks).
+    assert [p.wait_seconds for p in places(line, 2, free=0)] == [600, 1800, 2700]
+    # One desk free: the first is called at once, the second waits as the first did.
+    assert [p.wait_seconds for p in places(line, 2, free=1)] == [0, 900, 1800]
+    assert place_sentence(0, 0) == "You are next in line."
+    assert place_sentence(0, 600) == "You are next in line. Estimated wait: 10 min."
+
+
 def test_check_in_call_serve_and_the_waiting_room(brand, agent):
     location, service = shop(brand), diagnosis(brand)
     add_staff(location, agent, desk="Comptoir 2")
@@ -185,7 +196,8 @@ def test_check_in_call_serve_and_the_waiting_room(brand, agent):
         assert (walk_in.ticket, first.ticket) == (1, 2)
         assert place_of(walk_in).position == 0 and place_of(walk_in).wait_seconds == 0
         assert place_of(first).position == 1
-        assert place_of(first).wait_seconds == 2 * 30 * 60  # two services of 30 min, one desk
+        # The desk is free: Léa is about to be called, then her 30 minutes.
+        assert place_of(first).wait_seconds == 30 * 60
         called = call_next(location, agent)
         assert called.pk == walk_in.pk and called.desk == "Comptoir 2"
         assert place_of(first).position == 0

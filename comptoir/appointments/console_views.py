@@ -37,7 +37,7 @@ from comptoir.appointments.models import (
     Service,
 )
 from comptoir.appointments.texts import day_or_none, local_day
-from comptoir.appointments.waiting import lobby_of, places, servers_at
+from comptoir.appointments.waiting import lobby_of, places, staff_at
 from comptoir.customers.access import access_customer
 from comptoir.events.models import Event
 from comptoir.tenancy.access import request_membership, row_id
@@ -103,7 +103,7 @@ def _desk_context(request: HttpRequest, membership: Membership) -> dict:
             .select_related("customer", "service", "device")
             .order_by("starts_at", "pk")
         ),
-        "queue": list(zip(queue, places(queue, servers_at(location)), strict=True)),
+        "queue": list(zip(queue, places(queue, *staff_at(location)), strict=True)),
         "zone": zone,
     }
 

@@ -54,8 +54,11 @@ def _language(appointment: Appointment, request: HttpRequest) -> str:
 def place_sentence(ahead: int, wait_seconds: int) -> str:
     """ "You are number 3 in line. Estimated wait: 20 min." (the widget's words)."""
     if ahead == 0:
-        return gettext("You are next in line.")
-    place = gettext("You are number %(position)d in line.") % {"position": ahead + 1}
+        place = gettext("You are next in line.")
+    else:
+        place = gettext("You are number %(position)d in line.") % {"position": ahead + 1}
+    if ahead == 0 and wait_seconds == 0:
+        return place  # a desk is free: called any moment
     wait = gettext("Estimated wait: %(duration)s.") % {"duration": spoken_duration(wait_seconds)}
     return f"{place} {wait}"
 

@@ -24,15 +24,27 @@ def servers_at(location: Location) -> int:
     return max(1, location.resources.count())
 
 
-def places(queue: list[Appointment], servers: int) -> list[Place]:
-    """The place and wait of each customer of ``queue`` (in its order), without queries."""
+def staff_at(location: Location) -> tuple[int, int]:
+    """(staff at the location, those serving nobody now): what ``places`` needs."""
+    servers = servers_at(location)
+    serving = Appointment.objects.filter(location=location, status=AppointmentStatus.CALLED)
+    return servers, max(servers - serving.count(), 0)
+
+
+def places(queue: list[Appointment], servers: int, free: int = 0) -> list[Place]:
+    """The place and wait of each customer of ``queue`` (in its order), without queries.
+
+    ``free``: staff serving nobody now; the first ``free`` in line are about to be
+    called (no wait). Behind them, a customer waits for the services in progress
+    and those ahead to end (``bench/walk_in.py`` measures the estimate).
+    """
     result = []
     total_minutes = 0
     for position, appointment in enumerate(queue):
         total_minutes += appointment.service.duration_minutes
         handle = total_minutes * 60 / (position + 1)
-        # Nobody ahead: no wait to announce beyond "you are next".
-        wait = round(queue_length_wait(position, servers, handle)) if position else 0
+        behind_free = position - free
+        wait = round(queue_length_wait(behind_free, servers, handle)) if behind_free >= 0 else 0
         result.append(Place(position, wait))
     return result
 
@@ -45,7 +57,7 @@ def place_of(appointment: Appointment) -> Place | None:
     ids = [a.pk for a in queue]
     if appointment.pk not in ids:
         return None
-    return places(queue, servers_at(appointment.location))[ids.index(appointment.pk)]
+    return places(queue, *staff_at(appointment.location))[ids.index(appointment.pk)]
 
 
 def lobby_of(location: Location) -> dict:
