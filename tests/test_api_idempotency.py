@@ -201,6 +201,10 @@ WRITES: dict[tuple[str, str], Callable[[World], tuple[str, dict | None]]] = {
         f"/api/conversations/{w.resolved.pk}/reopen",
         None,
     ),
+    ("put", "/api/conversations/{conversation_id}/tags"): lambda w: (
+        f"/api/conversations/{w.conversation.pk}/tags",
+        {"tags": ["livraison", "urgent"]},
+    ),
     ("put", "/api/me/availability"): lambda w: ("/api/me/availability", {"availability": "away"}),
     ("post", "/api/customers/{customer_id}/identities"): lambda w: (
         f"/api/customers/{w.conversation.customer_id}/identities",

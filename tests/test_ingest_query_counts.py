@@ -27,9 +27,11 @@ APP_SECRET = "wa-app-secret"
 
 # (what, queries)
 QUERY_COUNTS = {
-    "widget session, new visitor": 2,
-    # + the visitor's unanswered chat surveys, asked again inline (comptoir.surveys).
-    "widget session, returning visitor": 7,
+    # + the brand's opening hours for the header (its SLA calendar).
+    "widget session, new visitor": 3,
+    # + the visitor's unanswered chat surveys, asked again inline (comptoir.surveys), the
+    # customer's consent to surveys (customers.consents), the opening hours.
+    "widget session, returning visitor": 9,
     "widget message, first of a visitor": 10,
     "widget message, next of a visitor": 7,
     "whatsapp webhook, first of a sender": 16,

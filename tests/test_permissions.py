@@ -768,7 +768,9 @@ def test_django_admin_is_for_platform_operators_only(agent_client):
 
 @dataclass(frozen=True)
 class SocketCase:
-    """``auth``: "session" (the console's cookie) or "visitor" (the widget's token)."""
+    """``auth``: "session" (the console's cookie), "visitor" (the widget's token),
+    "booking" (an appointment's signed token in the path: its waiting room) or "lobby"
+    (the console's cookie, a location of the member's brand in the path)."""
 
     auth: str
 
@@ -776,6 +778,8 @@ class SocketCase:
 SOCKET_CASES: dict[str, SocketCase] = {
     "/ws/console/": SocketCase("session"),
     "/ws/widget/": SocketCase("visitor"),
+    "/ws/appointments/<str:token>/": SocketCase("booking"),
+    "/ws/lobby/<int:location_id>/": SocketCase("lobby"),
 }
 
 
@@ -811,14 +815,19 @@ def test_every_websocket_route_has_a_permission_case():
     assert routes == set(SOCKET_CASES)
 
 
-def _socket_for(path: str, case: SocketCase, credential: str | None):
+def _socket_for(path: str, case: SocketCase, credential: str | None, location_id: int = 0):
     """A communicator through the whole ASGI application, with the credential the case needs."""
     from channels.testing import WebsocketCommunicator
 
     from comptoir.asgi import application
 
     headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
-    if case.auth == "session":
+    if case.auth == "booking":
+        path = f"/ws/appointments/{credential}/"
+        return WebsocketCommunicator(application, path, headers=headers)
+    if case.auth == "lobby":
+        path = f"/ws/lobby/{location_id}/"
+    if case.auth in ("session", "lobby"):
         if credential:
             headers.append((b"cookie", f"sessionid={credential}".encode()))
         return WebsocketCommunicator(application, path, headers=headers)
@@ -834,8 +843,8 @@ def _session_of(user) -> str:
     return client.cookies["sessionid"].value
 
 
-async def _refused(communicator) -> bool:
-    """Closed with 4401 (after an error frame), or never accepted."""
+async def _refused(communicator, code: int = 4401) -> bool:
+    """Closed with ``code`` (after an error frame), or never accepted."""
     from tests.factories import WS_TIMEOUT
 
     connected, _ = await communicator.connect(timeout=WS_TIMEOUT)
@@ -843,13 +852,29 @@ async def _refused(communicator) -> bool:
         return True
     frame = await communicator.receive_json_from(timeout=WS_TIMEOUT)
     closing = await communicator.receive_output(timeout=WS_TIMEOUT)
-    return frame["type"] == "error" and closing.get("code") == 4401
+    return frame["type"] == "error" and closing.get("code") == code
+
+
+def _booking(brand):
+    """A booking at a shop of ``brand``: (location, appointment)."""
+    from comptoir.appointments.actions import available_slots, book_appointment
+    from tests.appointment_helpers import diagnosis, shop
+
+    location, service = shop(brand), diagnosis(brand)
+    customer = ingest_chat(brand, "Rendez-vous").conversation.customer
+    now = timezone.now()
+    slot = available_slots(location, service, now, now + timedelta(days=14))[0]
+    return location, book_appointment(location, service, slot.starts_at, customer=customer)
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", sorted(SOCKET_CASES))
 async def test_a_socket_without_credentials_is_refused(path):
-    assert await _refused(_socket_for(path, SOCKET_CASES[path], None))
+    case = SOCKET_CASES[path]
+    if case.auth == "booking":  # a token that is no booking's
+        assert await _refused(_socket_for(path, case, "x" * 40))
+        return
+    assert await _refused(_socket_for(path, case, None, location_id=1))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -858,20 +883,30 @@ async def test_a_socket_without_a_seat_is_refused(path, settings):
     """A deactivated agent's session; a widget token past ``WIDGET_TOKEN_MAX_AGE``."""
     from channels.db import database_sync_to_async
 
+    from comptoir.appointments.actions import cancel_appointment
+    from comptoir.appointments.links import manage_token
     from comptoir.widget.tokens import issue_visitor_token
     from tests.factories import make_brand
 
     case = SOCKET_CASES[path]
     brand = await database_sync_to_async(make_brand)()
-    if case.auth == "session":
+    location_id = 0
+    if case.auth in ("session", "lobby"):
         member = await database_sync_to_async(make_agent)(brand)
         credential = await database_sync_to_async(_session_of)(member.user)
         member.is_active = False
         await database_sync_to_async(member.save)(update_fields=["is_active"])
+        if case.auth == "lobby":
+            location, _ = await database_sync_to_async(_booking)(brand)
+            location_id = location.pk
+    elif case.auth == "booking":  # the token of a booking that was cancelled
+        _, appointment = await database_sync_to_async(_booking)(brand)
+        await database_sync_to_async(cancel_appointment)(appointment)
+        credential = manage_token(appointment)
     else:
         credential, _ = issue_visitor_token(brand.pk, "e" * 32)
         settings.WIDGET_TOKEN_MAX_AGE = -1
-    assert await _refused(_socket_for(path, case, credential))
+    assert await _refused(_socket_for(path, case, credential, location_id))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -889,6 +924,9 @@ async def test_a_socket_of_another_brand_receives_nothing(path):
         await database_sync_to_async(make_brand)(),
         await database_sync_to_async(make_brand)(),
     )
+    if case.auth in ("booking", "lobby"):
+        await _another_brands_waiting_room_sees_nothing(case, brand, other)
+        return
     visitor_id = "f" * 32
     message = await database_sync_to_async(ingest_chat)(brand, SECRET, visitor_id=visitor_id)
     if case.auth == "session":
@@ -910,5 +948,34 @@ async def test_a_socket_of_another_brand_receives_nothing(path):
     assert SECRET not in str(frames)
     agent = await database_sync_to_async(make_agent)(brand)
     await database_sync_to_async(send_reply)(agent, message.conversation, f"reply {SECRET}")
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+
+
+async def _another_brands_waiting_room_sees_nothing(case: SocketCase, brand, other) -> None:
+    """Another brand's booking is not nudged by this brand's line; its staff's lobby is refused."""
+    from channels.db import database_sync_to_async
+
+    from comptoir.appointments.actions import add_walk_in
+    from comptoir.appointments.links import manage_token
+    from tests.factories import WS_TIMEOUT
+
+    location, appointment = await database_sync_to_async(_booking)(brand)
+    if case.auth == "lobby":
+        outsider = await database_sync_to_async(make_agent)(other, Role.ADMIN)
+        credential = await database_sync_to_async(_session_of)(outsider.user)
+        socket = _socket_for("", case, credential, location.pk)
+        assert await _refused(socket, code=4403)
+        return
+    _, theirs = await database_sync_to_async(_booking)(other)
+    socket = _socket_for("", case, manage_token(theirs))
+    connected, _ = await socket.connect(timeout=WS_TIMEOUT)
+    assert connected
+    assert (await socket.receive_json_from(timeout=WS_TIMEOUT))["type"] == "ready"
+    # This brand's line moves (a walk-in joins it): nothing reaches the other brand's page.
+    staff = await database_sync_to_async(make_agent)(brand)
+    await database_sync_to_async(add_walk_in)(
+        location, appointment.service, by=staff, first_name="Léa"
+    )
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
