@@ -31,6 +31,7 @@ from comptoir.touchpoints.messaging.payloads import (
     as_dict,
     as_list,
     as_text,
+    choices_fit,
     from_timestamp,
 )
 
@@ -89,14 +90,17 @@ class MessengerProvider:
         text: str,
         quick_replies: dict,
     ) -> str | None:
-        choices = quick_replies["choices"]
-        if (
-            len(text) > MAX_TEXT
-            or len(choices) > MAX_QUICK_REPLIES
-            or any(len(choice["title"]) > MAX_QUICK_REPLY_TITLE for choice in choices)
-        ):
+        limits = {
+            "text_max": MAX_TEXT,
+            "count_max": MAX_QUICK_REPLIES,
+            "title_max": MAX_QUICK_REPLY_TITLE,
+        }
+        if not choices_fit(text, quick_replies, **limits):
             return None
-        quick = [{"content_type": "text", "title": c["title"], "payload": c["id"]} for c in choices]
+        quick = [
+            {"content_type": "text", "title": c["title"], "payload": c["id"]}
+            for c in quick_replies["choices"]
+        ]
         return self._send(client, account, recipient_id, {"text": text, "quick_replies": quick})
 
     def _send(

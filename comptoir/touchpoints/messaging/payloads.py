@@ -109,3 +109,15 @@ def from_timestamp(value: object, *, milliseconds: bool = False) -> datetime | N
     except (TypeError, ValueError, OverflowError, OSError):
         return None
     return min(moment, timezone.now())
+
+
+def choices_fit(
+    text: str, quick_replies: dict, *, text_max: int, count_max: int, title_max: int
+) -> bool:
+    """Whether a message and its quick replies fit a provider's limits (else: text alone)."""
+    choices = quick_replies["choices"]
+    return (
+        len(text) <= text_max
+        and len(choices) <= count_max
+        and all(len(choice["title"]) <= title_max for choice in choices)
+    )

@@ -25,6 +25,7 @@ from comptoir.touchpoints.messaging.payloads import (
     as_dict,
     as_list,
     as_text,
+    choices_fit,
     from_timestamp,
 )
 
@@ -137,13 +138,10 @@ class WhatsAppProvider:
         text: str,
         quick_replies: dict,
     ) -> str | None:
-        choices = quick_replies["choices"]
-        if (
-            len(text) > MAX_LIST_BODY
-            or len(choices) > MAX_LIST_ROWS
-            or any(len(choice["title"]) > MAX_ROW_TITLE for choice in choices)
-        ):
+        limits = {"text_max": MAX_LIST_BODY, "count_max": MAX_LIST_ROWS, "title_max": MAX_ROW_TITLE}
+        if not choices_fit(text, quick_replies, **limits):
             return None
+        choices = quick_replies["choices"]
         interactive = {
             "type": "list",
             "body": {"text": text},
