@@ -141,8 +141,9 @@ QUERY_COUNTS = [
     ("/console/privacy/requests/", 5),
     ("/console/privacy/", 4),  # + the brand's survey settings
     # Appointments (comptoir/appointments/urls.py): the desk, the lobby, devices
-    ("/console/appointments/", 16),  # + locations, calendar (3), 6 lists, staff, last event
-    ("/console/appointments/fragment/", 11),
+    # + locations, calendar (3), 6 lists, staff, last event, who is being served (free desks)
+    ("/console/appointments/", 17),
+    ("/console/appointments/fragment/", 12),
     ("/console/appointments/locations/{location}/lobby/", 6),
     ("/console/devices/?serial=SNQ", 4),
     ("/console/devices/{device}/", 5),
