@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +40,7 @@ from comptoir.appointments.texts import day_or_none, local_day
 from comptoir.appointments.waiting import lobby_of, places, staff_at
 from comptoir.customers.access import access_customer
 from comptoir.events.models import Event
-from comptoir.tenancy.access import request_membership, row_id
+from comptoir.tenancy.access import access_colleague, request_membership
 from comptoir.tenancy.models import Membership
 
 
@@ -286,13 +286,7 @@ def transfer(request: HttpRequest, appointment_id: int) -> HttpResponse:
     membership = request_membership(request)
     service_id = request.POST.get("service", "")
     service = access_service(membership, service_id) if service_id else None
-    to = None
-    if request.POST.get("to"):
-        to = Membership.objects.filter(
-            pk=row_id(request.POST["to"]), brand_id=membership.brand_id
-        ).first()
-        if to is None:
-            raise Http404("No such staff member.")
+    to = access_colleague(membership, request.POST["to"]) if request.POST.get("to") else None
     return _act(
         request,
         appointment_id,

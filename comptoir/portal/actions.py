@@ -24,8 +24,6 @@ from comptoir.customers.actions import record_consent
 from comptoir.customers.identities import InvalidIdentity, normalise_identity
 from comptoir.customers.models import Consent, Customer, Identity, IdentityKind
 from comptoir.customers.resolution import IdentityChanged, resolve_customer
-from comptoir.gdpr import actions as gdpr_actions
-from comptoir.gdpr.models import DataRequest
 from comptoir.portal import codes
 from comptoir.portal.models import (
     CodePurpose,
@@ -345,11 +343,3 @@ def write_message(
 
 def change_consent(customer: Customer, purpose: str, granted: bool) -> Consent:
     return record_consent(customer, purpose, granted, source="portal")
-
-
-def request_erasure(customer: Customer) -> DataRequest:
-    """The person's erasure request, tracked with its due date like any (``gdpr.actions``).
-
-    Once while one is open; an administrator fulfils it at ``/console/privacy/requests/``.
-    """
-    return gdpr_actions.request_erasure(customer, source="portal")

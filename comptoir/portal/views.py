@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from comptoir.conversations.attachment_files import attachment_response
 from comptoir.conversations.inbound import InboundAttachment
 from comptoir.customers.models import ConsentPurpose
+from comptoir.gdpr import actions as gdpr_actions
 from comptoir.gdpr.export import export_customer
 from comptoir.portal import actions, codes, overview
 from comptoir.portal.access import (
@@ -395,7 +396,8 @@ def erase(request: HttpRequest, account: PortalAccount, brand_slug: str) -> Http
     file = access_brand_file(account, brand_slug)
     if file.customer is None:
         raise Http404("No customer file.")
-    actions.request_erasure(file.customer)
+    # Tracked with its due date like any data request; an administrator fulfils it.
+    gdpr_actions.request_erasure(file.customer, source="portal")
     return redirect("portal:data", brand_slug=brand_slug)
 
 
